@@ -1,0 +1,19 @@
+# Every external package cairn uses, all from Debian (scripts/install-deps.sh installs them).
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(LIBUV REQUIRED IMPORTED_TARGET libuv)
+pkg_check_modules(LMDB REQUIRED IMPORTED_TARGET lmdb)
+find_package(CapnProto CONFIG REQUIRED)
+find_package(Threads REQUIRED)
+
+# tl::expected is header-only and Debian ships no CMake config for it.
+find_path(TL_EXPECTED_INCLUDE_DIR tl/expected.hpp REQUIRED)
+add_library(tl_expected INTERFACE)
+target_include_directories(tl_expected SYSTEM INTERFACE "${TL_EXPECTED_INCLUDE_DIR}")
+
+if(CAIRN_BUILD_TESTS)
+  find_package(Catch2 2 CONFIG REQUIRED)
+  include(Catch)
+endif()
+if(CAIRN_BUILD_BENCH)
+  find_package(benchmark CONFIG REQUIRED)
+endif()

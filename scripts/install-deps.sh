@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every Debian package that cairn's build, tests, fuzzers and benchmarks use.
+# Idempotent: when every package is already installed it does no apt work and returns at once.
+# Add a package here in the same commit that starts using it, with the reason in the commit message.
+set -euo pipefail
+
+packages=(
+  # toolchain and build
+  cmake ninja-build pkg-config ccache g++ clang-14 libclang-rt-14-dev
+  # libraries the code links
+  libuv1-dev capnproto libcapnp-dev liblmdb-dev libexpected-dev
+  # tests and tools around them
+  catch2 lmdb-utils iproute2 iptables procps
+  # benchmarks
+  libbenchmark-dev
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+sudo_cmd=()
+if ((EUID != 0)); then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
