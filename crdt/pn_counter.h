@@ -1,0 +1,204 @@
+// PnCounter: a counter of increments and decrements that a delete resets exactly.
+//
+// Each replica that changes the counter keeps ONE live contribution entry (a dot mapped to its running
+// increment and decrement totals), replacing its previous entry on every change, so the metadata is
+// one entry per contributing replica, not one per operation.
+//
+// Deleting the key removes the contributions it observed, but a running total that a replica keeps
+// extending concurrently would bring the observed part back (the "observed-reset" anomaly of the
+// folded causal counter in the delta-CRDT literature). So a delete also records, per contributor it
+// observed, a small reset entry: "of this contributor's chain, the first p increments and q decrements
+// were deleted". A contribution counts only what exceeds the largest reset of its own chain; the
+// contributor absorbs such resets into its next entry (the offset) and drops them, so resets live only
+// until the contributor next writes. The value is therefore exactly the increments and decrements that
+// no delete observed, and a fully deleted counter keeps at most one reset per contributor and
+// concurrent deleter until that contributor writes again.
+#pragma once
+
+#include <algorithm>
+#include <compare>
+#include <cstdint>
+#include <map>
+#include <optional>
+
+#include "crdt/causal.h"
+#include "crdt/dot_fun.h"
+
+namespace cairn::crdt {
+
+struct CounterEntry {
+  enum class Kind : std::uint8_t { kContribution = 0, kReset = 1 };
+
+  Kind kind = Kind::kContribution;
+  // The replica whose totals this entry is about: the writer for a contribution, the observed
+  // contributor for a reset.
+  ReplicaId contributor;
+  // The first dot of the contributor's chain of entries; a contributor starts a new chain when it
+  // writes after all of its earlier entries were deleted.
+  Dot chain;
+  // Running totals along the chain (contribution), or the totals a delete observed (reset).
+  std::uint64_t increments = 0;
+  std::uint64_t decrements = 0;
+  // Contribution: the largest totals of its chain that deletes had observed when it was written.
+  // Reset: the dot of the contribution the delete observed.
+  std::uint64_t deleted_increments = 0;
+  std::uint64_t deleted_decrements = 0;
+  Dot observed;
+
+  friend auto operator<=>(const CounterEntry&, const CounterEntry&) = default;
+};
+
+class PnCounter : public CausalCrdt<PnCounter, DotFun<CounterEntry>> {
+ public:
+  using EntryRef = const Store::Entries::value_type*;  // A (dot, entry) pair inside a store.
+
+  // What one contributor currently adds to the counter.
+  struct Contribution {
+    std::uint64_t increments = 0;
+    std::uint64_t decrements = 0;
+    bool live = false;  // Some of its operations were not deleted (even if they sum to zero).
+  };
+
+  // ---- Operations on a counter's store inside any causal context (shared with CausalMap). ----
+
+  // The delta of adding `increments` and `decrements` as `replica`.
+  static Causal<Store> add_delta(const Store& current, const DotContext& context, ReplicaId replica,
+                                 std::uint64_t increments, std::uint64_t decrements) {
+    Causal<Store> delta;
+    const Dot dot = DotMinter(context, replica).mint();
+    CounterEntry next;
+    next.contributor = replica;
+    next.chain = dot;
+    if (EntryRef latest = latest_contribution(current, replica)) {
+      const CounterEntry& entry = latest->second;
+      const auto [deleted_inc, deleted_dec] = deleted_totals(current, entry);
+      next.chain = entry.chain;
+      next.increments = entry.increments;
+      next.decrements = entry.decrements;
+      next.deleted_increments = deleted_inc;
+      next.deleted_decrements = deleted_dec;
+    }
+    next.increments += increments;
+    next.decrements += decrements;
+    // Observe (replace) every entry about this replica: its older contributions and the resets it has
+    // now absorbed into `deleted_*`.
+    for (const auto& [existing_dot, entry] : current.entries()) {
+      if (entry.contributor == replica) delta.context.insert(existing_dot);
+    }
+    delta.store.insert(dot, next);
+    delta.context.insert(dot);
+    return delta;
+  }
+
+  // The delta of deleting the counter: removes every contribution it observed and records a reset
+  // for each contributor whose latest entry still counted.
+  static Causal<Store> clear_delta(const Store& current, const DotContext& context, ReplicaId replica) {
+    Causal<Store> delta;
+    DotMinter minter(context, replica);
+    for (const auto& [contributor, latest] : latest_contributions(current)) {
+      if (!contribution_of(current, latest).live) continue;
+      const CounterEntry& entry = latest->second;
+      const Dot dot = minter.mint();
+      CounterEntry reset;
+      reset.kind = CounterEntry::Kind::kReset;
+      reset.contributor = contributor;
+      reset.chain = entry.chain;
+      reset.increments = entry.increments;
+      reset.decrements = entry.decrements;
+      reset.observed = latest->first;
+      delta.store.insert(dot, reset);
+      delta.context.insert(dot);
+    }
+    for (const auto& [dot, entry] : current.entries()) {
+      if (entry.kind == CounterEntry::Kind::kContribution) delta.context.insert(dot);
+    }
+    return delta;
+  }
+
+  // The counter's value: increments minus decrements that no delete observed.
+  static std::int64_t value_of(const Store& store) {
+    std::uint64_t increments = 0, decrements = 0;
+    for (const auto& [contributor, latest] : latest_contributions(store)) {
+      const Contribution part = contribution_of(store, latest);
+      increments += part.increments;
+      decrements += part.decrements;
+    }
+    // Two's-complement wrap on overflow, like any 64-bit counter.
+    return static_cast<std::int64_t>(increments - decrements);
+  }
+
+  // True when some operation on the counter was not deleted.
+  static bool present(const Store& store) {
+    for (const auto& [contributor, latest] : latest_contributions(store)) {
+      if (contribution_of(store, latest).live) return true;
+    }
+    return false;
+  }
+
+  // ---- A counter on its own, with its own context. ----
+
+  PnCounter increment(ReplicaId replica, std::uint64_t amount = 1) {
+    return apply(add_delta(state_.store, state_.context, replica, amount, 0));
+  }
+  PnCounter decrement(ReplicaId replica, std::uint64_t amount = 1) {
+    return apply(add_delta(state_.store, state_.context, replica, 0, amount));
+  }
+  PnCounter clear(ReplicaId replica) { return apply(clear_delta(state_.store, state_.context, replica)); }
+
+  std::int64_t value() const { return value_of(state_.store); }
+
+ private:
+  // The newest contribution of `replica`, or nullptr: its others are older links of a chain
+  // (superseded) or of a chain that a delete ended, and count for nothing.
+  static EntryRef latest_contribution(const Store& store, ReplicaId replica) {
+    EntryRef latest = nullptr;
+    for (const auto& item : store.entries()) {
+      // Entries are ordered by dot, so the last match is the newest.
+      if (item.second.kind == CounterEntry::Kind::kContribution && item.second.contributor == replica)
+        latest = &item;
+    }
+    return latest;
+  }
+
+  static std::map<ReplicaId, EntryRef> latest_contributions(const Store& store) {
+    std::map<ReplicaId, EntryRef> latest;
+    for (const auto& item : store.entries()) {
+      if (item.second.kind == CounterEntry::Kind::kContribution) latest[item.second.contributor] = &item;
+    }
+    return latest;
+  }
+
+  static bool is_reset_of_chain(const CounterEntry& reset, const CounterEntry& contribution) {
+    return reset.kind == CounterEntry::Kind::kReset && reset.contributor == contribution.contributor &&
+           reset.chain == contribution.chain;
+  }
+
+  // The largest totals of `entry`'s chain that deletes observed: its own absorbed offset, or a reset.
+  static std::pair<std::uint64_t, std::uint64_t> deleted_totals(const Store& store,
+                                                                const CounterEntry& entry) {
+    std::uint64_t increments = entry.deleted_increments, decrements = entry.deleted_decrements;
+    for (const auto& item : store.entries()) {
+      if (is_reset_of_chain(item.second, entry)) {
+        increments = std::max(increments, item.second.increments);
+        decrements = std::max(decrements, item.second.decrements);
+      }
+    }
+    return {increments, decrements};
+  }
+
+  // What the contribution `latest` (a dot and its entry) adds once the deletes of its chain are taken off.
+  static Contribution contribution_of(const Store& store, EntryRef latest) {
+    const auto& [dot, entry] = *latest;
+    const auto [deleted_inc, deleted_dec] = deleted_totals(store, entry);
+    Contribution part;
+    part.increments = entry.increments > deleted_inc ? entry.increments - deleted_inc : 0;
+    part.decrements = entry.decrements > deleted_dec ? entry.decrements - deleted_dec : 0;
+    // Live unless a delete observed this very entry (or a later one of its chain).
+    part.live = std::none_of(store.entries().begin(), store.entries().end(), [&](const auto& item) {
+      return is_reset_of_chain(item.second, entry) && item.second.observed >= dot;
+    });
+    return part;
+  }
+};
+
+}  // namespace cairn::crdt
