@@ -188,7 +188,8 @@ class PnCounter : public CausalCrdt<PnCounter, DotFun<CounterEntry>> {
 
   // What the contribution `latest` (a dot and its entry) adds once the deletes of its chain are taken off.
   static Contribution contribution_of(const Store& store, EntryRef latest) {
-    const auto& [dot, entry] = *latest;
+    const Dot& dot = latest->first;
+    const CounterEntry& entry = latest->second;
     const auto [deleted_inc, deleted_dec] = deleted_totals(store, entry);
     Contribution part;
     part.increments = entry.increments > deleted_inc ? entry.increments - deleted_inc : 0;
