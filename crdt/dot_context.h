@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <ostream>
 #include <set>
+#include <utility>
 
 #include "crdt/dot.h"
 #include "crdt/version_vector.h"
@@ -16,6 +17,19 @@ namespace cairn::crdt {
 
 class DotContext {
  public:
+  // The context holding exactly the dots of `vector` and `cloud` (zero-counter dots are ignored), in
+  // canonical form: cloud dots the vector covers are dropped and those that extend it fold in. This is
+  // how a decoder rebuilds a context: a vector entry may be far too large to insert dot by dot.
+  static DotContext from_parts(VersionVector vector, const std::set<Dot>& cloud) {
+    DotContext context;
+    context.vector_ = std::move(vector);
+    for (const Dot& dot : cloud) {
+      if (dot.counter != 0) context.cloud_.insert(dot);
+    }
+    context.compact();
+    return context;
+  }
+
   bool contains(const Dot& dot) const { return vector_.contains(dot) || cloud_.contains(dot); }
 
   // The next dot `replica` would mint: one past the highest it has seen of its own.

@@ -1,0 +1,42 @@
+// Options for opening a cairn store.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace cairn {
+
+// When a write is acknowledged relative to the disk.
+enum class Durability {
+  // Every write is its own LMDB commit, fsynced before the call returns. Slowest; simplest to reason about.
+  kSync,
+  // Default. Writers that arrive together share one LMDB commit and one fsync; each call returns only
+  // after the commit that holds its write is on disk. As durable as kSync, far faster under concurrency.
+  kGroup,
+  // Commits are not fsynced (LMDB's MDB_NOSYNC): the operating system writes them back later. A process
+  // crash loses nothing, but a power loss or kernel crash can lose the most recent acknowledged writes
+  // (never corrupt the store). Choose it only when the data can be re-derived or re-synced from peers.
+  kNoSync,
+};
+
+struct StoreOptions {
+  Durability durability = Durability::kGroup;
+  // Create the directory and an empty store when none exists.
+  bool create_if_missing = true;
+  // Open without writing anything (cairn dump uses this; safe beside a running peer).
+  bool read_only = false;
+  // Initial size of the LMDB memory map. The file grows as needed up to this size.
+  std::uint64_t map_size_bytes = 256ull << 20;
+  // When the map is full, double it (up to max_map_size_bytes) and retry, instead of failing the write.
+  bool grow_map_automatically = true;
+  std::uint64_t max_map_size_bytes = 64ull << 30;
+  // How many queued writes one group commit may hold (kGroup and kNoSync).
+  std::uint32_t max_writes_per_commit = 1024;
+};
+
+// Documented limits. Keys and members must fit LMDB's 511-byte record keys with room for encoding.
+inline constexpr std::size_t kMaxKeyBytes = 250;
+inline constexpr std::size_t kMaxMemberBytes = 250;
+inline constexpr std::size_t kMaxValueBytes = 16u << 20;
+
+}  // namespace cairn

@@ -1,0 +1,116 @@
+// cairn::Store: a durable CRDT key-value store an application embeds and uses with no network at all.
+//
+// Every key holds one kind of value: an LWW-register (put/get/del), an OR-set (sadd/srem/...) or a
+// PN-counter (incr/decr). All calls are synchronous and thread-safe: any thread may call any method
+// at any time. Reads run in parallel in LMDB read transactions. A write returns once it is committed
+// with the durability of StoreOptions::durability. Every write also produces a delta, appended to the
+// store's delta log (deltas_since) for a peer to ship; merge_delta applies a delta from elsewhere.
+// Expected failures come back as cairn::Error values (see status.h); nothing throws.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cairn/options.h"
+#include "cairn/status.h"
+
+namespace cairn {
+
+enum class ValueKind { kRegister, kSet, kCounter };
+
+// What get() returns: the winning value, and the values of concurrent writes that lost the tie-break
+// (empty unless two peers wrote the key without seeing each other's write).
+struct RegisterValue {
+  std::string value;
+  std::vector<std::string> concurrent;
+};
+
+// One delta-group of the delta log.
+struct LoggedDelta {
+  std::uint64_t sequence = 0;
+  std::uint64_t origin = 0;  // The replica it was received from; 0 for a local write.
+  std::string bytes;         // Encoded delta-group, ready for merge_delta on another store.
+};
+
+// What merge_delta did.
+struct MergeOutcome {
+  bool changed = false;            // Something in the delta was new here.
+  std::uint64_t logged_sequence = 0;  // Where its new part was appended to the delta log (0 if nothing new).
+};
+
+// A change notification for subscribe().
+struct Change {
+  std::string key;
+  ValueKind kind = ValueKind::kRegister;
+  bool local = true;  // False when the change came from merge_delta.
+};
+
+// Iterates over a sequence (keys, members) without loading it all into memory: each next() call reads
+// the following batch in a fresh read transaction, so a cursor may be held for any length of time and
+// sees writes made after it started.
+class Cursor {
+ public:
+  virtual ~Cursor() = default;
+  // The next item, nullopt at the end, or an error (e.g. a corrupt record).
+  virtual Result<std::optional<std::string>> next() = 0;
+};
+
+class Store {
+ public:
+  // Opens (or, with create_if_missing, creates) the store in directory `path`. Fails with
+  // kUnavailable when another Store has it open for writing, kUnsupported when it was written by a
+  // newer format, kNotFound when there is no store and create_if_missing is off, kIo for OS errors.
+  // A directory may be open at most once per process (an LMDB rule); read-only opens from other
+  // processes are safe beside the writer.
+  static Result<std::unique_ptr<Store>> open(const std::string& path, const StoreOptions& options = {});
+
+  virtual ~Store() = default;
+
+  // This peer's replica id (random, chosen when the store was created, then persisted).
+  virtual std::uint64_t replica_id() const = 0;
+
+  // Registers. get fails with kNotFound for an absent key and kWrongType for a set or counter key.
+  virtual Status put(std::string_view key, std::string_view value) = 0;
+  virtual Result<RegisterValue> get(std::string_view key) = 0;
+  // Deletes a key of any kind. Deleting an absent key succeeds (it is already gone).
+  virtual Status del(std::string_view key) = 0;
+
+  // Sets. Each member is its own record: cost does not grow with the set's size.
+  virtual Status sadd(std::string_view key, const std::vector<std::string>& members) = 0;
+  virtual Status srem(std::string_view key, const std::vector<std::string>& members) = 0;
+  virtual Result<bool> sismember(std::string_view key, std::string_view member) = 0;
+  // Members in byte order, streamed. An absent key yields no members.
+  virtual Result<std::unique_ptr<Cursor>> smembers(std::string_view key) = 0;
+
+  // Counters. counter() fails with kNotFound for an absent key.
+  virtual Status incr(std::string_view key, std::uint64_t amount = 1) = 0;
+  virtual Status decr(std::string_view key, std::uint64_t amount = 1) = 0;
+  virtual Result<std::int64_t> counter(std::string_view key) = 0;
+
+  // The kind of value at `key`, or kNotFound.
+  virtual Result<ValueKind> kind(std::string_view key) = 0;
+
+  // Keys that start with `prefix`, in byte order, streamed.
+  virtual std::unique_ptr<Cursor> scan(std::string_view prefix) = 0;
+
+  // Calls `callback` for every change to a key starting with `prefix`, local or merged, after the
+  // change is committed. Callbacks run on the store's writer thread, in commit order: they must return
+  // quickly and must not call the store's write methods (that would deadlock); reads are fine.
+  // Returns an id for unsubscribe.
+  virtual std::uint64_t subscribe(std::string_view prefix, std::function<void(const Change&)> callback) = 0;
+  virtual void unsubscribe(std::uint64_t subscription) = 0;
+
+  // Applies an encoded delta-group from another replica (`origin`), idempotently, and appends its new
+  // part to the delta log. Malformed bytes fail with kCorrupt and change nothing.
+  virtual Result<MergeOutcome> merge_delta(std::string_view delta_bytes, std::uint64_t origin) = 0;
+
+  // Up to `max_count` delta-groups with sequence > `after_sequence`, oldest first.
+  virtual Result<std::vector<LoggedDelta>> deltas_since(std::uint64_t after_sequence, std::size_t max_count) = 0;
+};
+
+}  // namespace cairn

@@ -1,0 +1,156 @@
+# The stored and shipped records of a cairn store: value records, the store-wide causal context, the
+# store's identity, and delta-groups (in the delta log and on the wire).
+#
+# Rules for changing this file:
+# - A field number, once used, is never reused or retyped; a removed field is renamed `obsoleteX` and
+#   kept. New fields take the next number; readers of an older format see their defaults.
+# - Every top-level message (ValueRecord, StoredContext, StoreMeta, DeltaGroup) starts with
+#   formatVersion and a type tag. A change older readers must not misread bumps
+#   cairn::codec::kFormatVersion; readers refuse versions newer than their own.
+# - Version 0 is never written: a zeroed or empty message reads as version 0 and is refused.
+# - Keys, members and values are opaque bytes (Data), never Text: they need not be UTF-8.
+#
+# The C++ mapping lives in src/codec/codec.cpp; records.h holds the in-memory types.
+
+@0xfbe57e1f6589d5b9;
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("cairn::schema");
+
+# The type tag of a top-level message, so bytes of one kind are never read as another.
+enum MessageType {
+  unknown @0;       # Never written: what an empty or zeroed message reads as.
+  valueRecord @1;   # A ValueRecord: the dot store of one register, set member or counter.
+  storedContext @2; # A StoredContext: the store-wide causal context.
+  storeMeta @3;     # A StoreMeta: the store's identity and counters.
+  deltaGroup @4;    # A DeltaGroup: record fragments plus a context fragment.
+}
+
+# The kind of value a record holds. Numbers match cairn::codec::ValueType and the type byte of
+# record keys.
+enum ValueType {
+  unknown @0;    # Never written.
+  register @1;   # An LWW-register: one record per key.
+  setMember @2;  # One member of an OR-set: one record per (key, member).
+  counter @3;    # A PN-counter: one record per key.
+}
+
+# The name of one event: the n-th event minted by a replica.
+struct Dot {
+  replica @0 :UInt64;  # The minting replica's id.
+  counter @1 :UInt64;  # 1-based sequence number; 0 never names an event and is refused.
+}
+
+# One entry of a version vector: every event of `replica` numbered 1..counter.
+struct VersionVectorEntry {
+  replica @0 :UInt64;  # The replica the entry is about.
+  counter @1 :UInt64;  # Events included, never 0 (a replica with none has no entry).
+}
+
+# A causal context: a version vector plus the dots seen out of order.
+struct DotContext {
+  vector @0 :List(VersionVectorEntry);  # Ascending by replica, one entry per replica.
+  cloud @1 :List(Dot);                  # Ascending; none covered by the vector or extending it by one.
+}
+
+# A hybrid logical clock timestamp.
+struct Hlc {
+  wallMs @0 :UInt64;   # Wall-clock milliseconds since the Unix epoch.
+  logical @1 :UInt32;  # Tie-breaking counter among timestamps with the same wallMs.
+}
+
+# One entry of an LWW-register's dot store.
+struct LwwEntry {
+  dot @0 :Dot;        # The dot the write minted; unique within the register.
+  value @1 :Data;     # The written value, opaque bytes.
+  timestamp @2 :Hlc;  # When it was written; larger (timestamp, replica) wins.
+}
+
+# One entry of a PN-counter's dot store (see crdt/pn_counter.h for the meaning of each field).
+struct CounterEntry {
+  enum Kind {
+    contribution @0;  # A replica's running totals.
+    reset @1;         # The totals of a contributor's chain that a delete observed.
+  }
+
+  dot @0 :Dot;                  # The dot that minted this entry; unique within the counter.
+  kind @1 :Kind;                # What the entry records.
+  contributor @2 :UInt64;       # The replica whose totals this entry is about.
+  chain @3 :Dot;                # The first dot of the contributor's chain of entries.
+  increments @4 :UInt64;        # Running (contribution) or observed (reset) increment total.
+  decrements @5 :UInt64;        # Running (contribution) or observed (reset) decrement total.
+  deletedIncrements @6 :UInt64; # Contribution: increments of the chain deletes had observed.
+  deletedDecrements @7 :UInt64; # Contribution: decrements of the chain deletes had observed.
+  observed @8 :Dot;             # Reset: the contribution the delete observed; unset otherwise.
+}
+
+# The dot store of an LWW-register.
+struct RegisterValue {
+  entries @0 :List(LwwEntry);  # Ascending by dot, each dot once.
+}
+
+# The dot store of one OR-set member: the dots of the adds no remove has observed.
+struct SetMemberValue {
+  dots @0 :List(Dot);  # Ascending, each dot once.
+}
+
+# The dot store of a PN-counter.
+struct CounterValue {
+  entries @0 :List(CounterEntry);  # Ascending by dot, each dot once.
+}
+
+# A value record: the value stored under one record key (LMDB main database).
+struct ValueRecord {
+  formatVersion @0 :UInt16;  # The codec format version that wrote it; never 0.
+  type @1 :MessageType;      # Always valueRecord.
+  # The dot store; the discriminant is the value's type tag and matches the record key's type.
+  union {
+    register @2 :RegisterValue;    # For ValueType.register.
+    setMember @3 :SetMemberValue;  # For ValueType.setMember.
+    counter @4 :CounterValue;      # For ValueType.counter.
+  }
+}
+
+# The store-wide causal context (meta database).
+struct StoredContext {
+  formatVersion @0 :UInt16;  # The codec format version that wrote it; never 0.
+  type @1 :MessageType;      # Always storedContext.
+  context @2 :DotContext;    # Every dot the store has seen.
+}
+
+# The persistent identity and state of a store (meta database).
+struct StoreMeta {
+  formatVersion @0 :UInt16;        # The codec format version that wrote this message; never 0.
+  type @1 :MessageType;            # Always storeMeta.
+  storeFormatVersion @2 :UInt32;   # The store's own on-disk format version (the store checks it).
+  replica @3 :UInt64;              # This store's replica id.
+  nextDeltaSequence @4 :UInt64;    # The sequence number the next delta-group gets.
+}
+
+# Names one record (inside a delta-group; LMDB keys use an order-preserving byte encoding instead).
+struct RecordKey {
+  key @0 :Data;         # The user's key.
+  type @1 :ValueType;   # The type of value stored under it.
+  member @2 :Data;      # The set member for setMember records; empty otherwise.
+}
+
+# The fragment of one record's dot store that a delta-group carries.
+struct RecordFragment {
+  key @0 :RecordKey;  # The record it belongs to.
+  # The dot store fragment; may be empty (a fragment that only removes dots). The discriminant
+  # matches key.type.
+  union {
+    register @1 :RegisterValue;    # For ValueType.register.
+    setMember @2 :SetMemberValue;  # For ValueType.setMember.
+    counter @3 :CounterValue;      # For ValueType.counter.
+  }
+}
+
+# A delta or a join of deltas (delta log and wire).
+struct DeltaGroup {
+  formatVersion @0 :UInt16;          # The codec format version that wrote it; never 0.
+  type @1 :MessageType;              # Always deltaGroup.
+  origin @2 :UInt64;                 # The neighbour it came from; 0 for a local mutation.
+  records @3 :List(RecordFragment);  # Every record it touches, also those it only removes dots from.
+  context @4 :DotContext;            # The dots it saw and minted.
+}

@@ -1,0 +1,601 @@
+// The codec over schema/records.capnp.
+//
+// Decoding has two layers. decode_message() checks the raw bytes (size, word alignment), builds a
+// Cap'n Proto reader with traversal and nesting limits, and turns every kj::Exception Cap'n Proto
+// throws on malformed input into ErrorCode::kCorrupt, so no exception leaves the codec. The read_*
+// functions below it copy a reader into the in-memory types and check each invariant on the way;
+// they read every pointer field once, because each read counts against the traversal limit.
+//
+// Encoders assume values the store can hold: every list within kMaxListLength and the whole message
+// within kMaxMessageBytes (checked by assert). Anything larger would be written but refused on read.
+#include "src/codec/codec.h"
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/array.h>
+#include <kj/exception.h>
+
+#include <cassert>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <variant>
+
+#include "schema/records.capnp.h"
+
+namespace cairn::codec {
+namespace {
+
+using crdt::CounterEntry;
+using crdt::Dot;
+using crdt::DotContext;
+using crdt::ReplicaId;
+using RegisterStore = crdt::LwwRegister::Store;
+using CounterStore = crdt::PnCounter::Store;
+
+// The deepest legitimate message nests 7 pointers (group, records, fragment, counter value, entries,
+// entry, dot); the limit leaves room for fields a later format adds.
+constexpr int kNestingLimit = 16;
+
+// Every legitimate message is at most kMaxMessageBytes and we read each object once, so twice that
+// leaves room while capping how far a message that points many pointers at one object can amplify.
+constexpr std::uint64_t kTraversalLimitWords = 2 * kMaxMessageBytes / sizeof(capnp::word);
+
+// The byte that ends an escaped user key inside a record key is 0x00 0x01; a 0x00 inside it is 0x00 0xFF.
+constexpr char kEscape = '\x00';
+constexpr char kEscapedZero = '\xFF';
+constexpr char kTerminator = '\x01';
+
+template <typename... Parts>
+std::string cat(const Parts&... parts) {
+  std::ostringstream out;
+  (out << ... << parts);
+  return out.str();
+}
+
+tl::unexpected<Error> corrupt(std::string message) { return fail(ErrorCode::kCorrupt, std::move(message)); }
+
+template <typename T>
+tl::unexpected<Error> forward(Result<T>& failed) {
+  return tl::unexpected<Error>(std::move(failed.error()));
+}
+
+// ---- Names for messages. ----
+
+const char* type_name(ValueType type) {
+  switch (type) {
+    case ValueType::kRegister: return "register";
+    case ValueType::kSetMember: return "set member";
+    case ValueType::kCounter: return "counter";
+  }
+  return "unknown value type";
+}
+
+std::string message_type_name(schema::MessageType type) {
+  switch (type) {
+    case schema::MessageType::VALUE_RECORD: return "value record";
+    case schema::MessageType::STORED_CONTEXT: return "stored context";
+    case schema::MessageType::STORE_META: return "store meta";
+    case schema::MessageType::DELTA_GROUP: return "delta-group";
+    case schema::MessageType::UNKNOWN: break;
+  }
+  return cat("unknown message type ", static_cast<unsigned>(type));
+}
+
+[[maybe_unused]] ValueType type_of(const RecordValue& value) { return static_cast<ValueType>(value.index() + 1); }
+
+bool is_known(ValueType type) {
+  return type == ValueType::kRegister || type == ValueType::kSetMember || type == ValueType::kCounter;
+}
+
+// Checks a value type read from bytes: 0 is never written; a number above the known ones may come
+// from a newer cairn.
+Result<ValueType> to_value_type(unsigned raw, const char* what) {
+  if (raw == 0) return corrupt(cat(what, " has value type 0, which no cairn writes"));
+  const auto type = static_cast<ValueType>(raw & 0xFF);
+  if (raw > 0xFF || !is_known(type)) {
+    return fail(ErrorCode::kUnsupported,
+                cat(what, " has value type ", raw, ", unknown to this build (written by a newer cairn?)"));
+  }
+  return type;
+}
+
+Status check_member(const RecordKey& key, const char* what) {
+  if (key.type != ValueType::kSetMember && !key.member.empty()) {
+    return corrupt(cat(what, " of a ", type_name(key.type), " names a set member (", key.member.size(),
+                       " bytes); only set member records have one"));
+  }
+  return ok();
+}
+
+// ---- Bytes in and out. ----
+
+capnp::Data::Reader as_data(const std::string& bytes) {
+  return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size());
+}
+
+std::string as_string(capnp::Data::Reader data) {
+  return std::string(reinterpret_cast<const char*>(data.begin()), data.size());
+}
+
+std::string to_bytes(capnp::MessageBuilder& message) {
+  const kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
+  const kj::ArrayPtr<const char> chars = words.asChars();
+  assert(chars.size() <= kMaxMessageBytes && "message over kMaxMessageBytes: the reader would refuse it");
+  return std::string(chars.begin(), chars.size());
+}
+
+// The words of `bytes`, read in place when 8-byte aligned, otherwise from a copy made in `copy`
+// (LMDB hands out values at any alignment; Cap'n Proto reads whole aligned words).
+kj::ArrayPtr<const capnp::word> aligned_words(std::string_view bytes, kj::Array<capnp::word>& copy) {
+  const std::size_t count = bytes.size() / sizeof(capnp::word);
+  if (reinterpret_cast<std::uintptr_t>(bytes.data()) % alignof(capnp::word) == 0) {
+    return kj::arrayPtr(static_cast<const capnp::word*>(static_cast<const void*>(bytes.data())), count);
+  }
+  copy = kj::heapArray<capnp::word>(count);
+  std::memcpy(copy.begin(), bytes.data(), count * sizeof(capnp::word));
+  return copy;
+}
+
+// Parses `bytes` as one Cap'n Proto message with root `Root` and returns `read(root)`; every way the
+// bytes can fail to be such a message becomes kCorrupt. `what` names the message in errors.
+template <typename Root, typename Read>
+auto decode_message(std::string_view bytes, const char* what, Read&& read)
+    -> decltype(read(std::declval<typename Root::Reader>())) {
+  if (bytes.size() > kMaxMessageBytes) {
+    return corrupt(cat(what, " is ", bytes.size(), " bytes, over the limit of ", kMaxMessageBytes));
+  }
+  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) {
+    return corrupt(cat(what, " is ", bytes.size(),
+                       " bytes, not a whole positive number of 8-byte words: truncated or not a ", what));
+  }
+  kj::Array<capnp::word> copy;
+  const kj::ArrayPtr<const capnp::word> words = aligned_words(bytes, copy);
+  try {
+    capnp::ReaderOptions options;
+    options.traversalLimitInWords = kTraversalLimitWords;
+    options.nestingLimit = kNestingLimit;
+    capnp::FlatArrayMessageReader reader(words, options);
+    if (reader.getEnd() != words.end()) {
+      const auto trailing = static_cast<std::size_t>(words.end() - reader.getEnd()) * sizeof(capnp::word);
+      return corrupt(cat(what, " has ", trailing, " bytes after the end of its message"));
+    }
+    return read(reader.getRoot<Root>());
+  } catch (const kj::Exception& exception) {
+    return corrupt(cat(what, " is malformed: ", exception.getDescription().cStr()));
+  }
+}
+
+// Checks the format version and type tag every top-level message starts with.
+template <typename Reader>
+Status check_header(Reader root, schema::MessageType expected) {
+  const unsigned version = root.getFormatVersion();
+  if (version > kFormatVersion) {
+    return fail(ErrorCode::kUnsupported,
+                cat(message_type_name(expected), " has format version ", version, " but this build reads versions 1 to ",
+                    kFormatVersion, ": it was written by a newer cairn"));
+  }
+  if (version == 0) {
+    return corrupt(cat(message_type_name(expected), " has format version 0, which no cairn writes (zeroed or foreign bytes)"));
+  }
+  if (root.getType() != expected) {
+    return corrupt(cat("expected a ", message_type_name(expected), " but the type tag says ", message_type_name(root.getType())));
+  }
+  return ok();
+}
+
+template <typename List>
+Status check_length(const List& list, const char* what) {
+  if (list.size() > kMaxListLength) {
+    return corrupt(cat(what, " has ", list.size(), " elements, over the limit of ", kMaxListLength));
+  }
+  return ok();
+}
+
+// ---- Dots and contexts. ----
+
+void write_dot(schema::Dot::Builder out, const Dot& dot) {
+  out.setReplica(dot.replica.value);
+  out.setCounter(dot.counter);
+}
+
+Result<Dot> read_dot(schema::Dot::Reader in, const char* what) {
+  const Dot dot{ReplicaId{in.getReplica()}, in.getCounter()};
+  if (dot.counter == 0) return corrupt(cat(what, " ", dot, " has counter 0; dot counters start at 1"));
+  return dot;
+}
+
+void write_context(schema::DotContext::Builder out, const DotContext& context) {
+  const auto& entries = context.vector().entries();
+  auto vector = out.initVector(static_cast<unsigned>(entries.size()));
+  unsigned i = 0;
+  for (const auto& [replica, counter] : entries) {
+    vector[i].setReplica(replica.value);
+    vector[i].setCounter(counter);
+    ++i;
+  }
+  auto cloud = out.initCloud(static_cast<unsigned>(context.cloud().size()));
+  i = 0;
+  for (const Dot& dot : context.cloud()) write_dot(cloud[i++], dot);
+}
+
+// Rebuilds a context in canonical form: repeated vector entries and cloud dots the vector covers are
+// redundant, not contradictory, so they are folded rather than refused.
+Result<DotContext> read_context(schema::DotContext::Reader in) {
+  const auto entries = in.getVector();
+  if (auto length = check_length(entries, "a version vector"); !length) return forward(length);
+  crdt::VersionVector vector;
+  for (const auto entry : entries) {
+    if (entry.getCounter() == 0) {
+      return corrupt(cat("a version vector entry of replica ", entry.getReplica(),
+                         " has counter 0; replicas with no events have no entry"));
+    }
+    vector.raise(ReplicaId{entry.getReplica()}, entry.getCounter());
+  }
+  const auto cloud = in.getCloud();
+  if (auto length = check_length(cloud, "a context's cloud"); !length) return forward(length);
+  std::set<Dot> dots;
+  for (const auto element : cloud) {
+    auto dot = read_dot(element, "a cloud dot");
+    if (!dot) return forward(dot);
+    dots.insert(*dot);
+  }
+  return DotContext::from_parts(std::move(vector), dots);
+}
+
+// ---- Dot stores. ----
+
+void write_register(schema::RegisterValue::Builder out, const RegisterStore& store) {
+  auto entries = out.initEntries(static_cast<unsigned>(store.size()));
+  unsigned i = 0;
+  for (const auto& [dot, entry] : store.entries()) {
+    auto element = entries[i++];
+    write_dot(element.initDot(), dot);
+    element.setValue(as_data(entry.value));
+    auto timestamp = element.initTimestamp();
+    timestamp.setWallMs(entry.timestamp.wall_ms);
+    timestamp.setLogical(entry.timestamp.logical);
+  }
+}
+
+Result<RegisterStore> read_register(schema::RegisterValue::Reader in) {
+  const auto entries = in.getEntries();
+  if (auto length = check_length(entries, "a register"); !length) return forward(length);
+  RegisterStore::Entries out;
+  for (const auto element : entries) {
+    auto dot = read_dot(element.getDot(), "a register entry's dot");
+    if (!dot) return forward(dot);
+    const auto timestamp = element.getTimestamp();
+    crdt::LwwEntry entry{as_string(element.getValue()),
+                         crdt::HlcTimestamp{timestamp.getWallMs(), timestamp.getLogical()}};
+    // A dot names one write: two entries for it would leave the value ambiguous.
+    if (!out.emplace(*dot, std::move(entry)).second) return corrupt(cat("a register lists dot ", *dot, " twice"));
+  }
+  return RegisterStore(std::move(out));
+}
+
+void write_set_member(schema::SetMemberValue::Builder out, const crdt::DotSet& store) {
+  auto dots = out.initDots(static_cast<unsigned>(store.size()));
+  unsigned i = 0;
+  for (const Dot& dot : store.dots()) write_dot(dots[i++], dot);
+}
+
+Result<crdt::DotSet> read_set_member(schema::SetMemberValue::Reader in) {
+  const auto dots = in.getDots();
+  if (auto length = check_length(dots, "a set member"); !length) return forward(length);
+  std::set<Dot> out;
+  for (const auto element : dots) {
+    auto dot = read_dot(element, "a set member's dot");
+    if (!dot) return forward(dot);
+    out.insert(*dot);
+  }
+  return crdt::DotSet(std::move(out));
+}
+
+void write_counter_entry(schema::CounterEntry::Builder out, const Dot& dot, const CounterEntry& entry) {
+  write_dot(out.initDot(), dot);
+  out.setKind(entry.kind == CounterEntry::Kind::kReset ? schema::CounterEntry::Kind::RESET
+                                                        : schema::CounterEntry::Kind::CONTRIBUTION);
+  out.setContributor(entry.contributor.value);
+  write_dot(out.initChain(), entry.chain);
+  out.setIncrements(entry.increments);
+  out.setDecrements(entry.decrements);
+  out.setDeletedIncrements(entry.deleted_increments);
+  out.setDeletedDecrements(entry.deleted_decrements);
+  write_dot(out.initObserved(), entry.observed);
+}
+
+Result<CounterEntry> read_counter_entry(schema::CounterEntry::Reader in) {
+  CounterEntry entry;
+  switch (in.getKind()) {
+    case schema::CounterEntry::Kind::CONTRIBUTION: entry.kind = CounterEntry::Kind::kContribution; break;
+    case schema::CounterEntry::Kind::RESET: entry.kind = CounterEntry::Kind::kReset; break;
+    default:
+      return fail(ErrorCode::kUnsupported, cat("a counter entry has kind ", static_cast<unsigned>(in.getKind()),
+                                               ", unknown to this build (written by a newer cairn?)"));
+  }
+  entry.contributor = ReplicaId{in.getContributor()};
+  auto chain = read_dot(in.getChain(), "a counter entry's chain");
+  if (!chain) return forward(chain);
+  entry.chain = *chain;
+  entry.increments = in.getIncrements();
+  entry.decrements = in.getDecrements();
+  entry.deleted_increments = in.getDeletedIncrements();
+  entry.deleted_decrements = in.getDeletedDecrements();
+  const auto observed = in.getObserved();
+  if (entry.kind == CounterEntry::Kind::kReset) {
+    // A reset names the contribution it observed; a contribution leaves the field unset.
+    auto dot = read_dot(observed, "a counter reset's observed contribution");
+    if (!dot) return forward(dot);
+    entry.observed = *dot;
+  } else {
+    entry.observed = Dot{ReplicaId{observed.getReplica()}, observed.getCounter()};
+  }
+  return entry;
+}
+
+void write_counter(schema::CounterValue::Builder out, const CounterStore& store) {
+  auto entries = out.initEntries(static_cast<unsigned>(store.size()));
+  unsigned i = 0;
+  for (const auto& [dot, entry] : store.entries()) write_counter_entry(entries[i++], dot, entry);
+}
+
+Result<CounterStore> read_counter(schema::CounterValue::Reader in) {
+  const auto entries = in.getEntries();
+  if (auto length = check_length(entries, "a counter"); !length) return forward(length);
+  CounterStore::Entries out;
+  for (const auto element : entries) {
+    auto dot = read_dot(element.getDot(), "a counter entry's dot");
+    if (!dot) return forward(dot);
+    auto entry = read_counter_entry(element);
+    if (!entry) return forward(entry);
+    if (!out.emplace(*dot, *entry).second) return corrupt(cat("a counter lists dot ", *dot, " twice"));
+  }
+  return CounterStore(std::move(out));
+}
+
+// ---- The value union, shared by ValueRecord and RecordFragment (`Struct`). ----
+
+template <typename Builder>
+void write_value(Builder out, const RecordValue& value) {
+  if (const auto* store = std::get_if<RegisterStore>(&value)) {
+    write_register(out.initRegister(), *store);
+  } else if (const auto* dots = std::get_if<crdt::DotSet>(&value)) {
+    write_set_member(out.initSetMember(), *dots);
+  } else {
+    write_counter(out.initCounter(), std::get<CounterStore>(value));
+  }
+}
+
+// The type the union holds; a discriminant this build does not know comes from a newer writer.
+template <typename Struct>
+Result<ValueType> union_type(typename Struct::Reader in, const char* what) {
+  switch (in.which()) {
+    case Struct::REGISTER: return ValueType::kRegister;
+    case Struct::SET_MEMBER: return ValueType::kSetMember;
+    case Struct::COUNTER: return ValueType::kCounter;
+  }
+  return fail(ErrorCode::kUnsupported, cat(what, " holds value kind ", static_cast<unsigned>(in.which()),
+                                           ", unknown to this build (written by a newer cairn?)"));
+}
+
+template <typename T>
+Result<RecordValue> as_value(Result<T> store) {
+  if (!store) return forward(store);
+  return RecordValue(std::in_place_type<T>, std::move(*store));
+}
+
+template <typename Struct>
+Result<RecordValue> read_value(typename Struct::Reader in, ValueType type) {
+  switch (type) {
+    case ValueType::kRegister: return as_value(read_register(in.getRegister()));
+    case ValueType::kSetMember: return as_value(read_set_member(in.getSetMember()));
+    case ValueType::kCounter: return as_value(read_counter(in.getCounter()));
+  }
+  return corrupt("unreachable: unknown value type");
+}
+
+// ---- Delta-groups. ----
+
+void write_fragment(schema::RecordFragment::Builder out, const RecordFragment& fragment) {
+  assert(type_of(fragment.value) == fragment.key.type && "fragment value does not match its key's type");
+  auto key = out.initKey();
+  key.setKey(as_data(fragment.key.key));
+  key.setType(static_cast<schema::ValueType>(fragment.key.type));
+  key.setMember(as_data(fragment.key.member));
+  write_value(out, fragment.value);
+}
+
+Result<RecordKey> read_key(schema::RecordKey::Reader in) {
+  auto type = to_value_type(static_cast<unsigned>(in.getType()), "a record fragment's key");
+  if (!type) return forward(type);
+  RecordKey key{as_string(in.getKey()), *type, as_string(in.getMember())};
+  if (auto member = check_member(key, "a record fragment's key"); !member) return forward(member);
+  return key;
+}
+
+Result<RecordFragment> read_fragment(schema::RecordFragment::Reader in) {
+  auto key = read_key(in.getKey());
+  if (!key) return forward(key);
+  auto type = union_type<schema::RecordFragment>(in, "a record fragment");
+  if (!type) return forward(type);
+  if (*type != key->type) {
+    return corrupt(cat("a record fragment holds a ", type_name(*type), " under a key of a ", type_name(key->type)));
+  }
+  auto value = read_value<schema::RecordFragment>(in, *type);
+  if (!value) return forward(value);
+  return RecordFragment{std::move(*key), std::move(*value)};
+}
+
+Result<DeltaGroup> read_delta_group(schema::DeltaGroup::Reader root) {
+  if (auto header = check_header(root, schema::MessageType::DELTA_GROUP); !header) return forward(header);
+  DeltaGroup group;
+  group.origin = ReplicaId{root.getOrigin()};
+  const auto records = root.getRecords();
+  if (auto length = check_length(records, "a delta-group's record list"); !length) return forward(length);
+  group.records.reserve(records.size());
+  for (const auto element : records) {
+    auto fragment = read_fragment(element);
+    if (!fragment) return forward(fragment);
+    group.records.push_back(std::move(*fragment));
+  }
+  auto context = read_context(root.getContext());
+  if (!context) return forward(context);
+  group.context = std::move(*context);
+  return group;
+}
+
+// ---- Record keys. ----
+
+void append_escaped(std::string& out, std::string_view key) {
+  for (const char c : key) {
+    out.push_back(c);
+    if (c == kEscape) out.push_back(kEscapedZero);
+  }
+}
+
+// Unescapes the user key at the front of a record key; `position` ends just past its terminator.
+Result<std::string> read_escaped_key(std::string_view bytes, std::size_t& position) {
+  std::string key;
+  while (position < bytes.size()) {
+    const char c = bytes[position++];
+    if (c != kEscape) {
+      key.push_back(c);
+      continue;
+    }
+    if (position == bytes.size()) break;
+    const char next = bytes[position++];
+    if (next == kTerminator) return key;
+    if (next != kEscapedZero) {
+      return corrupt(cat("record key has byte 0x00 followed by 0x", std::hex,
+                         static_cast<unsigned>(static_cast<unsigned char>(next)), std::dec, " at offset ",
+                         position - 2, "; only 0x00 0xFF (a zero byte) and 0x00 0x01 (the end) occur"));
+    }
+    key.push_back('\0');
+  }
+  return corrupt(cat("record key of ", bytes.size(), " bytes ends before the 0x00 0x01 that ends its user key"));
+}
+
+}  // namespace
+
+std::string encode_record(const RecordValue& value) {
+  capnp::MallocMessageBuilder message;
+  auto root = message.initRoot<schema::ValueRecord>();
+  root.setFormatVersion(kFormatVersion);
+  root.setType(schema::MessageType::VALUE_RECORD);
+  write_value(root, value);
+  return to_bytes(message);
+}
+
+Result<RecordValue> decode_record(std::string_view bytes, ValueType expected) {
+  if (!is_known(expected)) {
+    return fail(ErrorCode::kInvalidArgument,
+                cat("decode_record was asked for value type ", static_cast<unsigned>(expected), ", which does not exist"));
+  }
+  return decode_message<schema::ValueRecord>(
+      bytes, "value record", [expected](schema::ValueRecord::Reader root) -> Result<RecordValue> {
+        if (auto header = check_header(root, schema::MessageType::VALUE_RECORD); !header) return forward(header);
+        auto type = union_type<schema::ValueRecord>(root, "value record");
+        if (!type) return forward(type);
+        if (*type != expected) {
+          return corrupt(cat("value record holds a ", type_name(*type), " but its key names a ", type_name(expected)));
+        }
+        return read_value<schema::ValueRecord>(root, *type);
+      });
+}
+
+std::string encode_context(const DotContext& context) {
+  capnp::MallocMessageBuilder message;
+  auto root = message.initRoot<schema::StoredContext>();
+  root.setFormatVersion(kFormatVersion);
+  root.setType(schema::MessageType::STORED_CONTEXT);
+  write_context(root.initContext(), context);
+  return to_bytes(message);
+}
+
+Result<DotContext> decode_context(std::string_view bytes) {
+  return decode_message<schema::StoredContext>(
+      bytes, "stored context", [](schema::StoredContext::Reader root) -> Result<DotContext> {
+        if (auto header = check_header(root, schema::MessageType::STORED_CONTEXT); !header) return forward(header);
+        return read_context(root.getContext());
+      });
+}
+
+std::string encode_meta(const StoreMeta& meta) {
+  capnp::MallocMessageBuilder message;
+  auto root = message.initRoot<schema::StoreMeta>();
+  root.setFormatVersion(kFormatVersion);
+  root.setType(schema::MessageType::STORE_META);
+  root.setStoreFormatVersion(meta.format_version);
+  root.setReplica(meta.replica.value);
+  root.setNextDeltaSequence(meta.next_delta_sequence);
+  return to_bytes(message);
+}
+
+Result<StoreMeta> decode_meta(std::string_view bytes) {
+  return decode_message<schema::StoreMeta>(bytes, "store meta", [](schema::StoreMeta::Reader root) -> Result<StoreMeta> {
+    if (auto header = check_header(root, schema::MessageType::STORE_META); !header) return forward(header);
+    return StoreMeta{root.getStoreFormatVersion(), ReplicaId{root.getReplica()}, root.getNextDeltaSequence()};
+  });
+}
+
+std::string encode_delta_group(const DeltaGroup& group) {
+  capnp::MallocMessageBuilder message;
+  auto root = message.initRoot<schema::DeltaGroup>();
+  root.setFormatVersion(kFormatVersion);
+  root.setType(schema::MessageType::DELTA_GROUP);
+  root.setOrigin(group.origin.value);
+  auto records = root.initRecords(static_cast<unsigned>(group.records.size()));
+  for (unsigned i = 0; i < group.records.size(); ++i) write_fragment(records[i], group.records[i]);
+  write_context(root.initContext(), group.context);
+  return to_bytes(message);
+}
+
+Result<DeltaGroup> decode_delta_group(std::string_view bytes) {
+  return decode_message<schema::DeltaGroup>(bytes, "delta-group", read_delta_group);
+}
+
+std::string encode_record_key(const RecordKey& key) {
+  assert(is_known(key.type) && "record key of an unknown value type");
+  assert((key.type == ValueType::kSetMember || key.member.empty()) && "only set members name a member");
+  std::string out;
+  out.reserve(key.key.size() + 3 + key.member.size());
+  append_escaped(out, key.key);
+  out.push_back(kEscape);
+  out.push_back(kTerminator);
+  out.push_back(static_cast<char>(key.type));
+  out.append(key.member);
+  return out;
+}
+
+Result<RecordKey> decode_record_key(std::string_view bytes) {
+  std::size_t position = 0;
+  auto user_key = read_escaped_key(bytes, position);
+  if (!user_key) return forward(user_key);
+  if (position == bytes.size()) return corrupt("record key ends before its value type byte");
+  auto type = to_value_type(static_cast<unsigned char>(bytes[position++]), "record key");
+  if (!type) return forward(type);
+  RecordKey key{std::move(*user_key), *type, std::string(bytes.substr(position))};
+  if (auto member = check_member(key, "record key"); !member) return forward(member);
+  return key;
+}
+
+std::string encode_key_prefix(std::string_view prefix) {
+  std::string out;
+  out.reserve(prefix.size());
+  append_escaped(out, prefix);
+  return out;
+}
+
+std::string encode_exact_key_prefix(std::string_view key) {
+  std::string out = encode_key_prefix(key);
+  out.push_back(kEscape);
+  out.push_back(kTerminator);
+  return out;
+}
+
+}  // namespace cairn::codec

@@ -1,0 +1,65 @@
+// The in-memory form of everything the store keeps per key, and of the delta-groups it ships.
+//
+// A register or a counter is one record; a set is one record per member, so updating one member of a
+// huge set touches one small record. A record holds that value's dot store; the store-wide causal
+// context lives apart, in the store's meta database.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "crdt/dot_context.h"
+#include "crdt/dot_set.h"
+#include "crdt/lww_register.h"
+#include "crdt/pn_counter.h"
+
+namespace cairn::codec {
+
+// Stable numbers: they are written to disk and sent on the wire.
+enum class ValueType : std::uint8_t {
+  kRegister = 1,   // An LWW-register: one record per key.
+  kSetMember = 2,  // One member of an OR-set: one record per (key, member).
+  kCounter = 3,    // A PN-counter: one record per key.
+};
+
+// Names one record: the user's key, the type of value, and for sets the member.
+struct RecordKey {
+  std::string key;
+  ValueType type = ValueType::kRegister;
+  std::string member;  // Empty unless type == kSetMember.
+
+  friend auto operator<=>(const RecordKey&, const RecordKey&) = default;
+};
+
+// The dot store of one record; the alternative matches RecordKey::type.
+using RecordValue = std::variant<crdt::LwwRegister::Store, crdt::DotSet, crdt::PnCounter::Store>;
+
+struct RecordFragment {
+  RecordKey key;
+  RecordValue value;  // May be empty: a fragment that only removes dots its context covers.
+
+  friend bool operator==(const RecordFragment&, const RecordFragment&) = default;
+};
+
+// A delta or a join of deltas: the record fragments it touches (listed even when empty, so a receiver
+// knows which records the context may remove dots from) and the context fragment.
+struct DeltaGroup {
+  crdt::ReplicaId origin;  // The neighbour it was received from; 0 for a local mutation.
+  std::vector<RecordFragment> records;
+  crdt::DotContext context;
+
+  friend bool operator==(const DeltaGroup&, const DeltaGroup&) = default;
+};
+
+// Persistent identity and state of a store, kept in the meta database.
+struct StoreMeta {
+  std::uint32_t format_version = 0;
+  crdt::ReplicaId replica;
+  std::uint64_t next_delta_sequence = 1;
+
+  friend bool operator==(const StoreMeta&, const StoreMeta&) = default;
+};
+
+}  // namespace cairn::codec

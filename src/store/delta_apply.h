@@ -1,0 +1,40 @@
+// Joins a delta-group into the records of a write transaction: the one way the store's state changes,
+// for local writes and for deltas from peers alike.
+#pragma once
+
+#include <vector>
+
+#include "crdt/dot_context.h"
+#include "src/codec/records.h"
+#include "src/store/lmdb.h"
+
+namespace cairn::store {
+
+struct AppliedDelta {
+  // The group again (its duplicate keys joined) when any of it was new here; empty (no records, empty
+  // context) when all of it was already known, so there is nothing to log or forward.
+  codec::DeltaGroup new_part;
+  // The records whose value changed.
+  std::vector<codec::RecordKey> changed;
+};
+
+// Joins `group` into the records in `txn` (database `values`) and into `context`, which must be the
+// store's causal context as of the transaction's start and is updated in place. Fails with kCorrupt
+// when a fragment's value type does not match its key or a stored record does not decode; in that case
+// the caller must abort the transaction and restore `context`.
+Result<AppliedDelta> apply_delta_group(Txn& txn, MDB_dbi values, crdt::DotContext& context,
+                                       const codec::DeltaGroup& group);
+
+// The current value of one record, or the empty value of its type when the record does not exist.
+Result<codec::RecordValue> read_record(const Txn& txn, MDB_dbi values, const codec::RecordKey& key);
+
+// Writes a record, or deletes it when its value is empty.
+Status write_record(Txn& txn, MDB_dbi values, const codec::RecordKey& key, const codec::RecordValue& value);
+
+// The empty value of a record type.
+codec::RecordValue empty_record(codec::ValueType type);
+
+// Whether every dot of `fragment` is already in `context`.
+bool context_covers(const crdt::DotContext& context, const crdt::DotContext& fragment);
+
+}  // namespace cairn::store

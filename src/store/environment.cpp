@@ -1,0 +1,155 @@
+#include "src/store/environment.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+#include "src/codec/codec.h"
+#include "src/store/lmdb.h"
+
+namespace cairn::store {
+namespace {
+
+Error os_error(std::string_view what, const std::string& path) {
+  return Error(ErrorCode::kIo, std::string(what) + " " + path + ": " + std::strerror(errno));
+}
+
+std::uint64_t random_replica_id() {
+  std::random_device device;
+  std::uint64_t id = 0;
+  while (id == 0) id = (static_cast<std::uint64_t>(device()) << 32) ^ device();
+  return id;
+}
+
+}  // namespace
+
+std::string encode_sequence(std::uint64_t sequence) {
+  std::string bytes(8, '\0');
+  for (int i = 7; i >= 0; --i, sequence >>= 8) bytes[static_cast<std::size_t>(i)] = static_cast<char>(sequence & 0xff);
+  return bytes;
+}
+
+std::uint64_t decode_sequence(std::string_view bytes) {
+  std::uint64_t sequence = 0;
+  for (unsigned char byte : bytes.substr(0, 8)) sequence = (sequence << 8) | byte;
+  return sequence;
+}
+
+Result<std::unique_ptr<Environment>> Environment::open(const std::string& path, const StoreOptions& options) {
+  std::unique_ptr<Environment> environment(new Environment());
+  std::error_code ec;
+  if (!std::filesystem::exists(path / std::filesystem::path("data.mdb"), ec)) {
+    if (options.read_only || !options.create_if_missing) {
+      return fail(ErrorCode::kNotFound, "no cairn store in " + path);
+    }
+    std::filesystem::create_directories(path, ec);
+    if (ec) return fail(ErrorCode::kIo, "cannot create directory " + path + ": " + ec.message());
+  }
+
+  if (!options.read_only) {
+    // LMDB itself allows several writing processes; a peer assumes it is the only writer (it caches
+    // the causal context), so a second one is refused.
+    const std::string lock_path = path + "/cairn.lock";
+    environment->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (environment->lock_fd_ < 0) return tl::unexpected(os_error("cannot open", lock_path));
+    if (::flock(environment->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+      if (errno == EWOULDBLOCK) {
+        return fail(ErrorCode::kUnavailable, "the data directory " + path + " is in use by another cairn process");
+      }
+      return tl::unexpected(os_error("cannot lock", lock_path));
+    }
+  }
+
+  MDB_env* env = nullptr;
+  if (int rc = mdb_env_create(&env); rc != 0) return tl::unexpected(lmdb_error(rc, "create environment"));
+  environment->databases_.env = env;
+  mdb_env_set_maxdbs(env, 8);
+  mdb_env_set_mapsize(env, options.map_size_bytes);
+  // MDB_NOTLS: read transactions are not tied to threads, so any thread may read at any time.
+  unsigned flags = MDB_NOTLS;
+  if (options.read_only) flags |= MDB_RDONLY;
+  if (options.durability == Durability::kNoSync) flags |= MDB_NOSYNC;
+  if (int rc = mdb_env_open(env, path.c_str(), flags, 0644); rc != 0) {
+    return tl::unexpected(lmdb_error(rc, "open environment in " + path));
+  }
+  if (auto opened = environment->open_databases(options.read_only); !opened) return tl::unexpected(opened.error());
+  if (auto loaded = environment->load_or_create_meta(options.read_only); !loaded) {
+    return tl::unexpected(loaded.error());
+  }
+  return environment;
+}
+
+Environment::~Environment() {
+  if (databases_.env != nullptr) mdb_env_close(databases_.env);
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // Closing releases the flock.
+}
+
+Status Environment::open_databases(bool read_only) {
+  MDB_txn* raw = nullptr;
+  if (int rc = mdb_txn_begin(databases_.env, nullptr, read_only ? MDB_RDONLY : 0, &raw); rc != 0) {
+    return tl::unexpected(lmdb_error(rc, "begin"));
+  }
+  Txn txn(raw);
+  const unsigned flags = read_only ? 0 : MDB_CREATE;
+  struct Named {
+    const char* name;
+    MDB_dbi* dbi;
+  };
+  for (Named named : {Named{"meta", &databases_.meta}, Named{"values", &databases_.values},
+                      Named{"deltas", &databases_.deltas}, Named{"peers", &databases_.peers}}) {
+    if (int rc = mdb_dbi_open(txn.get(), named.name, flags, named.dbi); rc != 0) {
+      return tl::unexpected(lmdb_error(rc, std::string("open database ") + named.name));
+    }
+  }
+  // Committing keeps the handles open, also for a read-only transaction (aborting would close them).
+  return txn.commit();
+}
+
+Status Environment::load_or_create_meta(bool read_only) {
+  MDB_txn* raw = nullptr;
+  if (int rc = mdb_txn_begin(databases_.env, nullptr, read_only ? MDB_RDONLY : 0, &raw); rc != 0) {
+    return tl::unexpected(lmdb_error(rc, "begin"));
+  }
+  Txn txn(raw);
+  auto identity = txn.read(databases_.meta, kMetaIdentityKey);
+  if (!identity) return tl::unexpected(identity.error());
+  if (identity->has_value()) {
+    auto meta = codec::decode_meta(**identity);
+    if (!meta) return fail(meta.error().code(), "store identity: " + meta.error().message());
+    meta_ = *meta;
+    if (meta_.format_version > codec::kFormatVersion) {
+      return fail(ErrorCode::kUnsupported, "the store was written in format " + std::to_string(meta_.format_version) +
+                                               "; this build reads formats up to " +
+                                               std::to_string(codec::kFormatVersion));
+    }
+  } else {
+    if (read_only) return fail(ErrorCode::kNotFound, "the directory holds no initialised cairn store");
+    meta_.format_version = codec::kFormatVersion;
+    meta_.replica = crdt::ReplicaId{random_replica_id()};
+    if (auto written = txn.write(databases_.meta, kMetaIdentityKey, codec::encode_meta(meta_)); !written) {
+      return written;
+    }
+  }
+
+  auto context = txn.read(databases_.meta, kMetaContextKey);
+  if (!context) return tl::unexpected(context.error());
+  if (context->has_value()) {
+    auto decoded = codec::decode_context(**context);
+    if (!decoded) return fail(decoded.error().code(), "causal context: " + decoded.error().message());
+    initial_context_ = std::move(*decoded);
+  }
+
+  auto cursor = LmdbCursor::open(txn, databases_.deltas);
+  if (!cursor) return tl::unexpected(cursor.error());
+  auto last = cursor->last();
+  if (!last) return tl::unexpected(last.error());
+  next_delta_sequence_ = last->has_value() ? decode_sequence((*last)->key) + 1 : 1;
+  return read_only ? ok() : txn.commit();
+}
+
+}  // namespace cairn::store

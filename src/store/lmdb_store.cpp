@@ -1,0 +1,308 @@
+#include "src/store/lmdb_store.h"
+
+#include <utility>
+
+#include "src/codec/codec.h"
+#include "src/store/cursors.h"
+#include "src/store/delta_apply.h"
+
+namespace cairn {
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& path, const StoreOptions& options) {
+  auto environment = store::Environment::open(path, options);
+  if (!environment) return tl::unexpected(environment.error());
+  return std::unique_ptr<Store>(std::make_unique<store::LmdbStore>(std::move(*environment), options));
+}
+
+namespace store {
+namespace {
+
+Status check_key(std::string_view key) {
+  if (key.empty()) return fail(ErrorCode::kInvalidArgument, "a key must not be empty");
+  if (key.size() > kMaxKeyBytes) {
+    return fail(ErrorCode::kLimitExceeded, "key of " + std::to_string(key.size()) + " bytes exceeds the limit of " +
+                                               std::to_string(kMaxKeyBytes));
+  }
+  return ok();
+}
+
+Status check_members(const std::vector<std::string>& members) {
+  for (const std::string& member : members) {
+    if (member.size() > kMaxMemberBytes) {
+      return fail(ErrorCode::kLimitExceeded, "set member of " + std::to_string(member.size()) +
+                                                 " bytes exceeds the limit of " + std::to_string(kMaxMemberBytes));
+    }
+  }
+  return ok();
+}
+
+ValueKind kind_of(codec::ValueType type) {
+  switch (type) {
+    case codec::ValueType::kRegister: return ValueKind::kRegister;
+    case codec::ValueType::kSetMember: return ValueKind::kSet;
+    case codec::ValueType::kCounter: return ValueKind::kCounter;
+  }
+  return ValueKind::kRegister;
+}
+
+Error not_found(std::string_view key) { return Error(ErrorCode::kNotFound, "no key '" + std::string(key) + "'"); }
+
+}  // namespace
+
+LmdbStore::LmdbStore(std::unique_ptr<Environment> environment, const StoreOptions& options)
+    : environment_(std::move(environment)),
+      options_(options),
+      replica_(environment_->meta().replica),
+      context_(environment_->initial_context()),
+      next_sequence_(environment_->next_delta_sequence()),
+      map_size_bytes_(options.map_size_bytes) {
+  if (options.read_only) return;  // No writer thread: every write fails with kUnavailable.
+  WriteQueue::Hooks hooks;
+  hooks.save_state = [this] { saved_ = Saved{context_, next_sequence_, context_dirty_, uncommitted_changes_.size()}; };
+  hooks.restore_state = [this] {
+    context_ = saved_.context;
+    next_sequence_ = saved_.next_sequence;
+    context_dirty_ = saved_.context_dirty;
+    uncommitted_changes_.resize(saved_.change_count);
+  };
+  hooks.before_commit = [this](Txn& txn) -> Status {
+    if (!context_dirty_) return ok();
+    return txn.write(databases().meta, kMetaContextKey, codec::encode_context(context_));
+  };
+  hooks.after_commit = [this] {
+    context_dirty_ = false;
+    notify_subscribers();
+  };
+  hooks.grow_map = [this] { return grow_map(); };
+  const std::uint32_t batch = options.durability == Durability::kSync ? 1 : options.max_writes_per_commit;
+  queue_ = std::make_unique<WriteQueue>(databases().env, batch, std::move(hooks));
+}
+
+LmdbStore::~LmdbStore() { queue_.reset(); }  // Serve every queued write before the environment closes.
+
+Status LmdbStore::write_local(std::string_view key, std::optional<ValueKind> kind, BuildDelta build) {
+  if (auto valid = check_key(key); !valid) return valid;
+  if (!queue_) return fail(ErrorCode::kUnavailable, "the store was opened read-only");
+  return queue_->submit([&](Txn& txn) -> Status {
+    if (kind) {
+      auto kinds = kinds_at(txn, databases().values, key);
+      if (!kinds) return tl::unexpected(kinds.error());
+      if (auto same = check_kind(*kinds, *kind, key); !same) return same;
+    }
+    auto group = build(LocalWrite{txn, databases().values, context_, replica_});
+    if (!group) return tl::unexpected(group.error());
+    auto logged = commit_group(txn, *group, /*local=*/true);
+    if (!logged) return tl::unexpected(logged.error());
+    return ok();
+  });
+}
+
+Result<std::uint64_t> LmdbStore::commit_group(Txn& txn, const codec::DeltaGroup& group, bool local) {
+  crdt::DotContext context = context_;
+  auto applied = apply_delta_group(txn, databases().values, context, group);
+  if (!applied) return tl::unexpected(applied.error());
+  const bool anything_new = !applied->new_part.records.empty() || !applied->new_part.context.empty();
+  if (anything_new) {
+    if (auto logged = txn.write(databases().deltas, encode_sequence(next_sequence_),
+                                codec::encode_delta_group(applied->new_part));
+        !logged) {
+      return tl::unexpected(logged.error());
+    }
+  }
+  // Every fallible step is done: now the in-memory state may change.
+  context_ = std::move(context);
+  context_dirty_ = context_dirty_ || anything_new;
+  for (const codec::RecordKey& key : applied->changed) {
+    if (!uncommitted_changes_.empty() && uncommitted_changes_.back().key == key.key) continue;
+    uncommitted_changes_.push_back(Change{key.key, kind_of(key.type), local});
+  }
+  return anything_new ? next_sequence_++ : 0;
+}
+
+Status LmdbStore::put(std::string_view key, std::string_view value) {
+  if (value.size() > kMaxValueBytes) {
+    return fail(ErrorCode::kLimitExceeded, "value of " + std::to_string(value.size()) + " bytes exceeds the limit of " +
+                                               std::to_string(kMaxValueBytes));
+  }
+  return write_local(key, ValueKind::kRegister, [&](const LocalWrite& write) {
+    return put_delta(write, key, value, clock_.now());
+  });
+}
+
+Status LmdbStore::del(std::string_view key) {
+  return write_local(key, std::nullopt, [&](const LocalWrite& write) { return del_delta(write, key); });
+}
+
+Status LmdbStore::sadd(std::string_view key, const std::vector<std::string>& members) {
+  if (auto valid = check_members(members); !valid) return valid;
+  return write_local(key, ValueKind::kSet, [&](const LocalWrite& write) { return sadd_delta(write, key, members); });
+}
+
+Status LmdbStore::srem(std::string_view key, const std::vector<std::string>& members) {
+  if (auto valid = check_members(members); !valid) return valid;
+  return write_local(key, ValueKind::kSet, [&](const LocalWrite& write) { return srem_delta(write, key, members); });
+}
+
+Status LmdbStore::incr(std::string_view key, std::uint64_t amount) {
+  return write_local(key, ValueKind::kCounter,
+                     [&](const LocalWrite& write) { return counter_delta(write, key, amount, 0); });
+}
+
+Status LmdbStore::decr(std::string_view key, std::uint64_t amount) {
+  return write_local(key, ValueKind::kCounter,
+                     [&](const LocalWrite& write) { return counter_delta(write, key, 0, amount); });
+}
+
+Result<RegisterValue> LmdbStore::get(std::string_view key) {
+  if (auto valid = check_key(key); !valid) return tl::unexpected(valid.error());
+  return with_read_txn([&](const Txn& txn) -> Result<RegisterValue> {
+    auto kinds = kinds_at(txn, databases().values, key);
+    if (!kinds) return tl::unexpected(kinds.error());
+    if (!kinds->register_value) {
+      if (kinds->any()) return tl::unexpected(check_kind(*kinds, ValueKind::kRegister, key).error());
+      return tl::unexpected(not_found(key));
+    }
+    auto record = read_record(txn, databases().values, codec::RecordKey{std::string(key), codec::ValueType::kRegister, {}});
+    if (!record) return tl::unexpected(record.error());
+    const auto versions = crdt::LwwRegister::versions(std::get<crdt::LwwRegister::Store>(*record));
+    RegisterValue result;
+    result.value = versions.front().entry->value;
+    for (std::size_t i = 1; i < versions.size(); ++i) result.concurrent.push_back(versions[i].entry->value);
+    return result;
+  });
+}
+
+Result<bool> LmdbStore::sismember(std::string_view key, std::string_view member) {
+  if (auto valid = check_key(key); !valid) return tl::unexpected(valid.error());
+  return with_read_txn([&](const Txn& txn) -> Result<bool> {
+    auto record = read_record(txn, databases().values,
+                              codec::RecordKey{std::string(key), codec::ValueType::kSetMember, std::string(member)});
+    if (!record) return tl::unexpected(record.error());
+    if (!std::get<crdt::DotSet>(*record).empty()) return true;
+    auto kinds = kinds_at(txn, databases().values, key);
+    if (!kinds) return tl::unexpected(kinds.error());
+    if (!kinds->set && kinds->any()) return tl::unexpected(check_kind(*kinds, ValueKind::kSet, key).error());
+    return false;
+  });
+}
+
+Result<std::unique_ptr<Cursor>> LmdbStore::smembers(std::string_view key) {
+  if (auto valid = check_key(key); !valid) return tl::unexpected(valid.error());
+  auto kind_check = with_read_txn([&](const Txn& txn) -> Status {
+    auto kinds = kinds_at(txn, databases().values, key);
+    if (!kinds) return tl::unexpected(kinds.error());
+    if (!kinds->set && kinds->any()) return check_kind(*kinds, ValueKind::kSet, key);
+    return ok();
+  });
+  if (!kind_check) return tl::unexpected(kind_check.error());
+  return make_member_cursor(*this, key);
+}
+
+Result<std::int64_t> LmdbStore::counter(std::string_view key) {
+  if (auto valid = check_key(key); !valid) return tl::unexpected(valid.error());
+  return with_read_txn([&](const Txn& txn) -> Result<std::int64_t> {
+    auto record = read_record(txn, databases().values, codec::RecordKey{std::string(key), codec::ValueType::kCounter, {}});
+    if (!record) return tl::unexpected(record.error());
+    const auto& store = std::get<crdt::PnCounter::Store>(*record);
+    if (crdt::PnCounter::present(store)) return crdt::PnCounter::value_of(store);
+    auto kinds = kinds_at(txn, databases().values, key);
+    if (!kinds) return tl::unexpected(kinds.error());
+    if (kinds->any()) return tl::unexpected(check_kind(*kinds, ValueKind::kCounter, key).error());
+    return tl::unexpected(not_found(key));
+  });
+}
+
+Result<ValueKind> LmdbStore::kind(std::string_view key) {
+  if (auto valid = check_key(key); !valid) return tl::unexpected(valid.error());
+  return with_read_txn([&](const Txn& txn) -> Result<ValueKind> {
+    auto kinds = kinds_at(txn, databases().values, key);
+    if (!kinds) return tl::unexpected(kinds.error());
+    if (kinds->register_value) return ValueKind::kRegister;
+    if (kinds->set) return ValueKind::kSet;
+    if (kinds->counter) return ValueKind::kCounter;
+    return tl::unexpected(not_found(key));
+  });
+}
+
+std::unique_ptr<Cursor> LmdbStore::scan(std::string_view prefix) { return make_key_cursor(*this, prefix); }
+
+std::uint64_t LmdbStore::subscribe(std::string_view prefix, std::function<void(const Change&)> callback) {
+  std::lock_guard lock(subscribers_mutex_);
+  const std::uint64_t id = next_subscription_++;
+  subscribers_.emplace(id, Subscriber{std::string(prefix), std::move(callback)});
+  return id;
+}
+
+void LmdbStore::unsubscribe(std::uint64_t subscription) {
+  std::lock_guard lock(subscribers_mutex_);
+  subscribers_.erase(subscription);
+}
+
+void LmdbStore::notify_subscribers() {
+  std::vector<Change> changes = std::exchange(uncommitted_changes_, {});
+  if (changes.empty()) return;
+  std::lock_guard lock(subscribers_mutex_);
+  for (const Change& change : changes) {
+    for (const auto& [id, subscriber] : subscribers_) {
+      if (change.key.starts_with(subscriber.prefix)) subscriber.callback(change);
+    }
+  }
+}
+
+Result<MergeOutcome> LmdbStore::merge_delta(std::string_view delta_bytes, std::uint64_t origin) {
+  auto group = codec::decode_delta_group(delta_bytes);
+  if (!group) return tl::unexpected(group.error());
+  group->origin = crdt::ReplicaId{origin};
+  for (const codec::RecordFragment& fragment : group->records) {
+    if (auto valid = check_key(fragment.key.key); !valid) return tl::unexpected(valid.error());
+    if (fragment.key.member.size() > kMaxMemberBytes) {
+      return fail(ErrorCode::kLimitExceeded, "delta holds a set member over the size limit");
+    }
+  }
+  if (!queue_) return fail(ErrorCode::kUnavailable, "the store was opened read-only");
+  MergeOutcome outcome;
+  auto merged = queue_->submit([&](Txn& txn) -> Status {
+    auto logged = commit_group(txn, *group, /*local=*/false);
+    if (!logged) return tl::unexpected(logged.error());
+    outcome.logged_sequence = *logged;
+    outcome.changed = *logged != 0;
+    // Later local writes must order after the remote ones they may overwrite.
+    for (const codec::RecordFragment& fragment : group->records) {
+      if (const auto* entries = std::get_if<crdt::LwwRegister::Store>(&fragment.value)) {
+        for (const auto& [dot, entry] : entries->entries()) clock_.observe(entry.timestamp);
+      }
+    }
+    return ok();
+  });
+  if (!merged) return tl::unexpected(merged.error());
+  return outcome;
+}
+
+Result<std::vector<LoggedDelta>> LmdbStore::deltas_since(std::uint64_t after_sequence, std::size_t max_count) {
+  return with_read_txn([&](const Txn& txn) -> Result<std::vector<LoggedDelta>> {
+    std::vector<LoggedDelta> deltas;
+    auto cursor = LmdbCursor::open(txn, databases().deltas);
+    if (!cursor) return tl::unexpected(cursor.error());
+    for (auto entry = cursor->seek(encode_sequence(after_sequence + 1)); deltas.size() < max_count;
+         entry = cursor->next()) {
+      if (!entry) return tl::unexpected(entry.error());
+      if (!entry->has_value()) break;
+      auto group = codec::decode_delta_group((*entry)->value);
+      if (!group) return fail(group.error().code(), "delta log entry: " + group.error().message());
+      deltas.push_back(LoggedDelta{decode_sequence((*entry)->key), group->origin.value, std::string((*entry)->value)});
+    }
+    return deltas;
+  });
+}
+
+bool LmdbStore::grow_map() {
+  if (!options_.grow_map_automatically || map_size_bytes_ >= options_.max_map_size_bytes) return false;
+  std::unique_lock lock(resize_mutex_);  // Waits for every read transaction of this process to end.
+  const std::uint64_t grown = std::min(map_size_bytes_ * 2, options_.max_map_size_bytes);
+  if (mdb_env_set_mapsize(databases().env, grown) != 0) return false;
+  map_size_bytes_ = grown;
+  return true;
+}
+
+}  // namespace store
+}  // namespace cairn

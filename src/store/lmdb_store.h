@@ -1,0 +1,106 @@
+// The Store implementation over LMDB (see include/cairn/store.h for the contract).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "cairn/store.h"
+#include "crdt/hlc.h"
+#include "src/store/environment.h"
+#include "src/store/local_ops.h"
+#include "src/store/write_queue.h"
+#include "src/util/system_clock.h"
+
+namespace cairn::store {
+
+class LmdbStore final : public Store {
+ public:
+  LmdbStore(std::unique_ptr<Environment> environment, const StoreOptions& options);
+  ~LmdbStore() override;
+
+  std::uint64_t replica_id() const override { return replica_.value; }
+
+  Status put(std::string_view key, std::string_view value) override;
+  Result<RegisterValue> get(std::string_view key) override;
+  Status del(std::string_view key) override;
+  Status sadd(std::string_view key, const std::vector<std::string>& members) override;
+  Status srem(std::string_view key, const std::vector<std::string>& members) override;
+  Result<bool> sismember(std::string_view key, std::string_view member) override;
+  Result<std::unique_ptr<Cursor>> smembers(std::string_view key) override;
+  Status incr(std::string_view key, std::uint64_t amount) override;
+  Status decr(std::string_view key, std::uint64_t amount) override;
+  Result<std::int64_t> counter(std::string_view key) override;
+  Result<ValueKind> kind(std::string_view key) override;
+  std::unique_ptr<Cursor> scan(std::string_view prefix) override;
+  std::uint64_t subscribe(std::string_view prefix, std::function<void(const Change&)> callback) override;
+  void unsubscribe(std::uint64_t subscription) override;
+  Result<MergeOutcome> merge_delta(std::string_view delta_bytes, std::uint64_t origin) override;
+  Result<std::vector<LoggedDelta>> deltas_since(std::uint64_t after_sequence, std::size_t max_count) override;
+
+  // Runs `read` in a fresh read transaction (and holds off map resizing while it runs).
+  template <typename Read>
+  auto with_read_txn(Read&& read) -> decltype(read(std::declval<const Txn&>()));
+
+  const Databases& databases() const { return environment_->databases(); }
+
+ private:
+  using BuildDelta = std::function<Result<codec::DeltaGroup>(const LocalWrite&)>;
+
+  // Queues a local write of `kind` at `key`: checks the kind, builds the delta, applies and logs it.
+  Status write_local(std::string_view key, std::optional<ValueKind> kind, BuildDelta build);
+  // Applies and logs `group` inside a writer-thread transaction; returns the logged sequence (0: nothing new).
+  Result<std::uint64_t> commit_group(Txn& txn, const codec::DeltaGroup& group, bool local);
+  bool grow_map();
+  void notify_subscribers();
+
+  std::unique_ptr<Environment> environment_;
+  StoreOptions options_;
+  crdt::ReplicaId replica_;
+
+  // Owned by the writer thread (touched only inside queued writes and the queue's hooks).
+  crdt::DotContext context_;
+  std::uint64_t next_sequence_ = 1;
+  bool context_dirty_ = false;
+  std::vector<Change> uncommitted_changes_;
+  struct Saved {
+    crdt::DotContext context;
+    std::uint64_t next_sequence;
+    bool context_dirty;
+    std::size_t change_count;
+  } saved_{};
+  SystemWallClock wall_clock_;
+  crdt::HybridClock clock_{wall_clock_};
+
+  // Readers share it; growing the map takes it exclusively (LMDB requires no live transactions).
+  std::shared_mutex resize_mutex_;
+  std::uint64_t map_size_bytes_;
+
+  std::mutex subscribers_mutex_;
+  std::uint64_t next_subscription_ = 1;
+  struct Subscriber {
+    std::string prefix;
+    std::function<void(const Change&)> callback;
+  };
+  std::map<std::uint64_t, Subscriber> subscribers_;
+
+  std::unique_ptr<WriteQueue> queue_;  // Last: its writer thread uses everything above.
+};
+
+template <typename Read>
+auto LmdbStore::with_read_txn(Read&& read) -> decltype(read(std::declval<const Txn&>())) {
+  std::shared_lock lock(resize_mutex_);
+  MDB_txn* raw = nullptr;
+  if (int rc = mdb_txn_begin(databases().env, nullptr, MDB_RDONLY, &raw); rc != 0) {
+    return tl::unexpected(lmdb_error(rc, "begin read"));
+  }
+  Txn txn(raw);
+  return read(static_cast<const Txn&>(txn));
+}
+
+}  // namespace cairn::store

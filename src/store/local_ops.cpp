@@ -1,0 +1,205 @@
+#include "src/store/local_ops.h"
+
+#include <utility>
+
+#include "crdt/or_set.h"
+#include "src/codec/codec.h"
+#include "src/store/delta_apply.h"
+
+namespace cairn::store {
+namespace {
+
+using codec::RecordKey;
+using codec::ValueType;
+
+// Collects the fragments of one local write. Dots minted for one fragment must be visible when the
+// next is computed (one write may mint several), so each fragment is computed against a working
+// context that already holds the previous fragments' contexts.
+class DeltaBuilder {
+ public:
+  explicit DeltaBuilder(const LocalWrite& write) : write_(write), working_context_(write.context) {}
+
+  // `make(current_store, working_context)` returns the record's Causal<Store> delta.
+  template <typename Store, typename Make>
+  Status add(RecordKey key, Make&& make) {
+    auto current = read_record(write_.txn, write_.values, key);
+    if (!current) return tl::unexpected(current.error());
+    crdt::Causal<Store> delta = std::forward<Make>(make)(std::get<Store>(*current), working_context_);
+    working_context_.join(delta.context);
+    group_.context.join(delta.context);
+    group_.records.push_back(codec::RecordFragment{std::move(key), std::move(delta.store)});
+    return ok();
+  }
+
+  codec::DeltaGroup finish() && { return std::move(group_); }
+
+ private:
+  const LocalWrite& write_;
+  crdt::DotContext working_context_;
+  codec::DeltaGroup group_;
+};
+
+// Runs OrSet's member operation on the one member record, as a one-member OrSet store.
+template <typename Operation>
+crdt::Causal<crdt::DotSet> member_delta(const crdt::DotSet& member_dots, const crdt::DotContext& context,
+                                        const std::string& member, Operation&& operation) {
+  crdt::OrSet::Store one_member;
+  one_member.assign(member, member_dots);
+  crdt::Causal<crdt::OrSet::Store> set_delta = std::forward<Operation>(operation)(one_member, context);
+  const crdt::DotSet* dots = set_delta.store.find(member);
+  return crdt::Causal<crdt::DotSet>{dots != nullptr ? *dots : crdt::DotSet{}, std::move(set_delta.context)};
+}
+
+// Adds to `builder` the fragment of OrSet operation `operation` ("add_delta" or "remove_delta") on
+// each member of `key`.
+template <typename Operation>
+Status add_member_fragments(DeltaBuilder& builder, std::string_view key, const std::vector<std::string>& members,
+                            Operation&& operation) {
+  for (const std::string& member : members) {
+    auto added = builder.add<crdt::DotSet>(
+        RecordKey{std::string(key), ValueType::kSetMember, member},
+        [&](const crdt::DotSet& current, const crdt::DotContext& context) {
+          return member_delta(current, context, member, [&](const auto& store, const auto& ctx) {
+            return operation(store, ctx, member);
+          });
+        });
+    if (!added) return added;
+  }
+  return ok();
+}
+
+Status check_member(std::string_view member) {
+  if (member.size() > kMaxMemberBytes) {
+    return fail(ErrorCode::kLimitExceeded, "set member of " + std::to_string(member.size()) +
+                                               " bytes exceeds the limit of " + std::to_string(kMaxMemberBytes));
+  }
+  return ok();
+}
+
+// Every set member record of `key`, in member order.
+Result<std::vector<std::string>> member_names(const Txn& txn, MDB_dbi values, std::string_view key) {
+  const std::string prefix = codec::encode_exact_key_prefix(key) + static_cast<char>(ValueType::kSetMember);
+  auto cursor = LmdbCursor::open(txn, values);
+  if (!cursor) return tl::unexpected(cursor.error());
+  std::vector<std::string> members;
+  for (auto entry = cursor->seek(prefix);; entry = cursor->next()) {
+    if (!entry) return tl::unexpected(entry.error());
+    if (!entry->has_value() || !(*entry)->key.starts_with(prefix)) break;
+    auto record_key = codec::decode_record_key((*entry)->key);
+    if (!record_key) return tl::unexpected(record_key.error());
+    members.push_back(std::move(record_key->member));
+  }
+  return members;
+}
+
+}  // namespace
+
+Result<KindsAtKey> kinds_at(const Txn& txn, MDB_dbi values, std::string_view key) {
+  KindsAtKey kinds;
+  const std::string prefix = codec::encode_exact_key_prefix(key);
+  auto cursor = LmdbCursor::open(txn, values);
+  if (!cursor) return tl::unexpected(cursor.error());
+  // Records of one key sort by type byte: register, set members, counter. Visit the first record of
+  // each type, skipping the (possibly millions of) set members by seeking past them.
+  for (auto type : {ValueType::kRegister, ValueType::kSetMember, ValueType::kCounter}) {
+    const std::string type_prefix = prefix + static_cast<char>(type);
+    auto entry = cursor->seek(type_prefix);
+    if (!entry) return tl::unexpected(entry.error());
+    if (!entry->has_value() || !(*entry)->key.starts_with(type_prefix)) continue;
+    switch (type) {
+      case ValueType::kRegister: kinds.register_value = true; break;
+      case ValueType::kSetMember: kinds.set = true; break;
+      case ValueType::kCounter: {
+        auto value = codec::decode_record((*entry)->value, ValueType::kCounter);
+        if (!value) return fail(value.error().code(), "counter '" + std::string(key) + "': " + value.error().message());
+        kinds.counter = crdt::PnCounter::present(std::get<crdt::PnCounter::Store>(*value));
+        break;
+      }
+    }
+  }
+  return kinds;
+}
+
+Status check_kind(const KindsAtKey& kinds, ValueKind kind, std::string_view key) {
+  const bool other = (kind != ValueKind::kRegister && kinds.register_value) || (kind != ValueKind::kSet && kinds.set) ||
+                     (kind != ValueKind::kCounter && kinds.counter);
+  if (!other) return ok();
+  const char* held = kinds.register_value ? "a register" : kinds.set ? "a set" : "a counter";
+  return fail(ErrorCode::kWrongType, "key '" + std::string(key) + "' holds " + held);
+}
+
+Result<codec::DeltaGroup> put_delta(const LocalWrite& write, std::string_view key, std::string_view value,
+                                    crdt::HlcTimestamp timestamp) {
+  DeltaBuilder builder(write);
+  auto added = builder.add<crdt::LwwRegister::Store>(
+      RecordKey{std::string(key), ValueType::kRegister, {}},
+      [&](const crdt::LwwRegister::Store& current, const crdt::DotContext& context) {
+        return crdt::LwwRegister::write_delta(current, context, write.replica, std::string(value), timestamp);
+      });
+  if (!added) return tl::unexpected(added.error());
+  return std::move(builder).finish();
+}
+
+Result<codec::DeltaGroup> del_delta(const LocalWrite& write, std::string_view key) {
+  DeltaBuilder builder(write);
+  const std::string key_string(key);
+  auto clear_register = builder.add<crdt::LwwRegister::Store>(
+      RecordKey{key_string, ValueType::kRegister, {}},
+      [&](const crdt::LwwRegister::Store& current, const crdt::DotContext& context) {
+        return crdt::LwwRegister::clear_delta(current, context, write.replica);
+      });
+  if (!clear_register) return tl::unexpected(clear_register.error());
+  auto clear_counter = builder.add<crdt::PnCounter::Store>(
+      RecordKey{key_string, ValueType::kCounter, {}},
+      [&](const crdt::PnCounter::Store& current, const crdt::DotContext& context) {
+        return crdt::PnCounter::clear_delta(current, context, write.replica);
+      });
+  if (!clear_counter) return tl::unexpected(clear_counter.error());
+  auto members = member_names(write.txn, write.values, key);
+  if (!members) return tl::unexpected(members.error());
+  auto removed = add_member_fragments(builder, key, *members, [&](const auto& store, const auto& ctx, const auto& m) {
+    return crdt::OrSet::remove_delta(store, ctx, write.replica, m);
+  });
+  if (!removed) return tl::unexpected(removed.error());
+  return std::move(builder).finish();
+}
+
+Result<codec::DeltaGroup> sadd_delta(const LocalWrite& write, std::string_view key,
+                                     const std::vector<std::string>& members) {
+  DeltaBuilder builder(write);
+  for (const std::string& member : members) {
+    if (auto valid = check_member(member); !valid) return tl::unexpected(valid.error());
+  }
+  auto applied = add_member_fragments(builder, key, members, [&](const auto& store, const auto& ctx, const auto& m) {
+    return crdt::OrSet::add_delta(store, ctx, write.replica, m);
+  });
+  if (!applied) return tl::unexpected(applied.error());
+  return std::move(builder).finish();
+}
+
+Result<codec::DeltaGroup> srem_delta(const LocalWrite& write, std::string_view key,
+                                     const std::vector<std::string>& members) {
+  DeltaBuilder builder(write);
+  for (const std::string& member : members) {
+    if (auto valid = check_member(member); !valid) return tl::unexpected(valid.error());
+  }
+  auto applied = add_member_fragments(builder, key, members, [&](const auto& store, const auto& ctx, const auto& m) {
+    return crdt::OrSet::remove_delta(store, ctx, write.replica, m);
+  });
+  if (!applied) return tl::unexpected(applied.error());
+  return std::move(builder).finish();
+}
+
+Result<codec::DeltaGroup> counter_delta(const LocalWrite& write, std::string_view key, std::uint64_t increments,
+                                        std::uint64_t decrements) {
+  DeltaBuilder builder(write);
+  auto added = builder.add<crdt::PnCounter::Store>(
+      RecordKey{std::string(key), ValueType::kCounter, {}},
+      [&](const crdt::PnCounter::Store& current, const crdt::DotContext& context) {
+        return crdt::PnCounter::add_delta(current, context, write.replica, increments, decrements);
+      });
+  if (!added) return tl::unexpected(added.error());
+  return std::move(builder).finish();
+}
+
+}  // namespace cairn::store

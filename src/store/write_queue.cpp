@@ -1,0 +1,96 @@
+#include "src/store/write_queue.h"
+
+#include <utility>
+
+namespace cairn::store {
+
+WriteQueue::WriteQueue(MDB_env* env, std::uint32_t max_batch, Hooks hooks)
+    : env_(env), max_batch_(max_batch == 0 ? 1 : max_batch), hooks_(std::move(hooks)), writer_([this] { run(); }) {}
+
+WriteQueue::~WriteQueue() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  writer_.join();
+}
+
+Status WriteQueue::submit(Write write) {
+  std::future<Status> done;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return fail(ErrorCode::kUnavailable, "the store is closing");
+    Pending pending{std::move(write), {}};
+    done = pending.done.get_future();
+    queue_.push_back(std::move(pending));
+  }
+  wake_.notify_one();
+  return done.get();
+}
+
+void WriteQueue::run() {
+  std::vector<Pending> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // Stopping, and every queued write has been served.
+      while (!queue_.empty() && batch.size() < max_batch_) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    run_batch(batch);
+    batch.clear();
+  }
+}
+
+void WriteQueue::run_batch(std::vector<Pending>& batch) {
+  std::vector<Status> results;
+  Status committed = try_batch(batch, results);
+  // A full map aborts the whole batch; grow it (if allowed) and run the batch again from scratch.
+  while (!committed && committed.error().code() == ErrorCode::kMapFull && hooks_.grow_map && hooks_.grow_map()) {
+    committed = try_batch(batch, results);
+  }
+  if (committed && hooks_.after_commit) hooks_.after_commit();
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    batch[i].done.set_value(committed ? results[i] : committed);
+  }
+}
+
+Status WriteQueue::try_batch(std::vector<Pending>& batch, std::vector<Status>& results) {
+  results.assign(batch.size(), ok());
+  hooks_.save_state();
+  const auto restore_batch = [&](Status failure) {
+    hooks_.restore_state();
+    return failure;
+  };
+  MDB_txn* raw = nullptr;
+  if (int rc = mdb_txn_begin(env_, nullptr, 0, &raw); rc != 0) return restore_batch(tl::unexpected(lmdb_error(rc, "begin write")));
+  Txn txn(raw);
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    MDB_txn* nested = nullptr;
+    if (int rc = mdb_txn_begin(env_, txn.get(), 0, &nested); rc != 0) {
+      return restore_batch(tl::unexpected(lmdb_error(rc, "begin nested write")));
+    }
+    Txn write_txn(nested);
+    results[i] = batch[i].write(write_txn);
+    if (!results[i] && results[i].error().code() == ErrorCode::kMapFull) {
+      return restore_batch(results[i]);  // The whole batch retries once the map has grown.
+    }
+    // A failed write changes no in-memory state (writes change it only after their last fallible
+    // step), so dropping its nested transaction undoes it. A nested commit that fails after a write
+    // succeeded fails the batch, since that write's in-memory changes cannot be told apart.
+    if (results[i]) {
+      if (auto done = write_txn.commit(); !done) return restore_batch(done);
+    }
+  }
+  if (hooks_.before_commit) {
+    if (auto persisted = hooks_.before_commit(txn); !persisted) return restore_batch(persisted);
+  }
+  if (auto done = txn.commit(); !done) return restore_batch(done);
+  return ok();
+}
+
+}  // namespace cairn::store

@@ -1,0 +1,67 @@
+// Group commit: writes from any thread queue here; one writer thread runs them in batches, each batch
+// in one LMDB write transaction, and wakes each caller only after the commit holding its write.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "cairn/status.h"
+#include "src/store/lmdb.h"
+
+namespace cairn::store {
+
+class WriteQueue {
+ public:
+  // One write: runs inside the batch's transaction (in a nested transaction of its own, so a write that
+  // fails leaves the others in the batch intact). A write must change in-memory state only after its
+  // last step that can fail.
+  using Write = std::function<Status(Txn& txn)>;
+
+  // Hooks the owner provides, all called on the writer thread.
+  struct Hooks {
+    // Before each batch: save the in-memory state its writes may change...
+    std::function<void()> save_state;
+    // ...and after the batch failed to commit: put it back.
+    std::function<void()> restore_state;
+    // Called once per batch, last thing before commit (e.g. to persist the causal context).
+    std::function<Status(Txn& txn)> before_commit;
+    // Called after each successful commit (e.g. to notify subscribers).
+    std::function<void()> after_commit;
+    // Called when a commit failed with kMapFull; returns true if the map grew and the batch may retry.
+    std::function<bool()> grow_map;
+  };
+
+  // `max_batch` = 1 gives one commit per write (Durability::kSync).
+  WriteQueue(MDB_env* env, std::uint32_t max_batch, Hooks hooks);
+  ~WriteQueue();
+
+  // Queues `write` and blocks until its batch has committed (or failed). Thread-safe.
+  Status submit(Write write);
+
+ private:
+  struct Pending {
+    Write write;
+    std::promise<Status> done;
+  };
+
+  void run();
+  void run_batch(std::vector<Pending>& batch);
+  Status try_batch(std::vector<Pending>& batch, std::vector<Status>& results);
+
+  MDB_env* env_;
+  const std::uint32_t max_batch_;
+  Hooks hooks_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  std::thread writer_;
+};
+
+}  // namespace cairn::store

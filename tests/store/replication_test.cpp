@@ -1,0 +1,182 @@
+// Stores exchanging deltas through merge_delta/deltas_since, as peers will over the network.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "cairn/store.h"
+#include "tests/store/store_test_support.h"
+#include "tests/support/property.h"
+#include "tests/support/temp_dir.h"
+
+namespace cairn {
+namespace {
+
+using test::drain;
+using test::open_store;
+using test::ship_deltas;
+using test::TempDir;
+
+TEST_CASE("replication: a merged delta makes the write readable, and merging it again changes nothing") {
+  TempDir dir_a, dir_b;
+  auto a = open_store(dir_a.str());
+  auto b = open_store(dir_b.str());
+  REQUIRE(a->put("k", "v"));
+  REQUIRE(a->sadd("s", {"x"}));
+  REQUIRE(a->incr("c", 3));
+  ship_deltas(*a, *b);
+  CHECK(b->get("k")->value == "v");
+  CHECK(*b->sismember("s", "x"));
+  CHECK(*b->counter("c") == 3);
+
+  const auto logged_before = b->deltas_since(0, 100)->size();
+  auto deltas = a->deltas_since(0, 100);
+  for (const LoggedDelta& delta : *deltas) {
+    auto again = b->merge_delta(delta.bytes, a->replica_id());
+    REQUIRE(again);
+    CHECK_FALSE(again->changed);
+    CHECK(again->logged_sequence == 0);
+  }
+  CHECK(b->deltas_since(0, 100)->size() == logged_before);
+}
+
+TEST_CASE("replication: merged deltas are logged with their origin, so they travel on to a third store") {
+  TempDir dir_a, dir_b, dir_c;
+  auto a = open_store(dir_a.str());
+  auto b = open_store(dir_b.str());
+  auto c = open_store(dir_c.str());
+  REQUIRE(a->put("k", "from a"));
+  ship_deltas(*a, *b);
+  auto logged = b->deltas_since(0, 10);
+  REQUIRE(logged->size() == 1);
+  CHECK(logged->front().origin == a->replica_id());
+  ship_deltas(*b, *c);
+  CHECK(c->get("k")->value == "from a");
+}
+
+TEST_CASE("replication: concurrent puts converge to one winner with the loser listed as concurrent") {
+  TempDir dir_a, dir_b;
+  auto a = open_store(dir_a.str());
+  auto b = open_store(dir_b.str());
+  REQUIRE(a->put("k", "from a"));
+  REQUIRE(b->put("k", "from b"));
+  ship_deltas(*a, *b);
+  ship_deltas(*b, *a);
+  auto on_a = a->get("k");
+  auto on_b = b->get("k");
+  REQUIRE(on_a);
+  REQUIRE(on_b);
+  CHECK(on_a->value == on_b->value);
+  REQUIRE(on_a->concurrent.size() == 1);
+  CHECK(on_a->concurrent == on_b->concurrent);
+  CHECK(on_a->value != on_a->concurrent.front());
+
+  // A write that has seen both replaces both.
+  REQUIRE(a->put("k", "resolved"));
+  ship_deltas(*a, *b, 1);
+  CHECK(b->get("k")->value == "resolved");
+  CHECK(b->get("k")->concurrent.empty());
+}
+
+TEST_CASE("replication: a delete removes what it saw, a concurrent add survives") {
+  TempDir dir_a, dir_b;
+  auto a = open_store(dir_a.str());
+  auto b = open_store(dir_b.str());
+  REQUIRE(a->sadd("s", {"old"}));
+  std::uint64_t a_shipped = ship_deltas(*a, *b);
+  REQUIRE(b->del("s"));
+  REQUIRE(a->sadd("s", {"new"}));
+  a_shipped = ship_deltas(*a, *b, a_shipped);
+  ship_deltas(*b, *a);
+  CHECK(drain(**a->smembers("s")) == std::vector<std::string>{"new"});
+  CHECK(drain(**b->smembers("s")) == std::vector<std::string>{"new"});
+}
+
+TEST_CASE("replication: a counter delete resets only the increments it saw") {
+  TempDir dir_a, dir_b;
+  auto a = open_store(dir_a.str());
+  auto b = open_store(dir_b.str());
+  REQUIRE(a->incr("c", 10));
+  std::uint64_t a_shipped = ship_deltas(*a, *b);
+  REQUIRE(b->del("c"));
+  REQUIRE(a->incr("c", 1));
+  a_shipped = ship_deltas(*a, *b, a_shipped);
+  ship_deltas(*b, *a);
+  CHECK(*a->counter("c") == 1);
+  CHECK(*b->counter("c") == 1);
+}
+
+TEST_CASE("replication: malformed delta bytes fail with corrupt and change nothing") {
+  TempDir dir;
+  auto store = open_store(dir.str());
+  REQUIRE(store->put("k", "v"));
+  for (const std::string& garbage : {std::string(), std::string("not a delta"), std::string(64, '\xff')}) {
+    auto merged = store->merge_delta(garbage, 42);
+    REQUIRE_FALSE(merged);
+    CHECK(merged.error().code() == ErrorCode::kCorrupt);
+  }
+  CHECK(store->get("k")->value == "v");
+  CHECK(store->deltas_since(0, 10)->size() == 1);
+}
+
+// Random writes on three stores with random partial exchanges; after a full exchange every store
+// lists the same keys with the same values.
+TEST_CASE("replication: stores that exchanged all deltas read the same (property)") {
+  test::for_each_history("store replicas converge", 25, [](Rng& rng) {
+    TempDir dirs[3];
+    std::unique_ptr<Store> stores[3];
+    StoreOptions fast;
+    fast.durability = Durability::kNoSync;
+    for (int i = 0; i < 3; ++i) stores[i] = open_store(dirs[i].str(), fast);
+    const char* keys[] = {"r1", "r2", "s1", "s2", "c1"};
+    for (int step = 0; step < 40; ++step) {
+      Store& store = *stores[rng.below(3)];
+      const std::string key = keys[rng.below(5)];
+      const std::string member(1, static_cast<char>('a' + rng.below(3)));
+      switch (rng.below(5)) {
+        case 0:
+          if (key[0] == 'r') (void)store.put(key, member);
+          if (key[0] == 's') (void)store.sadd(key, {member});
+          if (key[0] == 'c') (void)store.incr(key, rng.below(5));
+          break;
+        case 1:
+          if (key[0] == 's') (void)store.srem(key, {member});
+          if (key[0] == 'c') (void)store.decr(key, rng.below(5));
+          break;
+        case 2: (void)store.del(key); break;
+        default: {
+          const auto from = rng.below(3), to = rng.below(3);
+          if (from != to) ship_deltas(*stores[from], *stores[to]);
+        }
+      }
+    }
+    for (auto& from : stores) {
+      for (auto& to : stores) {
+        if (from != to) ship_deltas(*from, *to);
+      }
+    }
+    auto describe = [](Store& store) {
+      std::string text;
+      for (const std::string& key : drain(*store.scan(""))) {
+        text += key + "=";
+        if (auto value = store.get(key)) {
+          text += value->value;
+          for (const auto& loser : value->concurrent) text += "|" + loser;
+        } else if (auto count = store.counter(key)) {
+          text += std::to_string(*count);
+        } else {
+          for (const auto& member : drain(**store.smembers(key))) text += member + ",";
+        }
+        text += ";";
+      }
+      return text;
+    };
+    const std::string first = describe(*stores[0]);
+    INFO("store 0: " << first);
+    CHECK(describe(*stores[1]) == first);
+    CHECK(describe(*stores[2]) == first);
+  });
+}
+
+}  // namespace
+}  // namespace cairn
