@@ -108,6 +108,13 @@ class PnCounter : public CausalCrdt<PnCounter, DotFun<CounterEntry>> {
       reset.observed = latest->first;
       delta.store.insert(dot, reset);
       delta.context.insert(dot);
+      // The new reset supersedes every reset of this chain the deleter holds: the latest entry is
+      // live, so each of them observed an earlier entry of the chain, whose totals this one's include.
+      // Without this, a deleter that keeps clearing a contributor that has not yet seen its resets
+      // would keep one reset per clear.
+      for (const auto& [existing_dot, existing] : current.entries()) {
+        if (is_reset_of_chain(existing, entry)) delta.context.insert(existing_dot);
+      }
     }
     for (const auto& [dot, entry] : current.entries()) {
       if (entry.kind == CounterEntry::Kind::kContribution) delta.context.insert(dot);

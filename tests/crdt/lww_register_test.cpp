@@ -57,8 +57,9 @@ TEST_CASE("lww: a later write on the same replica replaces the earlier one") {
   CHECK(a.reg.state().store.size() == 1);
 }
 
-TEST_CASE("lww: a causally later write wins although its writer's clock is far behind and never observed the "
-          "earlier timestamp") {
+TEST_CASE(
+    "lww: a causally later write wins although its writer's clock is far behind and never observed the "
+    "earlier timestamp") {
   Replica a(1, 10'000'000);  // Wall clock far ahead.
   Replica b(2, 1'000);       // Wall clock far behind.
   const LwwRegister from_a = a.write("from-a");
@@ -124,8 +125,9 @@ TEST_CASE("lww: concurrent writes are ordered by HLC so a skewed clock decides o
 // order of the join's arguments (the left or the right side wins), so two replicas that merge in
 // opposite orders can read different values forever. This test catches that: the tie must be broken
 // by replica id, identically on every replica and in either join order.
-TEST_CASE("lww: concurrent writes with identical HLC timestamps resolve to the larger replica id on every "
-          "replica and in either join order") {
+TEST_CASE(
+    "lww: concurrent writes with identical HLC timestamps resolve to the larger replica id on every "
+    "replica and in either join order") {
   const HlcTimestamp same{5'000, 3};
   const ReplicaId small{7};
   const ReplicaId large{9};
@@ -135,10 +137,8 @@ TEST_CASE("lww: concurrent writes with identical HLC timestamps resolve to the l
 
   const LwwRegister large_then_small = joined(from_large, from_small);  // large.join(small)
   const LwwRegister small_then_large = joined(from_small, from_large);  // small.join(large)
-  LwwRegister x_after = x;
-  x_after.join(y);
-  LwwRegister y_after = y;
-  y_after.join(x);
+  const LwwRegister x_after = joined(x, y);                             // Replica x receives y's state...
+  const LwwRegister y_after = joined(y, x);                             // ...and y receives x's.
   for (const LwwRegister* reg : {&large_then_small, &small_then_large, &x_after, &y_after}) {
     CHECK(reg->value() == "from-large");
     const auto versions = LwwRegister::versions(reg->state().store);

@@ -1,0 +1,270 @@
+#include "crdt/pn_counter.h"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <vector>
+
+#include "crdt/lattice.h"
+
+namespace cairn::crdt {
+namespace {
+
+constexpr ReplicaId kA{1};
+constexpr ReplicaId kB{2};
+constexpr ReplicaId kC{3};
+constexpr ReplicaId kD{4};
+
+std::size_t reset_entries(const PnCounter& counter) {
+  const auto& entries = counter.state().store.entries();
+  return static_cast<std::size_t>(std::count_if(entries.begin(), entries.end(), [](const auto& item) {
+    return item.second.kind == CounterEntry::Kind::kReset;
+  }));
+}
+
+// Joins every delta into every replica, in the given order for the first replica and in reverse
+// order for the others, so the tests also check that delivery order does not matter.
+void deliver_all(const std::vector<PnCounter*>& replicas, const std::vector<PnCounter>& deltas) {
+  bool first = true;
+  for (PnCounter* replica : replicas) {
+    if (first) {
+      for (const PnCounter& delta : deltas) replica->join(delta);
+    } else {
+      for (auto it = deltas.rbegin(); it != deltas.rend(); ++it) replica->join(*it);
+    }
+    first = false;
+  }
+}
+
+TEST_CASE("pn-counter: an empty counter reads 0 and is not present") {
+  const PnCounter counter;
+  CHECK(counter.value() == 0);
+  CHECK_FALSE(PnCounter::present(counter.state().store));
+}
+
+TEST_CASE(
+    "pn-counter: increments and decrements from several replicas merge to their sum and may go "
+    "negative") {
+  PnCounter a, b, c;
+  std::vector<PnCounter> deltas;
+  deltas.push_back(a.increment(kA, 5));
+  deltas.push_back(b.decrement(kB, 8));
+  deltas.push_back(c.increment(kC, 1));
+  deltas.push_back(c.decrement(kC, 2));
+  deltas.push_back(a.decrement(kA));
+  CHECK(a.value() == 4);
+  CHECK(b.value() == -8);
+  CHECK(c.value() == -1);
+
+  deliver_all({&a, &b, &c}, deltas);
+  for (const PnCounter* replica : {&a, &b, &c}) CHECK(replica->value() == 5 - 8 + 1 - 2 - 1);
+  CHECK(a == b);
+  CHECK(b == c);
+  // One contribution entry per contributing replica, whatever the number of operations.
+  CHECK(a.state().store.size() == 3);
+  CHECK(PnCounter::present(a.state().store));
+}
+
+TEST_CASE("pn-counter: a counter whose operations sum to zero is still present") {
+  PnCounter a;
+  a.increment(kA, 3);
+  a.decrement(kA, 3);
+  CHECK(a.value() == 0);
+  CHECK(PnCounter::present(a.state().store));
+}
+
+TEST_CASE("pn-counter: a delta joined twice or a stale delta does not count twice") {
+  PnCounter a, b;
+  const PnCounter d1 = a.increment(kA, 2);
+  const PnCounter d2 = a.increment(kA, 3);
+  b.join(d2);
+  b.join(d1);
+  b.join(d2);
+  CHECK(b.value() == 5);
+  CHECK(b == a);
+}
+
+TEST_CASE("pn-counter: clear resets the counter to 0 on every replica") {
+  PnCounter a, b;
+  b.join(a.increment(kA, 7));
+  b.join(a.decrement(kA, 2));
+  const PnCounter clear = b.clear(kB);
+  CHECK(b.value() == 0);
+  CHECK_FALSE(PnCounter::present(b.state().store));
+  a.join(clear);
+  CHECK(a.value() == 0);
+  CHECK_FALSE(PnCounter::present(a.state().store));
+  // Counting again starts from zero.
+  b.join(a.increment(kA, 1));
+  CHECK(b.value() == 1);
+  CHECK(a == b);
+}
+
+TEST_CASE(
+    "pn-counter: a clear concurrent with further increments of an observed contributor keeps only the "
+    "increments it did not observe") {
+  PnCounter a, b, c;
+  b.join(a.increment(kA, 10));                // B observes A's +10...
+  const PnCounter clear = b.clear(kB);        // ...and clears it,
+  const PnCounter more = a.increment(kA, 1);  // while A, unaware, adds 1 to its running total of 10.
+  deliver_all({&a, &b, &c}, {clear, more});
+  c.join(a);  // C also gets A's full state.
+  for (const PnCounter* replica : {&a, &b, &c}) {
+    CHECK(replica->value() == 1);
+    CHECK(PnCounter::present(replica->state().store));
+  }
+  CHECK(a == b);
+  CHECK(b == c);
+
+  // A writes again having seen the clear: it absorbs the reset, which then disappears everywhere.
+  REQUIRE(reset_entries(a) == 1);
+  const PnCounter absorb = a.increment(kA, 1);
+  deliver_all({&b, &c}, {absorb});
+  for (const PnCounter* replica : {&a, &b, &c}) {
+    CHECK(replica->value() == 2);
+    CHECK(reset_entries(*replica) == 0);
+    CHECK(replica->state().store.size() == 1);
+  }
+}
+
+TEST_CASE("pn-counter: a clear concurrent with further decrements keeps only the unobserved decrements") {
+  PnCounter a, b;
+  b.join(a.decrement(kA, 3));
+  b.join(a.increment(kA, 1));
+  const PnCounter clear = b.clear(kB);
+  const PnCounter more = a.decrement(kA, 2);
+  a.join(clear);
+  b.join(more);
+  CHECK(a.value() == -2);
+  CHECK(b.value() == -2);
+  CHECK(a == b);
+}
+
+TEST_CASE("pn-counter: two concurrent clears that observed different prefixes take off the larger one") {
+  PnCounter a, b, c;
+  b.join(a.increment(kA, 10));  // B observes 10.
+  c.join(b);
+  c.join(a.increment(kA, 5));  // C observes 15.
+  const PnCounter clear_b = b.clear(kB);
+  const PnCounter clear_c = c.clear(kC);
+  const PnCounter more = a.increment(kA, 1);  // Concurrent with both clears.
+  deliver_all({&a, &b, &c}, {clear_b, clear_c, more});
+  for (const PnCounter* replica : {&a, &b, &c}) CHECK(replica->value() == 1);
+  CHECK(a == b);
+  CHECK(b == c);
+}
+
+TEST_CASE(
+    "pn-counter: a contributor that saw one of two concurrent clears and incremented again counts "
+    "only what neither clear observed") {
+  PnCounter a, b, c;
+  b.join(a.increment(kA, 10));  // B observes 10.
+  c.join(b);
+  c.join(a.increment(kA, 5));  // C observes 15.
+  const PnCounter clear_b = b.clear(kB);
+  const PnCounter clear_c = c.clear(kC);
+  const PnCounter more = a.increment(kA, 1);  // 16, concurrent with both clears: 1 survives.
+
+  SECTION("it saw the smaller clear") {
+    a.join(clear_b);
+    CHECK(a.value() == 6);                       // A knows only that B's clear took off the first 10.
+    const PnCounter again = a.increment(kA, 1);  // Absorbs B's reset (10); C's (15) is still ahead.
+    deliver_all({&a, &b, &c}, {clear_b, clear_c, more, again});
+    for (const PnCounter* replica : {&a, &b, &c}) CHECK(replica->value() == 2);
+    CHECK(a == b);
+    CHECK(b == c);
+  }
+  SECTION("it saw the larger clear") {
+    a.join(clear_c);
+    CHECK(a.value() == 1);
+    const PnCounter again = a.increment(kA, 1);
+    deliver_all({&a, &b, &c}, {clear_b, clear_c, more, again});
+    for (const PnCounter* replica : {&a, &b, &c}) CHECK(replica->value() == 2);
+    CHECK(a == b);
+    CHECK(b == c);
+  }
+}
+
+TEST_CASE("pn-counter: a clear of a contribution that already carried an absorbed offset is exact") {
+  PnCounter a, b, c;
+  b.join(a.increment(kA, 10));
+  const PnCounter clear_b = b.clear(kB);
+  const PnCounter plus_one = a.increment(kA, 1);  // Survives B's clear.
+  deliver_all({&a, &b, &c}, {clear_b, plus_one});
+  REQUIRE(a.value() == 1);
+  const PnCounter plus_one_more = a.increment(kA, 1);  // Absorbs B's reset: total 12, offset 10.
+  deliver_all({&b, &c}, {plus_one_more});
+  REQUIRE(c.value() == 2);
+
+  const PnCounter clear_c = c.clear(kC);            // Observes everything so far.
+  const PnCounter plus_three = a.increment(kA, 3);  // Concurrent with C's clear.
+  deliver_all({&a, &b, &c}, {clear_c, plus_three});
+  for (const PnCounter* replica : {&a, &b, &c}) CHECK(replica->value() == 3);
+  CHECK(a == b);
+  CHECK(b == c);
+}
+
+TEST_CASE(
+    "pn-counter: a contributor that saw a clear starts a new chain that an older concurrent clear does "
+    "not touch") {
+  PnCounter a, b, c;
+  const PnCounter ten = a.increment(kA, 10);
+  b.join(ten);
+  c.join(ten);
+  const PnCounter clear_b = b.clear(kB);
+  a.join(clear_b);
+  REQUIRE(a.value() == 0);
+  const PnCounter fresh = a.increment(kA, 1);  // A new chain: nothing of it was observed by any clear.
+  const PnCounter clear_c = c.clear(kC);       // Concurrent; it observed only the old chain.
+  deliver_all({&a, &b, &c}, {clear_b, fresh, clear_c});
+  for (const PnCounter* replica : {&a, &b, &c}) CHECK(replica->value() == 1);
+  CHECK(a == b);
+  CHECK(b == c);
+}
+
+TEST_CASE(
+    "pn-counter: a clear concurrent with a first contribution from another replica keeps that "
+    "contribution whole") {
+  PnCounter a, b, d;
+  b.join(a.increment(kA, 4));
+  const PnCounter clear = b.clear(kB);
+  const PnCounter first = d.decrement(kD, 6);
+  deliver_all({&a, &b, &d}, {clear, first});
+  for (const PnCounter* replica : {&a, &b, &d}) CHECK(replica->value() == -6);
+}
+
+TEST_CASE("pn-counter: repeated clears with no new writes add no metadata") {
+  PnCounter a, b;
+  b.join(a.increment(kA, 4));
+  b.join(a.increment(kA, 1));
+  b.clear(kB);
+  const std::size_t after_first = b.state().store.size();
+  CHECK(after_first == 1);  // One reset for A, which lives until A writes again.
+  for (int i = 0; i < 5; ++i) b.clear(kB);
+  CHECK(b.state().store.size() == after_first);
+  CHECK(b.value() == 0);
+}
+
+TEST_CASE(
+    "pn-counter: a deleter that clears again each time it sees a new increment keeps one reset for "
+    "that contributor") {
+  // A keeps incrementing and never hears from B (a one-way partition), while B clears every time it
+  // receives one of A's increments. Each new reset of B supersedes B's older resets of the same chain
+  // (its totals include theirs), so B must not pile up one reset per clear: that metadata would stay
+  // forever if A never wrote again after the partition heals.
+  PnCounter a, b;
+  for (int round = 0; round < 20; ++round) {
+    b.join(a.increment(kA, 1));
+    b.clear(kB);
+    CHECK(b.value() == 0);
+    CHECK(reset_entries(b) == 1);
+  }
+  // The partition heals: A sees B's state. Everything A added was observed by some clear of B.
+  a.join(b);
+  CHECK(a.value() == 0);
+  CHECK(reset_entries(a) == 1);
+  CHECK(a == b);
+}
+
+}  // namespace
+}  // namespace cairn::crdt
