@@ -111,6 +111,18 @@ class Store {
 
   // Up to `max_count` delta-groups with sequence > `after_sequence`, oldest first.
   virtual Result<std::vector<LoggedDelta>> deltas_since(std::uint64_t after_sequence, std::size_t max_count) = 0;
+
+  // The sequences the delta log holds: [first, last]; first == last + 1 when it is empty. `last` is
+  // the newest sequence ever logged (0 before the first write), also after trimming.
+  struct DeltaLogBounds {
+    std::uint64_t first = 1;
+    std::uint64_t last = 0;
+  };
+  virtual Result<DeltaLogBounds> delta_log_bounds() = 0;
+
+  // Drops every delta-group with sequence <= `through_sequence` (gossip calls it once every neighbour
+  // has acknowledged them). Returns once the trim is committed.
+  virtual Status trim_delta_log(std::uint64_t through_sequence) = 0;
 };
 
 }  // namespace cairn

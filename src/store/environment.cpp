@@ -148,7 +148,9 @@ Status Environment::load_or_create_meta(bool read_only) {
   if (!cursor) return tl::unexpected(cursor.error());
   auto last = cursor->last();
   if (!last) return tl::unexpected(last.error());
-  next_delta_sequence_ = last->has_value() ? decode_sequence((*last)->key) + 1 : 1;
+  // The log may have been trimmed empty: the meta record remembers where the sequence stood.
+  next_delta_sequence_ = std::max<std::uint64_t>(meta_.next_delta_sequence,
+                                                 last->has_value() ? decode_sequence((*last)->key) + 1 : 1);
   return read_only ? ok() : txn.commit();
 }
 

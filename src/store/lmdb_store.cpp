@@ -55,6 +55,7 @@ LmdbStore::LmdbStore(std::unique_ptr<Environment> environment, const StoreOption
       replica_(environment_->meta().replica),
       context_(environment_->initial_context()),
       next_sequence_(environment_->next_delta_sequence()),
+      committed_next_sequence_(next_sequence_),
       map_size_bytes_(options.map_size_bytes) {
   if (options.read_only) return;  // No writer thread: every write fails with kUnavailable.
   WriteQueue::Hooks hooks;
@@ -67,10 +68,18 @@ LmdbStore::LmdbStore(std::unique_ptr<Environment> environment, const StoreOption
   };
   hooks.before_commit = [this](Txn& txn) -> Status {
     if (!context_dirty_) return ok();
+    // The next sequence is persisted too: once the log is trimmed empty, it is the only record of it,
+    // and a sequence must never be reused (neighbours acknowledge by sequence).
+    codec::StoreMeta meta = environment_->meta();
+    meta.next_delta_sequence = next_sequence_;
+    if (auto written = txn.write(databases().meta, kMetaIdentityKey, codec::encode_meta(meta)); !written) {
+      return written;
+    }
     return txn.write(databases().meta, kMetaContextKey, codec::encode_context(context_));
   };
   hooks.after_commit = [this] {
     context_dirty_ = false;
+    committed_next_sequence_ = next_sequence_;
     notify_subscribers();
   };
   hooks.grow_map = [this] { return grow_map(); };
@@ -292,6 +301,47 @@ Result<std::vector<LoggedDelta>> LmdbStore::deltas_since(std::uint64_t after_seq
       deltas.push_back(LoggedDelta{decode_sequence((*entry)->key), group->origin.value, std::string((*entry)->value)});
     }
     return deltas;
+  });
+}
+
+Result<Store::DeltaLogBounds> LmdbStore::delta_log_bounds() {
+  return with_read_txn([&](const Txn& txn) -> Result<DeltaLogBounds> {
+    auto cursor = LmdbCursor::open(txn, databases().deltas);
+    if (!cursor) return tl::unexpected(cursor.error());
+    auto first = cursor->seek("");
+    if (!first) return tl::unexpected(first.error());
+    // The newest sequence is known even when the log is empty: the writer's next sequence minus one.
+    // It is read under the read transaction's snapshot of the log instead of the writer's counter
+    // when the log is not empty, so the bounds are consistent with what deltas_since will return.
+    DeltaLogBounds bounds;
+    auto last = cursor->last();
+    if (!last) return tl::unexpected(last.error());
+    if (last->has_value()) {
+      bounds.first = decode_sequence((*first)->key);
+      bounds.last = decode_sequence((*last)->key);
+    } else {
+      bounds.last = committed_next_sequence_.load() - 1;
+      bounds.first = bounds.last + 1;
+    }
+    return bounds;
+  });
+}
+
+Status LmdbStore::trim_delta_log(std::uint64_t through_sequence) {
+  if (!queue_) return fail(ErrorCode::kUnavailable, "the store was opened read-only");
+  return queue_->submit([&](Txn& txn) -> Status {
+    auto cursor = LmdbCursor::open(txn, databases().deltas);
+    if (!cursor) return tl::unexpected(cursor.error());
+    std::vector<std::string> doomed;
+    for (auto entry = cursor->seek(""); ; entry = cursor->next()) {
+      if (!entry) return tl::unexpected(entry.error());
+      if (!entry->has_value() || decode_sequence((*entry)->key) > through_sequence) break;
+      doomed.emplace_back((*entry)->key);
+    }
+    for (const std::string& key : doomed) {
+      if (auto erased = txn.erase(databases().deltas, key); !erased) return erased;
+    }
+    return ok();
   });
 }
 

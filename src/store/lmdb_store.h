@@ -1,6 +1,7 @@
 // The Store implementation over LMDB (see include/cairn/store.h for the contract).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -42,6 +43,8 @@ class LmdbStore final : public Store {
   void unsubscribe(std::uint64_t subscription) override;
   Result<MergeOutcome> merge_delta(std::string_view delta_bytes, std::uint64_t origin) override;
   Result<std::vector<LoggedDelta>> deltas_since(std::uint64_t after_sequence, std::size_t max_count) override;
+  Result<DeltaLogBounds> delta_log_bounds() override;
+  Status trim_delta_log(std::uint64_t through_sequence) override;
 
   // Runs `read` in a fresh read transaction (and holds off map resizing while it runs).
   template <typename Read>
@@ -76,6 +79,9 @@ class LmdbStore final : public Store {
   } saved_{};
   SystemWallClock wall_clock_;
   crdt::HybridClock clock_{wall_clock_};
+
+  // next_sequence_ as of the last commit, for readers on any thread.
+  std::atomic<std::uint64_t> committed_next_sequence_{1};
 
   // Readers share it; growing the map takes it exclusively (LMDB requires no live transactions).
   std::shared_mutex resize_mutex_;

@@ -180,3 +180,43 @@ TEST_CASE("replication: stores that exchanged all deltas read the same (property
 
 }  // namespace
 }  // namespace cairn
+
+namespace cairn {
+namespace {
+
+TEST_CASE("replication: trimming the delta log keeps later entries and never reuses a sequence") {
+  test::TempDir dir;
+  {
+    auto store = test::open_store(dir.str());
+    auto empty = store->delta_log_bounds();
+    REQUIRE(empty);
+    CHECK(empty->first == 1);
+    CHECK(empty->last == 0);
+    for (int i = 0; i < 5; ++i) REQUIRE(store->put("k" + std::to_string(i), "v"));
+    CHECK(store->delta_log_bounds()->first == 1);
+    CHECK(store->delta_log_bounds()->last == 5);
+
+    REQUIRE(store->trim_delta_log(3));
+    auto bounds = store->delta_log_bounds();
+    CHECK(bounds->first == 4);
+    CHECK(bounds->last == 5);
+    auto rest = store->deltas_since(0, 100);
+    REQUIRE(rest->size() == 2);
+    CHECK(rest->front().sequence == 4);
+
+    REQUIRE(store->trim_delta_log(5));
+    CHECK(store->deltas_since(0, 100)->empty());
+    CHECK(store->delta_log_bounds()->first == 6);
+    CHECK(store->delta_log_bounds()->last == 5);
+  }
+  // After a restart with an empty log the sequence continues where it was.
+  auto store = test::open_store(dir.str());
+  CHECK(store->delta_log_bounds()->last == 5);
+  REQUIRE(store->put("after", "restart"));
+  auto logged = store->deltas_since(0, 10);
+  REQUIRE(logged->size() == 1);
+  CHECK(logged->front().sequence == 6);
+}
+
+}  // namespace
+}  // namespace cairn
