@@ -7,7 +7,8 @@
 // they read every pointer field once, because each read counts against the traversal limit.
 //
 // Encoders assume values the store can hold: every list within kMaxListLength and the whole message
-// within kMaxMessageBytes (checked by assert). Anything larger would be written but refused on read.
+// within kMaxMessageBytes (only the size is checked, by assert). Anything larger would be written but
+// refused on read.
 #include "src/codec/codec.h"
 
 #include <capnp/message.h>
@@ -68,25 +69,35 @@ tl::unexpected<Error> forward(Result<T>& failed) {
 
 const char* type_name(ValueType type) {
   switch (type) {
-    case ValueType::kRegister: return "register";
-    case ValueType::kSetMember: return "set member";
-    case ValueType::kCounter: return "counter";
+    case ValueType::kRegister:
+      return "register";
+    case ValueType::kSetMember:
+      return "set member";
+    case ValueType::kCounter:
+      return "counter";
   }
   return "unknown value type";
 }
 
 std::string message_type_name(schema::MessageType type) {
   switch (type) {
-    case schema::MessageType::VALUE_RECORD: return "value record";
-    case schema::MessageType::STORED_CONTEXT: return "stored context";
-    case schema::MessageType::STORE_META: return "store meta";
-    case schema::MessageType::DELTA_GROUP: return "delta-group";
-    case schema::MessageType::UNKNOWN: break;
+    case schema::MessageType::VALUE_RECORD:
+      return "value record";
+    case schema::MessageType::STORED_CONTEXT:
+      return "stored context";
+    case schema::MessageType::STORE_META:
+      return "store meta";
+    case schema::MessageType::DELTA_GROUP:
+      return "delta-group";
+    case schema::MessageType::UNKNOWN:
+      break;
   }
   return cat("unknown message type ", static_cast<unsigned>(type));
 }
 
-[[maybe_unused]] ValueType type_of(const RecordValue& value) { return static_cast<ValueType>(value.index() + 1); }
+[[maybe_unused]] ValueType type_of(const RecordValue& value) {
+  return static_cast<ValueType>(value.index() + 1);
+}
 
 bool is_known(ValueType type) {
   return type == ValueType::kRegister || type == ValueType::kSetMember || type == ValueType::kCounter;
@@ -175,15 +186,17 @@ template <typename Reader>
 Status check_header(Reader root, schema::MessageType expected) {
   const unsigned version = root.getFormatVersion();
   if (version > kFormatVersion) {
-    return fail(ErrorCode::kUnsupported,
-                cat(message_type_name(expected), " has format version ", version, " but this build reads versions 1 to ",
-                    kFormatVersion, ": it was written by a newer cairn"));
+    return fail(ErrorCode::kUnsupported, cat(message_type_name(expected), " has format version ", version,
+                                             " but this build reads versions 1 to ", kFormatVersion,
+                                             ": it was written by a newer cairn"));
   }
   if (version == 0) {
-    return corrupt(cat(message_type_name(expected), " has format version 0, which no cairn writes (zeroed or foreign bytes)"));
+    return corrupt(cat(message_type_name(expected),
+                       " has format version 0, which no cairn writes (zeroed or foreign bytes)"));
   }
   if (root.getType() != expected) {
-    return corrupt(cat("expected a ", message_type_name(expected), " but the type tag says ", message_type_name(root.getType())));
+    return corrupt(cat("expected a ", message_type_name(expected), " but the type tag says ",
+                       message_type_name(root.getType())));
   }
   return ok();
 }
@@ -273,7 +286,8 @@ Result<RegisterStore> read_register(schema::RegisterValue::Reader in) {
     crdt::LwwEntry entry{as_string(element.getValue()),
                          crdt::HlcTimestamp{timestamp.getWallMs(), timestamp.getLogical()}};
     // A dot names one write: two entries for it would leave the value ambiguous.
-    if (!out.emplace(*dot, std::move(entry)).second) return corrupt(cat("a register lists dot ", *dot, " twice"));
+    if (!out.emplace(*dot, std::move(entry)).second)
+      return corrupt(cat("a register lists dot ", *dot, " twice"));
   }
   return RegisterStore(std::move(out));
 }
@@ -299,7 +313,7 @@ Result<crdt::DotSet> read_set_member(schema::SetMemberValue::Reader in) {
 void write_counter_entry(schema::CounterEntry::Builder out, const Dot& dot, const CounterEntry& entry) {
   write_dot(out.initDot(), dot);
   out.setKind(entry.kind == CounterEntry::Kind::kReset ? schema::CounterEntry::Kind::RESET
-                                                        : schema::CounterEntry::Kind::CONTRIBUTION);
+                                                       : schema::CounterEntry::Kind::CONTRIBUTION);
   out.setContributor(entry.contributor.value);
   write_dot(out.initChain(), entry.chain);
   out.setIncrements(entry.increments);
@@ -312,11 +326,16 @@ void write_counter_entry(schema::CounterEntry::Builder out, const Dot& dot, cons
 Result<CounterEntry> read_counter_entry(schema::CounterEntry::Reader in) {
   CounterEntry entry;
   switch (in.getKind()) {
-    case schema::CounterEntry::Kind::CONTRIBUTION: entry.kind = CounterEntry::Kind::kContribution; break;
-    case schema::CounterEntry::Kind::RESET: entry.kind = CounterEntry::Kind::kReset; break;
+    case schema::CounterEntry::Kind::CONTRIBUTION:
+      entry.kind = CounterEntry::Kind::kContribution;
+      break;
+    case schema::CounterEntry::Kind::RESET:
+      entry.kind = CounterEntry::Kind::kReset;
+      break;
     default:
-      return fail(ErrorCode::kUnsupported, cat("a counter entry has kind ", static_cast<unsigned>(in.getKind()),
-                                               ", unknown to this build (written by a newer cairn?)"));
+      return fail(ErrorCode::kUnsupported,
+                  cat("a counter entry has kind ", static_cast<unsigned>(in.getKind()),
+                      ", unknown to this build (written by a newer cairn?)"));
   }
   entry.contributor = ReplicaId{in.getContributor()};
   auto chain = read_dot(in.getChain(), "a counter entry's chain");
@@ -375,9 +394,12 @@ void write_value(Builder out, const RecordValue& value) {
 template <typename Struct>
 Result<ValueType> union_type(typename Struct::Reader in, const char* what) {
   switch (in.which()) {
-    case Struct::REGISTER: return ValueType::kRegister;
-    case Struct::SET_MEMBER: return ValueType::kSetMember;
-    case Struct::COUNTER: return ValueType::kCounter;
+    case Struct::REGISTER:
+      return ValueType::kRegister;
+    case Struct::SET_MEMBER:
+      return ValueType::kSetMember;
+    case Struct::COUNTER:
+      return ValueType::kCounter;
   }
   return fail(ErrorCode::kUnsupported, cat(what, " holds value kind ", static_cast<unsigned>(in.which()),
                                            ", unknown to this build (written by a newer cairn?)"));
@@ -392,9 +414,12 @@ Result<RecordValue> as_value(Result<T> store) {
 template <typename Struct>
 Result<RecordValue> read_value(typename Struct::Reader in, ValueType type) {
   switch (type) {
-    case ValueType::kRegister: return as_value(read_register(in.getRegister()));
-    case ValueType::kSetMember: return as_value(read_set_member(in.getSetMember()));
-    case ValueType::kCounter: return as_value(read_counter(in.getCounter()));
+    case ValueType::kRegister:
+      return as_value(read_register(in.getRegister()));
+    case ValueType::kSetMember:
+      return as_value(read_set_member(in.getSetMember()));
+    case ValueType::kCounter:
+      return as_value(read_counter(in.getCounter()));
   }
   return corrupt("unreachable: unknown value type");
 }
@@ -424,7 +449,8 @@ Result<RecordFragment> read_fragment(schema::RecordFragment::Reader in) {
   auto type = union_type<schema::RecordFragment>(in, "a record fragment");
   if (!type) return forward(type);
   if (*type != key->type) {
-    return corrupt(cat("a record fragment holds a ", type_name(*type), " under a key of a ", type_name(key->type)));
+    return corrupt(
+        cat("a record fragment holds a ", type_name(*type), " under a key of a ", type_name(key->type)));
   }
   auto value = read_value<schema::RecordFragment>(in, *type);
   if (!value) return forward(value);
@@ -477,7 +503,8 @@ Result<std::string> read_escaped_key(std::string_view bytes, std::size_t& positi
     }
     key.push_back('\0');
   }
-  return corrupt(cat("record key of ", bytes.size(), " bytes ends before the 0x00 0x01 that ends its user key"));
+  return corrupt(
+      cat("record key of ", bytes.size(), " bytes ends before the 0x00 0x01 that ends its user key"));
 }
 
 }  // namespace
@@ -493,16 +520,18 @@ std::string encode_record(const RecordValue& value) {
 
 Result<RecordValue> decode_record(std::string_view bytes, ValueType expected) {
   if (!is_known(expected)) {
-    return fail(ErrorCode::kInvalidArgument,
-                cat("decode_record was asked for value type ", static_cast<unsigned>(expected), ", which does not exist"));
+    return fail(ErrorCode::kInvalidArgument, cat("decode_record was asked for value type ",
+                                                 static_cast<unsigned>(expected), ", which does not exist"));
   }
   return decode_message<schema::ValueRecord>(
       bytes, "value record", [expected](schema::ValueRecord::Reader root) -> Result<RecordValue> {
-        if (auto header = check_header(root, schema::MessageType::VALUE_RECORD); !header) return forward(header);
+        if (auto header = check_header(root, schema::MessageType::VALUE_RECORD); !header)
+          return forward(header);
         auto type = union_type<schema::ValueRecord>(root, "value record");
         if (!type) return forward(type);
         if (*type != expected) {
-          return corrupt(cat("value record holds a ", type_name(*type), " but its key names a ", type_name(expected)));
+          return corrupt(
+              cat("value record holds a ", type_name(*type), " but its key names a ", type_name(expected)));
         }
         return read_value<schema::ValueRecord>(root, *type);
       });
@@ -520,7 +549,8 @@ std::string encode_context(const DotContext& context) {
 Result<DotContext> decode_context(std::string_view bytes) {
   return decode_message<schema::StoredContext>(
       bytes, "stored context", [](schema::StoredContext::Reader root) -> Result<DotContext> {
-        if (auto header = check_header(root, schema::MessageType::STORED_CONTEXT); !header) return forward(header);
+        if (auto header = check_header(root, schema::MessageType::STORED_CONTEXT); !header)
+          return forward(header);
         return read_context(root.getContext());
       });
 }
@@ -537,7 +567,8 @@ std::string encode_meta(const StoreMeta& meta) {
 }
 
 Result<StoreMeta> decode_meta(std::string_view bytes) {
-  return decode_message<schema::StoreMeta>(bytes, "store meta", [](schema::StoreMeta::Reader root) -> Result<StoreMeta> {
+  return decode_message<
+      schema::StoreMeta>(bytes, "store meta", [](schema::StoreMeta::Reader root) -> Result<StoreMeta> {
     if (auto header = check_header(root, schema::MessageType::STORE_META); !header) return forward(header);
     return StoreMeta{root.getStoreFormatVersion(), ReplicaId{root.getReplica()}, root.getNextDeltaSequence()};
   });

@@ -98,9 +98,12 @@ ValueType random_type(Rng& rng) { return static_cast<ValueType>(1 + rng.below(3)
 
 RecordValue random_value(Rng& rng, ValueType type) {
   switch (type) {
-    case ValueType::kRegister: return random_register(rng);
-    case ValueType::kSetMember: return random_set_member(rng);
-    case ValueType::kCounter: return random_counter_store(rng);
+    case ValueType::kRegister:
+      return random_register(rng);
+    case ValueType::kSetMember:
+      return random_set_member(rng);
+    case ValueType::kCounter:
+      return random_counter_store(rng);
   }
   FAIL("unknown value type");
   return {};
@@ -161,9 +164,12 @@ const ValueType kAllTypes[] = {ValueType::kRegister, ValueType::kSetMember, Valu
 
 RecordValue empty_value(ValueType type) {
   switch (type) {
-    case ValueType::kRegister: return RegisterStore{};
-    case ValueType::kSetMember: return crdt::DotSet{};
-    case ValueType::kCounter: return CounterStore{};
+    case ValueType::kRegister:
+      return RegisterStore{};
+    case ValueType::kSetMember:
+      return crdt::DotSet{};
+    case ValueType::kCounter:
+      return CounterStore{};
   }
   return {};
 }
@@ -322,16 +328,17 @@ TEST_CASE("codec: record keys round-trip") {
 
 TEST_CASE("codec: \"a\" < \"a\\0\" < \"ab\" holds for record keys as for strings") {
   using namespace std::string_literals;
-  const std::vector<std::string> keys = {""s, "\x00"s, "\x00\x00"s, "\x00\xFF"s, "a"s, "a\x00"s,
-                                         "a\x00\x01"s, "a\x01"s, "ab"s, "a\xFF"s, "\xFF"s, "\xFF\x00"s};
+  const std::vector<std::string> keys = {""s,   "\x00"s,  "\x00\x00"s,  "\x00\xFF"s,
+                                         "a"s,  "a\x00"s, "a\x00\x01"s, "a\x01"s,
+                                         "ab"s, "a\xFF"s, "\xFF"s,      "\xFF\x00"s};
   REQUIRE(std::is_sorted(keys.begin(), keys.end()));
   for (std::size_t i = 0; i < keys.size(); ++i) {
     for (std::size_t j = 0; j < keys.size(); ++j) {
       for (const ValueType type : kAllTypes) {
         // Every record of a smaller key sorts before every record of a larger key, whatever the type.
         const std::string left = encode_record_key(RecordKey{keys[i], ValueType::kCounter, ""});
-        const std::string right = encode_record_key(
-            RecordKey{keys[j], type, type == ValueType::kSetMember ? "\xFF\xFF"s : ""s});
+        const std::string right =
+            encode_record_key(RecordKey{keys[j], type, type == ValueType::kSetMember ? "\xFF\xFF"s : ""s});
         INFO("keys " << i << " and " << j);
         if (i < j) CHECK(left < right);
         if (i > j) CHECK(left > right);
@@ -342,7 +349,10 @@ TEST_CASE("codec: \"a\" < \"a\\0\" < \"ab\" holds for record keys as for strings
 
 // Every key over {0x00, 0x01, 0xFF, 'a'} of length up to 3, with every type and a few members.
 std::vector<RecordKey> exhaustive_keys() {
-  const std::string alphabet("\x00\x01\xFF" "a", 4);
+  const std::string alphabet(
+      "\x00\x01\xFF"
+      "a",
+      4);
   std::vector<std::string> strings = {""};
   for (std::size_t begin = 0, length = 1; length <= 3; ++length) {
     const std::size_t end = strings.size();
@@ -355,7 +365,8 @@ std::vector<RecordKey> exhaustive_keys() {
   for (const std::string& key : strings) {
     keys.push_back(RecordKey{key, ValueType::kRegister, ""});
     keys.push_back(RecordKey{key, ValueType::kCounter, ""});
-    for (const std::string& member : {std::string(), std::string(1, '\0'), std::string("a"), std::string("\xFF")}) {
+    for (const std::string& member :
+         {std::string(), std::string(1, '\0'), std::string("a"), std::string("\xFF")}) {
       keys.push_back(RecordKey{key, ValueType::kSetMember, member});
     }
   }
@@ -382,7 +393,8 @@ TEST_CASE("codec: random record keys sort like (key, type, member)") {
     for (int i = 0; i < 20; ++i) {
       const RecordKey a = random_record_key(rng, 6);
       // Often the same user key, so that the type and member decide.
-      const RecordKey b = rng.chance(1, 4) ? RecordKey{a.key, random_type(rng), ""} : random_record_key(rng, 6);
+      const RecordKey b =
+          rng.chance(1, 4) ? RecordKey{a.key, random_type(rng), ""} : random_record_key(rng, 6);
       CHECK(sign(encode_record_key(a).compare(encode_record_key(b))) == sign_of(a <=> b));
     }
   });
@@ -394,11 +406,13 @@ TEST_CASE("codec: a key prefix covers exactly the records whose user key starts 
   for (const RecordKey& key : keys) encoded.push_back(encode_record_key(key));
   std::vector<std::size_t> order(keys.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return encoded[a] < encoded[b]; });
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return encoded[a] < encoded[b]; });
 
   std::set<std::string> prefixes;
   for (const RecordKey& key : keys) {
-    for (std::size_t length = 0; length <= key.key.size(); ++length) prefixes.insert(key.key.substr(0, length));
+    for (std::size_t length = 0; length <= key.key.size(); ++length)
+      prefixes.insert(key.key.substr(0, length));
   }
   prefixes.insert("b");  // Matches nothing.
   for (const std::string& prefix : prefixes) {
@@ -428,7 +442,8 @@ TEST_CASE("codec: the empty prefix covers every record key") {
 
 TEST_CASE("codec: record key bytes are the documented layout") {
   using namespace std::string_literals;
-  CHECK(encode_record_key(RecordKey{"a\x00z"s, ValueType::kSetMember, "m\x00"s}) == "a\x00\xFFz\x00\x01\x02m\x00"s);
+  CHECK(encode_record_key(RecordKey{"a\x00z"s, ValueType::kSetMember, "m\x00"s}) ==
+        "a\x00\xFFz\x00\x01\x02m\x00"s);
   CHECK(encode_record_key(RecordKey{"k"s, ValueType::kCounter, ""}) == "k\x00\x01\x03"s);
 }
 
@@ -472,14 +487,12 @@ std::vector<Kind> every_kind() {
   DeltaGroup group = random_delta_group(rng);
   while (group.records.empty()) group = random_delta_group(rng);
   std::vector<Kind> kinds;
-  kinds.push_back({"register", encode_record(reg), [](std::string_view b) {
-                     return error_of(decode_record(b, ValueType::kRegister));
-                   }});
+  kinds.push_back({"register", encode_record(reg),
+                   [](std::string_view b) { return error_of(decode_record(b, ValueType::kRegister)); }});
   kinds.push_back({"set member", encode_record(crdt::DotSet({Dot{ReplicaId{1}, 1}, Dot{ReplicaId{2}, 9}})),
                    [](std::string_view b) { return error_of(decode_record(b, ValueType::kSetMember)); }});
-  kinds.push_back({"counter", encode_record(random_counter_store(rng)), [](std::string_view b) {
-                     return error_of(decode_record(b, ValueType::kCounter));
-                   }});
+  kinds.push_back({"counter", encode_record(random_counter_store(rng)),
+                   [](std::string_view b) { return error_of(decode_record(b, ValueType::kCounter)); }});
   kinds.push_back({"context", encode_context(random_context(rng)),
                    [](std::string_view b) { return error_of(decode_context(b)); }});
   kinds.push_back({"meta", encode_meta(StoreMeta{1, ReplicaId{77}, 3}),
@@ -524,7 +537,8 @@ TEST_CASE("codec: garbage and bit-flipped messages never crash and fail with cor
       }
       for (const std::string& bytes : {garbage, flipped}) {
         for (const auto& error : {kind.decode(bytes), kind.decode(Unaligned(bytes).view())}) {
-          if (error) CHECK((error->code() == ErrorCode::kCorrupt || error->code() == ErrorCode::kUnsupported));
+          if (error)
+            CHECK((error->code() == ErrorCode::kCorrupt || error->code() == ErrorCode::kUnsupported));
         }
       }
     }
@@ -577,11 +591,13 @@ void set_header(Builder root, std::uint16_t version, schema::MessageType type) {
 }
 
 TEST_CASE("codec: a newer format version is unsupported, version 0 corrupt, for every message") {
-  for (const std::uint16_t version : {std::uint16_t(kFormatVersion + 1), std::uint16_t(0xFFFF), std::uint16_t(0)}) {
+  for (const std::uint16_t version :
+       {std::uint16_t(kFormatVersion + 1), std::uint16_t(0xFFFF), std::uint16_t(0)}) {
     const bool newer = version != 0;
     const ErrorCode code = newer ? ErrorCode::kUnsupported : ErrorCode::kCorrupt;
-    const std::string text = newer ? "format version " + std::to_string(version) + " but this build reads versions 1 to 1"
-                                   : "format version 0";
+    const std::string text =
+        newer ? "format version " + std::to_string(version) + " but this build reads versions 1 to 1"
+              : "format version 0";
     INFO("version " << version);
     {
       capnp::MallocMessageBuilder message;
@@ -611,7 +627,8 @@ TEST_CASE("codec: a newer format version is unsupported, version 0 corrupt, for 
 TEST_CASE("codec: an all-zero message (version 0) is corrupt") {
   capnp::MallocMessageBuilder message;
   message.initRoot<schema::ValueRecord>();
-  check_error(decode_record(to_bytes(message), ValueType::kRegister), ErrorCode::kCorrupt, "format version 0");
+  check_error(decode_record(to_bytes(message), ValueType::kRegister), ErrorCode::kCorrupt,
+              "format version 0");
   // One segment of one word holding a null root pointer: every field reads as its default.
   check_error(decode_meta(std::string("\0\0\0\0\1\0\0\0\0\0\0\0\0\0\0\0", 16)), ErrorCode::kCorrupt,
               "format version 0");
@@ -667,10 +684,11 @@ std::string group_with_fragment(const std::function<void(schema::RecordFragment:
 
 TEST_CASE("codec: malformed record fragments are refused") {
   CHECK(decode_delta_group(group_with_fragment([](auto) {})).has_value());
-  check_error(decode_delta_group(group_with_fragment([](auto f) { f.getKey().setType(schema::ValueType::UNKNOWN); })),
-              ErrorCode::kCorrupt, "value type 0");
-  check_error(decode_delta_group(
-                  group_with_fragment([](auto f) { f.getKey().setType(static_cast<schema::ValueType>(300)); })),
+  check_error(
+      decode_delta_group(group_with_fragment([](auto f) { f.getKey().setType(schema::ValueType::UNKNOWN); })),
+      ErrorCode::kCorrupt, "value type 0");
+  check_error(decode_delta_group(group_with_fragment(
+                  [](auto f) { f.getKey().setType(static_cast<schema::ValueType>(300)); })),
               ErrorCode::kUnsupported, "value type 300");
   check_error(decode_delta_group(group_with_fragment([](auto f) { f.initCounter(); })), ErrorCode::kCorrupt,
               "holds a counter under a key of a set member");
@@ -680,8 +698,9 @@ TEST_CASE("codec: malformed record fragments are refused") {
                 f.getKey().setMember(capnp::Data::Reader(reinterpret_cast<const kj::byte*>("m"), 1));
               })),
               ErrorCode::kCorrupt, "names a set member");
-  check_error(decode_delta_group(group_with_fragment([](auto f) { f.getSetMember().initDots(1)[0].setReplica(4); })),
-              ErrorCode::kCorrupt, "has counter 0");
+  check_error(
+      decode_delta_group(group_with_fragment([](auto f) { f.getSetMember().initDots(1)[0].setReplica(4); })),
+      ErrorCode::kCorrupt, "has counter 0");
 }
 
 // A value record holding `type`, which `edit` fills.
@@ -698,8 +717,9 @@ TEST_CASE("codec: zero dots are corrupt wherever a dot names an event") {
   check_error(decode_record(record_with([](auto root) { root.initSetMember().initDots(1)[0].setReplica(1); }),
                             ValueType::kSetMember),
               ErrorCode::kCorrupt, "a set member's dot (r1,0) has counter 0");
-  check_error(decode_record(record_with([](auto root) { root.initRegister().initEntries(1); }), ValueType::kRegister),
-              ErrorCode::kCorrupt, "a register entry's dot (r0,0) has counter 0");
+  check_error(
+      decode_record(record_with([](auto root) { root.initRegister().initEntries(1); }), ValueType::kRegister),
+      ErrorCode::kCorrupt, "a register entry's dot (r0,0) has counter 0");
 
   auto counter_entry = [](auto edit) {
     return record_with([&](auto root) {
@@ -716,8 +736,9 @@ TEST_CASE("codec: zero dots are corrupt wherever a dot names an event") {
               ErrorCode::kCorrupt, "a counter entry's dot");
   check_error(decode_record(counter_entry([](auto e) { e.getChain().setCounter(0); }), ValueType::kCounter),
               ErrorCode::kCorrupt, "a counter entry's chain");
-  check_error(decode_record(counter_entry([](auto e) { e.getObserved().setCounter(0); }), ValueType::kCounter),
-              ErrorCode::kCorrupt, "a counter reset's observed contribution");
+  check_error(
+      decode_record(counter_entry([](auto e) { e.getObserved().setCounter(0); }), ValueType::kCounter),
+      ErrorCode::kCorrupt, "a counter reset's observed contribution");
   // A contribution does not name an observed contribution, so its field may stay unset.
   CHECK(decode_record(counter_entry([](auto e) {
                         e.setKind(schema::CounterEntry::Kind::CONTRIBUTION);
@@ -733,10 +754,10 @@ TEST_CASE("codec: zero dots are corrupt wherever a dot names an event") {
     edit(root.initContext());
     return to_bytes(message);
   };
-  check_error(decode_context(context_with([](auto c) { c.initCloud(1)[0].setReplica(5); })), ErrorCode::kCorrupt,
-              "a cloud dot (r5,0) has counter 0");
-  check_error(decode_context(context_with([](auto c) { c.initVector(1)[0].setReplica(5); })), ErrorCode::kCorrupt,
-              "version vector entry of replica 5 has counter 0");
+  check_error(decode_context(context_with([](auto c) { c.initCloud(1)[0].setReplica(5); })),
+              ErrorCode::kCorrupt, "a cloud dot (r5,0) has counter 0");
+  check_error(decode_context(context_with([](auto c) { c.initVector(1)[0].setReplica(5); })),
+              ErrorCode::kCorrupt, "version vector entry of replica 5 has counter 0");
 }
 
 TEST_CASE("codec: an unknown counter entry kind is unsupported") {
@@ -750,13 +771,14 @@ TEST_CASE("codec: an unknown counter entry kind is unsupported") {
 }
 
 TEST_CASE("codec: a dot listed twice in a register or counter is corrupt") {
-  check_error(decode_record(record_with([](auto root) {
-                              auto entries = root.initRegister().initEntries(2);
-                              for (auto entry : entries) entry.initDot().setCounter(4);
-                              entries[1].setValue(capnp::Data::Reader(reinterpret_cast<const kj::byte*>("x"), 1));
-                            }),
-                            ValueType::kRegister),
-              ErrorCode::kCorrupt, "a register lists dot (r0,4) twice");
+  check_error(
+      decode_record(record_with([](auto root) {
+                      auto entries = root.initRegister().initEntries(2);
+                      for (auto entry : entries) entry.initDot().setCounter(4);
+                      entries[1].setValue(capnp::Data::Reader(reinterpret_cast<const kj::byte*>("x"), 1));
+                    }),
+                    ValueType::kRegister),
+      ErrorCode::kCorrupt, "a register lists dot (r0,4) twice");
   check_error(decode_record(record_with([](auto root) {
                               for (auto entry : root.initCounter().initEntries(2)) {
                                 entry.initDot().setCounter(4);
@@ -769,7 +791,8 @@ TEST_CASE("codec: a dot listed twice in a register or counter is corrupt") {
 
 TEST_CASE("codec: input over kMaxMessageBytes is refused before parsing") {
   const std::string huge(kMaxMessageBytes + 8, '\0');
-  check_error(decode_delta_group(huge), ErrorCode::kCorrupt, "over the limit of " + std::to_string(kMaxMessageBytes));
+  check_error(decode_delta_group(huge), ErrorCode::kCorrupt,
+              "over the limit of " + std::to_string(kMaxMessageBytes));
 }
 
 TEST_CASE("codec: a list over kMaxListLength is refused") {
@@ -805,7 +828,8 @@ TEST_CASE("codec: lists of zero-sized elements cannot amplify a small message") 
   CHECK(context_with_amplified_cloud(0).size() < 100);
   check_error(decode_context(context_with_amplified_cloud(1)), ErrorCode::kCorrupt, "has counter 0");
   check_error(decode_context(context_with_amplified_cloud(static_cast<std::uint32_t>(kMaxListLength + 1))),
-              ErrorCode::kCorrupt, "a context's cloud has " + std::to_string(kMaxListLength + 1) + " elements");
+              ErrorCode::kCorrupt,
+              "a context's cloud has " + std::to_string(kMaxListLength + 1) + " elements");
   check_error(decode_context(context_with_amplified_cloud((1u << 29) - 1)), ErrorCode::kCorrupt, "malformed");
 }
 

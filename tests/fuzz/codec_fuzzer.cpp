@@ -91,9 +91,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view input(start, length);
 
   switch ((selector & 0x7F) % 8) {
-    case 0: check_record(input, ValueType::kRegister); break;
-    case 1: check_record(input, ValueType::kSetMember); break;
-    case 2: check_record(input, ValueType::kCounter); break;
+    case 0:
+      check_record(input, ValueType::kRegister);
+      break;
+    case 1:
+      check_record(input, ValueType::kSetMember);
+      break;
+    case 2:
+      check_record(input, ValueType::kCounter);
+      break;
     case 3:
       check_round_trip(
           decode_context(input), [](const auto& context) { return encode_context(context); },
@@ -109,8 +115,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           decode_delta_group(input), [](const DeltaGroup& group) { return encode_delta_group(group); },
           [](std::string_view bytes) { return decode_delta_group(bytes); });
       break;
-    case 6: check_record_key(input); break;
-    default: check_key_order(input); break;
+    case 6:
+      check_record_key(input);
+      break;
+    default:
+      check_key_order(input);
+      break;
   }
   return 0;
 }
