@@ -98,34 +98,43 @@ Status LmdbStore::write_local(std::string_view key, std::optional<ValueKind> kin
       if (!kinds) return tl::unexpected(kinds.error());
       if (auto same = check_kind(*kinds, *kind, key); !same) return same;
     }
-    auto group = build(LocalWrite{txn, databases().values, context_, replica_});
-    if (!group) return tl::unexpected(group.error());
-    auto logged = commit_group(txn, *group, /*local=*/true);
-    if (!logged) return tl::unexpected(logged.error());
+    auto groups = build(LocalWrite{txn, databases().values, context_, replica_});
+    if (!groups) return tl::unexpected(groups.error());
+    Staged staged = stage();
+    for (const codec::DeltaGroup& group : *groups) {
+      auto logged = commit_group(txn, group, /*local=*/true, staged);
+      if (!logged) return tl::unexpected(logged.error());
+    }
+    adopt(std::move(staged));
     return ok();
   });
 }
 
-Result<std::uint64_t> LmdbStore::commit_group(Txn& txn, const codec::DeltaGroup& group, bool local) {
-  crdt::DotContext context = context_;
-  auto applied = apply_delta_group(txn, databases().values, context, group);
+Result<std::uint64_t> LmdbStore::commit_group(Txn& txn, const codec::DeltaGroup& group, bool local,
+                                              Staged& staged) {
+  auto applied = apply_delta_group(txn, databases().values, staged.context, group);
   if (!applied) return tl::unexpected(applied.error());
   const bool anything_new = !applied->new_part.records.empty() || !applied->new_part.context.empty();
   if (anything_new) {
-    if (auto logged = txn.write(databases().deltas, encode_sequence(next_sequence_),
+    if (auto logged = txn.write(databases().deltas, encode_sequence(staged.next_sequence),
                                 codec::encode_delta_group(applied->new_part));
         !logged) {
       return tl::unexpected(logged.error());
     }
   }
-  // Every fallible step is done: now the in-memory state may change.
-  context_ = std::move(context);
-  context_dirty_ = context_dirty_ || anything_new;
   for (const codec::RecordKey& key : applied->changed) {
-    if (!uncommitted_changes_.empty() && uncommitted_changes_.back().key == key.key) continue;
-    uncommitted_changes_.push_back(Change{key.key, kind_of(key.type), local});
+    if (!staged.changes.empty() && staged.changes.back().key == key.key) continue;
+    staged.changes.push_back(Change{key.key, kind_of(key.type), local});
   }
-  return anything_new ? next_sequence_++ : 0;
+  return anything_new ? staged.next_sequence++ : 0;
+}
+
+void LmdbStore::adopt(Staged staged) {
+  context_dirty_ = context_dirty_ || staged.next_sequence != next_sequence_;
+  context_ = std::move(staged.context);
+  next_sequence_ = staged.next_sequence;
+  uncommitted_changes_.insert(uncommitted_changes_.end(), std::make_move_iterator(staged.changes.begin()),
+                              std::make_move_iterator(staged.changes.end()));
 }
 
 Status LmdbStore::put(std::string_view key, std::string_view value) {
@@ -271,8 +280,10 @@ Result<MergeOutcome> LmdbStore::merge_delta(std::string_view delta_bytes, std::u
   if (!queue_) return fail(ErrorCode::kUnavailable, "the store was opened read-only");
   MergeOutcome outcome;
   auto merged = queue_->submit([&](Txn& txn) -> Status {
-    auto logged = commit_group(txn, *group, /*local=*/false);
+    Staged staged = stage();
+    auto logged = commit_group(txn, *group, /*local=*/false, staged);
     if (!logged) return tl::unexpected(logged.error());
+    adopt(std::move(staged));
     outcome.logged_sequence = *logged;
     outcome.changed = *logged != 0;
     // Later local writes must order after the remote ones they may overwrite.

@@ -53,12 +53,21 @@ class LmdbStore final : public Store {
   const Databases& databases() const { return environment_->databases(); }
 
  private:
-  using BuildDelta = std::function<Result<codec::DeltaGroup>(const LocalWrite&)>;
+  using BuildDelta = std::function<Result<LocalDelta>(const LocalWrite&)>;
 
   // Queues a local write of `kind` at `key`: checks the kind, builds the delta, applies and logs it.
   Status write_local(std::string_view key, std::optional<ValueKind> kind, BuildDelta build);
-  // Applies and logs `group` inside a writer-thread transaction; returns the logged sequence (0: nothing new).
-  Result<std::uint64_t> commit_group(Txn& txn, const codec::DeltaGroup& group, bool local);
+  // What a write changes in memory, staged until all of its fallible steps are done (WriteQueue's rule).
+  struct Staged {
+    crdt::DotContext context;
+    std::uint64_t next_sequence;
+    std::vector<Change> changes;
+  };
+  Staged stage() const { return Staged{context_, next_sequence_, {}}; }
+  void adopt(Staged staged);
+  // Applies and logs `group` inside a writer-thread transaction, updating `staged`; returns the logged
+  // sequence (0: nothing new).
+  Result<std::uint64_t> commit_group(Txn& txn, const codec::DeltaGroup& group, bool local, Staged& staged);
   bool grow_map();
   void notify_subscribers();
 

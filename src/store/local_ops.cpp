@@ -12,12 +12,12 @@ namespace {
 using codec::RecordKey;
 using codec::ValueType;
 
-// Collects the fragments of one local write. Dots minted for one fragment must be visible when the
-// next is computed (one write may mint several), so each fragment is computed against a working
-// context that already holds the previous fragments' contexts.
+// Collects the fragments of one local write into delta-groups of at most kMaxFragmentsPerGroup. Dots
+// minted for one fragment must be visible when the next is computed (one write may mint several), so
+// each fragment is computed against a working context that already holds the previous fragments'.
 class DeltaBuilder {
  public:
-  explicit DeltaBuilder(const LocalWrite& write) : write_(write), working_context_(write.context) {}
+  explicit DeltaBuilder(const LocalWrite& write) : write_(write), working_context_(write.context), groups_(1) {}
 
   // `make(current_store, working_context)` returns the record's Causal<Store> delta.
   template <typename Store, typename Make>
@@ -26,17 +26,18 @@ class DeltaBuilder {
     if (!current) return tl::unexpected(current.error());
     crdt::Causal<Store> delta = std::forward<Make>(make)(std::get<Store>(*current), working_context_);
     working_context_.join(delta.context);
-    group_.context.join(delta.context);
-    group_.records.push_back(codec::RecordFragment{std::move(key), std::move(delta.store)});
+    if (groups_.back().records.size() >= kMaxFragmentsPerGroup) groups_.emplace_back();
+    groups_.back().context.join(delta.context);
+    groups_.back().records.push_back(codec::RecordFragment{std::move(key), std::move(delta.store)});
     return ok();
   }
 
-  codec::DeltaGroup finish() && { return std::move(group_); }
+  LocalDelta finish() && { return std::move(groups_); }
 
  private:
   const LocalWrite& write_;
   crdt::DotContext working_context_;
-  codec::DeltaGroup group_;
+  LocalDelta groups_;
 };
 
 // Runs OrSet's member operation on the one member record, as a one-member OrSet store.
@@ -128,7 +129,7 @@ Status check_kind(const KindsAtKey& kinds, ValueKind kind, std::string_view key)
   return fail(ErrorCode::kWrongType, "key '" + std::string(key) + "' holds " + held);
 }
 
-Result<codec::DeltaGroup> put_delta(const LocalWrite& write, std::string_view key, std::string_view value,
+Result<LocalDelta> put_delta(const LocalWrite& write, std::string_view key, std::string_view value,
                                     crdt::HlcTimestamp timestamp) {
   DeltaBuilder builder(write);
   auto added = builder.add<crdt::LwwRegister::Store>(
@@ -140,7 +141,7 @@ Result<codec::DeltaGroup> put_delta(const LocalWrite& write, std::string_view ke
   return std::move(builder).finish();
 }
 
-Result<codec::DeltaGroup> del_delta(const LocalWrite& write, std::string_view key) {
+Result<LocalDelta> del_delta(const LocalWrite& write, std::string_view key) {
   DeltaBuilder builder(write);
   const std::string key_string(key);
   auto clear_register = builder.add<crdt::LwwRegister::Store>(
@@ -164,7 +165,7 @@ Result<codec::DeltaGroup> del_delta(const LocalWrite& write, std::string_view ke
   return std::move(builder).finish();
 }
 
-Result<codec::DeltaGroup> sadd_delta(const LocalWrite& write, std::string_view key,
+Result<LocalDelta> sadd_delta(const LocalWrite& write, std::string_view key,
                                      const std::vector<std::string>& members) {
   DeltaBuilder builder(write);
   for (const std::string& member : members) {
@@ -177,7 +178,7 @@ Result<codec::DeltaGroup> sadd_delta(const LocalWrite& write, std::string_view k
   return std::move(builder).finish();
 }
 
-Result<codec::DeltaGroup> srem_delta(const LocalWrite& write, std::string_view key,
+Result<LocalDelta> srem_delta(const LocalWrite& write, std::string_view key,
                                      const std::vector<std::string>& members) {
   DeltaBuilder builder(write);
   for (const std::string& member : members) {
@@ -190,7 +191,7 @@ Result<codec::DeltaGroup> srem_delta(const LocalWrite& write, std::string_view k
   return std::move(builder).finish();
 }
 
-Result<codec::DeltaGroup> counter_delta(const LocalWrite& write, std::string_view key, std::uint64_t increments,
+Result<LocalDelta> counter_delta(const LocalWrite& write, std::string_view key, std::uint64_t increments,
                                         std::uint64_t decrements) {
   DeltaBuilder builder(write);
   auto added = builder.add<crdt::PnCounter::Store>(

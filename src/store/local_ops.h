@@ -1,7 +1,10 @@
 // The deltas of local writes, computed from the records they touch and the store's causal context.
 //
-// Each function reads what it needs in `txn` and returns the delta-group; it writes nothing. The caller
-// applies the group with apply_delta_group (the same path as a peer's delta) and logs it.
+// Each function reads what it needs in `txn` and returns the delta as one or more delta-groups; it writes
+// nothing. The caller applies each group with apply_delta_group (the same path as a peer's delta) and
+// logs it. A write touching many records (deleting a huge set, adding many members) is split into
+// groups of at most kMaxFragmentsPerGroup records, so every logged group stays within the codec's
+// list and message limits; each group is a valid delta on its own.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +20,10 @@
 #include "src/store/lmdb.h"
 
 namespace cairn::store {
+
+inline constexpr std::size_t kMaxFragmentsPerGroup = 10'000;
+
+using LocalDelta = std::vector<codec::DeltaGroup>;
 
 struct LocalWrite {
   const Txn& txn;
@@ -39,15 +46,15 @@ Result<KindsAtKey> kinds_at(const Txn& txn, MDB_dbi values, std::string_view key
 // Fail with kWrongType when `key` holds a live value of another kind than `kind`.
 Status check_kind(const KindsAtKey& kinds, ValueKind kind, std::string_view key);
 
-Result<codec::DeltaGroup> put_delta(const LocalWrite& write, std::string_view key, std::string_view value,
+Result<LocalDelta> put_delta(const LocalWrite& write, std::string_view key, std::string_view value,
                                     crdt::HlcTimestamp timestamp);
 // Removes every record of `key`, of every kind.
-Result<codec::DeltaGroup> del_delta(const LocalWrite& write, std::string_view key);
-Result<codec::DeltaGroup> sadd_delta(const LocalWrite& write, std::string_view key,
+Result<LocalDelta> del_delta(const LocalWrite& write, std::string_view key);
+Result<LocalDelta> sadd_delta(const LocalWrite& write, std::string_view key,
                                      const std::vector<std::string>& members);
-Result<codec::DeltaGroup> srem_delta(const LocalWrite& write, std::string_view key,
+Result<LocalDelta> srem_delta(const LocalWrite& write, std::string_view key,
                                      const std::vector<std::string>& members);
-Result<codec::DeltaGroup> counter_delta(const LocalWrite& write, std::string_view key, std::uint64_t increments,
+Result<LocalDelta> counter_delta(const LocalWrite& write, std::string_view key, std::uint64_t increments,
                                         std::uint64_t decrements);
 
 }  // namespace cairn::store

@@ -220,3 +220,28 @@ TEST_CASE("replication: trimming the delta log keeps later entries and never reu
 
 }  // namespace
 }  // namespace cairn
+
+namespace cairn {
+namespace {
+
+TEST_CASE("replication: a write touching more records than one delta-group holds is split and replicates") {
+  test::TempDir dir_a, dir_b;
+  StoreOptions fast;
+  fast.durability = Durability::kNoSync;
+  auto a = test::open_store(dir_a.str(), fast);
+  auto b = test::open_store(dir_b.str(), fast);
+  std::vector<std::string> members;
+  for (int i = 0; i < 25'000; ++i) members.push_back(std::to_string(100'000 + i));
+  REQUIRE(a->sadd("big", members));
+  CHECK(a->deltas_since(0, 100)->size() == 3);  // 10,000 + 10,000 + 5,000 member records.
+  std::uint64_t shipped = test::ship_deltas(*a, *b);
+  CHECK(test::drain(**b->smembers("big")) == members);
+
+  REQUIRE(a->del("big"));
+  test::ship_deltas(*a, *b, shipped);
+  CHECK(b->kind("big").error().code() == ErrorCode::kNotFound);
+  CHECK(test::drain(**b->smembers("big")).empty());
+}
+
+}  // namespace
+}  // namespace cairn
