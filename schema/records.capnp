@@ -24,6 +24,7 @@ enum MessageType {
   storedContext @2; # A StoredContext: the store-wide causal context.
   storeMeta @3;     # A StoreMeta: the store's identity and counters.
   deltaGroup @4;    # A DeltaGroup: record fragments plus a context fragment.
+  peerRecord @5;    # A PeerRecord: one member of the cluster as this peer last knew it.
 }
 
 # The kind of value a record holds. Numbers match cairn::codec::ValueType and the type byte of
@@ -125,6 +126,18 @@ struct StoreMeta {
   storeFormatVersion @2 :UInt32;   # The store's own on-disk format version (the store checks it).
   replica @3 :UInt64;              # This store's replica id.
   nextDeltaSequence @4 :UInt64;    # The sequence number the next delta-group gets.
+}
+
+# One row of the `peers` database: a cluster member as this peer last knew it, so a restarted peer
+# remembers its cluster.
+struct PeerRecord {
+  formatVersion @0 :UInt16;  # The codec format version that wrote this message; never 0.
+  type @1 :MessageType;      # Always peerRecord.
+  id @2 :UInt64;             # The member's replica id; never 0.
+  host @3 :Text;             # Where it listens for gossip (UDP and TCP).
+  port @4 :UInt16;
+  status @5 :UInt8;          # gossip::MemberStatus: 0 alive, 1 suspect, 2 dead, 3 left.
+  incarnation @6 :UInt64;    # Its SWIM incarnation number.
 }
 
 # Names one record (inside a delta-group; LMDB keys use an order-preserving byte encoding instead).

@@ -43,6 +43,15 @@ struct MergeOutcome {
   std::uint64_t logged_sequence = 0;  // Where its new part was appended to the delta log (0 if nothing new).
 };
 
+// A cluster member as a peer remembers it across restarts (the gossip layer's membership table).
+struct PeerRecord {
+  std::uint64_t id = 0;
+  std::string host;
+  std::uint16_t port = 0;
+  std::uint8_t status = 0;  // 0 alive, 1 suspect, 2 dead, 3 left.
+  std::uint64_t incarnation = 0;
+};
+
 // A change notification for subscribe().
 struct Change {
   std::string key;
@@ -119,6 +128,10 @@ class Store {
     std::uint64_t last = 0;
   };
   virtual Result<DeltaLogBounds> delta_log_bounds() = 0;
+
+  // The cluster members remembered from earlier runs, and saving changes to them (insert or replace by id).
+  virtual Result<std::vector<PeerRecord>> load_peers() = 0;
+  virtual Status save_peers(const std::vector<PeerRecord>& peers) = 0;
 
   // Drops every delta-group with sequence <= `through_sequence` (gossip calls it once every neighbour
   // has acknowledged them). Returns once the trim is committed.

@@ -89,6 +89,8 @@ std::string message_type_name(schema::MessageType type) {
       return "store meta";
     case schema::MessageType::DELTA_GROUP:
       return "delta-group";
+    case schema::MessageType::PEER_RECORD:
+      return "peer record";
     case schema::MessageType::UNKNOWN:
       break;
   }
@@ -571,6 +573,31 @@ Result<StoreMeta> decode_meta(std::string_view bytes) {
       schema::StoreMeta>(bytes, "store meta", [](schema::StoreMeta::Reader root) -> Result<StoreMeta> {
     if (auto header = check_header(root, schema::MessageType::STORE_META); !header) return forward(header);
     return StoreMeta{root.getStoreFormatVersion(), ReplicaId{root.getReplica()}, root.getNextDeltaSequence()};
+  });
+}
+
+std::string encode_peer_record(const PeerRecord& peer) {
+  capnp::MallocMessageBuilder message;
+  auto root = message.initRoot<schema::PeerRecord>();
+  root.setFormatVersion(kFormatVersion);
+  root.setType(schema::MessageType::PEER_RECORD);
+  root.setId(peer.id);
+  root.setHost(peer.host);
+  root.setPort(peer.port);
+  root.setStatus(peer.status);
+  root.setIncarnation(peer.incarnation);
+  return to_bytes(message);
+}
+
+Result<PeerRecord> decode_peer_record(std::string_view bytes) {
+  return decode_message<
+      schema::PeerRecord>(bytes, "peer record", [](schema::PeerRecord::Reader root) -> Result<PeerRecord> {
+    if (auto header = check_header(root, schema::MessageType::PEER_RECORD); !header) return forward(header);
+    if (root.getId() == 0) return fail(ErrorCode::kCorrupt, "peer record has replica id 0");
+    if (root.getStatus() > 3) return fail(ErrorCode::kUnsupported, "peer record has an unknown member status");
+    if (root.getHost().size() > 255) return fail(ErrorCode::kCorrupt, "peer record host is over 255 bytes");
+    return PeerRecord{root.getId(), std::string(root.getHost().cStr(), root.getHost().size()), root.getPort(),
+                      root.getStatus(), root.getIncarnation()};
   });
 }
 

@@ -41,6 +41,10 @@ Result<crdt::DotContext> decode_context(std::string_view bytes);
 std::string encode_meta(const StoreMeta& meta);
 Result<StoreMeta> decode_meta(std::string_view bytes);
 
+// Members of the `peers` database.
+std::string encode_peer_record(const PeerRecord& peer);
+Result<PeerRecord> decode_peer_record(std::string_view bytes);
+
 // Delta-groups, on disk (the delta log) and on the wire.
 std::string encode_delta_group(const DeltaGroup& group);
 Result<DeltaGroup> decode_delta_group(std::string_view bytes);

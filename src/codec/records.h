@@ -62,4 +62,15 @@ struct StoreMeta {
   friend bool operator==(const StoreMeta&, const StoreMeta&) = default;
 };
 
+// A cluster member as remembered in the `peers` database.
+struct PeerRecord {
+  std::uint64_t id = 0;
+  std::string host;
+  std::uint16_t port = 0;
+  std::uint8_t status = 0;  // gossip::MemberStatus.
+  std::uint64_t incarnation = 0;
+
+  friend bool operator==(const PeerRecord&, const PeerRecord&) = default;
+};
+
 }  // namespace cairn::codec

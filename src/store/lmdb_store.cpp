@@ -356,6 +356,36 @@ Status LmdbStore::trim_delta_log(std::uint64_t through_sequence) {
   });
 }
 
+Result<std::vector<PeerRecord>> LmdbStore::load_peers() {
+  return with_read_txn([&](const Txn& txn) -> Result<std::vector<PeerRecord>> {
+    std::vector<PeerRecord> peers;
+    auto cursor = LmdbCursor::open(txn, databases().peers);
+    if (!cursor) return tl::unexpected(cursor.error());
+    for (auto entry = cursor->seek(""); ; entry = cursor->next()) {
+      if (!entry) return tl::unexpected(entry.error());
+      if (!entry->has_value()) break;
+      auto record = codec::decode_peer_record((*entry)->value);
+      if (!record) continue;  // A damaged row loses one remembered member, which gossip re-learns.
+      peers.push_back(PeerRecord{record->id, record->host, record->port, record->status, record->incarnation});
+    }
+    return peers;
+  });
+}
+
+Status LmdbStore::save_peers(const std::vector<PeerRecord>& peers) {
+  if (!queue_) return fail(ErrorCode::kUnavailable, "the store was opened read-only");
+  return queue_->submit([&](Txn& txn) -> Status {
+    for (const PeerRecord& peer : peers) {
+      const codec::PeerRecord record{peer.id, peer.host, peer.port, peer.status, peer.incarnation};
+      if (auto written = txn.write(databases().peers, encode_sequence(peer.id), codec::encode_peer_record(record));
+          !written) {
+        return written;
+      }
+    }
+    return ok();
+  });
+}
+
 bool LmdbStore::grow_map() {
   if (!options_.grow_map_automatically || map_size_bytes_ >= options_.max_map_size_bytes) return false;
   std::unique_lock lock(resize_mutex_);  // Waits for every read transaction of this process to end.

@@ -44,6 +44,8 @@ class LmdbStore final : public Store {
   Result<MergeOutcome> merge_delta(std::string_view delta_bytes, std::uint64_t origin) override;
   Result<std::vector<LoggedDelta>> deltas_since(std::uint64_t after_sequence, std::size_t max_count) override;
   Result<DeltaLogBounds> delta_log_bounds() override;
+  Result<std::vector<PeerRecord>> load_peers() override;
+  Status save_peers(const std::vector<PeerRecord>& peers) override;
   Status trim_delta_log(std::uint64_t through_sequence) override;
 
   // Runs `read` in a fresh read transaction (and holds off map resizing while it runs).

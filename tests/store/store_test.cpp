@@ -285,3 +285,28 @@ TEST_CASE("store: subscribers hear local and merged changes under their prefix")
 
 }  // namespace
 }  // namespace cairn
+
+namespace cairn {
+namespace {
+
+TEST_CASE("store: remembered cluster members survive a restart and are replaced by id") {
+  test::TempDir dir;
+  {
+    auto store = test::open_store(dir.str());
+    REQUIRE(store->load_peers()->empty());
+    REQUIRE(store->save_peers({PeerRecord{7, "127.0.0.1", 7400, 0, 1}, PeerRecord{9, "127.0.0.2", 7400, 1, 4}}));
+    REQUIRE(store->save_peers({PeerRecord{7, "127.0.0.1", 7400, 2, 3}}));
+  }
+  auto store = test::open_store(dir.str());
+  auto peers = store->load_peers();
+  REQUIRE(peers);
+  REQUIRE(peers->size() == 2);
+  CHECK((*peers)[0].id == 7);
+  CHECK((*peers)[0].status == 2);
+  CHECK((*peers)[0].incarnation == 3);
+  CHECK((*peers)[1].host == "127.0.0.2");
+  CHECK((*peers)[1].incarnation == 4);
+}
+
+}  // namespace
+}  // namespace cairn
