@@ -8,7 +8,7 @@ packages=(
   # toolchain and build
   cmake ninja-build pkg-config ccache g++ clang-14 libclang-rt-14-dev
   # libraries the code links
-  libuv1-dev capnproto libcapnp-dev liblmdb-dev libexpected-dev
+  libuv1-dev capnproto libcapnp-dev liblmdb-dev libexpected-dev libcli11-dev
   # tests and tools around them
   catch2 lmdb-utils iproute2 iptables procps
   # benchmarks

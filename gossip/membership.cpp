@@ -1,0 +1,561 @@
+// The SWIM membership state machine; the protocol is described in membership.h.
+//
+// Everything that leaves this file is decided by the inputs and the seeded Rng: containers are ordered
+// and iterated in order, and time is only ever the caller's now_ms.
+#include "gossip/membership.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstddef>
+#include <iterator>
+#include <utility>
+#include <variant>
+
+#include "gossip/wire.h"
+
+namespace cairn::gossip {
+namespace {
+
+// Rough encoded sizes (Cap'n Proto, unpacked, with room to spare), used only to keep piggybacked
+// updates within one datagram of kMaxDatagramBytes.
+constexpr std::size_t kEnvelopeOverheadBytes = 128;  // Envelope and body structs, list headers.
+constexpr std::size_t kUpdateOverheadBytes = 56;     // One MemberUpdate, without its host text.
+
+std::size_t estimated_bytes(const MemberUpdate& update) {
+  return kUpdateOverheadBytes + update.endpoint.host.size();
+}
+
+bool is_reachable(MemberStatus status) {
+  return status == MemberStatus::kAlive || status == MemberStatus::kSuspect;
+}
+
+bool is_known_status(MemberStatus status) {
+  return static_cast<std::uint8_t>(status) <= static_cast<std::uint8_t>(MemberStatus::kLeft);
+}
+
+// SWIM's precedence: the higher incarnation wins; at equal incarnation alive < suspect < dead < left.
+bool overrides(const MemberUpdate& update, const Member& member) {
+  if (update.incarnation != member.incarnation) return update.incarnation > member.incarnation;
+  return update.status > member.status;
+}
+
+MemberUpdate to_update(const Member& member) {
+  return MemberUpdate{member.id, member.endpoint, member.status, member.incarnation};
+}
+
+}  // namespace
+
+// The updates of one outgoing message: each member at most once, within the datagram's byte budget.
+struct Membership::Piggyback {
+  std::vector<MemberUpdate> updates;
+  std::set<PeerId> included;
+  std::size_t budget_bytes = 0;
+
+  bool add(const MemberUpdate& update) {
+    const std::size_t size = estimated_bytes(update);
+    if (included.contains(update.id) || size > budget_bytes) return false;
+    budget_bytes -= size;
+    included.insert(update.id);
+    updates.push_back(update);
+    return true;
+  }
+};
+
+Membership::Membership(PeerId self, Endpoint self_endpoint, std::uint64_t cluster_id,
+                       MembershipOptions options, std::uint64_t random_seed)
+    : self_(self),
+      self_endpoint_(std::move(self_endpoint)),
+      cluster_id_(cluster_id),
+      options_(options),
+      rng_(random_seed) {}
+
+// ---- Public entry points ----
+
+void Membership::restore(const std::vector<MemberUpdate>& remembered, std::uint64_t now_ms) {
+  for (const MemberUpdate& update : remembered) {
+    if (update.id == self_) {
+      incarnation_ = std::max(incarnation_, update.incarnation);
+      continue;
+    }
+    if (members_.contains(update.id)) continue;
+    if (table_full()) {
+      ++stats_.ignored_full_table;
+      continue;
+    }
+    // Alive at the remembered incarnation: a death or departure the cluster recorded at that
+    // incarnation still overrides it when we hear of it.
+    members_.emplace(update.id,
+                     Member{update.id, update.endpoint, MemberStatus::kAlive, update.incarnation, now_ms, 0});
+    schedule_probe(update.id);
+  }
+}
+
+Outbox Membership::join(const std::vector<Endpoint>& seeds, std::uint64_t now_ms) {
+  Outbox out;
+  if (left_) return out;
+  seeds_.clear();
+  for (const Endpoint& seed : seeds) {
+    if (seed == self_endpoint_ || std::find(seeds_.begin(), seeds_.end(), seed) != seeds_.end()) continue;
+    seeds_.push_back(seed);
+  }
+  ping_seeds(now_ms, out);
+  return out;
+}
+
+Outbox Membership::tick(std::uint64_t now_ms) {
+  Outbox out;
+  if (left_) return out;
+  expire_relays(now_ms);
+  expire_suspicions(now_ms);
+  rejoin_if_alone(now_ms, out);
+  if (probe_ && !probe_->acked && !probe_->indirect_sent &&
+      now_ms >= probe_->sent_ms + options_.ping_timeout_ms) {
+    send_indirect_probes(out);
+  }
+  if (now_ms >= next_period_ms_) {
+    finish_probe(now_ms, out);
+    start_probe(now_ms, out);
+    // Keep the period's phase when ticks are on time; restart it after a long gap.
+    const std::uint64_t next = next_period_ms_ + options_.protocol_period_ms;
+    next_period_ms_ = next > now_ms ? next : now_ms + options_.protocol_period_ms;
+  }
+  return out;
+}
+
+Outbox Membership::on_message(const Envelope& envelope, std::uint64_t now_ms) {
+  Outbox out;
+  if (envelope.cluster_id != cluster_id_) {
+    ++stats_.other_cluster;
+    return out;
+  }
+  if (envelope.sender == self_) return out;
+  corrections_.clear();
+  if (left_) {
+    // Whoever still probes us learns that we left; nothing else is processed any more.
+    if (const auto* ping = std::get_if<Ping>(&envelope.body)) {
+      out.push_back(make_outgoing(envelope.sender_endpoint, PingAck{ping->probe, {self_update()}}));
+    }
+    return out;
+  }
+  if (const auto* ping = std::get_if<Ping>(&envelope.body)) {
+    on_ping(envelope, *ping, now_ms, out);
+  } else if (const auto* ack = std::get_if<PingAck>(&envelope.body)) {
+    on_ack(envelope, *ack, now_ms, out);
+  } else if (const auto* request = std::get_if<PingRequest>(&envelope.body)) {
+    on_ping_request(envelope, *request, now_ms, out);
+  }
+  if (refuted_) {
+    // A suspicion of us is spreading: do not wait for our next probe to contradict it. A pinging
+    // sender already has the refutation in our reply.
+    refuted_ = false;
+    const bool replied = !std::holds_alternative<PingAck>(envelope.body);
+    announce_self(replied ? std::optional<PeerId>(envelope.sender) : std::nullopt, out);
+  }
+  return out;
+}
+
+Outbox Membership::leave(std::uint64_t /*now_ms*/) {
+  Outbox out;
+  if (left_) return out;
+  left_ = true;
+  ++incarnation_;
+  probe_.reset();
+  relays_.clear();
+  queue_gossip(self_update());
+  announce_self(std::nullopt, out);
+  return out;
+}
+
+std::vector<PeerId> Membership::reachable_members() const {
+  std::vector<PeerId> result;
+  for (const auto& [id, member] : members_) {
+    if (is_reachable(member.status)) result.push_back(id);
+  }
+  return result;
+}
+
+std::optional<Endpoint> Membership::endpoint_of(PeerId peer) const {
+  auto it = members_.find(peer);
+  if (it == members_.end()) return std::nullopt;
+  return it->second.endpoint;
+}
+
+std::vector<MemberUpdate> Membership::take_changes() { return std::exchange(changes_, {}); }
+
+// ---- Message construction ----
+
+Outgoing Membership::make_outgoing(const Endpoint& to, Body body) const {
+  return Outgoing{to, Channel::kDatagram, Envelope{cluster_id_, self_, self_endpoint_, std::move(body)}};
+}
+
+// A ping carries our own record whenever the recipient may not know us yet, so it learns our incarnation.
+Outgoing Membership::make_ping(const Endpoint& to, std::optional<PeerId> recipient, std::uint64_t probe,
+                               bool include_self, const std::vector<MemberUpdate>& notices) {
+  include_self = include_self || !recipient || !heard_from_.contains(*recipient);
+  ++stats_.pings_sent;
+  return make_outgoing(to, Ping{probe, piggyback(recipient, include_self, false, notices)});
+}
+
+// Sends our own record (a departure or a refutation) directly to a few random alive members.
+void Membership::announce_self(std::optional<PeerId> except, Outbox& out) {
+  std::vector<PeerId> alive;
+  for (const auto& [id, member] : members_) {
+    if (member.status == MemberStatus::kAlive && id != except) alive.push_back(id);
+  }
+  for (PeerId peer : pick_random(std::move(alive), kAnnounceFanout)) {
+    out.push_back(make_ping(members_.at(peer).endpoint, peer, next_probe_number_++, true));
+  }
+}
+
+// Builds the updates of one message to `recipient`: our own record if asked; the `notices`; the
+// recipient's own record when we hold it suspect, dead or left (so it can refute at once, as in
+// Lifeguard's "buddy system"); then the queued gossip, least sent
+// and newest first, up to piggyback_limit. A joining peer's ack is then filled up with the members we
+// know, up to kMaxJoinAckUpdates, so that it learns the cluster in one round trip.
+std::vector<MemberUpdate> Membership::piggyback(std::optional<PeerId> recipient, bool include_self,
+                                                bool join_dump, const std::vector<MemberUpdate>& notices) {
+  Piggyback message;
+  const std::size_t overhead = kFrameHeaderBytes + kEnvelopeOverheadBytes + self_endpoint_.host.size();
+  message.budget_bytes = kMaxDatagramBytes > overhead ? kMaxDatagramBytes - overhead : 0;
+  if (include_self || join_dump) message.add(self_update());
+  for (const MemberUpdate& notice : notices) message.add(notice);
+  if (recipient) {
+    auto it = members_.find(*recipient);
+    if (it != members_.end() && it->second.status != MemberStatus::kAlive) message.add(to_update(it->second));
+  }
+  add_gossip(message);
+  if (join_dump) add_join_dump(message);
+  return std::move(message.updates);
+}
+
+void Membership::add_gossip(Piggyback& message) {
+  const auto limit = static_cast<std::size_t>(std::max(options_.piggyback_limit, 0));
+  if (gossip_.empty() || message.updates.size() >= limit) return;
+  std::vector<std::map<PeerId, Gossip>::iterator> order;
+  order.reserve(gossip_.size());
+  for (auto it = gossip_.begin(); it != gossip_.end(); ++it) order.push_back(it);
+  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    if (a->second.transmissions != b->second.transmissions) {
+      return a->second.transmissions < b->second.transmissions;
+    }
+    return a->second.sequence > b->second.sequence;
+  });
+  const int retransmissions = retransmit_limit();
+  for (auto it : order) {
+    if (message.updates.size() >= limit) break;
+    if (!message.add(it->second.update)) continue;
+    if (++it->second.transmissions >= retransmissions) gossip_.erase(it);  // Other iterators stay valid.
+  }
+}
+
+void Membership::add_join_dump(Piggyback& message) {
+  std::vector<const Member*> known;
+  for (const auto& [id, member] : members_) {
+    if (is_reachable(member.status)) known.push_back(&member);
+  }
+  if (known.empty()) return;
+  // Start at a random member so that, when not all fit, different joiners learn different ones.
+  const std::size_t start = rng_.below(known.size());
+  for (std::size_t i = 0; i < known.size() && message.updates.size() < kMaxJoinAckUpdates; ++i) {
+    message.add(to_update(*known[(start + i) % known.size()]));
+  }
+}
+
+MemberUpdate Membership::self_update() const {
+  return MemberUpdate{self_, self_endpoint_, left_ ? MemberStatus::kLeft : MemberStatus::kAlive,
+                      incarnation_};
+}
+
+void Membership::queue_gossip(const MemberUpdate& update) {
+  gossip_[update.id] = Gossip{update, 0, ++gossip_sequence_};
+}
+
+// multiplier * ceil(log2(N + 1)) for a cluster of N peers (us included); ceil(log2(N + 1)) is
+// bit_width(N).
+int Membership::retransmit_limit() const {
+  const auto cluster_size = static_cast<std::uint64_t>(reachable_count()) + 1;
+  return std::max(options_.retransmit_multiplier, 1) * static_cast<int>(std::bit_width(cluster_size));
+}
+
+void Membership::ping_seeds(std::uint64_t now_ms, Outbox& out) {
+  last_seed_ping_ms_ = now_ms;
+  for (const Endpoint& seed : seeds_) out.push_back(make_ping(seed, member_at(seed), next_probe_number_++));
+}
+
+// ---- Applying what we hear ----
+
+void Membership::apply(const std::vector<MemberUpdate>& updates, std::uint64_t now_ms) {
+  const std::size_t count = std::min(updates.size(), kMaxUpdatesPerMessage);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (is_known_status(updates[i].status)) apply_one(updates[i], now_ms);
+  }
+}
+
+void Membership::apply_one(const MemberUpdate& update, std::uint64_t now_ms) {
+  if (update.id == self_) {
+    apply_about_self(update);
+    return;
+  }
+  auto it = members_.find(update.id);
+  if (it == members_.end()) {
+    if (table_full()) {
+      ++stats_.ignored_full_table;
+      return;
+    }
+    Member& member = members_
+                         .emplace(update.id, Member{update.id, update.endpoint, update.status,
+                                                    update.incarnation, now_ms, 0})
+                         .first->second;
+    record_change(member, true);
+    if (is_reachable(member.status)) schedule_probe(member.id);
+    return;
+  }
+  if (!overrides(update, it->second)) {
+    if (update.incarnation != it->second.incarnation || update.status != it->second.status) {
+      add_correction(to_update(it->second));
+    }
+    return;
+  }
+  it->second.endpoint = update.endpoint;
+  set_status(it->second, update.status, update.incarnation, now_ms, true);
+}
+
+void Membership::add_correction(const MemberUpdate& update) {
+  if (corrections_.size() < static_cast<std::size_t>(std::max(options_.piggyback_limit, 0))) {
+    corrections_.push_back(update);
+  }
+}
+
+// Only this peer may announce itself alive at a new incarnation: that is how it refutes a suspicion
+// (or a death, after a restart) that names an incarnation at least its own.
+void Membership::apply_about_self(const MemberUpdate& update) {
+  if (left_) return;
+  if (update.status == MemberStatus::kAlive) {
+    if (update.incarnation < incarnation_) add_correction(self_update());
+    incarnation_ = std::max(incarnation_, update.incarnation);
+    return;
+  }
+  if (update.incarnation < incarnation_) {
+    add_correction(self_update());
+    return;
+  }
+  incarnation_ = update.incarnation + 1;
+  queue_gossip(self_update());
+  refuted_ = true;
+  ++stats_.refutations;
+}
+
+// A direct message proves the sender exists: an unknown sender joins the table as alive (its own
+// record among the updates, applied before this, gave its incarnation).
+void Membership::note_sender(const Envelope& envelope, std::uint64_t now_ms) {
+  auto it = members_.find(envelope.sender);
+  if (it == members_.end()) {
+    if (table_full()) {
+      ++stats_.ignored_full_table;
+      return;
+    }
+    it = members_
+             .emplace(envelope.sender, Member{envelope.sender, envelope.sender_endpoint, MemberStatus::kAlive,
+                                              0, now_ms, now_ms})
+             .first;
+    record_change(it->second, true);
+    schedule_probe(envelope.sender);
+  } else if (it->second.endpoint != envelope.sender_endpoint && is_reachable(it->second.status)) {
+    it->second.endpoint = envelope.sender_endpoint;
+    record_change(it->second, false);
+  }
+  it->second.last_heard_ms = now_ms;
+  heard_from_.insert(envelope.sender);
+}
+
+// An ack from a suspect clears our suspicion locally, so we will not declare it dead; but only its own
+// refutation (a higher incarnation) clears the suspicion the others heard. An ack that carried no
+// refutation means it has not heard of the suspicion yet, so we tell it directly. The suspicion we
+// queued keeps spreading until the refutation replaces it: whoever heard it needs the refutation.
+void Membership::confirm_alive(PeerId peer, std::uint64_t now_ms, Outbox& out) {
+  auto it = members_.find(peer);
+  if (it == members_.end() || it->second.status != MemberStatus::kSuspect) return;
+  const MemberUpdate suspicion = to_update(it->second);
+  set_status(it->second, MemberStatus::kAlive, it->second.incarnation, now_ms, false);
+  out.push_back(make_ping(it->second.endpoint, peer, next_probe_number_++, false, {suspicion}));
+}
+
+void Membership::set_status(Member& member, MemberStatus status, std::uint64_t incarnation,
+                            std::uint64_t now_ms, bool disseminate) {
+  const bool was_reachable = is_reachable(member.status);
+  // A suspicion at a new incarnation is a new suspicion: its timeout starts again.
+  if (status != member.status || status == MemberStatus::kSuspect) member.status_since_ms = now_ms;
+  member.status = status;
+  member.incarnation = incarnation;
+  record_change(member, disseminate);
+  if (!was_reachable && is_reachable(status)) schedule_probe(member.id);
+}
+
+void Membership::record_change(const Member& member, bool disseminate) {
+  if (changes_.size() >= kMaxPendingChanges) {
+    changes_.erase(changes_.begin(), changes_.begin() + static_cast<std::ptrdiff_t>(changes_.size() / 2));
+  }
+  changes_.push_back(to_update(member));
+  if (disseminate) queue_gossip(to_update(member));
+}
+
+// ---- Message handlers ----
+
+void Membership::on_ping(const Envelope& envelope, const Ping& ping, std::uint64_t now_ms, Outbox& out) {
+  const bool first_contact = !heard_from_.contains(envelope.sender);
+  apply(ping.updates, now_ms);
+  note_sender(envelope, now_ms);
+  // A peer we have never heard from, or one we hold dead or left (a restart), is joining: tell it
+  // whom we know. Its own record goes first when we hold it dead, so that it refutes.
+  auto it = members_.find(envelope.sender);
+  const bool returning = it != members_.end() && !is_reachable(it->second.status);
+  const bool joining = first_contact || returning;
+  out.push_back(make_outgoing(envelope.sender_endpoint,
+                              PingAck{ping.probe, piggyback(envelope.sender, first_contact, joining, corrections_)}));
+}
+
+void Membership::on_ack(const Envelope& envelope, const PingAck& ack, std::uint64_t now_ms, Outbox& out) {
+  apply(ack.updates, now_ms);
+  note_sender(envelope, now_ms);
+  ++stats_.acks_received;
+  auto relay = relays_.find(ack.probe);
+  if (relay != relays_.end() && relay->second.target == envelope.sender) {
+    // We pinged this target for someone else: relay the ack under the requester's probe number.
+    out.push_back(make_outgoing(
+        relay->second.requester_endpoint,
+        PingAck{relay->second.requester_probe, piggyback(relay->second.requester, false, false)}));
+    relays_.erase(relay);
+  }
+  if (probe_ && probe_->number == ack.probe) {
+    probe_->acked = true;  // Directly from the target, or relayed by one of our helpers.
+    confirm_alive(probe_->target, now_ms, out);
+  }
+  confirm_alive(envelope.sender, now_ms, out);
+}
+
+void Membership::on_ping_request(const Envelope& envelope, const PingRequest& request, std::uint64_t now_ms,
+                                 Outbox& out) {
+  apply(request.updates, now_ms);
+  note_sender(envelope, now_ms);
+  if (request.target == self_) {
+    out.push_back(make_outgoing(envelope.sender_endpoint,
+                                PingAck{request.probe, piggyback(envelope.sender, false, false)}));
+    return;
+  }
+  if (relays_.size() >= kMaxPendingRelays) relays_.erase(relays_.begin());  // The oldest probe number.
+  const std::uint64_t number = next_probe_number_++;
+  relays_[number] = Relay{request.target, envelope.sender, envelope.sender_endpoint, request.probe,
+                          now_ms + options_.protocol_period_ms};
+  out.push_back(make_ping(request.target_endpoint, request.target, number));
+}
+
+// ---- Timers ----
+
+// The end of a protocol period: a target that acked neither directly nor through a helper is suspected.
+// The suspicion also goes straight to the suspect (Lifeguard's "buddy system"): if it is alive after all,
+// it refutes at once instead of when the gossip happens to reach it.
+void Membership::finish_probe(std::uint64_t now_ms, Outbox& out) {
+  if (!probe_) return;
+  const Probe probe = *probe_;
+  probe_.reset();
+  if (probe.acked) return;
+  auto it = members_.find(probe.target);
+  if (it == members_.end() || it->second.status != MemberStatus::kAlive) return;
+  set_status(it->second, MemberStatus::kSuspect, it->second.incarnation, now_ms, true);
+  ++stats_.suspicions;
+  out.push_back(make_ping(it->second.endpoint, probe.target, next_probe_number_++));
+}
+
+void Membership::start_probe(std::uint64_t now_ms, Outbox& out) {
+  const std::optional<PeerId> target = next_probe_target();
+  if (!target) return;
+  const std::uint64_t number = next_probe_number_++;
+  out.push_back(make_ping(members_.at(*target).endpoint, *target, number));
+  probe_ = Probe{*target, number, now_ms, false, false};
+}
+
+void Membership::send_indirect_probes(Outbox& out) {
+  probe_->indirect_sent = true;
+  auto target = members_.find(probe_->target);
+  if (target == members_.end()) return;
+  std::vector<PeerId> helpers;
+  for (const auto& [id, member] : members_) {
+    if (id != probe_->target && member.status == MemberStatus::kAlive) helpers.push_back(id);
+  }
+  const auto count = static_cast<std::size_t>(std::max(options_.indirect_probes, 0));
+  for (PeerId helper : pick_random(std::move(helpers), count)) {
+    PingRequest request{probe_->number, probe_->target, target->second.endpoint,
+                        piggyback(helper, !heard_from_.contains(helper), false)};
+    out.push_back(make_outgoing(members_.at(helper).endpoint, std::move(request)));
+    ++stats_.indirect_probes_sent;
+  }
+}
+
+void Membership::expire_suspicions(std::uint64_t now_ms) {
+  for (auto& [id, member] : members_) {
+    if (member.status == MemberStatus::kSuspect &&
+        now_ms >= member.status_since_ms + options_.suspicion_timeout_ms) {
+      set_status(member, MemberStatus::kDead, member.incarnation, now_ms, true);
+      ++stats_.deaths;
+    }
+  }
+}
+
+void Membership::expire_relays(std::uint64_t now_ms) {
+  std::erase_if(relays_, [now_ms](const auto& entry) { return entry.second.expires_ms <= now_ms; });
+}
+
+void Membership::rejoin_if_alone(std::uint64_t now_ms, Outbox& out) {
+  if (seeds_.empty() || reachable_count() > 0) return;
+  if (now_ms < last_seed_ping_ms_ + options_.rejoin_seed_interval_ms) return;
+  ping_seeds(now_ms, out);
+}
+
+// ---- Member selection ----
+
+// The next member of a shuffled round-robin over alive and suspect members: every member is probed
+// once per round, and a fresh shuffle starts the next round.
+std::optional<PeerId> Membership::next_probe_target() {
+  for (int round = 0; round < 2; ++round) {
+    while (probe_index_ < probe_order_.size()) {
+      const PeerId candidate = probe_order_[probe_index_++];
+      auto it = members_.find(candidate);
+      if (it != members_.end() && is_reachable(it->second.status)) return candidate;
+    }
+    probe_order_ = reachable_members();
+    probe_index_ = 0;
+    for (std::size_t i = probe_order_.size(); i > 1; --i)
+      std::swap(probe_order_[i - 1], probe_order_[rng_.below(i)]);
+  }
+  return std::nullopt;
+}
+
+// A new (or returning) member goes to a random place in the rest of the current round.
+void Membership::schedule_probe(PeerId peer) {
+  const auto rest = probe_order_.begin() + static_cast<std::ptrdiff_t>(probe_index_);
+  if (std::find(rest, probe_order_.end(), peer) != probe_order_.end()) return;
+  const std::size_t offset = rng_.below(probe_order_.size() - probe_index_ + 1);
+  probe_order_.insert(rest + static_cast<std::ptrdiff_t>(offset), peer);
+}
+
+std::vector<PeerId> Membership::pick_random(std::vector<PeerId> candidates, std::size_t count) {
+  count = std::min(count, candidates.size());
+  for (std::size_t i = 0; i < count; ++i)
+    std::swap(candidates[i], candidates[i + rng_.below(candidates.size() - i)]);
+  candidates.resize(count);
+  return candidates;
+}
+
+std::optional<PeerId> Membership::member_at(const Endpoint& endpoint) const {
+  for (const auto& [id, member] : members_) {
+    if (member.endpoint == endpoint) return id;
+  }
+  return std::nullopt;
+}
+
+std::size_t Membership::reachable_count() const {
+  return static_cast<std::size_t>(std::count_if(
+      members_.begin(), members_.end(), [](const auto& entry) { return is_reachable(entry.second.status); }));
+}
+
+}  // namespace cairn::gossip

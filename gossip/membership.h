@@ -1,0 +1,208 @@
+// SWIM-style membership (Das, Gupta, Motivala, "SWIM", DSN 2002), as a sans-I/O state machine.
+//
+// Every protocol period the peer pings one member (round-robin over a shuffled list); if no ack comes
+// within the ping timeout it asks k other members to ping it (indirect probe); if still nothing by the
+// end of the period the member becomes suspect, and dead after the suspicion timeout unless it refutes
+// by announcing itself alive with a higher incarnation. Membership changes ride on pings and acks
+// (each update is piggybacked a bounded number of times). Joining is a ping to seed endpoints; leaving
+// announces the peer's own "left" status. Time is whatever the caller passes in: nothing here reads
+// a clock or touches a socket.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "gossip/messages.h"
+#include "gossip/outgoing.h"
+#include "src/util/rng.h"
+
+namespace cairn::gossip {
+
+struct MembershipOptions {
+  std::uint64_t protocol_period_ms = 1000;
+  std::uint64_t ping_timeout_ms = 300;
+  int indirect_probes = 3;                       // k in SWIM.
+  std::uint64_t suspicion_timeout_ms = 5000;     // Suspect -> dead.
+  int piggyback_limit = 8;                       // Updates per message...
+  int retransmit_multiplier = 3;                 // ...each sent about multiplier * log2(N+1) times.
+  std::size_t max_members = 4096;                // Further unknown peers are ignored (and counted).
+  std::uint64_t rejoin_seed_interval_ms = 5000;  // While alone, re-ping seeds this often.
+};
+
+struct Member {
+  PeerId id;
+  Endpoint endpoint;
+  MemberStatus status = MemberStatus::kAlive;
+  std::uint64_t incarnation = 0;
+  std::uint64_t status_since_ms = 0;  // When this status began (for suspicion timeouts and `cairn peers`).
+  std::uint64_t last_heard_ms = 0;    // Last direct message from it.
+};
+
+// Counters for metrics. `suspicions` and `deaths` count the members this peer itself suspected (an
+// unanswered probe) and declared dead (an expired suspicion); what it merely heard from others is not
+// counted. `refutations` counts this peer's own refutations of a suspicion or death of itself.
+struct MembershipStats {
+  std::uint64_t pings_sent = 0, acks_received = 0, indirect_probes_sent = 0;
+  std::uint64_t suspicions = 0, deaths = 0, refutations = 0, ignored_full_table = 0;
+  std::uint64_t other_cluster = 0;  // Envelopes dropped because their cluster id is not ours.
+};
+
+class Membership {
+ public:
+  // An ack to a joining peer piggybacks up to this many members (fewer if the datagram would overflow).
+  static constexpr std::size_t kMaxJoinAckUpdates = 32;
+  // A departure (leave()) or a refutation is also sent at once, in pings, to this many members; the
+  // rest hear it by gossip.
+  static constexpr std::size_t kAnnounceFanout = 3;
+  // Pings sent on behalf of other members' PingRequests that await an ack at once.
+  static constexpr std::size_t kMaxPendingRelays = 64;
+  // Updates read from one message; the rest are ignored (a datagram cannot hold more legitimately).
+  static constexpr std::size_t kMaxUpdatesPerMessage = 256;
+  // Changes kept for take_changes() between calls.
+  static constexpr std::size_t kMaxPendingChanges = 1u << 16;
+
+  Membership(PeerId self, Endpoint self_endpoint, std::uint64_t cluster_id, MembershipOptions options,
+             std::uint64_t random_seed);
+
+  // Restores members remembered from a previous run (the peers table), all as alive-but-unverified,
+  // so a restarted peer probes its old cluster (those that do not answer become suspect, then dead).
+  // Restored members are not reported by take_changes() nor disseminated. A remembered record of this
+  // peer itself only raises its incarnation. Call before join().
+  void restore(const std::vector<MemberUpdate>& remembered, std::uint64_t now_ms);
+
+  // Starts the protocol: pings every seed endpoint (endpoints of this peer itself are skipped), and
+  // re-pings them every rejoin_seed_interval_ms while no member is reachable.
+  Outbox join(const std::vector<Endpoint>& seeds, std::uint64_t now_ms);
+
+  // Drives timers: probes, ping timeouts, suspicion timeouts. Call at least every few tens of ms.
+  Outbox tick(std::uint64_t now_ms);
+
+  // Handles a membership message (Ping, PingAck, PingRequest); other bodies, envelopes of another
+  // cluster (counted in stats) and envelopes claiming to come from this peer are ignored. Replies go to
+  // the envelope's sender_endpoint (where the sender listens), not to the datagram's source address.
+  Outbox on_message(const Envelope& envelope, std::uint64_t now_ms);
+
+  // Announces that this peer leaves: its "left" record, at a new incarnation, goes directly to a few
+  // members. After this, tick() sends nothing and a received ping is answered only with that record.
+  Outbox leave(std::uint64_t now_ms);
+
+  // Members other than self, by id (any status).
+  const std::map<PeerId, Member>& members() const { return members_; }
+  // Ids of members currently alive or suspect (suspects still get deltas), excluding self.
+  std::vector<PeerId> reachable_members() const;
+  std::optional<Endpoint> endpoint_of(PeerId peer) const;
+
+  // Changes to members() since the last call (new members, status, incarnation or endpoint changes;
+  // for persisting the peers table and logging), oldest first. At most kMaxPendingChanges are kept
+  // between calls (the oldest are dropped), so call it regularly.
+  std::vector<MemberUpdate> take_changes();
+
+  PeerId self() const { return self_; }
+  std::uint64_t incarnation() const { return incarnation_; }
+  const MembershipStats& stats() const { return stats_; }
+
+ private:
+  // The probe of the current protocol period.
+  struct Probe {
+    PeerId target;
+    std::uint64_t number = 0;
+    std::uint64_t sent_ms = 0;
+    bool acked = false;          // Directly, or relayed by a helper.
+    bool indirect_sent = false;  // PingRequests went out after the ping timeout.
+  };
+  // A ping this peer sent on behalf of another member's PingRequest, keyed by our own probe number.
+  struct Relay {
+    PeerId target;
+    PeerId requester;
+    Endpoint requester_endpoint;
+    std::uint64_t requester_probe = 0;
+    std::uint64_t expires_ms = 0;
+  };
+  // An update waiting to be piggybacked; one per member (a newer update replaces the older one).
+  struct Gossip {
+    MemberUpdate update;
+    int transmissions = 0;
+    std::uint64_t sequence = 0;  // Higher is newer.
+  };
+
+  // Message construction.
+  Outgoing make_outgoing(const Endpoint& to, Body body) const;
+  Outgoing make_ping(const Endpoint& to, std::optional<PeerId> recipient, std::uint64_t probe,
+                     bool include_self = false, const std::vector<MemberUpdate>& notices = {});
+  void announce_self(std::optional<PeerId> except, Outbox& out);
+  std::vector<MemberUpdate> piggyback(std::optional<PeerId> recipient, bool include_self, bool join_dump,
+                                      const std::vector<MemberUpdate>& notices = {});
+  struct Piggyback;  // The updates of one message being built, within its byte budget.
+  void add_gossip(Piggyback& message);
+  void add_join_dump(Piggyback& message);
+  MemberUpdate self_update() const;
+  void queue_gossip(const MemberUpdate& update);
+  int retransmit_limit() const;
+  void ping_seeds(std::uint64_t now_ms, Outbox& out);
+
+  // Applying what we hear.
+  void apply(const std::vector<MemberUpdate>& updates, std::uint64_t now_ms);
+  void apply_one(const MemberUpdate& update, std::uint64_t now_ms);
+  void apply_about_self(const MemberUpdate& update);
+  void add_correction(const MemberUpdate& update);
+  void note_sender(const Envelope& envelope, std::uint64_t now_ms);
+  void confirm_alive(PeerId peer, std::uint64_t now_ms, Outbox& out);
+  void set_status(Member& member, MemberStatus status, std::uint64_t incarnation, std::uint64_t now_ms,
+                  bool disseminate);
+  void record_change(const Member& member, bool disseminate);
+  bool table_full() const { return members_.size() >= options_.max_members; }
+
+  // Message handlers.
+  void on_ping(const Envelope& envelope, const Ping& ping, std::uint64_t now_ms, Outbox& out);
+  void on_ack(const Envelope& envelope, const PingAck& ack, std::uint64_t now_ms, Outbox& out);
+  void on_ping_request(const Envelope& envelope, const PingRequest& request, std::uint64_t now_ms,
+                       Outbox& out);
+
+  // Timers.
+  void finish_probe(std::uint64_t now_ms, Outbox& out);
+  void start_probe(std::uint64_t now_ms, Outbox& out);
+  void send_indirect_probes(Outbox& out);
+  void expire_suspicions(std::uint64_t now_ms);
+  void expire_relays(std::uint64_t now_ms);
+  void rejoin_if_alone(std::uint64_t now_ms, Outbox& out);
+
+  // Member selection.
+  std::optional<PeerId> next_probe_target();
+  void schedule_probe(PeerId peer);
+  std::vector<PeerId> pick_random(std::vector<PeerId> candidates, std::size_t count);
+  std::optional<PeerId> member_at(const Endpoint& endpoint) const;
+  std::size_t reachable_count() const;
+
+  PeerId self_;
+  Endpoint self_endpoint_;
+  std::uint64_t cluster_id_;
+  MembershipOptions options_;
+  Rng rng_;
+  std::uint64_t incarnation_ = 0;
+  bool left_ = false;
+  bool refuted_ = false;  // Set by a refutation while handling a message; announced before returning.
+  // Our newer records of what the message being handled told us in an older version: its sender
+  // holds stale news, so our reply corrects it (at most piggyback_limit of them).
+  std::vector<MemberUpdate> corrections_;
+  std::map<PeerId, Member> members_;
+  std::vector<MemberUpdate> changes_;
+  MembershipStats stats_;
+
+  std::vector<Endpoint> seeds_;
+  std::uint64_t last_seed_ping_ms_ = 0;
+  std::vector<PeerId> probe_order_;  // Shuffled round-robin; entries that died since are skipped.
+  std::size_t probe_index_ = 0;
+  std::optional<Probe> probe_;
+  std::uint64_t next_period_ms_ = 0;
+  std::uint64_t next_probe_number_ = 1;
+  std::map<std::uint64_t, Relay> relays_;
+  std::map<PeerId, Gossip> gossip_;
+  std::uint64_t gossip_sequence_ = 0;
+  std::set<PeerId> heard_from_;  // Members that sent us a message directly (they know who we are).
+};
+
+}  // namespace cairn::gossip

@@ -1,0 +1,96 @@
+// The messages peers exchange, in memory. gossip/wire.h maps them to and from frames (a fixed clear
+// header plus a Cap'n Proto payload, schema/wire.capnp); the state machines only ever see these.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "crdt/dot.h"
+
+namespace cairn::gossip {
+
+using PeerId = crdt::ReplicaId;
+
+// Where a peer listens: its gossip port serves both UDP (membership) and TCP (deltas).
+struct Endpoint {
+  std::string host;
+  std::uint16_t port = 0;
+
+  friend auto operator<=>(const Endpoint&, const Endpoint&) = default;
+  std::string to_string() const { return host + ":" + std::to_string(port); }
+};
+
+// SWIM member states, in the order that wins at equal incarnation (a suspicion overrides "alive" of
+// the same incarnation; only the member itself refutes it, with a higher incarnation).
+enum class MemberStatus : std::uint8_t { kAlive = 0, kSuspect = 1, kDead = 2, kLeft = 3 };
+
+// One membership fact, piggybacked on pings and acks.
+struct MemberUpdate {
+  PeerId id;
+  Endpoint endpoint;
+  MemberStatus status = MemberStatus::kAlive;
+  std::uint64_t incarnation = 0;
+
+  friend bool operator==(const MemberUpdate&, const MemberUpdate&) = default;
+};
+
+// ---- Membership, over UDP ----
+
+// "Are you alive?" A ping to an endpoint whose peer id is not yet known (a seed) is how a peer joins.
+struct Ping {
+  std::uint64_t probe = 0;  // Echoed in the ack.
+  std::vector<MemberUpdate> updates;
+  friend bool operator==(const Ping&, const Ping&) = default;
+};
+
+struct PingAck {
+  std::uint64_t probe = 0;
+  std::vector<MemberUpdate> updates;
+  friend bool operator==(const PingAck&, const PingAck&) = default;
+};
+
+// "Ping `target` for me": the indirect probe of SWIM, sent to k other members when a direct ping
+// went unanswered. The helper pings the target and relays its ack with the original probe number.
+struct PingRequest {
+  std::uint64_t probe = 0;
+  PeerId target;
+  Endpoint target_endpoint;
+  std::vector<MemberUpdate> updates;
+  friend bool operator==(const PingRequest&, const PingRequest&) = default;
+};
+
+// ---- Delta dissemination, over TCP ----
+
+// A batch of the sender's delta log, oldest first. Sequences are the sender's.
+struct DeltaPush {
+  struct Entry {
+    std::uint64_t sequence = 0;
+    std::string delta_group;  // Encoded codec::DeltaGroup, as Store::deltas_since returns it.
+    friend bool operator==(const Entry&, const Entry&) = default;
+  };
+  std::vector<Entry> entries;
+  friend bool operator==(const DeltaPush&, const DeltaPush&) = default;
+};
+
+// "I have merged your log up to and including `sequence`."
+struct DeltaAck {
+  std::uint64_t sequence = 0;
+  friend bool operator==(const DeltaAck&, const DeltaAck&) = default;
+};
+
+using Body = std::variant<Ping, PingAck, PingRequest, DeltaPush, DeltaAck>;
+
+// Every peer message: who sent it, from which cluster, and the body. Messages from another cluster
+// (cluster_id differs) are dropped and counted.
+struct Envelope {
+  std::uint64_t cluster_id = 0;  // A hash of the cluster name.
+  PeerId sender;
+  Endpoint sender_endpoint;      // Where the sender listens (its source address may differ).
+  Body body;
+  friend bool operator==(const Envelope&, const Envelope&) = default;
+};
+
+}  // namespace cairn::gossip

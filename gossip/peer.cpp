@@ -1,0 +1,102 @@
+#include "gossip/peer.h"
+
+#include <utility>
+
+namespace cairn::gossip {
+
+Peer::Peer(Endpoint self_endpoint, Store& store, std::vector<Endpoint> seeds, PeerOptions options,
+           std::uint64_t random_seed)
+    : endpoint_(std::move(self_endpoint)),
+      seeds_(std::move(seeds)),
+      options_(std::move(options)),
+      cluster_id_(cluster_id_of(options_.cluster_name)),
+      store_(store),
+      membership_(PeerId{store.replica_id()}, endpoint_, cluster_id_, options_.membership, random_seed),
+      ring_(options_.ring),
+      dissemination_(PeerId{store.replica_id()}, endpoint_, cluster_id_, store, options_.dissemination) {}
+
+std::vector<OutgoingFrame> Peer::frames_of(Outbox outbox) {
+  std::vector<OutgoingFrame> frames;
+  frames.reserve(outbox.size());
+  for (Outgoing& message : outbox) {
+    std::string bytes = encode_peer_frame(message.envelope);
+    ++stats_.frames_sent;
+    stats_.bytes_sent += bytes.size();
+    frames.push_back(OutgoingFrame{std::move(message.to), message.channel, std::move(bytes)});
+  }
+  return frames;
+}
+
+void Peer::refresh_neighbours() {
+  std::vector<PeerId> members = membership_.reachable_members();
+  members.push_back(id());
+  ring_.set_members(members);
+  neighbours_ = ring_.neighbours(id());
+  std::vector<Dissemination::Neighbour> with_endpoints;
+  for (PeerId neighbour : neighbours_) {
+    if (auto endpoint = membership_.endpoint_of(neighbour)) with_endpoints.push_back({neighbour, *endpoint});
+  }
+  dissemination_.set_neighbours(with_endpoints);
+}
+
+std::vector<OutgoingFrame> Peer::start(std::uint64_t now_ms) {
+  next_gossip_ms_ = now_ms + options_.gossip_interval_ms;
+  if (auto remembered = store_.load_peers()) {
+    std::vector<MemberUpdate> members;
+    for (const PeerRecord& record : *remembered) {
+      if (record.id == id().value || record.status >= static_cast<std::uint8_t>(MemberStatus::kDead)) continue;
+      members.push_back(MemberUpdate{PeerId{record.id}, Endpoint{record.host, record.port},
+                                     static_cast<MemberStatus>(record.status), record.incarnation});
+    }
+    membership_.restore(members, now_ms);
+  }
+  return frames_of(membership_.join(seeds_, now_ms));
+}
+
+void Peer::remember_membership_changes() {
+  std::vector<MemberUpdate> changes = membership_.take_changes();
+  if (changes.empty()) return;
+  std::vector<PeerRecord> records;
+  for (const MemberUpdate& change : changes) {
+    if (change.id == id()) continue;
+    records.push_back(PeerRecord{change.id.value, change.endpoint.host, change.endpoint.port,
+                                 static_cast<std::uint8_t>(change.status), change.incarnation});
+  }
+  // Best effort: a failed save only means a restart re-learns these members from its seeds.
+  if (!records.empty() && !store_.save_peers(records)) ++stats_.store_errors;
+}
+
+std::vector<OutgoingFrame> Peer::tick(std::uint64_t now_ms) {
+  Outbox outbox = membership_.tick(now_ms);
+  if (now_ms >= next_gossip_ms_) {
+    next_gossip_ms_ = now_ms + options_.gossip_interval_ms;
+    remember_membership_changes();
+    refresh_neighbours();
+    Outbox deltas = dissemination_.tick(now_ms);
+    outbox.insert(outbox.end(), std::make_move_iterator(deltas.begin()), std::make_move_iterator(deltas.end()));
+  }
+  return frames_of(std::move(outbox));
+}
+
+std::vector<OutgoingFrame> Peer::on_frame(std::string_view frame, std::uint64_t now_ms) {
+  ++stats_.frames_received;
+  stats_.bytes_received += frame.size();
+  DecodeResult decoded = decode_peer_frame(frame);
+  if (!decoded.ok) {
+    ++stats_.frames_dropped[static_cast<std::size_t>(decoded.error)];
+    return {};
+  }
+  const Envelope& envelope = decoded.envelope;
+  if (envelope.cluster_id != cluster_id_) {
+    ++stats_.frames_from_other_clusters;
+    return {};
+  }
+  if (std::holds_alternative<DeltaPush>(envelope.body) || std::holds_alternative<DeltaAck>(envelope.body)) {
+    return frames_of(dissemination_.on_message(envelope, now_ms));
+  }
+  return frames_of(membership_.on_message(envelope, now_ms));
+}
+
+std::vector<OutgoingFrame> Peer::leave(std::uint64_t now_ms) { return frames_of(membership_.leave(now_ms)); }
+
+}  // namespace cairn::gossip

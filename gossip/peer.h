@@ -1,0 +1,91 @@
+// A gossip peer as one sans-I/O machine: membership (SWIM over datagrams), the ring that picks gossip
+// neighbours from the live members, and delta dissemination (over streams), joined around a store.
+//
+// The driver feeds it received frames and clock ticks and sends the frames it returns; it owns no
+// sockets and reads no clock. Frames are decoded here: a frame that is oversized, undecodable, of
+// another protocol version or from another cluster is counted and dropped before any other work.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cairn/store.h"
+#include "gossip/dissemination.h"
+#include "gossip/membership.h"
+#include "gossip/outgoing.h"
+#include "gossip/ring.h"
+#include "gossip/wire.h"
+
+namespace cairn::gossip {
+
+struct PeerOptions {
+  std::string cluster_name = "cairn";
+  std::uint64_t gossip_interval_ms = 200;  // How often new deltas are pushed to neighbours.
+  MembershipOptions membership;
+  RingOptions ring;
+  DisseminationOptions dissemination;
+};
+
+struct PeerStats {
+  std::uint64_t frames_received = 0, bytes_received = 0, frames_sent = 0, bytes_sent = 0;
+  std::uint64_t frames_from_other_clusters = 0;
+  std::uint64_t store_errors = 0;
+  std::array<std::uint64_t, 6> frames_dropped{};  // Indexed by FrameError.
+  std::uint64_t frames_dropped_total() const {
+    std::uint64_t total = 0;
+    for (auto count : frames_dropped) total += count;
+    return total;
+  }
+};
+
+// A frame to send.
+struct OutgoingFrame {
+  Endpoint to;
+  Channel channel = Channel::kDatagram;
+  std::string bytes;
+};
+
+class Peer {
+ public:
+  // `store` is borrowed and must outlive the peer. `random_seed` drives membership's random choices.
+  Peer(Endpoint self_endpoint, Store& store, std::vector<Endpoint> seeds, PeerOptions options,
+       std::uint64_t random_seed);
+
+  // Joins through the seeds (and members remembered from an earlier run).
+  std::vector<OutgoingFrame> start(std::uint64_t now_ms);
+  // Drives all timers; call every few tens of milliseconds.
+  std::vector<OutgoingFrame> tick(std::uint64_t now_ms);
+  // Handles one received frame (a whole datagram, or one frame read from a stream).
+  std::vector<OutgoingFrame> on_frame(std::string_view frame, std::uint64_t now_ms);
+  // Announces a graceful leave.
+  std::vector<OutgoingFrame> leave(std::uint64_t now_ms);
+
+  PeerId id() const { return membership_.self(); }
+  const Endpoint& endpoint() const { return endpoint_; }
+  const Membership& membership() const { return membership_; }
+  const Ring& ring() const { return ring_; }
+  const Dissemination& dissemination() const { return dissemination_; }
+  const std::vector<PeerId>& neighbours() const { return neighbours_; }
+  const PeerStats& stats() const { return stats_; }
+
+ private:
+  std::vector<OutgoingFrame> frames_of(Outbox outbox);
+  void refresh_neighbours();
+  void remember_membership_changes();
+
+  Endpoint endpoint_;
+  std::vector<Endpoint> seeds_;
+  PeerOptions options_;
+  std::uint64_t cluster_id_;
+  Store& store_;
+  Membership membership_;
+  Ring ring_;
+  Dissemination dissemination_;
+  std::vector<PeerId> neighbours_;
+  std::uint64_t next_gossip_ms_ = 0;
+  PeerStats stats_;
+};
+
+}  // namespace cairn::gossip

@@ -1,0 +1,139 @@
+#include "gossip/sim/cluster.h"
+
+#include <utility>
+
+#include "src/util/rng.h"
+
+namespace cairn::sim {
+
+struct Cluster::Node {
+  gossip::Endpoint endpoint;
+  std::filesystem::path directory;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<gossip::Peer> peer;
+  std::uint64_t generation = 0;  // Bumped on every crash, so ticks of an earlier life stop.
+  std::uint64_t peer_seed = 0;
+};
+
+Cluster::Cluster(std::filesystem::path data_root, ClusterOptions options)
+    : data_root_(std::move(data_root)), options_(std::move(options)), network_(scheduler_, options_.seed) {
+  network_.set_faults(options_.faults);
+  std::uint64_t seeds = options_.seed;
+  for (int i = 0; i < options_.peers; ++i) {
+    auto node = std::make_unique<Node>();
+    node->endpoint = gossip::Endpoint{"10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1), 7400};
+    node->directory = data_root_ / ("peer-" + std::to_string(i));
+    node->peer_seed = splitmix64(seeds);
+    nodes_.push_back(std::move(node));
+  }
+}
+
+Cluster::~Cluster() {
+  // Peers first (they borrow the stores), then the stores.
+  for (auto& node : nodes_) node->peer.reset();
+}
+
+void Cluster::open_peer(int i) {
+  Node& node = *nodes_[static_cast<std::size_t>(i)];
+  StoreOptions store_options;
+  store_options.durability = Durability::kNoSync;  // The simulation models crashes, not power loss.
+  store_options.map_size_bytes = 64ull << 20;
+  auto store = Store::open(node.directory.string(), store_options);
+  if (!store) throw std::runtime_error("simulated peer store: " + store.error().to_string());
+  node.store = std::move(*store);
+  std::vector<gossip::Endpoint> seeds;
+  for (int s = 0; s < options_.seed_peers && s < size(); ++s) {
+    if (s != i) seeds.push_back(nodes_[static_cast<std::size_t>(s)]->endpoint);
+  }
+  node.peer = std::make_unique<gossip::Peer>(node.endpoint, *node.store, seeds, options_.peer, node.peer_seed++);
+  network_.attach(node.endpoint, [this, i](const gossip::Endpoint&, gossip::Channel, std::string frame) {
+    Node& target = *nodes_[static_cast<std::size_t>(i)];
+    if (!target.peer) return;
+    send_all(i, target.peer->on_frame(frame, scheduler_.now_ms()));
+  });
+  send_all(i, node.peer->start(scheduler_.now_ms()));
+  schedule_tick(i, node.generation);
+}
+
+void Cluster::start_all() {
+  for (int i = 0; i < size(); ++i) {
+    scheduler_.schedule_after(static_cast<SimTimeMs>(i % 10), [this, i] { open_peer(i); });
+  }
+  scheduler_.run_until(scheduler_.now_ms() + 10);
+}
+
+void Cluster::schedule_tick(int i, std::uint64_t generation) {
+  scheduler_.schedule_after(options_.tick_interval_ms, [this, i, generation] {
+    Node& node = *nodes_[static_cast<std::size_t>(i)];
+    if (node.generation != generation || !node.peer) return;
+    send_all(i, node.peer->tick(scheduler_.now_ms()));
+    schedule_tick(i, generation);
+  });
+}
+
+void Cluster::send_all(int from, std::vector<gossip::OutgoingFrame> frames) {
+  const gossip::Endpoint& source = nodes_[static_cast<std::size_t>(from)]->endpoint;
+  for (gossip::OutgoingFrame& frame : frames) network_.send(source, frame.to, frame.channel, std::move(frame.bytes));
+}
+
+void Cluster::run_for(std::uint64_t duration_ms) { scheduler_.run_until(scheduler_.now_ms() + duration_ms); }
+
+void Cluster::crash(int i) {
+  Node& node = *nodes_[static_cast<std::size_t>(i)];
+  network_.detach(node.endpoint);
+  ++node.generation;
+  node.peer.reset();
+  node.store.reset();  // kNoSync: everything committed is in the OS page cache, as after a process crash.
+}
+
+void Cluster::restart(int i) {
+  if (running(i)) return;
+  open_peer(i);
+}
+
+bool Cluster::running(int i) const { return nodes_[static_cast<std::size_t>(i)]->peer != nullptr; }
+
+Store& Cluster::store(int i) { return *nodes_[static_cast<std::size_t>(i)]->store; }
+gossip::Peer& Cluster::peer(int i) { return *nodes_[static_cast<std::size_t>(i)]->peer; }
+const gossip::Endpoint& Cluster::endpoint(int i) const { return nodes_[static_cast<std::size_t>(i)]->endpoint; }
+
+std::string Cluster::digest(int i) {
+  Store& replica = store(i);
+  std::string text;
+  auto keys = replica.scan("");
+  for (auto key = keys->next(); key && key->has_value(); key = keys->next()) {
+    const std::string& name = **key;
+    text += name;
+    text += '=';
+    if (auto value = replica.get(name)) {
+      text += value->value;
+      for (const std::string& loser : value->concurrent) text += "|" + loser;
+    } else if (auto count = replica.counter(name)) {
+      text += std::to_string(*count);
+    } else if (auto members = replica.smembers(name)) {
+      for (auto member = (*members)->next(); member && member->has_value(); member = (*members)->next()) {
+        text += **member + ",";
+      }
+    }
+    text += ';';
+  }
+  return text;
+}
+
+bool Cluster::converged() {
+  std::string first;
+  bool have_first = false;
+  for (int i = 0; i < size(); ++i) {
+    if (!running(i)) continue;
+    std::string mine = digest(i);
+    if (!have_first) {
+      first = std::move(mine);
+      have_first = true;
+    } else if (mine != first) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace cairn::sim

@@ -1,0 +1,67 @@
+// Internal to gossip/transport: the libuv state behind EventLoop, shared with UvTransport. Only .cpp
+// files of this directory include it; it is the one header here that names libuv types.
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "cairn/status.h"
+#include "gossip/transport/event_loop.h"
+
+namespace cairn::transport {
+
+// Something bound to a loop that owns libuv handles: the loop closes it when it shuts down.
+class LoopMember {
+ public:
+  // On the loop thread (or with no loop thread), during shutdown: begin closing every handle.
+  virtual void close_for_shutdown() = 0;
+
+ protected:
+  ~LoopMember() = default;
+};
+
+struct EventLoop::Impl {
+  struct Timer {
+    TimerId id = 0;
+    Closure callback;
+    uv_timer_t handle{};
+  };
+
+  uv_loop_t loop{};
+  uv_async_t wakeup{};  // Wakes the loop for post() and stop().
+
+  // Guards `posted`, `stop_requested` and every uv_async_send() on `wakeup`: the loop closes `wakeup`
+  // only after `stop_requested` is set, and senders check it under this lock, so no send can race the
+  // close.
+  std::mutex mutex;
+  std::deque<Closure> posted;
+  bool stop_requested = false;
+
+  std::mutex join_mutex;  // Serialises the joins of concurrent stop() calls.
+  std::thread thread;
+  std::atomic<std::thread::id> loop_thread_id{};
+  bool started = false;
+
+  // Loop-affine state.
+  bool shutting_down = false;
+  TimerId next_timer_id = 1;
+  std::map<TimerId, std::unique_ptr<Timer>> timers;
+  std::set<LoopMember*> members;
+
+  void run_posted();
+  void shut_down();  // Closes everything on the loop; uv_run then returns once the closes are done.
+};
+
+// "<what>: <libuv's message> (<libuv's error name>)", with a code chosen from the libuv error.
+Error uv_error(const std::string& what, int uv_code);
+
+}  // namespace cairn::transport

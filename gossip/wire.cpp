@@ -1,0 +1,565 @@
+// Frames over schema/wire.capnp.
+//
+// Decoding goes in three steps, each refusing as early as it can: the clear header (magic, version,
+// type, length limit) before anything else is looked at; then the Cap'n Proto payload, read with a
+// traversal limit proportional to its size and a nesting limit, every kj::Exception Cap'n Proto throws
+// on malformed input caught here and turned into kUndecodable, every list length checked before its
+// elements are copied; then validate_envelope() on the copy, the same rules a sender should check.
+// Each pointer field is read once, because each read counts against the traversal limit.
+#include "gossip/wire.h"
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/array.h>
+#include <kj/exception.h>
+#include <kj/io.h>
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "schema/wire.capnp.h"
+
+namespace cairn::gossip {
+namespace {
+
+namespace wire_schema = cairn::schema::wire;
+
+constexpr char kMagic[4] = {'C', 'A', 'I', 'R'};
+
+// Header field offsets, as in the table in wire.h.
+constexpr std::size_t kMagicOffset = 0;
+constexpr std::size_t kVersionOffset = 4;
+constexpr std::size_t kTypeOffset = 5;
+constexpr std::size_t kFlagsOffset = 6;
+constexpr std::size_t kKeyIdOffset = 8;
+constexpr std::size_t kNonceOffset = 12;
+constexpr std::size_t kPayloadLengthOffset = 36;
+static_assert(kPayloadLengthOffset + 4 == kFrameHeaderBytes);
+static_assert(kNonceOffset + std::tuple_size_v<decltype(FrameHeader::nonce)> == kPayloadLengthOffset);
+
+// The deepest legitimate payload nests 5 pointers (envelope, ping request, updates, update, endpoint
+// with its host); the limit leaves room for fields a later protocol adds.
+constexpr int kNestingLimit = 16;
+
+// A legitimate payload is read once, object by object, so it costs at most its own size in words;
+// twice that (never less than this floor) caps how far a message whose pointers share objects can
+// amplify the work of reading it.
+constexpr std::uint64_t kMinTraversalLimitWords = 1024;
+
+template <typename... Parts>
+std::string cat(const Parts&... parts) {
+  std::ostringstream out;
+  (out << ... << parts);
+  return out.str();
+}
+
+tl::unexpected<Error> protocol_error(std::string message) {
+  return fail(ErrorCode::kProtocol, std::move(message));
+}
+
+template <typename T>
+tl::unexpected<Error> forward(Result<T>& failed) {
+  return tl::unexpected<Error>(std::move(failed.error()));
+}
+
+// ---- Big-endian integers. ----
+
+void put_u16(char* out, std::uint16_t value) {
+  out[0] = static_cast<char>(value >> 8);
+  out[1] = static_cast<char>(value);
+}
+
+void put_u32(char* out, std::uint32_t value) {
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<char>(value >> (24 - 8 * i));
+}
+
+std::uint8_t get_u8(std::string_view bytes, std::size_t offset) {
+  return static_cast<std::uint8_t>(bytes[offset]);
+}
+
+std::uint16_t get_u16(std::string_view bytes, std::size_t offset) {
+  return static_cast<std::uint16_t>(get_u8(bytes, offset) << 8 | get_u8(bytes, offset + 1));
+}
+
+std::uint32_t get_u32(std::string_view bytes, std::size_t offset) {
+  std::uint32_t value = 0;
+  for (std::size_t i = 0; i < 4; ++i) value = value << 8 | get_u8(bytes, offset + i);
+  return value;
+}
+
+// ---- The header. ----
+
+const char* frame_type_name(FrameType type) {
+  switch (type) {
+    case FrameType::kPeerMessage:
+      return "peer message";
+    case FrameType::kClientRequest:
+      return "client request";
+    case FrameType::kClientResponse:
+      return "client response";
+  }
+  return nullptr;
+}
+
+// parse_frame_header(), also saying in `detail` why a header is refused.
+HeaderResult parse_header(std::string_view bytes, std::size_t max_payload_bytes, std::string& detail) {
+  HeaderResult result;
+  if (bytes.size() < kFrameHeaderBytes) {
+    result.error = FrameError::kTruncated;
+    detail = cat("frame of ", bytes.size(), " bytes is shorter than the ", kFrameHeaderBytes, "-byte header");
+    return result;
+  }
+  if (bytes.substr(kMagicOffset, sizeof kMagic) != std::string_view(kMagic, sizeof kMagic)) {
+    result.error = FrameError::kBadMagic;
+    detail = "frame does not start with the magic \"CAIR\"";
+    return result;
+  }
+  FrameHeader& header = result.header;
+  header.version = get_u8(bytes, kVersionOffset);
+  if (header.version != kProtocolVersion) {
+    result.error = FrameError::kWrongVersion;
+    detail = cat("frame has protocol version ", unsigned{header.version}, "; this build speaks version ",
+                 unsigned{kProtocolVersion});
+    return result;
+  }
+  const std::uint8_t type = get_u8(bytes, kTypeOffset);
+  header.type = static_cast<FrameType>(type);
+  if (frame_type_name(header.type) == nullptr) {
+    result.error = FrameError::kUnknownType;
+    detail = cat("frame has unknown frame type ", unsigned{type});
+    return result;
+  }
+  header.flags = get_u16(bytes, kFlagsOffset);
+  header.key_id = get_u32(bytes, kKeyIdOffset);
+  for (std::size_t i = 0; i < header.nonce.size(); ++i) header.nonce[i] = get_u8(bytes, kNonceOffset + i);
+  header.payload_length = get_u32(bytes, kPayloadLengthOffset);
+  if (header.payload_length > max_payload_bytes) {
+    result.error = FrameError::kOversized;
+    detail = cat("frame header announces a payload of ", header.payload_length, " bytes, over the limit of ",
+                 max_payload_bytes);
+    return result;
+  }
+  result.ok = true;
+  return result;
+}
+
+// ---- Validation. ----
+
+Status check_endpoint(const Endpoint& endpoint, const char* what) {
+  if (endpoint.port == 0) return protocol_error(cat(what, " has port 0"));
+  if (endpoint.host.empty()) return protocol_error(cat(what, " has an empty host"));
+  if (endpoint.host.size() > kMaxHostBytes) {
+    return protocol_error(
+        cat(what, " has a host of ", endpoint.host.size(), " bytes, over the limit of ", kMaxHostBytes));
+  }
+  if (endpoint.host.find('\0') != std::string::npos)
+    return protocol_error(cat(what, " has a NUL byte in its host"));
+  return ok();
+}
+
+bool is_known(MemberStatus status) {
+  switch (status) {
+    case MemberStatus::kAlive:
+    case MemberStatus::kSuspect:
+    case MemberStatus::kDead:
+    case MemberStatus::kLeft:
+      return true;
+  }
+  return false;
+}
+
+Status check_updates(const std::vector<MemberUpdate>& updates) {
+  if (updates.size() > kMaxUpdatesPerMessage) {
+    return protocol_error(cat("message carries ", updates.size(), " member updates, over the limit of ",
+                              kMaxUpdatesPerMessage));
+  }
+  for (const MemberUpdate& update : updates) {
+    if (!is_known(update.status)) {
+      return protocol_error(cat("member update about ", update.id, " has unknown status ",
+                                static_cast<unsigned>(update.status)));
+    }
+    if (auto endpoint = check_endpoint(update.endpoint, "a member update's endpoint"); !endpoint)
+      return endpoint;
+  }
+  return ok();
+}
+
+Status check_body(const Ping& ping) { return check_updates(ping.updates); }
+Status check_body(const PingAck& ack) { return check_updates(ack.updates); }
+
+Status check_body(const PingRequest& request) {
+  if (auto target = check_endpoint(request.target_endpoint, "a ping request's target endpoint"); !target) {
+    return target;
+  }
+  return check_updates(request.updates);
+}
+
+Status check_body(const DeltaPush& push) {
+  if (push.entries.size() > kMaxDeltaPushEntries) {
+    return protocol_error(cat("delta push carries ", push.entries.size(), " entries, over the limit of ",
+                              kMaxDeltaPushEntries));
+  }
+  for (std::size_t i = 0; i < push.entries.size(); ++i) {
+    const DeltaPush::Entry& entry = push.entries[i];
+    if (i > 0 && entry.sequence <= push.entries[i - 1].sequence) {
+      return protocol_error(cat("delta push entry ", i, " has sequence ", entry.sequence,
+                                ", not above the previous entry's ", push.entries[i - 1].sequence));
+    }
+    if (entry.delta_group.size() > kMaxFramePayloadBytes) {
+      return protocol_error(cat("delta push entry ", i, " carries a delta-group of ",
+                                entry.delta_group.size(), " bytes, over the limit of ",
+                                kMaxFramePayloadBytes));
+    }
+  }
+  return ok();
+}
+
+Status check_body(const DeltaAck&) { return ok(); }
+
+// ---- Encoding. ----
+
+capnp::Data::Reader as_data(const std::string& bytes) {
+  return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size());
+}
+
+capnp::Text::Reader as_text(const std::string& text) { return capnp::Text::Reader(text.data(), text.size()); }
+
+void write_endpoint(wire_schema::Endpoint::Builder out, const Endpoint& endpoint) {
+  out.setHost(as_text(endpoint.host));
+  out.setPort(endpoint.port);
+}
+
+void write_updates(capnp::List<wire_schema::MemberUpdate>::Builder out,
+                   const std::vector<MemberUpdate>& updates) {
+  for (unsigned i = 0; i < updates.size(); ++i) {
+    const MemberUpdate& update = updates[i];
+    auto element = out[i];
+    element.setId(update.id.value);
+    write_endpoint(element.initEndpoint(), update.endpoint);
+    element.setStatus(static_cast<wire_schema::MemberStatus>(update.status));
+    element.setIncarnation(update.incarnation);
+  }
+}
+
+// Writes one body alternative into the envelope's union.
+struct BodyWriter {
+  wire_schema::Envelope::Body::Builder body;
+
+  void operator()(const Ping& ping) {
+    auto out = body.initPing();
+    out.setProbe(ping.probe);
+    write_updates(out.initUpdates(static_cast<unsigned>(ping.updates.size())), ping.updates);
+  }
+  void operator()(const PingAck& ack) {
+    auto out = body.initPingAck();
+    out.setProbe(ack.probe);
+    write_updates(out.initUpdates(static_cast<unsigned>(ack.updates.size())), ack.updates);
+  }
+  void operator()(const PingRequest& request) {
+    auto out = body.initPingRequest();
+    out.setProbe(request.probe);
+    out.setTarget(request.target.value);
+    write_endpoint(out.initTargetEndpoint(), request.target_endpoint);
+    write_updates(out.initUpdates(static_cast<unsigned>(request.updates.size())), request.updates);
+  }
+  void operator()(const DeltaPush& push) {
+    auto entries = body.initDeltaPush().initEntries(static_cast<unsigned>(push.entries.size()));
+    for (unsigned i = 0; i < push.entries.size(); ++i) {
+      entries[i].setSequence(push.entries[i].sequence);
+      entries[i].setDeltaGroup(as_data(push.entries[i].delta_group));
+    }
+  }
+  void operator()(const DeltaAck& ack) { body.initDeltaAck().setSequence(ack.sequence); }
+};
+
+std::size_t words_for_bytes(std::size_t bytes) {
+  return (bytes + sizeof(capnp::word) - 1) / sizeof(capnp::word);
+}
+
+// A generous estimate of the payload's size in words, so the builder usually needs one segment (no
+// far pointers, and the 16 MiB delta-group is not followed by a second large allocation).
+std::size_t estimate_words(const Envelope& envelope) {
+  const auto endpoint_words = [](const Endpoint& endpoint) {
+    return 3 + words_for_bytes(endpoint.host.size() + 1);
+  };
+  const auto updates_words = [&](const std::vector<MemberUpdate>& updates) {
+    std::size_t words = 1;
+    for (const MemberUpdate& update : updates) words += 5 + endpoint_words(update.endpoint);
+    return words;
+  };
+  std::size_t words = 16 + endpoint_words(envelope.sender_endpoint);
+  if (const auto* ping = std::get_if<Ping>(&envelope.body)) words += updates_words(ping->updates);
+  if (const auto* ack = std::get_if<PingAck>(&envelope.body)) words += updates_words(ack->updates);
+  if (const auto* request = std::get_if<PingRequest>(&envelope.body)) {
+    words += endpoint_words(request->target_endpoint) + updates_words(request->updates);
+  }
+  if (const auto* push = std::get_if<DeltaPush>(&envelope.body)) {
+    for (const DeltaPush::Entry& entry : push->entries)
+      words += 4 + words_for_bytes(entry.delta_group.size());
+  }
+  return words;
+}
+
+// ---- Decoding. ----
+
+Result<Endpoint> read_endpoint(wire_schema::Endpoint::Reader in, const char* what) {
+  const capnp::Text::Reader host = in.getHost();
+  if (host.size() > kMaxHostBytes) {
+    return protocol_error(
+        cat(what, " has a host of ", host.size(), " bytes, over the limit of ", kMaxHostBytes));
+  }
+  return Endpoint{std::string(host.begin(), host.size()), in.getPort()};
+}
+
+Result<std::vector<MemberUpdate>> read_updates(capnp::List<wire_schema::MemberUpdate>::Reader in) {
+  if (in.size() > kMaxUpdatesPerMessage) {
+    return protocol_error(
+        cat("message carries ", in.size(), " member updates, over the limit of ", kMaxUpdatesPerMessage));
+  }
+  std::vector<MemberUpdate> updates;
+  updates.reserve(in.size());
+  for (const auto element : in) {
+    const auto raw_status = static_cast<unsigned>(element.getStatus());
+    if (raw_status > static_cast<unsigned>(MemberStatus::kLeft)) {
+      return protocol_error(
+          cat("member update about ", PeerId{element.getId()}, " has unknown status ", raw_status));
+    }
+    auto endpoint = read_endpoint(element.getEndpoint(), "a member update's endpoint");
+    if (!endpoint) return forward(endpoint);
+    updates.push_back(MemberUpdate{PeerId{element.getId()}, std::move(*endpoint),
+                                   static_cast<MemberStatus>(raw_status), element.getIncarnation()});
+  }
+  return updates;
+}
+
+Result<DeltaPush> read_delta_push(wire_schema::DeltaPush::Reader in) {
+  const auto entries = in.getEntries();
+  if (entries.size() > kMaxDeltaPushEntries) {
+    return protocol_error(
+        cat("delta push carries ", entries.size(), " entries, over the limit of ", kMaxDeltaPushEntries));
+  }
+  DeltaPush push;
+  push.entries.reserve(entries.size());
+  for (const auto element : entries) {
+    const capnp::Data::Reader group = element.getDeltaGroup();
+    std::string bytes;
+    if (group.size() > 0) bytes.assign(reinterpret_cast<const char*>(group.begin()), group.size());
+    push.entries.push_back(DeltaPush::Entry{element.getSequence(), std::move(bytes)});
+  }
+  return push;
+}
+
+template <typename Message>
+Result<Body> with_updates(Message message, Result<std::vector<MemberUpdate>> updates) {
+  if (!updates) return forward(updates);
+  message.updates = std::move(*updates);
+  return Body(std::move(message));
+}
+
+Result<Body> read_body(wire_schema::Envelope::Body::Reader in) {
+  switch (in.which()) {
+    case wire_schema::Envelope::Body::PING: {
+      const auto ping = in.getPing();
+      return with_updates(Ping{ping.getProbe(), {}}, read_updates(ping.getUpdates()));
+    }
+    case wire_schema::Envelope::Body::PING_ACK: {
+      const auto ack = in.getPingAck();
+      return with_updates(PingAck{ack.getProbe(), {}}, read_updates(ack.getUpdates()));
+    }
+    case wire_schema::Envelope::Body::PING_REQUEST: {
+      const auto request = in.getPingRequest();
+      auto target = read_endpoint(request.getTargetEndpoint(), "a ping request's target endpoint");
+      if (!target) return forward(target);
+      return with_updates(
+          PingRequest{request.getProbe(), PeerId{request.getTarget()}, std::move(*target), {}},
+          read_updates(request.getUpdates()));
+    }
+    case wire_schema::Envelope::Body::DELTA_PUSH: {
+      auto push = read_delta_push(in.getDeltaPush());
+      if (!push) return forward(push);
+      return Body(std::move(*push));
+    }
+    case wire_schema::Envelope::Body::DELTA_ACK:
+      return Body(DeltaAck{in.getDeltaAck().getSequence()});
+  }
+  return protocol_error(cat("envelope has body kind ", static_cast<unsigned>(in.which()),
+                            ", unknown to this build (sent by a newer cairn?)"));
+}
+
+Result<Envelope> read_envelope(wire_schema::Envelope::Reader in) {
+  Envelope envelope;
+  envelope.cluster_id = in.getClusterId();
+  envelope.sender = PeerId{in.getSender()};
+  auto endpoint = read_endpoint(in.getSenderEndpoint(), "the sender's endpoint");
+  if (!endpoint) return forward(endpoint);
+  envelope.sender_endpoint = std::move(*endpoint);
+  auto body = read_body(in.getBody());
+  if (!body) return forward(body);
+  envelope.body = std::move(*body);
+  return envelope;
+}
+
+// The words of `bytes`, read in place when 8-byte aligned, otherwise from a copy made in `copy`.
+kj::ArrayPtr<const capnp::word> aligned_words(std::string_view bytes, kj::Array<capnp::word>& copy) {
+  const std::size_t count = bytes.size() / sizeof(capnp::word);
+  if (reinterpret_cast<std::uintptr_t>(bytes.data()) % alignof(capnp::word) == 0) {
+    return kj::arrayPtr(static_cast<const capnp::word*>(static_cast<const void*>(bytes.data())), count);
+  }
+  copy = kj::heapArray<capnp::word>(count);
+  std::memcpy(copy.begin(), bytes.data(), count * sizeof(capnp::word));
+  return copy;
+}
+
+// Reads `payload` as one Envelope message; every way it can fail to be one is a kProtocol error.
+Result<Envelope> decode_payload(std::string_view payload) {
+  if (payload.empty() || payload.size() % sizeof(capnp::word) != 0) {
+    return protocol_error(
+        cat("payload of ", payload.size(), " bytes is not a whole positive number of 8-byte words"));
+  }
+  kj::Array<capnp::word> copy;
+  const kj::ArrayPtr<const capnp::word> words = aligned_words(payload, copy);
+  try {
+    capnp::ReaderOptions options;
+    options.traversalLimitInWords = std::max<std::uint64_t>(2 * words.size(), kMinTraversalLimitWords);
+    options.nestingLimit = kNestingLimit;
+    capnp::FlatArrayMessageReader reader(words, options);
+    if (reader.getEnd() != words.end()) {
+      const auto trailing = static_cast<std::size_t>(words.end() - reader.getEnd()) * sizeof(capnp::word);
+      return protocol_error(cat("payload has ", trailing, " bytes after the end of its message"));
+    }
+    return read_envelope(reader.getRoot<wire_schema::Envelope>());
+  } catch (const kj::Exception& exception) {
+    return protocol_error(cat("payload is not a well-formed envelope: ", exception.getDescription().cStr()));
+  }
+}
+
+bool is_zero(const std::array<std::uint8_t, 24>& bytes) {
+  return std::all_of(bytes.begin(), bytes.end(), [](std::uint8_t byte) { return byte == 0; });
+}
+
+DecodeResult reject(FrameError error, std::string detail) {
+  DecodeResult result;
+  result.error = error;
+  result.detail = std::move(detail);
+  return result;
+}
+
+}  // namespace
+
+std::string_view to_string(FrameError error) {
+  switch (error) {
+    case FrameError::kBadMagic:
+      return "bad_magic";
+    case FrameError::kWrongVersion:
+      return "wrong_version";
+    case FrameError::kUnknownType:
+      return "unknown_type";
+    case FrameError::kOversized:
+      return "oversized";
+    case FrameError::kTruncated:
+      return "truncated";
+    case FrameError::kUndecodable:
+      return "undecodable";
+  }
+  return "unknown_frame_error";
+}
+
+HeaderResult parse_frame_header(std::string_view bytes, std::size_t max_payload_bytes) {
+  std::string detail;
+  return parse_header(bytes, max_payload_bytes, detail);
+}
+
+std::string encode_frame_header(const FrameHeader& header) {
+  std::string bytes(kFrameHeaderBytes, '\0');
+  std::memcpy(bytes.data() + kMagicOffset, kMagic, sizeof kMagic);
+  bytes[kVersionOffset] = static_cast<char>(header.version);
+  bytes[kTypeOffset] = static_cast<char>(header.type);
+  put_u16(bytes.data() + kFlagsOffset, header.flags);
+  put_u32(bytes.data() + kKeyIdOffset, header.key_id);
+  std::memcpy(bytes.data() + kNonceOffset, header.nonce.data(), header.nonce.size());
+  put_u32(bytes.data() + kPayloadLengthOffset, header.payload_length);
+  return bytes;
+}
+
+Status validate_envelope(const Envelope& envelope) {
+  if (auto sender = check_endpoint(envelope.sender_endpoint, "the sender's endpoint"); !sender) return sender;
+  return std::visit([](const auto& body) { return check_body(body); }, envelope.body);
+}
+
+std::string encode_peer_frame(const Envelope& envelope) {
+  const std::size_t hint =
+      std::min<std::size_t>(estimate_words(envelope), std::numeric_limits<unsigned>::max());
+  capnp::MallocMessageBuilder message(static_cast<unsigned>(hint));
+  auto root = message.initRoot<wire_schema::Envelope>();
+  root.setClusterId(envelope.cluster_id);
+  root.setSender(envelope.sender.value);
+  write_endpoint(root.initSenderEndpoint(), envelope.sender_endpoint);
+  std::visit(BodyWriter{root.initBody()}, envelope.body);
+
+  const std::size_t payload_bytes = capnp::computeSerializedSizeInWords(message) * sizeof(capnp::word);
+  assert(payload_bytes <= kMaxFramePayloadBytes &&
+         "frame over kMaxFramePayloadBytes: receivers would drop it");
+  FrameHeader header;
+  header.payload_length = static_cast<std::uint32_t>(payload_bytes);
+  std::string frame = encode_frame_header(header);
+  frame.resize(kFrameHeaderBytes + payload_bytes);
+  kj::ArrayOutputStream out(
+      kj::arrayPtr(reinterpret_cast<kj::byte*>(frame.data() + kFrameHeaderBytes), payload_bytes));
+  capnp::writeMessage(out, message);
+  return frame;
+}
+
+DecodeResult decode_peer_frame(std::string_view frame, std::size_t max_payload_bytes) {
+  std::string detail;
+  const HeaderResult parsed = parse_header(frame, max_payload_bytes, detail);
+  if (!parsed.ok) return reject(parsed.error, std::move(detail));
+  const FrameHeader& header = parsed.header;
+  if (header.type != FrameType::kPeerMessage) {
+    return reject(FrameError::kUnknownType,
+                  cat("frame of type ", frame_type_name(header.type), " where a peer message was expected"));
+  }
+  const std::size_t expected_bytes = kFrameHeaderBytes + header.payload_length;
+  if (frame.size() < expected_bytes) {
+    return reject(FrameError::kTruncated, cat("frame of ", frame.size(), " bytes is shorter than the ",
+                                              expected_bytes, " its header announces"));
+  }
+  if (frame.size() > expected_bytes) {
+    return reject(FrameError::kUndecodable, cat("frame has ", frame.size() - expected_bytes,
+                                                " bytes after the payload its header announces"));
+  }
+  if (header.flags != 0 || header.key_id != 0 || !is_zero(header.nonce)) {
+    return reject(FrameError::kUndecodable,
+                  cat("frame header has flags ", header.flags, ", key id ", header.key_id,
+                      " or a nonce set; this build reads only unsealed frames, where all are 0"));
+  }
+  auto envelope = decode_payload(frame.substr(kFrameHeaderBytes));
+  if (!envelope) return reject(FrameError::kUndecodable, envelope.error().message());
+  if (auto valid = validate_envelope(*envelope); !valid) {
+    return reject(FrameError::kUndecodable, valid.error().message());
+  }
+  DecodeResult result;
+  result.ok = true;
+  result.envelope = std::move(*envelope);
+  return result;
+}
+
+std::uint64_t cluster_id_of(std::string_view cluster_name) {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a 64 offset basis.
+  for (const char c : cluster_name) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 0x100000001b3ULL;  // FNV-1a 64 prime.
+  }
+  return hash;
+}
+
+}  // namespace cairn::gossip

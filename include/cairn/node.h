@@ -1,0 +1,73 @@
+// cairn::Node: a peer run in-process. It owns a store, a libuv event loop thread for the network, and
+// the gossip protocol (membership, ring neighbours, delta dissemination), and keeps the store in sync
+// with the cluster while the application reads and writes through store().
+//
+// Threads. start() and stop() may be called from any thread (not from a subscriber callback). store()
+// is the ordinary thread-safe Store. The event loop thread only moves bytes: the protocol, which calls
+// the store (and may wait for an fsync), runs on a worker thread of its own, so a slow disk never stalls
+// the network.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cairn/options.h"
+#include "cairn/status.h"
+#include "cairn/store.h"
+
+namespace cairn {
+
+struct NodeOptions {
+  std::string data_dir = "./cairn-data";
+  // Where to listen for gossip (UDP and TCP on the same port). An IPv4/IPv6 literal or "localhost".
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t gossip_port = 7400;  // 0: an ephemeral port; gossip_port() tells which.
+  // The address other peers should use to reach this one; empty: listen_host.
+  std::string advertise_host;
+  // Peers to join through, as "host:port".
+  std::vector<std::string> seeds;
+  // Peers of other clusters are ignored.
+  std::string cluster_name = "cairn";
+  StoreOptions store;
+  std::uint64_t gossip_interval_ms = 200;   // How often new deltas go to neighbours.
+  std::uint64_t protocol_period_ms = 1000;  // SWIM probe period.
+  std::uint64_t suspicion_timeout_ms = 5000;
+};
+
+// A snapshot of what the node knows, for status displays.
+struct NodeStatus {
+  std::uint64_t replica_id = 0;
+  std::uint16_t gossip_port = 0;
+  struct Member {
+    std::uint64_t id = 0;
+    std::string address;  // host:port
+    std::string state;    // "alive", "suspect", "dead", "left"
+    std::uint64_t incarnation = 0;
+  };
+  std::vector<Member> members;       // Other peers.
+  std::vector<std::uint64_t> neighbours;  // Current gossip neighbours.
+  std::uint64_t frames_dropped = 0;  // Malformed, oversized, wrong-version or foreign frames.
+};
+
+class Node {
+ public:
+  // Opens the store in options.data_dir, binds the gossip port and joins through the seeds. Fails
+  // with the store's errors, kUnavailable when the port is taken, kInvalidArgument for a bad seed.
+  static Result<std::unique_ptr<Node>> start(const NodeOptions& options);
+
+  // Stops as stop() does.
+  virtual ~Node() = default;
+
+  // The node's store: read and write it as usual; writes reach the cluster by gossip.
+  virtual Store& store() = 0;
+  virtual std::uint16_t gossip_port() const = 0;
+  virtual std::uint64_t replica_id() const = 0;
+  virtual NodeStatus status() = 0;
+
+  // Leaves the cluster gracefully (announces it), closes the network and the store. Idempotent.
+  virtual void stop() = 0;
+};
+
+}  // namespace cairn

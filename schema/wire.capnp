@@ -1,0 +1,92 @@
+# The payload of a peer frame: one Envelope (the in-memory types are in gossip/messages.h; the frame
+# header in front of the payload, and the mapping, are in gossip/wire.h and gossip/wire.cpp).
+#
+# Rules for changing this file:
+# - A field number, once used, is never reused or retyped; a removed field is renamed `obsoleteX` and
+#   kept. New fields take the next number; peers running an older cairn see their defaults.
+# - A change older peers must not misread bumps cairn::gossip::kProtocolVersion (in the clear frame
+#   header, so a peer refuses such a frame before reading the payload).
+# - The payload carries no version or type tag of its own: the frame header's version and frame type
+#   (peerMessage) say what it is.
+# - Delta-groups travel as the bytes the codec encoded (Data), never re-encoded here.
+#
+# Every field is untrusted input: gossip/wire.cpp reads it with traversal and nesting limits and checks
+# each one (the limits named there and in wire.h) before the envelope reaches the state machines.
+
+@0xc96f5ac2b3bd748c;
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("cairn::schema::wire");
+
+# Where a peer listens: its gossip port serves both UDP (membership) and TCP (deltas).
+struct Endpoint {
+  host @0 :Text;    # A host name or IP address: 1 to 255 bytes, no NUL byte.
+  port @1 :UInt16;  # The gossip port; never 0.
+}
+
+# SWIM member states; numbers match cairn::gossip::MemberStatus.
+enum MemberStatus {
+  alive @0;    # Answering probes (or not yet found otherwise).
+  suspect @1;  # Missed a direct and the indirect probes; dead after the suspicion timeout.
+  dead @2;     # Suspected for the whole suspicion timeout without refuting.
+  left @3;     # Announced that it leaves the cluster.
+}
+
+# One membership fact, piggybacked on pings and acks.
+struct MemberUpdate {
+  id @0 :UInt64;            # The member's peer (replica) id.
+  endpoint @1 :Endpoint;    # Where the member listens.
+  status @2 :MemberStatus;  # What the fact says about the member.
+  incarnation @3 :UInt64;   # The member's incarnation the fact is about; higher wins.
+}
+
+# "Are you alive?" (SWIM direct probe; also how a peer joins, by pinging a seed).
+struct Ping {
+  probe @0 :UInt64;                  # Chosen by the sender; echoed in the ack.
+  updates @1 :List(MemberUpdate);    # Piggybacked facts; at most kMaxUpdatesPerMessage.
+}
+
+# "Yes": the answer to a Ping, sent directly or relayed by the helper of a PingRequest.
+struct PingAck {
+  probe @0 :UInt64;                  # The probe number of the ping it answers.
+  updates @1 :List(MemberUpdate);    # Piggybacked facts; at most kMaxUpdatesPerMessage.
+}
+
+# "Ping `target` for me" (SWIM indirect probe).
+struct PingRequest {
+  probe @0 :UInt64;                  # The original probe number, to be echoed in the relayed ack.
+  target @1 :UInt64;                 # The peer id of the member to probe.
+  targetEndpoint @2 :Endpoint;       # Where the member to probe listens.
+  updates @3 :List(MemberUpdate);    # Piggybacked facts; at most kMaxUpdatesPerMessage.
+}
+
+# One entry of the sender's delta log.
+struct DeltaLogEntry {
+  sequence @0 :UInt64;   # The sender's log sequence number; strictly increasing within a push.
+  deltaGroup @1 :Data;   # An encoded codec DeltaGroup, byte for byte as the store produced it.
+}
+
+# A batch of the sender's delta log, oldest first (over TCP).
+struct DeltaPush {
+  entries @0 :List(DeltaLogEntry);  # At most kMaxDeltaPushEntries, sequences strictly increasing.
+}
+
+# "I have merged your log up to and including `sequence`" (over TCP).
+struct DeltaAck {
+  sequence @0 :UInt64;  # The highest sequence of the receiver's peer's log merged here.
+}
+
+# Every peer message: who sent it, from which cluster, and the body.
+struct Envelope {
+  clusterId @0 :UInt64;         # cluster_id_of(cluster name); frames of other clusters are dropped.
+  sender @1 :UInt64;            # The sender's peer (replica) id.
+  senderEndpoint @2 :Endpoint;  # Where the sender listens (its source address may differ).
+  # The message itself; a kind this build does not know (from a newer cairn) is refused.
+  body :union {
+    ping @3 :Ping;                # Membership, over UDP.
+    pingAck @4 :PingAck;          # Membership, over UDP.
+    pingRequest @5 :PingRequest;  # Membership, over UDP.
+    deltaPush @6 :DeltaPush;      # Delta dissemination, over TCP.
+    deltaAck @7 :DeltaAck;        # Delta dissemination, over TCP.
+  }
+}

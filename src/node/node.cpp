@@ -1,0 +1,243 @@
+// The Node: wiring between the store, the gossip Peer (run on a worker thread) and the libuv
+// transport (run on the event loop thread).
+#include "cairn/node.h"
+
+#include <charconv>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "gossip/peer.h"
+#include "gossip/transport/event_loop.h"
+#include "gossip/transport/uv_transport.h"
+
+namespace cairn {
+namespace {
+
+// Frames waiting for the protocol worker; beyond this they are dropped (the protocol recovers).
+constexpr std::size_t kMaxQueuedTasks = 10'000;
+constexpr std::uint64_t kTickIntervalMs = 50;
+
+Result<gossip::Endpoint> parse_endpoint(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return fail(ErrorCode::kInvalidArgument, "seed '" + text + "' is not host:port");
+  }
+  std::uint16_t port = 0;
+  const char* begin = text.data() + colon + 1;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(begin, end, port);
+  if (ec != std::errc() || ptr != end || port == 0) {
+    return fail(ErrorCode::kInvalidArgument, "seed '" + text + "' has no valid port");
+  }
+  std::string host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  return gossip::Endpoint{host, port};
+}
+
+const char* status_name(gossip::MemberStatus status) {
+  switch (status) {
+    case gossip::MemberStatus::kAlive: return "alive";
+    case gossip::MemberStatus::kSuspect: return "suspect";
+    case gossip::MemberStatus::kDead: return "dead";
+    case gossip::MemberStatus::kLeft: return "left";
+  }
+  return "unknown";
+}
+
+// One thread that runs tasks in order: the protocol's home, off the event loop.
+class Worker {
+ public:
+  Worker() : thread_([this] { run(); }) {}
+  ~Worker() { stop(); }
+
+  // Returns false (dropping the task) when the queue is full or the worker stopped.
+  bool post(std::function<void()> task) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_ || tasks_.size() >= kMaxQueuedTasks) return false;
+      tasks_.push_back(std::move(task));
+    }
+    wake_.notify_one();
+    return true;
+  }
+
+  // Runs what is queued, then ends the thread.
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void run() {
+    for (;;) {
+      std::function<void()> task;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+        if (tasks_.empty()) return;
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+      }
+      task();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> tasks_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+class NodeImpl final : public Node {
+ public:
+  ~NodeImpl() override { stop(); }
+
+  static Result<std::unique_ptr<Node>> create(const NodeOptions& options) {
+    std::unique_ptr<NodeImpl> node(new NodeImpl());
+    if (auto started = node->open(options); !started) return tl::unexpected(started.error());
+    return std::unique_ptr<Node>(std::move(node));
+  }
+
+  Store& store() override { return *store_; }
+  std::uint16_t gossip_port() const override { return port_; }
+  std::uint64_t replica_id() const override { return store_->replica_id(); }
+
+  NodeStatus status() override {
+    std::lock_guard lock(status_mutex_);
+    return status_;
+  }
+
+  void stop() override {
+    if (stopped_.exchange(true)) return;
+    // Announce the leave from the worker (which owns the peer), give the datagrams a moment to go out,
+    // then shut the loop (closing every socket), the worker and the store, in that order. A node whose
+    // start failed half-way has only some of these.
+    if (worker_ && peer_ && loop_) {
+      worker_->post([this] { send(peer_->leave(now_ms())); });
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (loop_) {
+      loop_->post([this] { loop_->cancel(timer_); });
+      loop_->stop();
+    }
+    if (worker_) worker_->stop();
+    transport_.reset();
+    loop_.reset();
+    peer_.reset();
+    store_.reset();
+  }
+
+ private:
+  NodeImpl() = default;
+
+  Status open(const NodeOptions& options) {
+    std::vector<gossip::Endpoint> seeds;
+    for (const std::string& seed : options.seeds) {
+      auto endpoint = parse_endpoint(seed);
+      if (!endpoint) return tl::unexpected(endpoint.error());
+      seeds.push_back(*endpoint);
+    }
+    auto store = Store::open(options.data_dir, options.store);
+    if (!store) return tl::unexpected(store.error());
+    store_ = std::move(*store);
+
+    auto loop = transport::EventLoop::create();
+    if (!loop) return tl::unexpected(loop.error());
+    loop_ = std::move(*loop);
+    transport_ = std::make_unique<transport::UvTransport>(*loop_);
+    if (auto listening = transport_->listen(options.listen_host, options.gossip_port); !listening) {
+      return fail(listening.error().code(), "gossip port " + options.listen_host + ":" +
+                                                std::to_string(options.gossip_port) + ": " +
+                                                listening.error().message());
+    }
+    port_ = transport_->port();
+
+    gossip::PeerOptions peer_options;
+    peer_options.cluster_name = options.cluster_name;
+    peer_options.gossip_interval_ms = options.gossip_interval_ms;
+    peer_options.membership.protocol_period_ms = options.protocol_period_ms;
+    peer_options.membership.suspicion_timeout_ms = options.suspicion_timeout_ms;
+    const std::string advertised = options.advertise_host.empty() ? options.listen_host : options.advertise_host;
+    std::random_device random;
+    peer_ = std::make_unique<gossip::Peer>(gossip::Endpoint{advertised == "localhost" ? "127.0.0.1" : advertised, port_},
+                                           *store_, seeds, peer_options,
+                                           (static_cast<std::uint64_t>(random()) << 32) ^ random());
+    worker_ = std::make_unique<Worker>();
+
+    transport_->set_receiver([this](std::string frame, gossip::Channel) {
+      if (!worker_->post([this, frame = std::move(frame)] { send(peer_->on_frame(frame, now_ms())); })) {
+        ++frames_dropped_busy_;
+      }
+    });
+    worker_->post([this] {
+      send(peer_->start(now_ms()));
+      publish_status();
+    });
+    timer_ = loop_->every(kTickIntervalMs, [this] {
+      worker_->post([this] {
+        send(peer_->tick(now_ms()));
+        publish_status();
+      });
+    });
+    return loop_->start();
+  }
+
+  // On the worker: hands frames to the loop thread for sending.
+  void send(std::vector<gossip::OutgoingFrame> frames) {
+    if (frames.empty()) return;
+    loop_->post([this, frames = std::move(frames)]() mutable {
+      for (gossip::OutgoingFrame& frame : frames) transport_->send(std::move(frame));
+    });
+  }
+
+  std::uint64_t now_ms() const {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::steady_clock::now().time_since_epoch())
+                                          .count());
+  }
+
+  // On the worker: refreshes the snapshot status() returns.
+  void publish_status() {
+    NodeStatus status;
+    status.replica_id = store_->replica_id();
+    status.gossip_port = port_;
+    for (const auto& [id, member] : peer_->membership().members()) {
+      status.members.push_back(NodeStatus::Member{id.value, member.endpoint.to_string(), status_name(member.status),
+                                                  member.incarnation});
+    }
+    for (gossip::PeerId neighbour : peer_->neighbours()) status.neighbours.push_back(neighbour.value);
+    status.frames_dropped = peer_->stats().frames_dropped_total() + peer_->stats().frames_from_other_clusters +
+                            frames_dropped_busy_.load();
+    std::lock_guard lock(status_mutex_);
+    status_ = std::move(status);
+  }
+
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<transport::EventLoop> loop_;
+  std::unique_ptr<transport::UvTransport> transport_;
+  std::unique_ptr<gossip::Peer> peer_;
+  std::unique_ptr<Worker> worker_;
+  transport::EventLoop::TimerId timer_ = 0;
+  std::uint16_t port_ = 0;
+  std::atomic<std::uint64_t> frames_dropped_busy_{0};
+  std::atomic<bool> stopped_{false};
+  std::mutex status_mutex_;
+  NodeStatus status_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Node>> Node::start(const NodeOptions& options) { return NodeImpl::create(options); }
+
+}  // namespace cairn

@@ -1,0 +1,186 @@
+#include "gossip/dissemination.h"
+
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/store/store_test_support.h"
+#include "tests/support/temp_dir.h"
+
+namespace cairn::gossip {
+namespace {
+
+constexpr std::uint64_t kCluster = 7;
+
+// A few peers, each a real store plus its Dissemination, wired by a router that delivers every message
+// at once unless the test drops it.
+struct Harness {
+  struct Node {
+    test::TempDir dir;
+    std::unique_ptr<Store> store;
+    std::unique_ptr<Dissemination> gossip;
+    Endpoint endpoint;
+    PeerId id;
+  };
+  std::vector<std::unique_ptr<Node>> nodes;
+  std::uint64_t now_ms = 0;
+  int drop_next_pushes = 0;
+  int drop_next_acks = 0;
+
+  explicit Harness(int count, DisseminationOptions options = {}) {
+    for (int i = 0; i < count; ++i) {
+      auto node = std::make_unique<Node>();
+      StoreOptions fast;
+      fast.durability = Durability::kNoSync;
+      node->store = test::open_store(node->dir.str(), fast);
+      node->id = PeerId{node->store->replica_id()};
+      node->endpoint = Endpoint{"10.0.0." + std::to_string(i + 1), 7400};
+      node->gossip = std::make_unique<Dissemination>(node->id, node->endpoint, kCluster, *node->store, options);
+      nodes.push_back(std::move(node));
+    }
+  }
+
+  Node& at(int i) { return *nodes[static_cast<std::size_t>(i)]; }
+
+  void link(int from, const std::vector<int>& to) {
+    std::vector<Dissemination::Neighbour> neighbours;
+    for (int i : to) neighbours.push_back({at(i).id, at(i).endpoint});
+    at(from).gossip->set_neighbours(neighbours);
+  }
+
+  void deliver(Outbox out) {
+    while (!out.empty()) {
+      Outbox next;
+      for (Outgoing& message : out) {
+        const bool is_push = std::holds_alternative<DeltaPush>(message.envelope.body);
+        int& drops = is_push ? drop_next_pushes : drop_next_acks;
+        if (drops > 0) {
+          --drops;
+          continue;
+        }
+        for (auto& node : nodes) {
+          if (node->endpoint == message.to) {
+            Outbox replies = node->gossip->on_message(message.envelope, now_ms);
+            next.insert(next.end(), replies.begin(), replies.end());
+          }
+        }
+      }
+      out = std::move(next);
+    }
+  }
+
+  // One gossip round: every node ticks, and everything it sends (and the replies) is delivered.
+  void round(std::uint64_t advance_ms = 100) {
+    now_ms += advance_ms;
+    for (auto& node : nodes) deliver(node->gossip->tick(now_ms));
+  }
+};
+
+TEST_CASE("dissemination: a write reaches the neighbour, is acknowledged, and the log is trimmed") {
+  Harness h(2);
+  h.link(0, {1});
+  h.link(1, {0});
+  REQUIRE(h.at(0).store->put("k", "v"));
+  h.round();
+  CHECK(h.at(1).store->get("k")->value == "v");
+  CHECK(h.at(0).gossip->acknowledged().at(h.at(1).id) == 1);
+  h.round();  // The trim happens on the tick after the ack arrived.
+  CHECK(h.at(0).store->deltas_since(0, 10)->empty());
+  CHECK(h.at(0).gossip->stats().pushes_sent == 1);
+}
+
+TEST_CASE("dissemination: a merged delta is forwarded onward but never back to its sender") {
+  Harness h(3);  // A line: 0 - 1 - 2.
+  h.link(0, {1});
+  h.link(1, {0, 2});
+  h.link(2, {1});
+  REQUIRE(h.at(0).store->put("k", "from 0"));
+  h.round();
+  CHECK(h.at(2).store->get("k")->value == "from 0");  // 1 merged it mid-round, then pushed to 2.
+  h.round();
+  // Node 1 sent node 0's delta only to node 2, never back to node 0.
+  CHECK(h.at(1).gossip->stats().entries_sent == 1);
+  CHECK(h.at(0).gossip->stats().pushes_received == 0);
+  // Node 1 still counts node 0 as having everything, so its log trims.
+  CHECK(h.at(1).store->deltas_since(0, 10)->empty());
+}
+
+TEST_CASE("dissemination: a lost push is sent again after the resend delay") {
+  DisseminationOptions options;
+  options.resend_after_ms = 500;
+  Harness h(2, options);
+  h.link(0, {1});
+  h.link(1, {0});
+  REQUIRE(h.at(0).store->put("k", "v"));
+  h.drop_next_pushes = 1;
+  h.round(100);
+  CHECK(h.at(1).store->get("k").error().code() == ErrorCode::kNotFound);
+  h.round(100);  // Still within the resend delay: nothing sent.
+  CHECK(h.at(0).gossip->stats().pushes_sent == 1);
+  h.round(500);
+  CHECK(h.at(1).store->get("k")->value == "v");
+  CHECK(h.at(0).gossip->stats().resends == 1);
+}
+
+TEST_CASE("dissemination: after a lost ack the resend is acknowledged without merging again") {
+  DisseminationOptions options;
+  options.resend_after_ms = 500;
+  Harness h(2, options);
+  h.link(0, {1});
+  h.link(1, {0});
+  REQUIRE(h.at(0).store->put("k", "v"));
+  h.drop_next_acks = 1;
+  h.round(100);
+  CHECK(h.at(1).store->get("k")->value == "v");
+  CHECK(h.at(0).gossip->acknowledged().at(h.at(1).id) == 0);
+  h.round(600);
+  CHECK(h.at(0).gossip->acknowledged().at(h.at(1).id) == 1);
+  CHECK(h.at(1).gossip->stats().entries_received == 2);
+  CHECK(h.at(1).gossip->stats().entries_new == 1);
+}
+
+TEST_CASE("dissemination: the log is trimmed only once every neighbour has acknowledged") {
+  Harness h(3);
+  h.link(0, {1, 2});
+  h.link(1, {0});
+  h.link(2, {0});
+  REQUIRE(h.at(0).store->put("k", "v"));
+  h.drop_next_pushes = 1;  // Node 0's push to one of its two neighbours is lost.
+  h.round();
+  h.round();
+  CHECK(h.at(0).store->deltas_since(0, 10)->size() == 1);
+}
+
+TEST_CASE("dissemination: a new neighbour behind the trimmed log is left to anti-entropy") {
+  Harness h(3);
+  h.link(0, {1});
+  h.link(1, {0});
+  REQUIRE(h.at(0).store->put("k", "v"));
+  h.round();
+  h.round();
+  REQUIRE(h.at(0).store->deltas_since(0, 10)->empty());
+  h.link(0, {1, 2});
+  REQUIRE(h.at(0).store->put("k2", "v2"));
+  h.round();
+  CHECK(h.at(0).gossip->neighbours_needing_anti_entropy() == std::vector<PeerId>{h.at(2).id});
+  CHECK(h.at(2).store->get("k2").error().code() == ErrorCode::kNotFound);
+}
+
+TEST_CASE("dissemination: an undecodable entry is counted, acknowledged and skipped") {
+  Harness h(2);
+  h.link(0, {1});
+  h.link(1, {0});
+  DeltaPush push;
+  push.entries.push_back(DeltaPush::Entry{1, "garbage"});
+  Outbox replies =
+      h.at(1).gossip->on_message(Envelope{kCluster, h.at(0).id, h.at(0).endpoint, push}, h.now_ms);
+  REQUIRE(replies.size() == 1);
+  CHECK(std::get<DeltaAck>(replies.front().envelope.body).sequence == 1);
+  CHECK(h.at(1).gossip->stats().entries_rejected == 1);
+}
+
+}  // namespace
+}  // namespace cairn::gossip
