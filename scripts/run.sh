@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
-# The README's run command: installs what is missing, builds cairn (Release) and runs the main job.
-#
-# Until the cairnd daemon lands (issue "Peers that find each other..."), the main job is the
-# partition demo: three in-process replicas split by a partition, written on both sides, healed,
-# and checked for convergence. It exits non-zero if they do not converge.
+# The README's run command: installs what is missing, builds cairn (Release) and runs the main job:
+# one cairnd peer with the embedded defaults (data in ./cairn-data, gossip on 127.0.0.1:7400, a
+# single-peer cluster until others join with --seed 127.0.0.1:7400). Stop it with Ctrl-C.
+# Extra arguments go to cairnd (see `scripts/run.sh --help`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
 build_dir=${CAIRN_BUILD_DIR:-build/release}
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build_dir" --target partition_demo >/dev/null
-exec "$build_dir/examples/partition_demo" "$@"
+cmake --build "$build_dir" --target cairnd >/dev/null
+exec "$build_dir/src/daemon/cairnd" "$@"

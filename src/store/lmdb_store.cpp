@@ -174,15 +174,18 @@ Status LmdbStore::decr(std::string_view key, std::uint64_t amount) {
 Result<RegisterValue> LmdbStore::get(std::string_view key) {
   if (auto valid = check_key(key); !valid) return tl::unexpected(valid.error());
   return with_read_txn([&](const Txn& txn) -> Result<RegisterValue> {
-    auto kinds = kinds_at(txn, databases().values, key);
-    if (!kinds) return tl::unexpected(kinds.error());
-    if (!kinds->register_value) {
+    // The register is read first; only when there is none does get() look at what else the key holds,
+    // to tell "wrong type" from "not found".
+    auto record = read_record(txn, databases().values, codec::RecordKey{std::string(key), codec::ValueType::kRegister, {}});
+    if (!record) return tl::unexpected(record.error());
+    const auto& store = std::get<crdt::LwwRegister::Store>(*record);
+    if (store.empty()) {
+      auto kinds = kinds_at(txn, databases().values, key);
+      if (!kinds) return tl::unexpected(kinds.error());
       if (kinds->any()) return tl::unexpected(check_kind(*kinds, ValueKind::kRegister, key).error());
       return tl::unexpected(not_found(key));
     }
-    auto record = read_record(txn, databases().values, codec::RecordKey{std::string(key), codec::ValueType::kRegister, {}});
-    if (!record) return tl::unexpected(record.error());
-    const auto versions = crdt::LwwRegister::versions(std::get<crdt::LwwRegister::Store>(*record));
+    const auto versions = crdt::LwwRegister::versions(store);
     RegisterValue result;
     result.value = versions.front().entry->value;
     for (std::size_t i = 1; i < versions.size(); ++i) result.concurrent.push_back(versions[i].entry->value);

@@ -100,22 +100,28 @@ Result<KindsAtKey> kinds_at(const Txn& txn, MDB_dbi values, std::string_view key
   const std::string prefix = codec::encode_exact_key_prefix(key);
   auto cursor = LmdbCursor::open(txn, values);
   if (!cursor) return tl::unexpected(cursor.error());
-  // Records of one key sort by type byte: register, set members, counter. Visit the first record of
-  // each type, skipping the (possibly millions of) set members by seeking past them.
-  for (auto type : {ValueType::kRegister, ValueType::kSetMember, ValueType::kCounter}) {
-    const std::string type_prefix = prefix + static_cast<char>(type);
-    auto entry = cursor->seek(type_prefix);
+  // Records of one key are contiguous and sort by type byte: register, set members, counter. Walk
+  // them from the first, stepping record by record except over set members, which may number
+  // millions: past the first member, seek straight to where a counter would be. The usual key holds
+  // one kind, so this costs one seek and one step.
+  auto entry = cursor->seek(prefix);
+  while (true) {
     if (!entry) return tl::unexpected(entry.error());
-    if (!entry->has_value() || !(*entry)->key.starts_with(type_prefix)) continue;
-    switch (type) {
-      case ValueType::kRegister: kinds.register_value = true; break;
-      case ValueType::kSetMember: kinds.set = true; break;
-      case ValueType::kCounter: {
+    if (!entry->has_value() || !(*entry)->key.starts_with(prefix) || (*entry)->key.size() == prefix.size()) break;
+    const auto type = static_cast<ValueType>((*entry)->key[prefix.size()]);
+    if (type == ValueType::kRegister) {
+      kinds.register_value = true;
+      entry = cursor->next();
+    } else if (type == ValueType::kSetMember) {
+      kinds.set = true;
+      entry = cursor->seek(prefix + static_cast<char>(ValueType::kCounter));
+    } else {
+      if (type == ValueType::kCounter) {
         auto value = codec::decode_record((*entry)->value, ValueType::kCounter);
         if (!value) return fail(value.error().code(), "counter '" + std::string(key) + "': " + value.error().message());
         kinds.counter = crdt::PnCounter::present(std::get<crdt::PnCounter::Store>(*value));
-        break;
       }
+      break;  // The counter is the last record a key can have.
     }
   }
   return kinds;
