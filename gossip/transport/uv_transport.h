@@ -101,7 +101,8 @@ class UvTransport {
   // The bound port; 0 before listen() succeeds.
   std::uint16_t port() const;
 
-  // Replaces the receiver. Frames arriving while none is set are counted and discarded.
+  // Replaces the receiver (ignored after close()). Frames arriving while none is set are counted as
+  // received and discarded.
   void set_receiver(Receiver receiver);
 
   // Sends one frame. Never fails: a frame that cannot be sent is dropped and counted in stats().
