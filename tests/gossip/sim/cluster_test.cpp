@@ -140,3 +140,27 @@ TEST_CASE("sim: a crashed peer is declared dead, and alive again when it returns
 
 }  // namespace
 }  // namespace cairn::sim
+
+namespace cairn::sim {
+namespace {
+
+TEST_CASE("sim: the largest value the store accepts (16 MiB) replicates to every peer") {
+  test::TempDir dir;
+  Cluster cluster(dir.path(), options_for(3, 16, 0.0));
+  cluster.start_all();
+  REQUIRE(cluster.run_until([&] { return everyone_knows_everyone(cluster); }, 30'000));
+  const std::string largest(kMaxValueBytes, 'x');
+  REQUIRE(cluster.store(0).put("large", largest));
+  auto everyone_has_it = [&] {
+    for (int i = 0; i < cluster.size(); ++i) {
+      auto value = cluster.store(i).get("large");
+      if (!value || value->value.size() != largest.size()) return false;
+    }
+    return true;
+  };
+  REQUIRE(cluster.run_until(everyone_has_it, 30'000));
+  CHECK(cluster.store(2).get("large")->value == largest);
+}
+
+}  // namespace
+}  // namespace cairn::sim

@@ -1,0 +1,66 @@
+#include "gossip/peer.h"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "tests/store/store_test_support.h"
+#include "tests/support/temp_dir.h"
+
+namespace cairn::gossip {
+namespace {
+
+struct OnePeer {
+  test::TempDir dir;
+  std::unique_ptr<Store> store = test::open_store(dir.str());
+  Peer peer{Endpoint{"10.0.0.1", 7400}, *store, {}, PeerOptions{}, 1};
+};
+
+std::string frame_of(const Envelope& envelope) { return encode_peer_frame(envelope); }
+
+Envelope ping_from(std::uint64_t cluster_id) {
+  return Envelope{cluster_id, PeerId{99}, Endpoint{"10.0.0.2", 7400}, Ping{1, {}}};
+}
+
+TEST_CASE("peer: an oversized frame is counted and dropped from its header alone") {
+  OnePeer p;
+  std::string frame = frame_of(ping_from(cluster_id_of("cairn")));
+  // Claim a payload over the limit in the length field (bytes 36..39, big-endian).
+  const std::uint32_t huge = static_cast<std::uint32_t>(kMaxFramePayloadBytes + 1);
+  for (int i = 0; i < 4; ++i) frame[36 + static_cast<std::size_t>(i)] = static_cast<char>(huge >> (24 - 8 * i));
+  CHECK(p.peer.on_frame(frame, 0).empty());
+  CHECK(p.peer.stats().frames_dropped[static_cast<std::size_t>(FrameError::kOversized)] == 1);
+  CHECK(p.peer.membership().members().empty());
+}
+
+TEST_CASE("peer: garbage is counted and dropped") {
+  OnePeer p;
+  CHECK(p.peer.on_frame("", 0).empty());
+  CHECK(p.peer.on_frame(std::string(100, '\xab'), 0).empty());
+  std::string undecodable = frame_of(ping_from(cluster_id_of("cairn")));
+  for (std::size_t i = kFrameHeaderBytes; i < undecodable.size(); ++i) undecodable[i] = '\xff';
+  CHECK(p.peer.on_frame(undecodable, 0).empty());
+  CHECK(p.peer.stats().frames_dropped_total() == 3);
+  CHECK(p.peer.membership().members().empty());
+}
+
+TEST_CASE("peer: a frame of another protocol version is counted and dropped") {
+  OnePeer p;
+  std::string frame = frame_of(ping_from(cluster_id_of("cairn")));
+  frame[4] = static_cast<char>(kProtocolVersion + 1);
+  CHECK(p.peer.on_frame(frame, 0).empty());
+  CHECK(p.peer.stats().frames_dropped[static_cast<std::size_t>(FrameError::kWrongVersion)] == 1);
+  CHECK(p.peer.membership().members().empty());
+}
+
+TEST_CASE("peer: a frame from another cluster is counted and ignored, one from ours is answered") {
+  OnePeer p;
+  CHECK(p.peer.on_frame(frame_of(ping_from(cluster_id_of("other"))), 0).empty());
+  CHECK(p.peer.stats().frames_from_other_clusters == 1);
+  CHECK(p.peer.membership().members().empty());
+  CHECK_FALSE(p.peer.on_frame(frame_of(ping_from(cluster_id_of("cairn"))), 0).empty());
+  CHECK(p.peer.membership().members().size() == 1);
+}
+
+}  // namespace
+}  // namespace cairn::gossip
