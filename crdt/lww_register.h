@@ -75,8 +75,10 @@ class LwwRegister : public CausalCrdt<LwwRegister, DotFun<LwwEntry>> {
   }
 
   // The tie-break every replica applies identically, whatever order it joined in: larger HLC wins,
-  // then larger replica id. Two entries of one replica are never concurrent (each write observes the
-  // previous), so (HLC, replica) is a total order over concurrent entries; the dot settles the rest.
+  // then larger replica id, then the larger dot. Two entries of one replica usually cannot coexist
+  // (each write observes the previous one), but they can for a while at a third replica: A writes, a
+  // remote delete removes it, A sees the delete and writes again, and the third replica holds both
+  // writes before the delete reaches it. The dot makes the order total in that case too.
   static bool wins_over(const LwwVersion& a, const LwwVersion& b) {
     if (a.entry->timestamp != b.entry->timestamp) return a.entry->timestamp > b.entry->timestamp;
     if (a.dot.replica != b.dot.replica) return a.dot.replica > b.dot.replica;

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "schema/wire.capnp.h"
+#include "src/codec/untrusted_message.h"
 
 namespace cairn::gossip {
 namespace {
@@ -409,38 +410,13 @@ Result<Envelope> read_envelope(wire_schema::Envelope::Reader in) {
   return envelope;
 }
 
-// The words of `bytes`, read in place when 8-byte aligned, otherwise from a copy made in `copy`.
-kj::ArrayPtr<const capnp::word> aligned_words(std::string_view bytes, kj::Array<capnp::word>& copy) {
-  const std::size_t count = bytes.size() / sizeof(capnp::word);
-  if (reinterpret_cast<std::uintptr_t>(bytes.data()) % alignof(capnp::word) == 0) {
-    return kj::arrayPtr(static_cast<const capnp::word*>(static_cast<const void*>(bytes.data())), count);
-  }
-  copy = kj::heapArray<capnp::word>(count);
-  std::memcpy(copy.begin(), bytes.data(), count * sizeof(capnp::word));
-  return copy;
-}
-
 // Reads `payload` as one Envelope message; every way it can fail to be one is a kProtocol error.
 Result<Envelope> decode_payload(std::string_view payload) {
-  if (payload.empty() || payload.size() % sizeof(capnp::word) != 0) {
-    return protocol_error(
-        cat("payload of ", payload.size(), " bytes is not a whole positive number of 8-byte words"));
-  }
-  kj::Array<capnp::word> copy;
-  const kj::ArrayPtr<const capnp::word> words = aligned_words(payload, copy);
-  try {
-    capnp::ReaderOptions options;
-    options.traversalLimitInWords = std::max<std::uint64_t>(2 * words.size(), kMinTraversalLimitWords);
-    options.nestingLimit = kNestingLimit;
-    capnp::FlatArrayMessageReader reader(words, options);
-    if (reader.getEnd() != words.end()) {
-      const auto trailing = static_cast<std::size_t>(words.end() - reader.getEnd()) * sizeof(capnp::word);
-      return protocol_error(cat("payload has ", trailing, " bytes after the end of its message"));
-    }
-    return read_envelope(reader.getRoot<wire_schema::Envelope>());
-  } catch (const kj::Exception& exception) {
-    return protocol_error(cat("payload is not a well-formed envelope: ", exception.getDescription().cStr()));
-  }
+  const codec::MessageLimits limits{
+      std::max<std::uint64_t>(2 * (payload.size() / sizeof(capnp::word)), kMinTraversalLimitWords), kNestingLimit};
+  return codec::read_untrusted_message<wire_schema::Envelope>(
+      payload, limits, ErrorCode::kProtocol, "payload",
+      [](wire_schema::Envelope::Reader root) { return read_envelope(root); });
 }
 
 bool is_zero(const std::array<std::uint8_t, 24>& bytes) {

@@ -27,6 +27,7 @@
 #include <variant>
 
 #include "schema/records.capnp.h"
+#include "src/codec/untrusted_message.h"
 
 namespace cairn::codec {
 namespace {
@@ -142,18 +143,6 @@ std::string to_bytes(capnp::MessageBuilder& message) {
   return std::string(chars.begin(), chars.size());
 }
 
-// The words of `bytes`, read in place when 8-byte aligned, otherwise from a copy made in `copy`
-// (LMDB hands out values at any alignment; Cap'n Proto reads whole aligned words).
-kj::ArrayPtr<const capnp::word> aligned_words(std::string_view bytes, kj::Array<capnp::word>& copy) {
-  const std::size_t count = bytes.size() / sizeof(capnp::word);
-  if (reinterpret_cast<std::uintptr_t>(bytes.data()) % alignof(capnp::word) == 0) {
-    return kj::arrayPtr(static_cast<const capnp::word*>(static_cast<const void*>(bytes.data())), count);
-  }
-  copy = kj::heapArray<capnp::word>(count);
-  std::memcpy(copy.begin(), bytes.data(), count * sizeof(capnp::word));
-  return copy;
-}
-
 // Parses `bytes` as one Cap'n Proto message with root `Root` and returns `read(root)`; every way the
 // bytes can fail to be such a message becomes kCorrupt. `what` names the message in errors.
 template <typename Root, typename Read>
@@ -162,25 +151,8 @@ auto decode_message(std::string_view bytes, const char* what, Read&& read)
   if (bytes.size() > kMaxMessageBytes) {
     return corrupt(cat(what, " is ", bytes.size(), " bytes, over the limit of ", kMaxMessageBytes));
   }
-  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) {
-    return corrupt(cat(what, " is ", bytes.size(),
-                       " bytes, not a whole positive number of 8-byte words: truncated or not a ", what));
-  }
-  kj::Array<capnp::word> copy;
-  const kj::ArrayPtr<const capnp::word> words = aligned_words(bytes, copy);
-  try {
-    capnp::ReaderOptions options;
-    options.traversalLimitInWords = kTraversalLimitWords;
-    options.nestingLimit = kNestingLimit;
-    capnp::FlatArrayMessageReader reader(words, options);
-    if (reader.getEnd() != words.end()) {
-      const auto trailing = static_cast<std::size_t>(words.end() - reader.getEnd()) * sizeof(capnp::word);
-      return corrupt(cat(what, " has ", trailing, " bytes after the end of its message"));
-    }
-    return read(reader.getRoot<Root>());
-  } catch (const kj::Exception& exception) {
-    return corrupt(cat(what, " is malformed: ", exception.getDescription().cStr()));
-  }
+  return read_untrusted_message<Root>(bytes, MessageLimits{kTraversalLimitWords, kNestingLimit},
+                                      ErrorCode::kCorrupt, what, std::forward<Read>(read));
 }
 
 // Checks the format version and type tag every top-level message starts with.
