@@ -123,7 +123,7 @@ TEST_CASE("sim: a crashed peer is declared dead, and alive again when it returns
   cluster.crash(3);
   auto everyone_sees = [&](gossip::MemberStatus status) {
     for (int i = 0; i < cluster.size(); ++i) {
-      if (!cluster.running(i)) continue;
+      if (!cluster.running(i) || i == 3) continue;  // Every other peer's view of peer 3.
       const auto& members = cluster.peer(i).membership().members();
       auto it = members.find(crashed);
       if (it == members.end() || it->second.status != status) return false;
@@ -135,6 +135,9 @@ TEST_CASE("sim: a crashed peer is declared dead, and alive again when it returns
   REQUIRE(cluster.store(0).put("during", "outage"));
   cluster.restart(3);
   REQUIRE(cluster.run_until([&] { return everyone_sees(gossip::MemberStatus::kAlive); }, 30'000));
+  // It outbid its old incarnation to come back, and it knows the whole cluster again.
+  CHECK(cluster.peer(3).membership().incarnation() > 0);
+  CHECK(cluster.peer(3).membership().reachable_members().size() == 4);
   CHECK(cluster.store(3).get("before")->value == "crash");
 }
 
