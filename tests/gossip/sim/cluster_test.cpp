@@ -167,3 +167,30 @@ TEST_CASE("sim: the largest value the store accepts (16 MiB) replicates to every
 
 }  // namespace
 }  // namespace cairn::sim
+
+namespace cairn::sim {
+namespace {
+
+TEST_CASE("sim: a restarted peer finds its cluster through remembered members when its seed is down") {
+  test::TempDir dir;
+  Cluster cluster(dir.path(), options_for(5, 55, 0.0));  // Peer 0 is everyone's only seed.
+  cluster.start_all();
+  REQUIRE(cluster.run_until([&] { return everyone_knows_everyone(cluster); }, 30'000));
+  cluster.run_for(2'000);  // Membership changes are saved to the store on gossip ticks.
+  cluster.crash(3);
+  cluster.crash(0);
+  cluster.run_for(1'000);
+  cluster.restart(3);
+  auto rejoined = [&] {
+    for (int i : {1, 2, 4}) {
+      const auto& members = cluster.peer(i).membership().members();
+      auto it = members.find(cluster.peer(3).id());
+      if (it == members.end() || it->second.status != gossip::MemberStatus::kAlive) return false;
+    }
+    return cluster.peer(3).membership().reachable_members().size() >= 3;
+  };
+  CHECK(cluster.run_until(rejoined, 30'000));
+}
+
+}  // namespace
+}  // namespace cairn::sim
