@@ -13,6 +13,7 @@ struct Cluster::Node {
   std::unique_ptr<gossip::Peer> peer;
   std::uint64_t generation = 0;  // Bumped on every crash, so ticks of an earlier life stop.
   std::uint64_t peer_seed = 0;
+  std::uint64_t replica_id = 0;
 };
 
 Cluster::Cluster(std::filesystem::path data_root, ClusterOptions options)
@@ -24,6 +25,7 @@ Cluster::Cluster(std::filesystem::path data_root, ClusterOptions options)
     node->endpoint = gossip::Endpoint{"10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1), 7400};
     node->directory = data_root_ / ("peer-" + std::to_string(i));
     node->peer_seed = splitmix64(seeds);
+    node->replica_id = splitmix64(seeds) | 1;  // Never 0.
     nodes_.push_back(std::move(node));
   }
 }
@@ -38,6 +40,7 @@ void Cluster::open_peer(int i) {
   StoreOptions store_options;
   store_options.durability = Durability::kNoSync;  // The simulation models crashes, not power loss.
   store_options.map_size_bytes = 64ull << 20;
+  store_options.replica_id_for_new_store = node.replica_id;  // Seeded, so the ring is the same every run.
   auto store = Store::open(node.directory.string(), store_options);
   if (!store) throw std::runtime_error("simulated peer store: " + store.error().to_string());
   node.store = std::move(*store);

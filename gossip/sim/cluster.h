@@ -1,6 +1,8 @@
 // A simulated cluster: N gossip peers, each with a real store (LMDB, kNoSync) in its own directory,
-// driven by the virtual-time scheduler over the simulated network. Everything is seeded: a run is
-// reproduced exactly from its seed. Used by the simulator tests and bench/.
+// driven by the virtual-time scheduler over the simulated network. Everything is seeded, replica ids
+// included, so the membership, the ring and every message follow from the seed (register timestamps
+// come from the wall clock, so which of two concurrent writes wins may differ between runs).
+// Used by the simulator tests and bench/.
 #pragma once
 
 #include <cstdint>

@@ -32,6 +32,10 @@ struct StoreOptions {
   std::uint64_t max_map_size_bytes = 64ull << 30;
   // How many queued writes one group commit may hold (kGroup and kNoSync).
   std::uint32_t max_writes_per_commit = 1024;
+  // The replica id a NEW store gets; 0 (the default) draws a random one. Only for the simulator and
+  // tests, which must reproduce a run from its seed; two stores with one id would corrupt each other's
+  // causal history. Ignored when the store already exists.
+  std::uint64_t replica_id_for_new_store = 0;
 };
 
 // Documented limits. Keys and members must fit LMDB's 511-byte record keys with room for encoding.

@@ -78,7 +78,7 @@ Result<std::unique_ptr<Environment>> Environment::open(const std::string& path, 
     return tl::unexpected(lmdb_error(rc, "open environment in " + path));
   }
   if (auto opened = environment->open_databases(options.read_only); !opened) return tl::unexpected(opened.error());
-  if (auto loaded = environment->load_or_create_meta(options.read_only); !loaded) {
+  if (auto loaded = environment->load_or_create_meta(options); !loaded) {
     return tl::unexpected(loaded.error());
   }
   return environment;
@@ -110,7 +110,8 @@ Status Environment::open_databases(bool read_only) {
   return txn.commit();
 }
 
-Status Environment::load_or_create_meta(bool read_only) {
+Status Environment::load_or_create_meta(const StoreOptions& options) {
+  const bool read_only = options.read_only;
   MDB_txn* raw = nullptr;
   if (int rc = mdb_txn_begin(databases_.env, nullptr, read_only ? MDB_RDONLY : 0, &raw); rc != 0) {
     return tl::unexpected(lmdb_error(rc, "begin"));
@@ -130,7 +131,8 @@ Status Environment::load_or_create_meta(bool read_only) {
   } else {
     if (read_only) return fail(ErrorCode::kNotFound, "the directory holds no initialised cairn store");
     meta_.format_version = codec::kFormatVersion;
-    meta_.replica = crdt::ReplicaId{random_replica_id()};
+    meta_.replica = crdt::ReplicaId{options.replica_id_for_new_store != 0 ? options.replica_id_for_new_store
+                                                                          : random_replica_id()};
     if (auto written = txn.write(databases_.meta, kMetaIdentityKey, codec::encode_meta(meta_)); !written) {
       return written;
     }

@@ -35,7 +35,7 @@ class Environment {
  private:
   Environment() = default;
   Status open_databases(bool read_only);
-  Status load_or_create_meta(bool read_only);
+  Status load_or_create_meta(const StoreOptions& options);
 
   int lock_fd_ = -1;
   Databases databases_;

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <sstream>
 #include <string>
 
 #include "tests/support/property.h"
@@ -190,6 +191,32 @@ TEST_CASE("sim: a restarted peer finds its cluster through remembered members wh
     return cluster.peer(3).membership().reachable_members().size() >= 3;
   };
   CHECK(cluster.run_until(rejoined, 30'000));
+}
+
+}  // namespace
+}  // namespace cairn::sim
+
+namespace cairn::sim {
+namespace {
+
+TEST_CASE("sim: the same seed gives the same replica ids, neighbours and traffic") {
+  auto run = [](std::uint64_t seed) {
+    test::TempDir dir;
+    Cluster cluster(dir.path(), options_for(10, seed, 0.1));
+    cluster.start_all();
+    cluster.run_for(5'000);
+    std::ostringstream trace;
+    for (int i = 0; i < cluster.size(); ++i) {
+      trace << cluster.peer(i).id().value << ":";
+      for (auto neighbour : cluster.peer(i).neighbours()) trace << neighbour.value << ",";
+      trace << ";";
+    }
+    trace << cluster.network().stats().datagram.delivered.frames << "/" << cluster.network().stats().stream.sent.frames;
+    return trace.str();
+  };
+  const std::string first = run(77);
+  CHECK(run(77) == first);
+  CHECK(run(78) != first);
 }
 
 }  // namespace
