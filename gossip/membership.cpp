@@ -21,6 +21,9 @@ namespace {
 constexpr std::size_t kEnvelopeOverheadBytes = 128;  // Envelope and body structs, list headers.
 constexpr std::size_t kUpdateOverheadBytes = 56;     // One MemberUpdate, without its host text.
 
+// The wire drops a message with more updates than gossip::kMaxUpdatesPerMessage.
+static_assert(Membership::kMaxJoinAckUpdates <= kMaxUpdatesPerMessage);
+
 std::size_t estimated_bytes(const MemberUpdate& update) {
   return kUpdateOverheadBytes + update.endpoint.host.size();
 }
@@ -53,7 +56,9 @@ struct Membership::Piggyback {
 
   bool add(const MemberUpdate& update) {
     const std::size_t size = estimated_bytes(update);
-    if (included.contains(update.id) || size > budget_bytes) return false;
+    if (updates.size() >= kMaxUpdatesPerMessage || included.contains(update.id) || size > budget_bytes) {
+      return false;
+    }
     budget_bytes -= size;
     included.insert(update.id);
     updates.push_back(update);
@@ -209,9 +214,10 @@ void Membership::announce_self(std::optional<PeerId> except, Outbox& out) {
 
 // Builds the updates of one message to `recipient`: our own record if asked; the `notices`; the
 // recipient's own record when we hold it suspect, dead or left (so it can refute at once, as in
-// Lifeguard's "buddy system"); then the queued gossip, least sent
-// and newest first, up to piggyback_limit. A joining peer's ack is then filled up with the members we
-// know, up to kMaxJoinAckUpdates, so that it learns the cluster in one round trip.
+// Lifeguard's "buddy system"); then the queued gossip, least sent and newest first, up to
+// piggyback_limit. A joining peer's ack is then filled up with the members we know, up to
+// kMaxJoinAckUpdates, so that it learns the cluster in one round trip. Everything stays within one
+// datagram (an estimate of the encoded size; the tests check it against gossip/wire.h).
 std::vector<MemberUpdate> Membership::piggyback(std::optional<PeerId> recipient, bool include_self,
                                                 bool join_dump, const std::vector<MemberUpdate>& notices) {
   Piggyback message;
@@ -285,7 +291,7 @@ void Membership::ping_seeds(std::uint64_t now_ms, Outbox& out) {
 // ---- Applying what we hear ----
 
 void Membership::apply(const std::vector<MemberUpdate>& updates, std::uint64_t now_ms) {
-  const std::size_t count = std::min(updates.size(), kMaxUpdatesPerMessage);
+  const std::size_t count = std::min(updates.size(), kMaxUpdatesPerMessage);  // gossip/wire.h's limit.
   for (std::size_t i = 0; i < count; ++i) {
     if (is_known_status(updates[i].status)) apply_one(updates[i], now_ms);
   }
@@ -405,13 +411,16 @@ void Membership::on_ping(const Envelope& envelope, const Ping& ping, std::uint64
   const bool first_contact = !heard_from_.contains(envelope.sender);
   apply(ping.updates, now_ms);
   note_sender(envelope, now_ms);
-  // A peer we have never heard from, or one we hold dead or left (a restart), is joining: tell it
-  // whom we know. Its own record goes first when we hold it dead, so that it refutes.
+  // A peer that never talked to us, or one we hold dead or left (a restart), may be joining: tell it
+  // whom we know. That is one larger ack per pair of peers, and a simultaneous start converges in a
+  // few periods instead of waiting for gossip. Its own record goes first when we hold it dead, so
+  // that it refutes.
   auto it = members_.find(envelope.sender);
   const bool returning = it != members_.end() && !is_reachable(it->second.status);
   const bool joining = first_contact || returning;
-  out.push_back(make_outgoing(envelope.sender_endpoint,
-                              PingAck{ping.probe, piggyback(envelope.sender, first_contact, joining, corrections_)}));
+  out.push_back(
+      make_outgoing(envelope.sender_endpoint,
+                    PingAck{ping.probe, piggyback(envelope.sender, first_contact, joining, corrections_)}));
 }
 
 void Membership::on_ack(const Envelope& envelope, const PingAck& ack, std::uint64_t now_ms, Outbox& out) {
@@ -477,7 +486,7 @@ void Membership::start_probe(std::uint64_t now_ms, Outbox& out) {
 void Membership::send_indirect_probes(Outbox& out) {
   probe_->indirect_sent = true;
   auto target = members_.find(probe_->target);
-  if (target == members_.end()) return;
+  if (target == members_.end() || !is_reachable(target->second.status)) return;  // Dead or left meanwhile.
   std::vector<PeerId> helpers;
   for (const auto& [id, member] : members_) {
     if (id != probe_->target && member.status == MemberStatus::kAlive) helpers.push_back(id);

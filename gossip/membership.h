@@ -7,6 +7,14 @@
 // (each update is piggybacked a bounded number of times). Joining is a ping to seed endpoints; leaving
 // announces the peer's own "left" status. Time is whatever the caller passes in: nothing here reads
 // a clock or touches a socket.
+//
+// Beyond the paper, so that a live member refutes a false suspicion well within the suspicion timeout
+// even on a lossy network (as Lifeguard, Dadgar et al. 2018, argues): a suspicion is also sent straight
+// to the suspect, and any message to a member we hold suspect carries that suspicion first; a
+// refutation is also sent straight to a few members; and an ack corrects a pinger that told us
+// older news than ours.
+//
+// Not thread-safe: one thread (the driver's loop) calls everything.
 #pragma once
 
 #include <cstddef>
@@ -60,8 +68,6 @@ class Membership {
   static constexpr std::size_t kAnnounceFanout = 3;
   // Pings sent on behalf of other members' PingRequests that await an ack at once.
   static constexpr std::size_t kMaxPendingRelays = 64;
-  // Updates read from one message; the rest are ignored (a datagram cannot hold more legitimately).
-  static constexpr std::size_t kMaxUpdatesPerMessage = 256;
   // Changes kept for take_changes() between calls.
   static constexpr std::size_t kMaxPendingChanges = 1u << 16;
 

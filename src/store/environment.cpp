@@ -146,13 +146,16 @@ Status Environment::load_or_create_meta(const StoreOptions& options) {
     initial_context_ = std::move(*decoded);
   }
 
-  auto cursor = LmdbCursor::open(txn, databases_.deltas);
-  if (!cursor) return tl::unexpected(cursor.error());
-  auto last = cursor->last();
-  if (!last) return tl::unexpected(last.error());
-  // The log may have been trimmed empty: the meta record remembers where the sequence stood.
-  next_delta_sequence_ = std::max<std::uint64_t>(meta_.next_delta_sequence,
-                                                 last->has_value() ? decode_sequence((*last)->key) + 1 : 1);
+  {
+    // The cursor must be closed before the commit: LMDB frees a write transaction's cursors with it.
+    auto cursor = LmdbCursor::open(txn, databases_.deltas);
+    if (!cursor) return tl::unexpected(cursor.error());
+    auto last = cursor->last();
+    if (!last) return tl::unexpected(last.error());
+    // The log may have been trimmed empty: the meta record remembers where the sequence stood.
+    next_delta_sequence_ = std::max<std::uint64_t>(meta_.next_delta_sequence,
+                                                   last->has_value() ? decode_sequence((*last)->key) + 1 : 1);
+  }
   return read_only ? ok() : txn.commit();
 }
 

@@ -58,7 +58,8 @@ class Txn {
   MDB_txn* txn_ = nullptr;
 };
 
-// A cursor positioned by seek(); closed on destruction.
+// A cursor positioned by seek(); closed on destruction, which must come before its transaction ends
+// (LMDB frees a write transaction's cursors at commit, so closing one afterwards is a double free).
 class LmdbCursor {
  public:
   static Result<LmdbCursor> open(const Txn& txn, MDB_dbi dbi);
