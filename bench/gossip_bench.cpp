@@ -39,6 +39,8 @@
 
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
+
 #include "cairn/node.h"
 #include "cairn/store.h"
 #include "gossip/sim/cluster.h"
@@ -93,76 +95,42 @@ struct Args {
   std::size_t payload_writes = 10;
 };
 
-std::vector<std::string> split(std::string_view text) {
-  std::vector<std::string> parts;
-  std::string part;
-  std::istringstream in{std::string(text)};
-  while (std::getline(in, part, ',')) {
-    if (!part.empty()) parts.push_back(part);
-  }
-  return parts;
-}
-
-std::size_t to_count(const std::string& text) {
-  char* end = nullptr;
-  const unsigned long long value = std::strtoull(text.c_str(), &end, 10);
-  if (text.empty() || end == nullptr || *end != '\0') die("not a count: '" + text + "'");
-  return static_cast<std::size_t>(value);
-}
-
-std::vector<std::size_t> to_counts(std::string_view text) {
-  std::vector<std::size_t> counts;
-  for (const std::string& part : split(text)) counts.push_back(to_count(part));
-  return counts;
-}
-
+// Flags use --name=value or --name value; lists are comma-separated (CLI11).
 Args parse_args(int argc, char** argv) {
   Args args;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    const std::size_t eq = arg.find('=');
-    if (!arg.starts_with("--") || eq == std::string_view::npos)
-      die("unknown argument '" + std::string(arg) + "'");
-    const std::string_view name = arg.substr(2, eq - 2);
-    const std::string value(arg.substr(eq + 1));
-    if (name == "phases") {
-      const auto parts = split(value);
-      args.phases = std::set<std::string>(parts.begin(), parts.end());
-    } else if (name == "dir") {
-      args.dir = value;
-    } else if (name == "seed") {
-      args.seed = to_count(value);
-    } else if (name == "loopback-peers") {
-      args.loopback_peers = to_counts(value);
-    } else if (name == "intervals") {
-      args.intervals_ms = to_counts(value);
-    } else if (name == "writes") {
-      args.writes = std::max<std::size_t>(1, to_count(value));
-    } else if (name == "durability") {
-      if (value != "group" && value != "nosync") die("--durability is group or nosync");
-      args.durability = value == "group" ? cairn::Durability::kGroup : cairn::Durability::kNoSync;
-    } else if (name == "sim-peers") {
-      args.sim_peers = to_counts(value);
-    } else if (name == "sim-loss-percent") {
-      args.sim_loss_percent = to_counts(value);
-    } else if (name == "sim-writes") {
-      args.sim_writes = std::max<std::size_t>(1, to_count(value));
-    } else if (name == "sim-value-bytes") {
-      args.sim_value_bytes = std::max<std::size_t>(1, to_count(value));
-    } else if (name == "payload-peers") {
-      args.payload_peers = to_count(value);
-    } else if (name == "payload-sizes") {
-      args.payload_sizes = to_counts(value);
-    } else if (name == "payload-writes") {
-      args.payload_writes = std::max<std::size_t>(1, to_count(value));
-    } else {
-      die("unknown argument '" + std::string(arg) + "'");
-    }
+  std::vector<std::string> phases(args.phases.begin(), args.phases.end());
+  std::string durability = "group";
+  CLI::App app{"gossip_bench: convergence latency, rounds and bytes (docs/BENCHMARKS.md)"};
+  app.add_option("--phases", phases, "Any of loopback,sim,payload")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"loopback", "sim", "payload"}));
+  app.add_option("--dir", args.dir, "Where the scratch data directories go")->capture_default_str();
+  app.add_option("--seed", args.seed, "Seed of the simulations")->capture_default_str();
+  app.add_option("--loopback-peers", args.loopback_peers, "Nodes per loopback figure")->delimiter(',');
+  app.add_option("--intervals", args.intervals_ms, "Gossip intervals (ms) of the loopback figures")
+      ->delimiter(',');
+  app.add_option("--writes", args.writes, "Writes timed per loopback figure")->check(CLI::PositiveNumber);
+  app.add_option("--durability", durability, "Store durability of the loopback Nodes")
+      ->check(CLI::IsMember({"group", "nosync"}))
+      ->capture_default_str();
+  app.add_option("--sim-peers", args.sim_peers, "Peers per simulated figure")->delimiter(',');
+  app.add_option("--sim-loss-percent", args.sim_loss_percent, "Loss per simulated figure")->delimiter(',');
+  app.add_option("--sim-writes", args.sim_writes, "Writes per simulated figure")->check(CLI::PositiveNumber);
+  app.add_option("--sim-value-bytes", args.sim_value_bytes, "Value size of the simulated writes")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--payload-peers", args.payload_peers, "Peers of the bytes-per-update figure")
+      ->capture_default_str();
+  app.add_option("--payload-sizes", args.payload_sizes, "Payload sizes of the bytes-per-update figure")
+      ->delimiter(',');
+  app.add_option("--payload-writes", args.payload_writes, "Writes per payload size")
+      ->check(CLI::PositiveNumber);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    std::exit(app.exit(error));
   }
-  for (const std::string& phase : args.phases) {
-    static const std::set<std::string> known{"loopback", "sim", "payload"};
-    if (!known.contains(phase)) die("unknown phase '" + phase + "'");
-  }
+  args.phases = std::set<std::string>(phases.begin(), phases.end());
+  args.durability = durability == "group" ? cairn::Durability::kGroup : cairn::Durability::kNoSync;
   for (std::size_t interval : args.intervals_ms)
     if (interval == 0) die("--intervals: at least 1 ms");
   for (std::size_t n : args.loopback_peers)

@@ -36,7 +36,9 @@
 #include <thread>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include "bench/raw_lmdb.h"
+
 #include "cairn/store.h"
 
 namespace {
@@ -80,86 +82,45 @@ struct Args {
   bool verbose = false;  // Per-round figures of the put phases.
 };
 
-std::vector<std::string> split(std::string_view text) {
-  std::vector<std::string> parts;
-  std::string part;
-  std::istringstream in{std::string(text)};
-  while (std::getline(in, part, ',')) {
-    if (!part.empty()) parts.push_back(part);
-  }
-  return parts;
-}
-
-std::size_t to_count(const std::string& text) {
-  char* end = nullptr;
-  const unsigned long long value = std::strtoull(text.c_str(), &end, 10);
-  if (text.empty() || end == nullptr || *end != '\0') die("not a count: '" + text + "'");
-  return static_cast<std::size_t>(value);
-}
-
-std::vector<std::size_t> to_counts(std::string_view text) {
-  std::vector<std::size_t> counts;
-  for (const std::string& part : split(text)) counts.push_back(to_count(part));
-  return counts;
-}
-
+// Flags use --name=value or --name value; lists are comma-separated (CLI11).
 Args parse_args(int argc, char** argv) {
   Args args;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--keep" || arg == "--verbose") {
-      (arg == "--keep" ? args.keep : args.verbose) = true;
-      continue;
-    }
-    const std::size_t eq = arg.find('=');
-    if (!arg.starts_with("--") || eq == std::string_view::npos)
-      die("unknown argument '" + std::string(arg) + "'");
-    const std::string_view name = arg.substr(2, eq - 2);
-    const std::string value(arg.substr(eq + 1));
-    if (name == "keys")
-      args.keys = to_count(value);
-    else if (name == "group-threads")
-      args.group_threads = to_counts(value);
-    else if (name == "group-puts")
-      args.group_puts = to_counts(value);
-    else if (name == "group-seconds")
-      args.group_seconds = static_cast<double>(to_count(value));
-    else if (name == "nosync-threads")
-      args.nosync_threads = to_counts(value);
-    else if (name == "get-threads")
-      args.get_threads = to_counts(value);
-    else if (name == "gets")
-      args.gets = to_count(value);
-    else if (name == "rounds")
-      args.rounds = std::max<std::size_t>(1, to_count(value));
-    else if (name == "scan-rounds")
-      args.scan_rounds = std::max<std::size_t>(1, to_count(value));
-    else if (name == "big-set")
-      args.big_set = to_count(value);
-    else if (name == "small-sets")
-      args.small_sets = to_count(value);
-    else if (name == "set-ops")
-      args.set_ops = to_count(value);
-    else if (name == "lookups")
-      args.lookups = to_count(value);
-    else if (name == "opens")
-      args.opens = std::max<std::size_t>(1, to_count(value));
-    else if (name == "dir")
-      args.dir = value;
-    else if (name == "phases") {
-      const auto parts = split(value);
-      args.phases = std::set<std::string>(parts.begin(), parts.end());
-    } else {
-      die("unknown argument '" + std::string(arg) + "'");
-    }
+  std::vector<std::string> phases(args.phases.begin(), args.phases.end());
+  CLI::App app{"store_bench: cairn::Store against raw LMDB doing the same work (docs/BENCHMARKS.md)"};
+  app.add_option("--keys", args.keys, "Keys filled for the kNoSync, get, scan and open figures")
+      ->capture_default_str();
+  app.add_option("--group-threads", args.group_threads, "Writer threads per kGroup figure")->delimiter(',');
+  app.add_option("--group-puts", args.group_puts, "Puts per kGroup figure, one per thread count")
+      ->delimiter(',');
+  app.add_option("--group-seconds", args.group_seconds, "Cap on the store's time per kGroup figure (0: none)")
+      ->capture_default_str();
+  app.add_option("--nosync-threads", args.nosync_threads, "Writer threads per kNoSync figure")
+      ->delimiter(',');
+  app.add_option("--get-threads", args.get_threads, "Reader threads per get figure")->delimiter(',');
+  app.add_option("--gets", args.gets, "Gets per thread count")->capture_default_str();
+  app.add_option("--rounds", args.rounds, "Interleaved rounds of store and baseline")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--scan-rounds", args.scan_rounds, "Scans of the whole store")->check(CLI::PositiveNumber);
+  app.add_option("--big-set", args.big_set, "Members of the big set")->capture_default_str();
+  app.add_option("--small-sets", args.small_sets, "Number of small sets")->capture_default_str();
+  app.add_option("--set-ops", args.set_ops, "sadd operations measured per set kind")->capture_default_str();
+  app.add_option("--lookups", args.lookups, "sismember lookups measured per set kind")->capture_default_str();
+  app.add_option("--opens", args.opens, "Store::open timings (median)")->check(CLI::PositiveNumber);
+  app.add_option("--dir", args.dir, "Where the scratch data directories go")->capture_default_str();
+  app.add_option("--phases", phases, "Any of group,nosync,get,scan,open,set")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"group", "nosync", "get", "scan", "open", "set"}));
+  app.add_flag("--keep", args.keep, "Keep the data directories");
+  app.add_flag("--verbose", args.verbose, "Per-round figures of the put phases");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    std::exit(app.exit(error));
   }
+  args.phases = std::set<std::string>(phases.begin(), phases.end());
   if (args.group_puts.size() != args.group_threads.size())
     die("--group-puts needs one count per --group-threads");
   if (args.nosync_threads.empty()) die("--nosync-threads needs at least one thread count");
-  for (const std::string& phase : args.phases) {
-    static const std::set<std::string> known{"group", "nosync", "get", "scan", "open", "set"};
-    if (!known.contains(phase)) die("unknown phase '" + phase + "'");
-  }
   // get, scan and open read the store the nosync phase fills.
   if (args.phases.contains("get") || args.phases.contains("scan") || args.phases.contains("open")) {
     args.phases.insert("nosync");

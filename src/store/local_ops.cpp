@@ -17,7 +17,8 @@ using codec::ValueType;
 // each fragment is computed against a working context that already holds the previous fragments'.
 class DeltaBuilder {
  public:
-  explicit DeltaBuilder(const LocalWrite& write) : write_(write), working_context_(write.context), groups_(1) {}
+  explicit DeltaBuilder(const LocalWrite& write)
+      : write_(write), working_context_(write.context), groups_(1) {}
 
   // `make(current_store, working_context)` returns the record's Causal<Store> delta.
   template <typename Store, typename Make>
@@ -54,25 +55,17 @@ crdt::Causal<crdt::DotSet> member_delta(const crdt::DotSet& member_dots, const c
 // Adds to `builder` the fragment of OrSet operation `operation` ("add_delta" or "remove_delta") on
 // each member of `key`.
 template <typename Operation>
-Status add_member_fragments(DeltaBuilder& builder, std::string_view key, const std::vector<std::string>& members,
-                            Operation&& operation) {
+Status add_member_fragments(DeltaBuilder& builder, std::string_view key,
+                            const std::vector<std::string>& members, Operation&& operation) {
   for (const std::string& member : members) {
-    auto added = builder.add<crdt::DotSet>(
-        RecordKey{std::string(key), ValueType::kSetMember, member},
-        [&](const crdt::DotSet& current, const crdt::DotContext& context) {
-          return member_delta(current, context, member, [&](const auto& store, const auto& ctx) {
-            return operation(store, ctx, member);
-          });
-        });
+    auto added = builder.add<crdt::DotSet>(RecordKey{std::string(key), ValueType::kSetMember, member},
+                                           [&](const crdt::DotSet& current, const crdt::DotContext& context) {
+                                             return member_delta(current, context, member,
+                                                                 [&](const auto& store, const auto& ctx) {
+                                                                   return operation(store, ctx, member);
+                                                                 });
+                                           });
     if (!added) return added;
-  }
-  return ok();
-}
-
-Status check_member(std::string_view member) {
-  if (member.size() > kMaxMemberBytes) {
-    return fail(ErrorCode::kLimitExceeded, "set member of " + std::to_string(member.size()) +
-                                               " bytes exceeds the limit of " + std::to_string(kMaxMemberBytes));
   }
   return ok();
 }
@@ -107,7 +100,8 @@ Result<KindsAtKey> kinds_at(const Txn& txn, MDB_dbi values, std::string_view key
   auto entry = cursor->seek(prefix);
   while (true) {
     if (!entry) return tl::unexpected(entry.error());
-    if (!entry->has_value() || !(*entry)->key.starts_with(prefix) || (*entry)->key.size() == prefix.size()) break;
+    if (!entry->has_value() || !(*entry)->key.starts_with(prefix) || (*entry)->key.size() == prefix.size())
+      break;
     const auto type = static_cast<ValueType>((*entry)->key[prefix.size()]);
     if (type == ValueType::kRegister) {
       kinds.register_value = true;
@@ -118,7 +112,8 @@ Result<KindsAtKey> kinds_at(const Txn& txn, MDB_dbi values, std::string_view key
     } else {
       if (type == ValueType::kCounter) {
         auto value = codec::decode_record((*entry)->value, ValueType::kCounter);
-        if (!value) return fail(value.error().code(), "counter '" + std::string(key) + "': " + value.error().message());
+        if (!value)
+          return fail(value.error().code(), "counter '" + std::string(key) + "': " + value.error().message());
         kinds.counter = crdt::PnCounter::present(std::get<crdt::PnCounter::Store>(*value));
       }
       break;  // The counter is the last record a key can have.
@@ -128,15 +123,15 @@ Result<KindsAtKey> kinds_at(const Txn& txn, MDB_dbi values, std::string_view key
 }
 
 Status check_kind(const KindsAtKey& kinds, ValueKind kind, std::string_view key) {
-  const bool other = (kind != ValueKind::kRegister && kinds.register_value) || (kind != ValueKind::kSet && kinds.set) ||
-                     (kind != ValueKind::kCounter && kinds.counter);
+  const bool other = (kind != ValueKind::kRegister && kinds.register_value) ||
+                     (kind != ValueKind::kSet && kinds.set) || (kind != ValueKind::kCounter && kinds.counter);
   if (!other) return ok();
   const char* held = kinds.register_value ? "a register" : kinds.set ? "a set" : "a counter";
   return fail(ErrorCode::kWrongType, "key '" + std::string(key) + "' holds " + held);
 }
 
 Result<LocalDelta> put_delta(const LocalWrite& write, std::string_view key, std::string_view value,
-                                    crdt::HlcTimestamp timestamp) {
+                             crdt::HlcTimestamp timestamp) {
   DeltaBuilder builder(write);
   auto added = builder.add<crdt::LwwRegister::Store>(
       RecordKey{std::string(key), ValueType::kRegister, {}},
@@ -164,41 +159,38 @@ Result<LocalDelta> del_delta(const LocalWrite& write, std::string_view key) {
   if (!clear_counter) return tl::unexpected(clear_counter.error());
   auto members = member_names(write.txn, write.values, key);
   if (!members) return tl::unexpected(members.error());
-  auto removed = add_member_fragments(builder, key, *members, [&](const auto& store, const auto& ctx, const auto& m) {
-    return crdt::OrSet::remove_delta(store, ctx, write.replica, m);
-  });
+  auto removed =
+      add_member_fragments(builder, key, *members, [&](const auto& store, const auto& ctx, const auto& m) {
+        return crdt::OrSet::remove_delta(store, ctx, write.replica, m);
+      });
   if (!removed) return tl::unexpected(removed.error());
   return std::move(builder).finish();
 }
 
 Result<LocalDelta> sadd_delta(const LocalWrite& write, std::string_view key,
-                                     const std::vector<std::string>& members) {
+                              const std::vector<std::string>& members) {
   DeltaBuilder builder(write);
-  for (const std::string& member : members) {
-    if (auto valid = check_member(member); !valid) return tl::unexpected(valid.error());
-  }
-  auto applied = add_member_fragments(builder, key, members, [&](const auto& store, const auto& ctx, const auto& m) {
-    return crdt::OrSet::add_delta(store, ctx, write.replica, m);
-  });
+  auto applied =
+      add_member_fragments(builder, key, members, [&](const auto& store, const auto& ctx, const auto& m) {
+        return crdt::OrSet::add_delta(store, ctx, write.replica, m);
+      });
   if (!applied) return tl::unexpected(applied.error());
   return std::move(builder).finish();
 }
 
 Result<LocalDelta> srem_delta(const LocalWrite& write, std::string_view key,
-                                     const std::vector<std::string>& members) {
+                              const std::vector<std::string>& members) {
   DeltaBuilder builder(write);
-  for (const std::string& member : members) {
-    if (auto valid = check_member(member); !valid) return tl::unexpected(valid.error());
-  }
-  auto applied = add_member_fragments(builder, key, members, [&](const auto& store, const auto& ctx, const auto& m) {
-    return crdt::OrSet::remove_delta(store, ctx, write.replica, m);
-  });
+  auto applied =
+      add_member_fragments(builder, key, members, [&](const auto& store, const auto& ctx, const auto& m) {
+        return crdt::OrSet::remove_delta(store, ctx, write.replica, m);
+      });
   if (!applied) return tl::unexpected(applied.error());
   return std::move(builder).finish();
 }
 
 Result<LocalDelta> counter_delta(const LocalWrite& write, std::string_view key, std::uint64_t increments,
-                                        std::uint64_t decrements) {
+                                 std::uint64_t decrements) {
   DeltaBuilder builder(write);
   auto added = builder.add<crdt::PnCounter::Store>(
       RecordKey{std::string(key), ValueType::kCounter, {}},

@@ -50,6 +50,7 @@ Result<LocalDelta> put_delta(const LocalWrite& write, std::string_view key, std:
                                     crdt::HlcTimestamp timestamp);
 // Removes every record of `key`, of every kind.
 Result<LocalDelta> del_delta(const LocalWrite& write, std::string_view key);
+// Members must already be validated against kMaxMemberBytes (the Store API does it before queueing).
 Result<LocalDelta> sadd_delta(const LocalWrite& write, std::string_view key,
                                      const std::vector<std::string>& members);
 Result<LocalDelta> srem_delta(const LocalWrite& write, std::string_view key,
