@@ -1,5 +1,6 @@
 #include "gossip/sim/cluster.h"
 
+#include <stdexcept>
 #include <utility>
 
 #include "src/util/rng.h"
@@ -42,6 +43,8 @@ void Cluster::open_peer(int i) {
   store_options.map_size_bytes = 64ull << 20;
   store_options.replica_id_for_new_store = node.replica_id;  // Seeded, so the ring is the same every run.
   auto store = Store::open(node.directory.string(), store_options);
+  // Test-harness code: this runs inside scheduler events, where no Result can be returned, so a store
+  // that cannot open throws, and the test framework reports it as a failure of the running test.
   if (!store) throw std::runtime_error("simulated peer store: " + store.error().to_string());
   node.store = std::move(*store);
   std::vector<gossip::Endpoint> seeds;
