@@ -9,10 +9,8 @@ packages=(
   cmake ninja-build pkg-config ccache g++ clang-14 libclang-rt-14-dev
   # libraries the code links
   libuv1-dev capnproto libcapnp-dev liblmdb-dev libexpected-dev libcli11-dev
-  # tests and tools around them
-  catch2 lmdb-utils iproute2 iptables procps
-  # benchmarks
-  libbenchmark-dev
+  # tests and tools around them (iproute2 and iptables: network-namespace partition tests)
+  catch2 lmdb-utils iproute2 iptables
 )
 
 missing=()
