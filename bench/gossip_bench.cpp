@@ -407,15 +407,6 @@ cairn::sim::ClusterOptions sim_options(std::size_t peers, std::uint64_t seed, do
   return options;
 }
 
-bool everyone_knows_everyone(cairn::sim::Cluster& cluster) {
-  for (int i = 0; i < cluster.size(); ++i) {
-    if (cluster.peer(i).membership().reachable_members().size() !=
-        static_cast<std::size_t>(cluster.size() - 1))
-      return false;
-  }
-  return true;
-}
-
 // Traffic counters of the whole cluster at one instant.
 struct Snapshot {
   std::uint64_t stream_bytes = 0, stream_frames = 0;
@@ -517,7 +508,7 @@ std::unique_ptr<cairn::sim::Cluster> joined_cluster(const fs::path& root,
   auto cluster = std::make_unique<cairn::sim::Cluster>(root, options);
   cluster->start_all();
   const auto join_took_ms =
-      cluster->run_until([&] { return everyone_knows_everyone(*cluster); }, 180'000, 500);
+      cluster->run_until([&] { return cluster->everyone_knows_everyone(); }, 180'000, 500);
   if (!join_took_ms) {
     std::printf("  membership did not complete within 180 s of virtual time; skipped\n");
     return nullptr;

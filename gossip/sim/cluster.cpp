@@ -23,7 +23,8 @@ Cluster::Cluster(std::filesystem::path data_root, ClusterOptions options)
   std::uint64_t seeds = options_.seed;
   for (int i = 0; i < options_.peers; ++i) {
     auto node = std::make_unique<Node>();
-    node->endpoint = gossip::Endpoint{"10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1), 7400};
+    node->endpoint =
+        gossip::Endpoint{"10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1), 7400};
     node->directory = data_root_ / ("peer-" + std::to_string(i));
     node->peer_seed = splitmix64(seeds);
     node->replica_id = splitmix64(seeds) | 1;  // Never 0.
@@ -51,7 +52,8 @@ void Cluster::open_peer(int i) {
   for (int s = 0; s < options_.seed_peers && s < size(); ++s) {
     if (s != i) seeds.push_back(nodes_[static_cast<std::size_t>(s)]->endpoint);
   }
-  node.peer = std::make_unique<gossip::Peer>(node.endpoint, *node.store, seeds, options_.peer, node.peer_seed++);
+  node.peer =
+      std::make_unique<gossip::Peer>(node.endpoint, *node.store, seeds, options_.peer, node.peer_seed++);
   network_.attach(node.endpoint, [this, i](const gossip::Endpoint&, gossip::Channel, std::string frame) {
     Node& target = *nodes_[static_cast<std::size_t>(i)];
     if (!target.peer) return;
@@ -79,7 +81,8 @@ void Cluster::schedule_tick(int i, std::uint64_t generation) {
 
 void Cluster::send_all(int from, std::vector<gossip::OutgoingFrame> frames) {
   const gossip::Endpoint& source = nodes_[static_cast<std::size_t>(from)]->endpoint;
-  for (gossip::OutgoingFrame& frame : frames) network_.send(source, frame.to, frame.channel, std::move(frame.bytes));
+  for (gossip::OutgoingFrame& frame : frames)
+    network_.send(source, frame.to, frame.channel, std::move(frame.bytes));
 }
 
 void Cluster::run_for(std::uint64_t duration_ms) { scheduler_.run_until(scheduler_.now_ms() + duration_ms); }
@@ -101,7 +104,9 @@ bool Cluster::running(int i) const { return nodes_[static_cast<std::size_t>(i)]-
 
 Store& Cluster::store(int i) { return *nodes_[static_cast<std::size_t>(i)]->store; }
 gossip::Peer& Cluster::peer(int i) { return *nodes_[static_cast<std::size_t>(i)]->peer; }
-const gossip::Endpoint& Cluster::endpoint(int i) const { return nodes_[static_cast<std::size_t>(i)]->endpoint; }
+const gossip::Endpoint& Cluster::endpoint(int i) const {
+  return nodes_[static_cast<std::size_t>(i)]->endpoint;
+}
 
 std::string Cluster::digest(int i) {
   Store& replica = store(i);
@@ -124,6 +129,17 @@ std::string Cluster::digest(int i) {
     text += ';';
   }
   return text;
+}
+
+bool Cluster::everyone_knows_everyone() const {
+  for (int i = 0; i < size(); ++i) {
+    const Node& node = *nodes_[static_cast<std::size_t>(i)];
+    if (node.peer &&
+        node.peer->membership().reachable_members().size() != static_cast<std::size_t>(size() - 1)) {
+      return false;
+    }
+  }
+  return true;
 }
 
 bool Cluster::converged() {

@@ -44,7 +44,8 @@ class Cluster {
   // Runs until `done()` holds (checked every `check_every_ms`) or `limit_ms` passes; returns the
   // virtual time it took, or nullopt on timeout.
   template <typename Done>
-  std::optional<std::uint64_t> run_until(Done&& done, std::uint64_t limit_ms, std::uint64_t check_every_ms = 50) {
+  std::optional<std::uint64_t> run_until(Done&& done, std::uint64_t limit_ms,
+                                         std::uint64_t check_every_ms = 50) {
     const SimTimeMs started = scheduler_.now_ms();
     while (scheduler_.now_ms() - started <= limit_ms) {
       if (done()) return scheduler_.now_ms() - started;
@@ -71,6 +72,8 @@ class Cluster {
   std::string digest(int i);
   // True when every running peer's digest is the same.
   bool converged();
+  // True when every running peer counts every other peer (running or not) as reachable.
+  bool everyone_knows_everyone() const;
 
  private:
   struct Node;

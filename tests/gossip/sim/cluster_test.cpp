@@ -31,16 +31,6 @@ ClusterOptions options_for(int peers, std::uint64_t seed, double loss) {
   return options;
 }
 
-bool everyone_knows_everyone(Cluster& cluster) {
-  for (int i = 0; i < cluster.size(); ++i) {
-    if (!cluster.running(i)) continue;
-    if (cluster.peer(i).membership().reachable_members().size() != static_cast<std::size_t>(cluster.size() - 1)) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // Random writes of every kind at random peers, spread over `duration_ms`.
 void random_workload(Cluster& cluster, Rng& rng, int operations, std::uint64_t duration_ms) {
   for (int op = 0; op < operations; ++op) {
@@ -66,7 +56,7 @@ void converges_under(int peers, double loss, std::uint64_t histories) {
                            test::TempDir dir;
                            Cluster cluster(dir.path(), options_for(peers, rng.next(), loss));
                            cluster.start_all();
-                           REQUIRE(cluster.run_until([&] { return everyone_knows_everyone(cluster); }, 60'000));
+                           REQUIRE(cluster.run_until([&] { return cluster.everyone_knows_everyone(); }, 60'000));
                            random_workload(cluster, rng, 40, 4'000);
                            const auto took = cluster.run_until([&] { return cluster.converged(); }, 60'000, 100);
                            INFO("peer 0: " << cluster.digest(0));
@@ -92,7 +82,7 @@ TEST_CASE("sim: a write reaches all 200 peers within 3 x log2(N) gossip rounds")
   options.seed_peers = 3;
   Cluster cluster(dir.path(), options);
   cluster.start_all();
-  REQUIRE(cluster.run_until([&] { return everyone_knows_everyone(cluster); }, 120'000, 500));
+  REQUIRE(cluster.run_until([&] { return cluster.everyone_knows_everyone(); }, 120'000, 500));
   cluster.run_for(1'000);  // Let neighbour sets settle and logs drain.
 
   REQUIRE(cluster.store(17).put("news", "from peer 17"));
@@ -116,7 +106,7 @@ TEST_CASE("sim: a crashed peer is declared dead, and alive again when it returns
   test::TempDir dir;
   Cluster cluster(dir.path(), options_for(5, 5, 0.0));
   cluster.start_all();
-  REQUIRE(cluster.run_until([&] { return everyone_knows_everyone(cluster); }, 30'000));
+  REQUIRE(cluster.run_until([&] { return cluster.everyone_knows_everyone(); }, 30'000));
   const gossip::PeerId crashed = cluster.peer(3).id();
   REQUIRE(cluster.store(3).put("before", "crash"));
   REQUIRE(cluster.run_until([&] { return cluster.converged(); }, 30'000));
@@ -152,7 +142,7 @@ TEST_CASE("sim: the largest value the store accepts (16 MiB) replicates to every
   test::TempDir dir;
   Cluster cluster(dir.path(), options_for(3, 16, 0.0));
   cluster.start_all();
-  REQUIRE(cluster.run_until([&] { return everyone_knows_everyone(cluster); }, 30'000));
+  REQUIRE(cluster.run_until([&] { return cluster.everyone_knows_everyone(); }, 30'000));
   const std::string largest(kMaxValueBytes, 'x');
   REQUIRE(cluster.store(0).put("large", largest));
   auto everyone_has_it = [&] {
@@ -176,7 +166,7 @@ TEST_CASE("sim: a restarted peer finds its cluster through remembered members wh
   test::TempDir dir;
   Cluster cluster(dir.path(), options_for(5, 55, 0.0));  // Peer 0 is everyone's only seed.
   cluster.start_all();
-  REQUIRE(cluster.run_until([&] { return everyone_knows_everyone(cluster); }, 30'000));
+  REQUIRE(cluster.run_until([&] { return cluster.everyone_knows_everyone(); }, 30'000));
   cluster.run_for(2'000);  // Membership changes are saved to the store on gossip ticks.
   cluster.crash(3);
   cluster.crash(0);
