@@ -68,13 +68,6 @@ LmdbStore::LmdbStore(std::unique_ptr<Environment> environment, const StoreOption
   };
   hooks.before_commit = [this](Txn& txn) -> Status {
     if (!context_dirty_) return ok();
-    // The next sequence is persisted too: once the log is trimmed empty, it is the only record of it,
-    // and a sequence must never be reused (neighbours acknowledge by sequence).
-    codec::StoreMeta meta = environment_->meta();
-    meta.next_delta_sequence = next_sequence_;
-    if (auto written = txn.write(databases().meta, kMetaIdentityKey, codec::encode_meta(meta)); !written) {
-      return written;
-    }
     return txn.write(databases().meta, kMetaContextKey, codec::encode_context(context_));
   };
   hooks.after_commit = [this] {
@@ -355,7 +348,13 @@ Status LmdbStore::trim_delta_log(std::uint64_t through_sequence) {
     for (const std::string& key : doomed) {
       if (auto erased = txn.erase(databases().deltas, key); !erased) return erased;
     }
-    return ok();
+    if (doomed.empty()) return ok();
+    // While the log holds entries, its last key tells the next sequence on reopen. Trimming may empty
+    // it, so the next sequence is recorded here too: a sequence must never be reused (neighbours
+    // acknowledge by sequence).
+    codec::StoreMeta meta = environment_->meta();
+    meta.next_delta_sequence = next_sequence_;
+    return txn.write(databases().meta, kMetaIdentityKey, codec::encode_meta(meta));
   });
 }
 
