@@ -9,6 +9,9 @@ packages=(
   cmake ninja-build pkg-config ccache g++ clang-14 libclang-rt-14-dev
   # libraries the code links
   libuv1-dev capnproto libcapnp-dev liblmdb-dev libexpected-dev libcli11-dev
+  # daemon config (toml++), CLI --json (nlohmann-json), HTTP /metrics (http-parser), hash-tree buckets (xxhash),
+  # peer encryption and tokens (libsodium)
+  libtomlplusplus-dev nlohmann-json3-dev libhttp-parser-dev libxxhash-dev libsodium-dev
   # tests and tools around them (iproute2 and iptables: network-namespace partition tests)
   catch2 lmdb-utils iproute2 iptables
 )

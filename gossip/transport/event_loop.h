@@ -68,8 +68,11 @@ class EventLoop {
   // current loop iteration, from an arbitrary origin. This is the clock to feed the gossip machines.
   std::uint64_t now_ms() const;
 
-  // Internal: the libuv state, defined in gossip/transport/loop_internal.h for the transport's use.
+  // Internal: the libuv state, defined in gossip/transport/loop_internal.h for the use of the libuv
+  // adapters (the gossip transport, the client listener, the HTTP listener). Code above them never
+  // needs it.
   struct Impl;
+  Impl& impl() { return *impl_; }
 
  private:
   explicit EventLoop(std::unique_ptr<Impl> impl);

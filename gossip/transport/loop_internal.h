@@ -1,5 +1,6 @@
-// Internal to gossip/transport: the libuv state behind EventLoop, shared with UvTransport. Only .cpp
-// files of this directory include it; it is the one header here that names libuv types.
+// Internal to the libuv adapters: the libuv state behind EventLoop, shared with UvTransport, the client
+// listener (src/server) and the HTTP listener (src/http). Only their .cpp files include it; it is the
+// one header of the transport that names libuv types.
 #pragma once
 
 #include <uv.h>
