@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cairn/metrics.h"
 #include "cairn/options.h"
 #include "cairn/status.h"
 #include "cairn/store.h"
@@ -24,6 +25,14 @@ struct NodeOptions {
   // Where to listen for gossip (UDP and TCP on the same port). An IPv4/IPv6 literal or "localhost".
   std::string listen_host = "127.0.0.1";
   std::uint16_t gossip_port = 7400;  // 0: an ephemeral port; gossip_port() tells which.
+  // The client protocol (TCP) and HTTP (/health, /metrics) listeners. They bind to client_host
+  // (loopback by default: clients on other hosts must be allowed explicitly). Port 0: ephemeral;
+  // disabled when the matching enable flag is off (an embedding app usually needs neither).
+  bool serve_clients = false;
+  std::string client_host = "127.0.0.1";
+  std::uint16_t client_port = 7401;
+  bool serve_http = false;
+  std::uint16_t http_port = 7402;
   // The address other peers should use to reach this one; empty: listen_host.
   std::string advertise_host;
   // Peers to join through, as "host:port".
@@ -45,9 +54,15 @@ struct NodeStatus {
     std::string address;  // host:port
     std::string state;    // "alive", "suspect", "dead", "left"
     std::uint64_t incarnation = 0;
+    std::uint64_t last_heard_ms_ago = 0;  // Since the last message from it (0: never heard directly).
+    bool neighbour = false;               // A current gossip neighbour.
+    // For a neighbour: delta-log entries of ours it has not acknowledged yet (replication lag).
+    std::uint64_t lag_entries = 0;
+    std::vector<std::uint64_t> ring_positions;  // Its virtual nodes' positions on the hash ring.
   };
   std::vector<Member> members;       // Other peers.
   std::vector<std::uint64_t> neighbours;  // Current gossip neighbours.
+  std::vector<std::uint64_t> ring_positions;  // This peer's virtual nodes on the ring.
   std::uint64_t frames_dropped = 0;  // Malformed, oversized, wrong-version or foreign frames.
 };
 
@@ -63,8 +78,13 @@ class Node {
   // The node's store: read and write it as usual; writes reach the cluster by gossip.
   virtual Store& store() = 0;
   virtual std::uint16_t gossip_port() const = 0;
+  // The bound client and HTTP ports (0 when not serving them).
+  virtual std::uint16_t client_port() const = 0;
+  virtual std::uint16_t http_port() const = 0;
   virtual std::uint64_t replica_id() const = 0;
   virtual NodeStatus status() = 0;
+  // Every metric of the node now (what /metrics serves).
+  virtual std::vector<MetricSample> metrics() = 0;
 
   // Leaves the cluster gracefully (announces it), closes the network and the store. Idempotent.
   virtual void stop() = 0;

@@ -1,4 +1,5 @@
-// One reading of one metric: what /metrics renders as Prometheus text and `cairn stats` shows.
+// One reading of one metric: what /metrics renders as Prometheus text, `cairn stats` shows and
+// Node::metrics() returns to an embedding application.
 //
 // A Node collects its readings into a vector of samples on demand; the renderers (Prometheus text,
 // the client protocol's stats reply) know nothing of where the numbers come from.
@@ -8,11 +9,11 @@
 #include <utility>
 #include <vector>
 
-namespace cairn::metrics {
+namespace cairn {
 
 enum class MetricType { kCounter, kGauge };
 
-struct Sample {
+struct MetricSample {
   std::string name;  // Prometheus name, e.g. "cairn_operations_total".
   std::string help;  // One line for "# HELP".
   MetricType type = MetricType::kCounter;
@@ -20,4 +21,4 @@ struct Sample {
   double value = 0;
 };
 
-}  // namespace cairn::metrics
+}  // namespace cairn
