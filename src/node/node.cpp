@@ -111,6 +111,9 @@ class NodeImpl final : public Node {
 
   Store& store() override { return *store_; }
   std::uint16_t gossip_port() const override { return port_; }
+  std::uint16_t client_port() const override { return 0; }
+  std::uint16_t http_port() const override { return 0; }
+  std::vector<MetricSample> metrics() override { return {}; }
   std::uint64_t replica_id() const override { return store_->replica_id(); }
 
   NodeStatus status() override {
