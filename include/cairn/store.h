@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "cairn/options.h"
@@ -57,6 +58,80 @@ struct Change {
   std::string key;
   ValueKind kind = ValueKind::kRegister;
   bool local = true;  // False when the change came from merge_delta.
+};
+
+// ---- Key inspection (Store::inspect): the CRDT metadata behind one key, for people debugging. ----
+
+// Members of a set inspect() lists with their dots, and how many it counts at most (counting walks the
+// member records; past this it stops and says the count is capped).
+inline constexpr std::size_t kInspectMaxMembersListed = 100;
+inline constexpr std::uint64_t kInspectMaxMembersCounted = 100'000;
+
+// A dot: the `counter`-th event of replica `replica`.
+struct InspectedDot {
+  std::uint64_t replica = 0;
+  std::uint64_t counter = 0;
+
+  friend auto operator<=>(const InspectedDot&, const InspectedDot&) = default;
+};
+
+// One surviving write of a register: its dot, its hybrid-logical-clock timestamp and its value.
+struct RegisterVersion {
+  InspectedDot dot;
+  std::uint64_t hlc_wall_ms = 0;
+  std::uint32_t hlc_logical = 0;
+  std::string value;
+};
+
+// One entry of a PN-counter's dot store (see crdt/pn_counter.h): a contributor's running totals, or a
+// reset a delete recorded against one of them.
+struct CounterPart {
+  InspectedDot dot;
+  bool reset = false;            // False: a contribution; true: a reset entry.
+  std::uint64_t contributor = 0;  // The replica whose totals the entry is about.
+  InspectedDot chain;            // The first dot of the contributor's chain of entries.
+  std::uint64_t increments = 0;  // Running totals (a reset: the totals the delete observed).
+  std::uint64_t decrements = 0;
+  // A contribution: the totals of its chain that deletes had observed when it was written.
+  std::uint64_t deleted_increments = 0;
+  std::uint64_t deleted_decrements = 0;
+  InspectedDot observed;  // A reset: the contribution it observed.
+};
+
+// One member of a set with the dots of the adds that survive.
+struct InspectedMember {
+  std::string member;
+  std::vector<InspectedDot> dots;
+};
+
+// What inspect() returns. Sections for kinds the key does not hold stay empty. A key normally holds one
+// kind; after concurrent writes of different kinds by peers that had not seen each other it may hold
+// several, and every one present is filled in (`kinds` lists them; `kind` is the one kind() reports).
+struct KeyInspection {
+  std::string key;
+  ValueKind kind = ValueKind::kRegister;
+  std::vector<ValueKind> kinds;
+
+  // Register: every surviving version, the winner (what get() returns) first, then the concurrent ones
+  // a merge would discard, by descending (HLC, replica id). They stay until a write that saw them.
+  std::vector<RegisterVersion> versions;
+  // The replica that wrote the winning version (its dot's replica); 0 when the key holds no register.
+  std::uint64_t writing_replica = 0;
+
+  // Counter: the value counter() returns and every entry behind it.
+  std::int64_t counter_value = 0;
+  std::vector<CounterPart> counter_parts;
+
+  // Set: how many members (counted up to kInspectMaxMembersCounted; `member_count_capped` says the
+  // count stopped there) and the first kInspectMaxMembersListed members, in byte order, with dots.
+  std::uint64_t member_count = 0;
+  bool member_count_capped = false;
+  std::vector<InspectedMember> members;
+
+  // The key's causal context: the dots its records hold (for a set, those of the members counted),
+  // as a version vector (replica -> highest contiguous counter) plus the dots outside it.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> version_vector;
+  std::vector<InspectedDot> dots_outside_vector;
 };
 
 // Iterates over a sequence (keys, members) without loading it all into memory: each next() call reads
@@ -103,6 +178,11 @@ class Store {
 
   // The kind of value at `key`, or kNotFound.
   virtual Result<ValueKind> kind(std::string_view key) = 0;
+
+  // The CRDT metadata of `key` (see KeyInspection), read in one read transaction. kNotFound for an
+  // absent key (or a counter holding only reset entries), kInvalidArgument/kLimitExceeded for a bad
+  // key, kCorrupt when a record fails to decode.
+  virtual Result<KeyInspection> inspect(std::string_view key) = 0;
 
   // Keys that start with `prefix`, in byte order, streamed.
   virtual std::unique_ptr<Cursor> scan(std::string_view prefix) = 0;

@@ -39,6 +39,7 @@ class LmdbStore final : public Store {
   Result<std::int64_t> counter(std::string_view key) override;
   Result<ValueKind> kind(std::string_view key) override;
   std::unique_ptr<Cursor> scan(std::string_view prefix) override;
+  Result<KeyInspection> inspect(std::string_view key) override;  // In inspect.cpp.
   std::uint64_t subscribe(std::string_view prefix, std::function<void(const Change&)> callback) override;
   void unsubscribe(std::uint64_t subscription) override;
   Result<MergeOutcome> merge_delta(std::string_view delta_bytes, std::uint64_t origin) override;
