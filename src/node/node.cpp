@@ -7,11 +7,14 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <random>
 #include <thread>
 
 #include "gossip/peer.h"
+#include "src/node/node_metrics.h"
+#include "src/node/protocol_snapshot.h"
 #include "gossip/transport/event_loop.h"
 #include "gossip/transport/uv_transport.h"
 
@@ -113,12 +116,19 @@ class NodeImpl final : public Node {
   std::uint16_t gossip_port() const override { return port_; }
   std::uint16_t client_port() const override { return 0; }
   std::uint16_t http_port() const override { return 0; }
-  std::vector<MetricSample> metrics() override { return {}; }
+  std::vector<MetricSample> metrics() override {
+    std::vector<MetricSample> samples;
+    {
+      std::lock_guard lock(status_mutex_);
+      node::add_protocol_metrics(snapshot_, samples);
+    }
+    return samples;
+  }
   std::uint64_t replica_id() const override { return store_->replica_id(); }
 
   NodeStatus status() override {
     std::lock_guard lock(status_mutex_);
-    return status_;
+    return snapshot_.status;
   }
 
   void stop() override {
@@ -210,20 +220,44 @@ class NodeImpl final : public Node {
                                           .count());
   }
 
-  // On the worker: refreshes the snapshot status() returns.
+  // On the worker: refreshes the snapshot status() and metrics() read.
   void publish_status() {
-    NodeStatus status;
+    node::ProtocolSnapshot snapshot;
+    NodeStatus& status = snapshot.status;
     status.replica_id = store_->replica_id();
     status.gossip_port = port_;
+    const std::uint64_t now = now_ms();
+    const std::map<gossip::PeerId, std::uint64_t> acknowledged = peer_->dissemination().acknowledged();
+    const auto bounds = store_->delta_log_bounds();
+    const std::uint64_t last_logged = bounds ? bounds->last : 0;
+    std::map<std::uint64_t, std::vector<std::uint64_t>> positions;
+    for (const gossip::RingPosition& position : peer_->ring().positions()) {
+      positions[position.peer.value].push_back(position.position);
+    }
     for (const auto& [id, member] : peer_->membership().members()) {
-      status.members.push_back(NodeStatus::Member{id.value, member.endpoint.to_string(), status_name(member.status),
-                                                  member.incarnation});
+      NodeStatus::Member entry;
+      entry.id = id.value;
+      entry.address = member.endpoint.to_string();
+      entry.state = status_name(member.status);
+      entry.incarnation = member.incarnation;
+      entry.last_heard_ms_ago = member.last_heard_ms == 0 || member.last_heard_ms > now ? 0 : now - member.last_heard_ms;
+      if (auto acked = acknowledged.find(id); acked != acknowledged.end()) {
+        entry.neighbour = true;
+        entry.lag_entries = last_logged > acked->second ? last_logged - acked->second : 0;
+      }
+      entry.ring_positions = positions[id.value];
+      status.members.push_back(std::move(entry));
     }
     for (gossip::PeerId neighbour : peer_->neighbours()) status.neighbours.push_back(neighbour.value);
+    status.ring_positions = positions[status.replica_id];
     status.frames_dropped = peer_->stats().frames_dropped_total() + peer_->stats().frames_from_other_clusters +
                             frames_dropped_busy_.load();
+    snapshot.peer = peer_->stats();
+    snapshot.dissemination = peer_->dissemination().stats();
+    snapshot.membership = peer_->membership().stats();
+    snapshot.frames_dropped_busy = frames_dropped_busy_.load();
     std::lock_guard lock(status_mutex_);
-    status_ = std::move(status);
+    snapshot_ = std::move(snapshot);
   }
 
   std::unique_ptr<Store> store_;
@@ -236,7 +270,7 @@ class NodeImpl final : public Node {
   std::atomic<std::uint64_t> frames_dropped_busy_{0};
   std::atomic<bool> stopped_{false};
   std::mutex status_mutex_;
-  NodeStatus status_;
+  node::ProtocolSnapshot snapshot_;
 };
 
 }  // namespace

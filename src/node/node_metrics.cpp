@@ -1,0 +1,82 @@
+#include "src/node/node_metrics.h"
+
+#include <array>
+#include <cinttypes>
+#include <cstdio>
+#include <map>
+#include <string>
+
+#include "gossip/wire.h"
+
+namespace cairn::node {
+namespace {
+
+std::string hex_id(std::uint64_t id) {
+  char text[17];
+  std::snprintf(text, sizeof text, "%016" PRIx64, id);
+  return text;
+}
+
+void counter(std::vector<MetricSample>& out, std::string name, std::string help, double value,
+             std::vector<std::pair<std::string, std::string>> labels = {}) {
+  out.push_back(MetricSample{std::move(name), std::move(help), MetricType::kCounter, std::move(labels), value});
+}
+
+void gauge(std::vector<MetricSample>& out, std::string name, std::string help, double value,
+           std::vector<std::pair<std::string, std::string>> labels = {}) {
+  out.push_back(MetricSample{std::move(name), std::move(help), MetricType::kGauge, std::move(labels), value});
+}
+
+}  // namespace
+
+void add_protocol_metrics(const ProtocolSnapshot& snapshot, std::vector<MetricSample>& out) {
+  const gossip::DisseminationStats& deltas = snapshot.dissemination;
+  counter(out, "cairn_deltas_sent_total", "Delta-groups pushed to gossip neighbours (resends included).",
+          static_cast<double>(deltas.entries_sent));
+  counter(out, "cairn_delta_bytes_sent_total", "Bytes of delta-groups pushed to gossip neighbours.",
+          static_cast<double>(deltas.bytes_sent));
+  counter(out, "cairn_deltas_received_total", "Delta-groups received from gossip neighbours.",
+          static_cast<double>(deltas.entries_received));
+  counter(out, "cairn_delta_bytes_received_total", "Bytes of delta-groups received from gossip neighbours.",
+          static_cast<double>(deltas.bytes_received));
+  counter(out, "cairn_deltas_new_total", "Received delta-groups that held something new here.",
+          static_cast<double>(deltas.entries_new));
+
+  std::map<std::string, double> peers_by_state{{"alive", 0}, {"suspect", 0}, {"dead", 0}, {"left", 0}};
+  for (const NodeStatus::Member& member : snapshot.status.members) peers_by_state[member.state] += 1;
+  for (const auto& [state, count] : peers_by_state) {
+    gauge(out, "cairn_peers", "Other cluster members this peer knows, by state.", count, {{"state", state}});
+  }
+  for (const NodeStatus::Member& member : snapshot.status.members) {
+    if (!member.neighbour) continue;
+    gauge(out, "cairn_replication_lag_entries",
+          "Delta-log entries of this peer a gossip neighbour has not acknowledged yet.",
+          static_cast<double>(member.lag_entries), {{"neighbour", hex_id(member.id)}});
+  }
+
+  const std::array reasons{gossip::FrameError::kBadMagic,  gossip::FrameError::kWrongVersion,
+                           gossip::FrameError::kUnknownType, gossip::FrameError::kOversized,
+                           gossip::FrameError::kTruncated,  gossip::FrameError::kUndecodable};
+  for (gossip::FrameError reason : reasons) {
+    counter(out, "cairn_frames_dropped_total", "Peer frames dropped before any other work, by reason.",
+            static_cast<double>(snapshot.peer.frames_dropped[static_cast<std::size_t>(reason)]),
+            {{"reason", std::string(gossip::to_string(reason))}});
+  }
+  counter(out, "cairn_frames_dropped_total", "Peer frames dropped before any other work, by reason.",
+          static_cast<double>(snapshot.peer.frames_from_other_clusters), {{"reason", "other_cluster"}});
+  counter(out, "cairn_frames_dropped_total", "Peer frames dropped before any other work, by reason.",
+          static_cast<double>(snapshot.frames_dropped_busy), {{"reason", "worker_busy"}});
+  counter(out, "cairn_gossip_frames_sent_total", "Peer frames sent (datagrams and stream frames).",
+          static_cast<double>(snapshot.peer.frames_sent));
+  counter(out, "cairn_gossip_bytes_sent_total", "Bytes of peer frames sent.", static_cast<double>(snapshot.peer.bytes_sent));
+  counter(out, "cairn_gossip_frames_received_total", "Peer frames received.",
+          static_cast<double>(snapshot.peer.frames_received));
+  counter(out, "cairn_gossip_bytes_received_total", "Bytes of peer frames received.",
+          static_cast<double>(snapshot.peer.bytes_received));
+  counter(out, "cairn_membership_suspicions_total", "Members this peer suspected after an unanswered probe.",
+          static_cast<double>(snapshot.membership.suspicions));
+  counter(out, "cairn_membership_deaths_total", "Members this peer declared dead after an expired suspicion.",
+          static_cast<double>(snapshot.membership.deaths));
+}
+
+}  // namespace cairn::node

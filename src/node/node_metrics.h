@@ -1,0 +1,16 @@
+// Turns a node's snapshots into the metric samples /metrics serves (docs/observability.md lists them).
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "cairn/metrics.h"
+#include "cairn/store.h"
+#include "src/node/protocol_snapshot.h"
+
+namespace cairn::node {
+
+// Samples of the gossip protocol: deltas, frames, peers by state, replication lag per neighbour.
+void add_protocol_metrics(const ProtocolSnapshot& snapshot, std::vector<MetricSample>& out);
+
+}  // namespace cairn::node
