@@ -134,6 +134,31 @@ struct KeyInspection {
   std::vector<InspectedDot> dots_outside_vector;
 };
 
+// How many times each operation was called since the store was opened, successful or not (cursor
+// calls count once, not per item). The `op` label values of the cairn_operations_total metric.
+struct OperationCounts {
+  std::uint64_t put = 0, get = 0, del = 0, sadd = 0, srem = 0, sismember = 0, smembers = 0, incr = 0,
+                decr = 0, counter = 0, scan = 0, merge_delta = 0;
+
+  // Every count with its operation's name ("put", ..., "merge_delta"), in the order declared above.
+  std::vector<std::pair<std::string_view, std::uint64_t>> named() const {
+    return {{"put", put},   {"get", get},   {"del", del},         {"sadd", sadd},
+            {"srem", srem}, {"sismember", sismember}, {"smembers", smembers}, {"incr", incr},
+            {"decr", decr}, {"counter", counter},     {"scan", scan},         {"merge_delta", merge_delta}};
+  }
+};
+
+// How much of its LMDB map a store uses, and what it has been asked to do (see Store::usage()).
+struct StoreUsage {
+  std::uint64_t map_size_bytes = 0;  // The current LMDB map size (grows when the map fills, if allowed).
+  // Pages in use up to the highest one ever written ((last page number + 1) x page size): the
+  // high-water mark of the map, since LMDB reuses freed pages below it rather than shrinking.
+  std::uint64_t used_bytes = 0;
+  std::uint64_t file_bytes = 0;         // The size of data.mdb on disk.
+  std::uint64_t delta_log_entries = 0;  // Delta-groups in the delta log (not yet trimmed).
+  OperationCounts operations;
+};
+
 // Iterates over a sequence (keys, members) without loading it all into memory: each next() call reads
 // the following batch in a fresh read transaction, so a cursor may be held for any length of time and
 // sees writes made after it started.
@@ -216,6 +241,10 @@ class Store {
   // Drops every delta-group with sequence <= `through_sequence` (gossip calls it once every neighbour
   // has acknowledged them). Returns once the trim is committed.
   virtual Status trim_delta_log(std::uint64_t through_sequence) = 0;
+
+  // The store's map use, file size, delta log length and operation counts now: cheap (no scan), for
+  // metrics. Thread-safe. Fails only when LMDB cannot begin a read transaction.
+  virtual Result<StoreUsage> usage() = 0;
 };
 
 }  // namespace cairn

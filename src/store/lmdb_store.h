@@ -107,6 +107,19 @@ class LmdbStore final : public Store {
   };
   std::map<std::uint64_t, Subscriber> subscribers_;
 
+  // ---- Usage (src/store/usage.cpp): usage() and the operation counts it reports ----
+ public:
+  Result<StoreUsage> usage() override;
+
+ private:
+  // Bumped at the start of each counted call, successful or not. Relaxed: counts, not ordering.
+  struct OperationCounters {
+    std::atomic<std::uint64_t> put{0}, get{0}, del{0}, sadd{0}, srem{0}, sismember{0}, smembers{0}, incr{0},
+        decr{0}, counter{0}, scan{0}, merge_delta{0};
+  };
+  static void count(std::atomic<std::uint64_t>& counter) { counter.fetch_add(1, std::memory_order_relaxed); }
+  OperationCounters operations_;
+
   std::unique_ptr<WriteQueue> queue_;  // Last: its writer thread uses everything above.
 };
 
