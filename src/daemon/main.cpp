@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
   }
   const std::string gossip_host =
       node_options.advertise_host.empty() ? node_options.listen_host : node_options.advertise_host;
-  const nlohmann::json ready = {
+  const nlohmann::ordered_json ready = {
       {"event", "ready"},
       {"replica", hex_id((*node)->replica_id())},
       {"gossip", host_port(gossip_host, (*node)->gossip_port())},
