@@ -17,6 +17,9 @@
 #include "src/node/protocol_snapshot.h"
 #include "gossip/transport/event_loop.h"
 #include "gossip/transport/uv_transport.h"
+#include "src/http/listener.h"
+#include "src/metrics/prometheus.h"
+#include "src/util/log.h"
 
 namespace cairn {
 namespace {
@@ -24,6 +27,8 @@ namespace {
 // Frames waiting for the protocol worker; beyond this they are dropped (the protocol recovers).
 constexpr std::size_t kMaxQueuedTasks = 10'000;
 constexpr std::uint64_t kTickIntervalMs = 50;
+// How often the worker re-reads the store's usage for metrics (it takes a read transaction).
+constexpr std::uint64_t kStoreUsageRefreshMs = 1000;
 
 Result<gossip::Endpoint> parse_endpoint(const std::string& text) {
   const auto colon = text.rfind(':');
@@ -115,12 +120,13 @@ class NodeImpl final : public Node {
   Store& store() override { return *store_; }
   std::uint16_t gossip_port() const override { return port_; }
   std::uint16_t client_port() const override { return 0; }
-  std::uint16_t http_port() const override { return 0; }
+  std::uint16_t http_port() const override { return http_port_; }
   std::vector<MetricSample> metrics() override {
     std::vector<MetricSample> samples;
     {
       std::lock_guard lock(status_mutex_);
       node::add_protocol_metrics(snapshot_, samples);
+      node::add_store_metrics(snapshot_.store_usage, samples);
     }
     return samples;
   }
@@ -141,9 +147,13 @@ class NodeImpl final : public Node {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     if (loop_) {
-      loop_->post([this] { loop_->cancel(timer_); });
+      loop_->post([this] {
+        loop_->cancel(timer_);
+        if (http_) http_->close();
+      });
       loop_->stop();
     }
+    http_.reset();
     if (worker_) worker_->stop();
     transport_.reset();
     loop_.reset();
@@ -164,6 +174,7 @@ class NodeImpl final : public Node {
     auto store = Store::open(options.data_dir, options.store);
     if (!store) return tl::unexpected(store.error());
     store_ = std::move(*store);
+    replica_id_ = store_->replica_id();
 
     auto loop = transport::EventLoop::create();
     if (!loop) return tl::unexpected(loop.error());
@@ -175,6 +186,9 @@ class NodeImpl final : public Node {
                                                 listening.error().message());
     }
     port_ = transport_->port();
+    if (options.serve_http) {
+      if (auto started = start_http(options); !started) return started;
+    }
 
     gossip::PeerOptions peer_options;
     peer_options.cluster_name = options.cluster_name;
@@ -204,6 +218,34 @@ class NodeImpl final : public Node {
       });
     });
     return loop_->start();
+  }
+
+  // Binds the HTTP listener (/health, /metrics). Its handler runs on the loop thread and reads only
+  // the published snapshot, never the store.
+  Status start_http(const NodeOptions& options) {
+    http::HttpListener::Handler health = [this](const http::HttpRequest&) {
+      http::HttpResponse response;
+      response.content_type = "application/json";
+      char replica[17];
+      std::snprintf(replica, sizeof replica, "%016llx", static_cast<unsigned long long>(replica_id_));
+      response.body = std::string("{\"status\":\"ok\",\"replica\":\"") + replica + "\"}";
+      return response;
+    };
+    http::HttpListener::Handler metrics_page = [this](const http::HttpRequest&) {
+      http::HttpResponse response;
+      response.content_type = std::string(metrics::kPrometheusContentType);
+      response.body = metrics::render_prometheus(metrics());
+      return response;
+    };
+    auto listener = http::HttpListener::start(*loop_, options.client_host, options.http_port,
+                                              http::route({{"/health", health}, {"/metrics", metrics_page}}));
+    if (!listener) {
+      return fail(listener.error().code(), "HTTP port " + options.client_host + ":" +
+                                               std::to_string(options.http_port) + ": " + listener.error().message());
+    }
+    http_ = std::move(*listener);
+    http_port_ = http_->port();
+    return ok();
   }
 
   // On the worker: hands frames to the loop thread for sending.
@@ -256,6 +298,17 @@ class NodeImpl final : public Node {
     snapshot.dissemination = peer_->dissemination().stats();
     snapshot.membership = peer_->membership().stats();
     snapshot.frames_dropped_busy = frames_dropped_busy_.load();
+    {
+      std::lock_guard lock(status_mutex_);
+      snapshot.store_usage = snapshot_.store_usage;
+      snapshot.store_usage_at_ms = snapshot_.store_usage_at_ms;
+    }
+    if (snapshot.store_usage_at_ms == 0 || now >= snapshot.store_usage_at_ms + kStoreUsageRefreshMs) {
+      if (auto usage = store_->usage()) {
+        snapshot.store_usage = *usage;
+        snapshot.store_usage_at_ms = now;
+      }
+    }
     std::lock_guard lock(status_mutex_);
     snapshot_ = std::move(snapshot);
   }
@@ -263,10 +316,13 @@ class NodeImpl final : public Node {
   std::unique_ptr<Store> store_;
   std::unique_ptr<transport::EventLoop> loop_;
   std::unique_ptr<transport::UvTransport> transport_;
+  std::unique_ptr<http::HttpListener> http_;
   std::unique_ptr<gossip::Peer> peer_;
   std::unique_ptr<Worker> worker_;
   transport::EventLoop::TimerId timer_ = 0;
   std::uint16_t port_ = 0;
+  std::uint16_t http_port_ = 0;
+  std::uint64_t replica_id_ = 0;
   std::atomic<std::uint64_t> frames_dropped_busy_{0};
   std::atomic<bool> stopped_{false};
   std::mutex status_mutex_;

@@ -79,4 +79,17 @@ void add_protocol_metrics(const ProtocolSnapshot& snapshot, std::vector<MetricSa
           static_cast<double>(snapshot.membership.deaths));
 }
 
+void add_store_metrics(const StoreUsage& usage, std::vector<MetricSample>& out) {
+  for (const auto& [operation, count] : usage.operations.named()) {
+    counter(out, "cairn_operations_total", "Store operations by kind (local calls and merged deltas).",
+            static_cast<double>(count), {{"op", std::string(operation)}});
+  }
+  gauge(out, "cairn_delta_log_entries", "Delta-groups in the delta log, not yet trimmed.",
+        static_cast<double>(usage.delta_log_entries));
+  gauge(out, "cairn_lmdb_map_size_bytes", "The LMDB memory map's current size.", static_cast<double>(usage.map_size_bytes));
+  gauge(out, "cairn_lmdb_used_bytes", "Bytes of the LMDB map in use (high-water mark of pages written).",
+        static_cast<double>(usage.used_bytes));
+  gauge(out, "cairn_lmdb_file_bytes", "Size of the LMDB data file on disk.", static_cast<double>(usage.file_bytes));
+}
+
 }  // namespace cairn::node

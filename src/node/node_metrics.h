@@ -13,4 +13,7 @@ namespace cairn::node {
 // Samples of the gossip protocol: deltas, frames, peers by state, replication lag per neighbour.
 void add_protocol_metrics(const ProtocolSnapshot& snapshot, std::vector<MetricSample>& out);
 
+// Samples of the store: operations by kind, delta log length, LMDB map size and use.
+void add_store_metrics(const StoreUsage& usage, std::vector<MetricSample>& out);
+
 }  // namespace cairn::node

@@ -10,6 +10,7 @@
 
 #include "cairn/client.h"
 #include "tests/e2e/daemon_process.h"
+#include "tests/e2e/http_get.h"
 #include "tests/e2e/run_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -330,4 +331,30 @@ TEST_CASE("cairnd's SIGTERM loses no acknowledged write", "[e2e][daemon]") {
     INFO(key);
     CHECK(stored.count(key) == 1);
   }
+}
+
+TEST_CASE("cairnd serves /health and /metrics over HTTP", "[e2e][daemon]") {
+  TempDir dir;
+  DaemonProcess daemon = start_daemon(dir.path().string());
+  REQUIRE(cli(daemon, {"put", "k", "v"}).exit_code == 0);
+  REQUIRE(cli(daemon, {"get", "k"}).exit_code == 0);
+
+  const cairn::test::HttpAnswer health = cairn::test::http_get(daemon.http_port(), "/health");
+  CHECK(health.status == 200);
+  CHECK(Json::parse(health.body) == Json{{"status", "ok"}, {"replica", daemon.replica()}});
+
+  // Store usage is refreshed once a second: wait for the operations to show.
+  std::string metrics;
+  REQUIRE(eventually([&] {
+    metrics = cairn::test::http_get(daemon.http_port(), "/metrics").body;
+    return metrics.find("cairn_operations_total{op=\"put\"} 1\n") != std::string::npos;
+  }));
+  for (const char* expected :
+       {"# TYPE cairn_operations_total counter\n", "cairn_operations_total{op=\"get\"} 1\n",
+        "# TYPE cairn_peers gauge\n", "cairn_peers{state=\"alive\"} 0\n", "cairn_delta_log_entries 1\n",
+        "# TYPE cairn_lmdb_map_size_bytes gauge\n", "# TYPE cairn_deltas_sent_total counter\n",
+        "# TYPE cairn_frames_dropped_total counter\n"}) {
+    CHECK_THAT(metrics, Catch::Contains(expected));
+  }
+  CHECK(cairn::test::http_get(daemon.http_port(), "/nothing").status == 404);
 }
