@@ -19,6 +19,7 @@
 #include "gossip/transport/uv_transport.h"
 #include "src/http/listener.h"
 #include "src/metrics/prometheus.h"
+#include "src/server/client_listener.h"
 #include "src/util/log.h"
 
 namespace cairn {
@@ -119,7 +120,7 @@ class NodeImpl final : public Node {
 
   Store& store() override { return *store_; }
   std::uint16_t gossip_port() const override { return port_; }
-  std::uint16_t client_port() const override { return 0; }
+  std::uint16_t client_port() const override { return client_port_; }
   std::uint16_t http_port() const override { return http_port_; }
   std::vector<MetricSample> metrics() override {
     std::vector<MetricSample> samples;
@@ -128,6 +129,7 @@ class NodeImpl final : public Node {
       node::add_protocol_metrics(snapshot_, samples);
       node::add_store_metrics(snapshot_.store_usage, samples);
     }
+    if (clients_) node::add_client_metrics(clients_->stats(), samples);
     return samples;
   }
   std::uint64_t replica_id() const override { return store_->replica_id(); }
@@ -139,6 +141,9 @@ class NodeImpl final : public Node {
 
   void stop() override {
     if (stopped_.exchange(true)) return;
+    // Clients first: stop accepting, let the store calls already running finish (their writes are
+    // committed), close the connections. Nothing calls the store from the client side after this.
+    if (clients_) clients_->close();
     // Announce the leave from the worker (which owns the peer), give the datagrams a moment to go out,
     // then shut the loop (closing every socket), the worker and the store, in that order. A node whose
     // start failed half-way has only some of these.
@@ -154,6 +159,7 @@ class NodeImpl final : public Node {
       loop_->stop();
     }
     http_.reset();
+    clients_.reset();
     if (worker_) worker_->stop();
     transport_.reset();
     loop_.reset();
@@ -188,6 +194,9 @@ class NodeImpl final : public Node {
     port_ = transport_->port();
     if (options.serve_http) {
       if (auto started = start_http(options); !started) return started;
+    }
+    if (options.serve_clients) {
+      if (auto started = start_client_listener(options); !started) return started;
     }
 
     gossip::PeerOptions peer_options;
@@ -245,6 +254,20 @@ class NodeImpl final : public Node {
     }
     http_ = std::move(*listener);
     http_port_ = http_->port();
+    return ok();
+  }
+
+  // Binds the client protocol listener; its store calls run on its own worker pool.
+  Status start_client_listener(const NodeOptions& options) {
+    server::Services services{*store_, [this] { return status(); }, [this] { return metrics(); }};
+    auto listener = server::ClientListener::start(*loop_, options.client_host, options.client_port, services);
+    if (!listener) {
+      return fail(listener.error().code(), "client port " + options.client_host + ":" +
+                                               std::to_string(options.client_port) + ": " +
+                                               listener.error().message());
+    }
+    clients_ = std::move(*listener);
+    client_port_ = clients_->port();
     return ok();
   }
 
@@ -317,11 +340,13 @@ class NodeImpl final : public Node {
   std::unique_ptr<transport::EventLoop> loop_;
   std::unique_ptr<transport::UvTransport> transport_;
   std::unique_ptr<http::HttpListener> http_;
+  std::unique_ptr<server::ClientListener> clients_;
   std::unique_ptr<gossip::Peer> peer_;
   std::unique_ptr<Worker> worker_;
   transport::EventLoop::TimerId timer_ = 0;
   std::uint16_t port_ = 0;
   std::uint16_t http_port_ = 0;
+  std::uint16_t client_port_ = 0;
   std::uint64_t replica_id_ = 0;
   std::atomic<std::uint64_t> frames_dropped_busy_{0};
   std::atomic<bool> stopped_{false};

@@ -92,4 +92,27 @@ void add_store_metrics(const StoreUsage& usage, std::vector<MetricSample>& out) 
   gauge(out, "cairn_lmdb_file_bytes", "Size of the LMDB data file on disk.", static_cast<double>(usage.file_bytes));
 }
 
+void add_client_metrics(const server::ClientListenerStats& stats, std::vector<MetricSample>& out) {
+  gauge(out, "cairn_client_connections", "Client protocol connections open now.",
+        static_cast<double>(stats.connections_open));
+  counter(out, "cairn_client_connections_accepted_total", "Client protocol connections accepted.",
+          static_cast<double>(stats.connections_accepted));
+  counter(out, "cairn_client_connections_refused_total", "Client connections closed at once: over the limit.",
+          static_cast<double>(stats.connections_refused));
+  for (const auto& [op, count] : stats.requests_by_op) {
+    counter(out, "cairn_client_requests_total", "Client requests by operation.", static_cast<double>(count),
+            {{"op", op}});
+  }
+  for (const auto& [code, count] : stats.error_replies_by_code) {
+    counter(out, "cairn_client_errors_total", "Client requests answered with an error, by error code.",
+            static_cast<double>(count), {{"code", code}});
+  }
+  for (const auto& [reason, count] : stats.bad_frames_by_reason) {
+    counter(out, "cairn_client_bad_frames_total", "Client frames that were not a valid request, by reason.",
+            static_cast<double>(count), {{"reason", reason}});
+  }
+  counter(out, "cairn_client_bytes_received_total", "Bytes received from clients.", static_cast<double>(stats.bytes_in));
+  counter(out, "cairn_client_bytes_sent_total", "Bytes sent to clients.", static_cast<double>(stats.bytes_out));
+}
+
 }  // namespace cairn::node

@@ -7,6 +7,7 @@
 #include "cairn/metrics.h"
 #include "cairn/store.h"
 #include "src/node/protocol_snapshot.h"
+#include "src/server/client_session.h"
 
 namespace cairn::node {
 
@@ -15,5 +16,8 @@ void add_protocol_metrics(const ProtocolSnapshot& snapshot, std::vector<MetricSa
 
 // Samples of the store: operations by kind, delta log length, LMDB map size and use.
 void add_store_metrics(const StoreUsage& usage, std::vector<MetricSample>& out);
+
+// Samples of the client listener: open connections, requests by operation, errors, bad frames, bytes.
+void add_client_metrics(const server::ClientListenerStats& stats, std::vector<MetricSample>& out);
 
 }  // namespace cairn::node
