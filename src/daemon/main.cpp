@@ -18,17 +18,13 @@
 
 #include "cairn/node.h"
 #include "src/daemon/config.h"
+#include "src/util/hex_id.h"
 #include "src/util/log.h"
 
 namespace {
 
+using cairn::hex_id;
 using cairn::daemon::DaemonConfig;
-
-std::string hex_id(std::uint64_t id) {
-  char text[17];
-  std::snprintf(text, sizeof text, "%016" PRIx64, id);
-  return text;
-}
 
 std::string host_port(const std::string& host, std::uint16_t port) {
   return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);

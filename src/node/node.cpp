@@ -20,6 +20,7 @@
 #include "src/http/listener.h"
 #include "src/metrics/prometheus.h"
 #include "src/server/client_listener.h"
+#include "src/util/hex_id.h"
 #include "src/util/log.h"
 
 namespace cairn {
@@ -229,15 +230,25 @@ class NodeImpl final : public Node {
     return loop_->start();
   }
 
+  // On the worker: one info line per member whose state changed since the last snapshot, so an operator
+  // reading the log sees peers join, fail, return and leave.
+  void log_membership_changes(const std::vector<NodeStatus::Member>& members) {
+    for (const NodeStatus::Member& member : members) {
+      std::string& known = logged_states_[member.id];
+      if (known == member.state) continue;
+      log::info("membership", "peer " + hex_id(member.id) + " at " + member.address + " is " + member.state +
+                                  (known.empty() ? "" : " (was " + known + ")"));
+      known = member.state;
+    }
+  }
+
   // Binds the HTTP listener (/health, /metrics). Its handler runs on the loop thread and reads only
   // the published snapshot, never the store.
   Status start_http(const NodeOptions& options) {
     http::HttpListener::Handler health = [this](const http::HttpRequest&) {
       http::HttpResponse response;
       response.content_type = "application/json";
-      char replica[17];
-      std::snprintf(replica, sizeof replica, "%016llx", static_cast<unsigned long long>(replica_id_));
-      response.body = std::string("{\"status\":\"ok\",\"replica\":\"") + replica + "\"}";
+      response.body = "{\"status\":\"ok\",\"replica\":\"" + hex_id(replica_id_) + "\"}";
       return response;
     };
     http::HttpListener::Handler metrics_page = [this](const http::HttpRequest&) {
@@ -313,6 +324,7 @@ class NodeImpl final : public Node {
       entry.ring_positions = positions[id.value];
       status.members.push_back(std::move(entry));
     }
+    log_membership_changes(status.members);
     for (gossip::PeerId neighbour : peer_->neighbours()) status.neighbours.push_back(neighbour.value);
     status.ring_positions = positions[status.replica_id];
     status.frames_dropped = peer_->stats().frames_dropped_total() + peer_->stats().frames_from_other_clusters +
@@ -352,6 +364,7 @@ class NodeImpl final : public Node {
   std::atomic<bool> stopped_{false};
   std::mutex status_mutex_;
   node::ProtocolSnapshot snapshot_;
+  std::map<std::uint64_t, std::string> logged_states_;  // Worker-only: member states already logged.
 };
 
 }  // namespace

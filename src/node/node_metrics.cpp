@@ -7,15 +7,10 @@
 #include <string>
 
 #include "gossip/wire.h"
+#include "src/util/hex_id.h"
 
 namespace cairn::node {
 namespace {
-
-std::string hex_id(std::uint64_t id) {
-  char text[17];
-  std::snprintf(text, sizeof text, "%016" PRIx64, id);
-  return text;
-}
 
 void counter(std::vector<MetricSample>& out, std::string name, std::string help, double value,
              std::vector<std::pair<std::string, std::string>> labels = {}) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cairn/client.h"
+#include "src/util/hex_id.h"
 #include "tools/cairn/output.h"
 
 namespace cairn::cli {

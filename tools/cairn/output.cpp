@@ -96,12 +96,6 @@ Json bytes_value(std::string_view bytes) {
   return Json{{"base64", base64(bytes)}};
 }
 
-std::string hex_id(std::uint64_t id) {
-  char text[17];
-  std::snprintf(text, sizeof text, "%016" PRIx64, id);
-  return text;
-}
-
 void Output::document(const Json& json) const { std::printf("%s\n", json.dump().c_str()); }
 
 void Output::line(std::string_view text) const {

@@ -28,8 +28,6 @@ void put_bytes(Json& json, const std::string& field, std::string_view bytes);
 // `bytes` as a JSON string when valid UTF-8, else as {"base64": "..."} (listings of keys and members).
 Json bytes_value(std::string_view bytes);
 
-// A replica id as 16 hex digits (how logs and the ready line show it).
-std::string hex_id(std::uint64_t id);
 
 class Output {
  public:
