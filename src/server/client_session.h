@@ -67,8 +67,10 @@ struct ClientListenerOptions {
   std::size_t max_watches_per_connection = 16;
   // Changes a watch may hold unsent; a watch that falls further behind ends with kLimitExceeded.
   std::size_t max_pending_watch_events = 100'000;
-  // Threads of the listener's worker pool, which runs every store call.
-  unsigned worker_threads = 2;
+  // Threads of the listener's worker pool, which runs every store call. A write holds its thread until
+  // its commit is on disk, and writes of different connections share a group commit only when they
+  // wait at the same time: this bounds how many do.
+  unsigned worker_threads = 8;
 };
 
 struct ClientListenerStats {
