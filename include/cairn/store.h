@@ -128,8 +128,10 @@ struct KeyInspection {
   bool member_count_capped = false;
   std::vector<InspectedMember> members;
 
-  // The key's causal context: the dots its records hold (for a set, those of the members counted),
-  // as a version vector (replica -> highest contiguous counter) plus the dots outside it.
+  // The key's causal context: what this peer has seen of the replicas that wrote the key's surviving
+  // dots (the store-wide causal context restricted to them), as a version vector (replica -> every
+  // counter up to this one seen) plus the dots seen beyond a gap. A seen dot the key does not hold was
+  // overwritten or deleted.
   std::vector<std::pair<std::uint64_t, std::uint64_t>> version_vector;
   std::vector<InspectedDot> dots_outside_vector;
 };

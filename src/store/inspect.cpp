@@ -10,6 +10,7 @@
 
 #include "crdt/causal.h"
 #include "src/codec/codec.h"
+#include "src/store/databases.h"
 #include "src/store/delta_apply.h"
 #include "src/store/lmdb_store.h"
 
@@ -78,13 +79,27 @@ Status add_members(const Txn& txn, MDB_dbi values, std::string_view key, KeyInsp
   return ok();
 }
 
-void set_context(const std::set<crdt::Dot>& dots, KeyInspection& out) {
+// The key's causal context: the store-wide context (every dot this peer has seen, which is the context
+// of every key in the causal map) restricted to the replicas whose dots the key holds. A dot of such a
+// replica that is in it but not in the key was overwritten or deleted.
+Status set_context(const Txn& txn, MDB_dbi meta, const std::set<crdt::Dot>& dots, KeyInspection& out) {
+  auto stored = txn.read(meta, kMetaContextKey);
+  if (!stored) return tl::unexpected(stored.error());
   crdt::DotContext context;
-  for (const crdt::Dot& dot : dots) context.insert(dot);
-  for (const auto& [replica, counter] : context.vector().entries()) {
-    out.version_vector.emplace_back(replica.value, counter);
+  if (*stored) {
+    auto decoded = codec::decode_context(**stored);
+    if (!decoded) return tl::unexpected(decoded.error());
+    context = std::move(*decoded);
   }
-  for (const crdt::Dot& dot : context.cloud()) out.dots_outside_vector.push_back(inspected(dot));
+  std::set<crdt::ReplicaId> replicas;
+  for (const crdt::Dot& dot : dots) replicas.insert(dot.replica);
+  for (const auto& [replica, counter] : context.vector().entries()) {
+    if (replicas.contains(replica)) out.version_vector.emplace_back(replica.value, counter);
+  }
+  for (const crdt::Dot& dot : context.cloud()) {
+    if (replicas.contains(dot.replica)) out.dots_outside_vector.push_back(inspected(dot));
+  }
+  return ok();
 }
 
 }  // namespace
@@ -120,7 +135,7 @@ Result<KeyInspection> LmdbStore::inspect(std::string_view key) {
       out.kinds.push_back(ValueKind::kCounter);
     }
     out.kind = out.kinds.front();
-    set_context(dots, out);
+    if (auto context = set_context(txn, databases().meta, dots, out); !context) return tl::unexpected(context.error());
     return out;
   });
 }
