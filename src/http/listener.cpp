@@ -97,8 +97,10 @@ class HttpListener::Impl final : public transport::LoopMember {
     std::uint64_t finished_ms = 0;         // When the final answer was queued.
     bool counted = false;                  // Accepted within max_connections (not refused).
     bool reading = false;
-    bool finishing = false;  // The final answer is queued: reads are discarded until EOF.
+    bool finishing = false;    // The final answer is queued: reads are discarded until EOF.
+    bool peer_closed = false;  // The client's EOF came: answer what was asked, then close.
     bool shutdown_sent = false;
+    bool shutdown_done = false;
     bool closing = false;
   };
   struct WriteRequest {
@@ -114,6 +116,7 @@ class HttpListener::Impl final : public transport::LoopMember {
   };
 
   void process(Connection& connection);
+  void on_peer_closed(Connection& connection);
   void answer(Connection& connection, const HttpRequest& request);
   HttpResponse call_handler(const HttpRequest& request);
   void refuse(Connection& connection);
@@ -216,7 +219,11 @@ void HttpListener::Impl::on_read(uv_stream_t* stream, ssize_t nread, const uv_bu
   Connection& connection = *static_cast<Connection*>(stream->data);
   Impl& self = connection.owner;
   if (nread == 0 || connection.closing) return;  // 0: nothing to read now (EAGAIN).
-  if (nread < 0) {                               // UV_EOF or a socket error.
+  if (nread == UV_EOF) {
+    self.on_peer_closed(connection);
+    return;
+  }
+  if (nread < 0) {  // A socket error: nothing more can be sent either.
     self.close_connection(connection);
     return;
   }
@@ -247,7 +254,23 @@ void HttpListener::Impl::process(Connection& connection) {
   }
   if (connection.closing) return;
   connection.pending.erase(0, connection.finishing ? connection.pending.size() : offset);
+  const bool held_back = connection.queued_bytes > options_.max_queued_response_bytes;
+  // After the client's EOF no request can complete beyond what is pending: once that is answered, the
+  // connection is finished.
+  if (connection.peer_closed && !connection.finishing && !held_back) finish(connection);
   update_reading(connection);
+}
+
+// A client may shut down its side right after sending its requests (half-close): their answers are
+// still written before the connection closes.
+void HttpListener::Impl::on_peer_closed(Connection& connection) {
+  connection.peer_closed = true;
+  connection.reading = false;  // libuv stops reading at EOF.
+  if (!connection.finishing) {
+    process(connection);
+  } else if (connection.shutdown_done) {
+    close_connection(connection);
+  }  // Otherwise on_shutdown closes it.
 }
 
 void HttpListener::Impl::answer(Connection& connection, const HttpRequest& request) {
@@ -298,13 +321,16 @@ void HttpListener::Impl::maybe_shutdown(Connection& connection) {
 
 void HttpListener::Impl::on_shutdown(uv_shutdown_t* request, int status) {
   Connection& connection = *static_cast<Connection*>(request->data);
-  if (status < 0 && !connection.closing) connection.owner.close_connection(connection);
+  if (connection.closing) return;
+  connection.shutdown_done = true;
+  // Done unless the client may still send (it is drained until its EOF or kLingerMs).
+  if (status < 0 || connection.peer_closed) connection.owner.close_connection(connection);
 }
 
 // Reads while the connection drains after its final answer, or while its unsent answers are within
 // the limit (the client reads what it asked for).
 void HttpListener::Impl::update_reading(Connection& connection) {
-  if (connection.closing) return;
+  if (connection.closing || connection.peer_closed) return;
   const bool wanted = connection.finishing || connection.queued_bytes <= options_.max_queued_response_bytes;
   if (wanted == connection.reading) return;
   connection.reading = wanted;

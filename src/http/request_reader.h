@@ -7,7 +7,8 @@
 // in order and may stop reading in between; a byte split anywhere, even inside a header name, makes no
 // difference. A stream that breaks the protocol or a limit fails for good: failed() tells the status to
 // answer with before closing (400 malformed, 413 body too large, 431 headers too large, 505 not
-// HTTP/1.x); the connection cannot be resynchronised.
+// HTTP/1.x); the connection cannot be resynchronised. (A request that breaks both a limit and the
+// syntax may get either status, depending on where its bytes were split.)
 //
 // Bodies. /health and /metrics take none: a body up to RequestLimits::max_body_bytes is read and
 // discarded; a larger one (by Content-Length, before it arrives, or by counting a chunked one) fails

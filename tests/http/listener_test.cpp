@@ -67,8 +67,8 @@ HttpListener::Handler test_handler(std::atomic<int>& calls) {
          ++calls;
          HttpResponse response;
          response.content_type = metrics::kPrometheusContentType;
-         response.body = metrics::render_prometheus(
-             {MetricSample{"cairn_operations_total", "Operations.", MetricType::kCounter, {{"op", "put"}}, 7}});
+         response.body = metrics::render_prometheus({MetricSample{
+             "cairn_operations_total", "Operations.", MetricType::kCounter, {{"op", "put"}}, 7}});
          return response;
        }},
       {"/throw", [](const HttpRequest&) -> HttpResponse { throw std::runtime_error("handler bug"); }},
@@ -83,9 +83,8 @@ class Harness {
     REQUIRE(created);
     loop_ = std::move(*created);
     REQUIRE(loop_->start());
-    auto started = on_loop(*loop_, [&] {
-      return HttpListener::start(*loop_, "127.0.0.1", 0, test_handler(calls_), options);
-    });
+    auto started = on_loop(
+        *loop_, [&] { return HttpListener::start(*loop_, "127.0.0.1", 0, test_handler(calls_), options); });
     INFO((started ? std::string() : started.error().to_string()));
     REQUIRE(started);
     listener_ = std::move(*started);
@@ -137,6 +136,9 @@ class Client {
 
   bool connected() const { return connected_; }
 
+  // Shuts down the sending side (half-close): the server sees EOF but may still answer.
+  void finish_sending() { REQUIRE(::shutdown(fd_, SHUT_WR) == 0); }
+
   void send(std::string_view bytes) {
     while (!bytes.empty()) {
       const ssize_t sent = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
@@ -159,7 +161,8 @@ class Client {
     response.status = std::stoi(head.substr(9, 3));
     for (std::size_t line = head.find("\r\n"); line != std::string::npos;) {
       const std::size_t next = head.find("\r\n", line + 2);
-      const std::string field = head.substr(line + 2, next == std::string::npos ? std::string::npos : next - line - 2);
+      const std::string field =
+          head.substr(line + 2, next == std::string::npos ? std::string::npos : next - line - 2);
       const std::size_t colon = field.find(": ");
       REQUIRE(colon != std::string::npos);
       std::string name = field.substr(0, colon);
@@ -236,7 +239,9 @@ TEST_CASE("keep-alive: several requests on one connection, one after another and
   client.send("GET /metrics HTTP/1.1\r\n\r\n");
   CHECK(client.read_response().status == 200);
 
-  client.send("GET /health HTTP/1.1\r\n\r\nHEAD /metrics HTTP/1.1\r\n\r\nGET /nope HTTP/1.1\r\nConnection: close\r\n\r\n");
+  client.send(
+      "GET /health HTTP/1.1\r\n\r\nHEAD /metrics HTTP/1.1\r\n\r\nGET /nope HTTP/1.1\r\nConnection: "
+      "close\r\n\r\n");
   CHECK(client.read_response().body == kHealthBody);
   const Response head = client.read_response(/*head_request=*/true);
   CHECK(head.status == 200);
@@ -250,6 +255,18 @@ TEST_CASE("keep-alive: several requests on one connection, one after another and
   CHECK(stats.connections_accepted == 1);
   CHECK(stats.requests == 5);
   CHECK(stats.bad_requests == 0);
+}
+
+TEST_CASE("a client that half-closes after its requests still gets every answer") {
+  Harness harness;
+  Client client(harness.port());
+  REQUIRE(client.connected());
+  client.send("GET /health HTTP/1.1\r\n\r\nGET /metrics HTTP/1.1\r\n\r\nGET /health HTTP/1.1\r\nHost: x");
+  client.finish_sending();
+  CHECK(client.read_response().body == kHealthBody);
+  CHECK(client.read_response().status == 200);
+  CHECK(client.closed_by_server());  // The request cut short by the EOF is not answered.
+  CHECK(eventually([&] { return harness.stats().open_connections == 0; }));
 }
 
 TEST_CASE("unknown paths get 404, other methods 405 without reaching the handler") {
@@ -351,7 +368,9 @@ TEST_CASE("destroying a listener with open connections, or stopping its loop, cl
 
   // A second listener, left open for the loop's shutdown (the Harness destructor) to close.
   std::atomic<int> calls{0};
-  auto second = on_loop(harness.loop(), [&] { return HttpListener::start(harness.loop(), "127.0.0.1", 0, test_handler(calls)); });
+  auto second = on_loop(harness.loop(), [&] {
+    return HttpListener::start(harness.loop(), "127.0.0.1", 0, test_handler(calls));
+  });
   REQUIRE(second);
   const std::uint16_t port = on_loop(harness.loop(), [&] { return (*second)->port(); });
   Client lingering(port);
@@ -365,14 +384,15 @@ TEST_CASE("start refuses a bad host, an empty handler and a port in use") {
   Harness harness;
   auto& loop = harness.loop();
   std::atomic<int> calls{0};
-  auto bad_host = on_loop(loop, [&] { return HttpListener::start(loop, "example.com", 0, test_handler(calls)); });
+  auto bad_host =
+      on_loop(loop, [&] { return HttpListener::start(loop, "example.com", 0, test_handler(calls)); });
   REQUIRE_FALSE(bad_host);
   CHECK(bad_host.error().code() == ErrorCode::kInvalidArgument);
   auto no_handler = on_loop(loop, [&] { return HttpListener::start(loop, "127.0.0.1", 0, nullptr); });
   REQUIRE_FALSE(no_handler);
   CHECK(no_handler.error().code() == ErrorCode::kInvalidArgument);
-  auto in_use =
-      on_loop(loop, [&] { return HttpListener::start(loop, "127.0.0.1", harness.port(), test_handler(calls)); });
+  auto in_use = on_loop(
+      loop, [&] { return HttpListener::start(loop, "127.0.0.1", harness.port(), test_handler(calls)); });
   REQUIRE_FALSE(in_use);
   CHECK(in_use.error().code() == ErrorCode::kUnavailable);
   auto v6 = on_loop(loop, [&] { return HttpListener::start(loop, "::1", 0, test_handler(calls)); });

@@ -85,7 +85,9 @@ TEST_CASE("keep-alive follows the HTTP version and the Connection header") {
   CHECK_FALSE(read_all("GET / HTTP/1.0\r\n\r\n").requests.at(0).keep_alive);
   CHECK(read_all("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").requests.at(0).keep_alive);
   // An upgrade hands the connection to another protocol: the request is the connection's last.
-  CHECK_FALSE(read_all("GET / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n").requests.at(0).keep_alive);
+  CHECK_FALSE(read_all("GET / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+                  .requests.at(0)
+                  .keep_alive);
 }
 
 TEST_CASE("an absolute-form target gives its path; a bare authority gives /") {
@@ -97,7 +99,7 @@ TEST_CASE("pipelined requests come out one at a time, in order, a small body dis
   RequestReader reader;
   std::string_view bytes = kPipelined;
   const std::size_t first = reader.feed(bytes);
-  CHECK(first == kPipelined.find("HEAD"));  // Stops at the end of the first request.
+  CHECK(first == kPipelined.find("HEAD"));       // Stops at the end of the first request.
   CHECK(reader.feed(bytes.substr(first)) == 0);  // Nothing more until the request is taken.
   REQUIRE(reader.take_request().has_value());
   CHECK_FALSE(reader.take_request().has_value());
@@ -138,7 +140,8 @@ TEST_CASE("blank lines before a request are skipped") {
 
 TEST_CASE("garbage is refused with 400 and the reader stays failed") {
   for (const std::string_view garbage :
-       {std::string_view("\x01\x02\x03 nonsense\r\n\r\n"), std::string_view("GET / HTTP/1.1\r\nBad Header\r\n\r\n"),
+       {std::string_view("\x01\x02\x03 nonsense\r\n\r\n"),
+        std::string_view("GET / HTTP/1.1\r\nBad Header\r\n\r\n"),
         std::string_view("GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"),
         std::string_view("GET /\x7f HTTP/1.1\r\n\r\n"), std::string_view("FLY / HTTP/1.1\r\n\r\n")}) {
     INFO(garbage);
@@ -196,7 +199,8 @@ TEST_CASE("a body over the cap is refused with 413, before it arrives or as it i
   const Outcome chunked_ok =
       read_all("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk + "0\r\n\r\n", limits);
   CHECK(chunked_ok.requests.size() == 1);
-  CHECK(read_all("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk + chunk, limits).error_status == 413);
+  CHECK(read_all("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk + chunk, limits)
+            .error_status == 413);
 }
 
 TEST_CASE("HTTP versions other than 1.x are refused with 505") {

@@ -9,8 +9,9 @@
 namespace cairn::metrics {
 namespace {
 
-MetricSample sample(std::string name, MetricType type, std::vector<std::pair<std::string, std::string>> labels,
-                    double value, std::string help = "") {
+MetricSample sample(std::string name, MetricType type,
+                    std::vector<std::pair<std::string, std::string>> labels, double value,
+                    std::string help = "") {
   return MetricSample{std::move(name), std::move(help), type, std::move(labels), value};
 }
 
@@ -18,9 +19,11 @@ MetricSample sample(std::string name, MetricType type, std::vector<std::pair<std
 
 TEST_CASE("samples render as exposition format 0.0.4, grouped by name in first-seen order") {
   const std::vector<MetricSample> samples = {
-      sample("cairn_operations_total", MetricType::kCounter, {{"op", "put"}}, 12, "Store operations by kind."),
+      sample("cairn_operations_total", MetricType::kCounter, {{"op", "put"}}, 12,
+             "Store operations by kind."),
       sample("cairn_peers", MetricType::kGauge, {{"state", "alive"}}, 2, "Peers by membership state."),
-      sample("cairn_operations_total", MetricType::kCounter, {{"op", "get"}}, 40, "ignored: the first help wins"),
+      sample("cairn_operations_total", MetricType::kCounter, {{"op", "get"}}, 40,
+             "ignored: the first help wins"),
       sample("cairn_lmdb_map_size_bytes", MetricType::kGauge, {}, 268435456, "The LMDB map size."),
       sample("cairn_peers", MetricType::kGauge, {{"state", "suspect"}}, 0),
   };
