@@ -257,6 +257,24 @@ TEST_CASE("keep-alive: several requests on one connection, one after another and
   CHECK(stats.bad_requests == 0);
 }
 
+TEST_CASE("pipelined requests held back while answers wait are answered once the client reads") {
+  HttpListenerOptions options;
+  options.max_queued_response_bytes = 1;  // Every answer holds the rest back until the kernel takes it.
+  Harness harness(options);
+  Client client(harness.port());
+  REQUIRE(client.connected());
+  std::string requests;
+  for (int i = 0; i < 50; ++i)
+    requests += i % 2 == 0 ? "GET /health HTTP/1.1\r\n\r\n" : "GET /metrics HTTP/1.1\r\n\r\n";
+  client.send(requests);
+  for (int i = 0; i < 50; ++i) {
+    const Response response = client.read_response();
+    CHECK(response.status == 200);
+    if (i % 2 == 0) CHECK(response.body == kHealthBody);
+  }
+  CHECK(harness.stats().requests == 50);
+}
+
 TEST_CASE("a client that half-closes after its requests still gets every answer") {
   Harness harness;
   Client client(harness.port());
