@@ -124,8 +124,7 @@ void HttpListener::Impl::handle_closed() {
 void HttpListener::Impl::close(std::function<void()> on_closed) {
   if (on_closed) on_closed_.push_back(std::move(on_closed));
   if (!closing_) {
-    closing_ = true;
-    handler_ = nullptr;
+    closing_ = true;  // The handler is kept (it may be the caller) but never called again.
     loop_.cancel(std::exchange(sweep_timer_, 0));
     if (listener_ != nullptr) uv_close(as_handle(std::exchange(listener_, nullptr)), on_listener_closed);
     std::vector<Connection*> open;
