@@ -186,8 +186,13 @@ void ClientSession::queue_error(std::uint64_t id, Error error, std::string_view 
 void ClientSession::queue_request(protocol::Request request) {
   counters_.request(protocol::op_name(request.op));
   if (const auto* cancel = std::get_if<protocol::Cancel>(&request.op)) {
-    // Out of band: it must overtake the stream it ends. No reply of its own.
-    cancelled_.insert(cancel->target);
+    // Out of band: it must overtake the stream it ends. No reply of its own. Only a running or queued
+    // stream or watch is remembered, so the set stays bounded by what is in flight.
+    const std::uint64_t target = cancel->target;
+    const bool queued = std::any_of(queue_.begin(), queue_.end(), [&](const Item& item) {
+      return item.request && item.request->id == target && is_stream(item.request->op);
+    });
+    if (queued || stream_id_ == target || watches_.contains(target)) cancelled_.insert(target);
     return;
   }
   Item item;
