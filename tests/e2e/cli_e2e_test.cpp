@@ -88,7 +88,7 @@ TEST_CASE("cairn registers: put, get, del with exit codes and JSON", "[e2e][cli]
   CHECK(cli(daemon, {"del", "greeting"}).exit_code == kExitOk);  // Deleting an absent key succeeds.
 }
 
-TEST_CASE("cairn sets: sadd, srem, smembers (streamed), sismember; wrong type has its own exit code", "[e2e][cli]") {
+TEST_CASE("cairn sets: sadd, srem, smembers (streamed), sismember, and wrong type has its own exit code", "[e2e][cli]") {
   TempDir dir;
   DaemonProcess daemon = start_daemon(dir.path().string());
 

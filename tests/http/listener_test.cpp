@@ -307,7 +307,7 @@ TEST_CASE("unknown paths get 404, other methods 405 without reaching the handler
   CHECK(harness.stats().handler_failures == 1);
 }
 
-TEST_CASE("garbage is answered 400 and closed; the listener goes on serving") {
+TEST_CASE("garbage is answered 400 and closed, and the listener goes on serving") {
   Harness harness;
   CHECK(final_status(harness.port(), "\x16\x03\x01 this is no HTTP at all\r\n\r\nmore bytes after it") ==
         400);

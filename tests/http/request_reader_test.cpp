@@ -90,7 +90,7 @@ TEST_CASE("keep-alive follows the HTTP version and the Connection header") {
                   .keep_alive);
 }
 
-TEST_CASE("an absolute-form target gives its path; a bare authority gives /") {
+TEST_CASE("an absolute-form target gives its path, and a bare authority gives /") {
   CHECK(read_all("GET http://host:7402/metrics?x HTTP/1.1\r\n\r\n").requests.at(0).path == "/metrics");
   CHECK(read_all("GET http://host:7402 HTTP/1.1\r\n\r\n").requests.at(0).path == "/");
 }

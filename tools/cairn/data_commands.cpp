@@ -20,7 +20,7 @@ std::unique_ptr<Client> connect_or_report(Context& context, int& exit_code) {
   if (!client) {
     exit_code = context.out.failure(Error(client.error().code(), client.error().message() +
                                                                      " (is cairnd running there? choose the peer "
-                                                                     "with --connect HOST:PORT)")));
+                                                                     "with --connect HOST:PORT)"));
     return nullptr;
   }
   exit_code = kExitOk;
