@@ -58,6 +58,7 @@ class ClientListener::Impl final : public transport::LoopMember, public std::ena
     std::shared_ptr<ClientSession> session;
     bool accepted = false;   // Counted as open.
     bool reading = false;
+    bool input_ended = false;  // The client half-closed: never read again.
     bool scheduled = false;  // A step task is queued or running.
     bool closing = false;
     std::size_t unflushed_bytes = 0;  // Handed to uv_write, not yet completed.
@@ -171,7 +172,7 @@ ClientListener::Impl::Connection& ClientListener::Impl::add_connection() {
 // ---- Reading ----
 
 void ClientListener::Impl::update_reading(Connection& connection) {
-  if (connection.closing) return;
+  if (connection.closing || connection.input_ended) return;
   const bool wanted = connection.session->wants_input();
   if (wanted && !connection.reading) {
     if (uv_read_start(as_stream(&connection.handle), on_alloc, on_read) < 0) return close_connection(connection);
@@ -191,7 +192,15 @@ void ClientListener::Impl::on_read(uv_stream_t* stream, ssize_t nread, const uv_
   Connection& connection = *static_cast<Connection*>(stream->data);
   Impl& self = *connection.owner;
   if (nread == 0 || connection.closing) return;
-  if (nread < 0) return self.close_connection(connection);  // EOF or an error: the client is gone.
+  if (nread == UV_EOF) {
+    // The client half-closed: answer what it sent, then close.
+    uv_read_stop(stream);
+    connection.reading = false;
+    connection.input_ended = true;
+    connection.session->end_of_input();
+    return self.pump(connection);
+  }
+  if (nread < 0) return self.close_connection(connection);  // A socket error: the client is gone.
   self.counters_.bytes_in(static_cast<std::size_t>(nread));
   connection.session->receive(std::string_view(buffer->base, static_cast<std::size_t>(nread)));
   self.pump(connection);

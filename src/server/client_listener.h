@@ -6,8 +6,10 @@
 // closed at once and counted. Backpressure: while a connection has max_in_flight_requests unanswered
 // requests the listener stops reading it; while max_buffered_output_bytes of its replies are not yet
 // taken by the kernel, no further step (request, stream batch, watch batch) runs for it. A session that
-// must close (a corrupt stream) is closed once its last reply is written; a client that closes or
-// fails is closed at once (its queued work is dropped, its watches end).
+// must close (a corrupt stream) is closed once its last reply is written. A client that half-closes
+// (shuts down its sending side) still gets the replies to every request it sent, its watches end, and
+// then the connection closes; a connection that fails is closed at once (queued work dropped, watches
+// ended).
 //
 // Threads. The libuv handles live on the loop thread. Store calls run on the listener's own worker
 // pool (ClientListenerOptions::worker_threads): never on the loop thread, one step at a time per

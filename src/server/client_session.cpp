@@ -195,9 +195,22 @@ void ClientSession::queue_request(protocol::Request request) {
     if (queued || stream_id_ == target || watches_.contains(target)) cancelled_.insert(target);
     return;
   }
+  // A watch decoded after the input ended would never end: it ends at once.
+  if (close_when_done_ && std::holds_alternative<protocol::Watch>(request.op)) cancelled_.insert(request.id);
   Item item;
   item.request = std::move(request);
   queue_.push_back(std::move(item));
+}
+
+void ClientSession::end_of_input() {
+  std::lock_guard lock(mutex_);
+  // A partial frame at the end can never complete; what is whole is decoded already (or held back by
+  // the in-flight limit, and decoded as steps make room).
+  close_when_done_ = true;
+  for (const auto& [id, watch] : watches_) cancelled_.insert(id);
+  for (const Item& item : queue_) {
+    if (item.request && std::holds_alternative<protocol::Watch>(item.request->op)) cancelled_.insert(item.request->id);
+  }
 }
 
 bool ClientSession::wants_input() const {
@@ -217,7 +230,10 @@ bool ClientSession::has_work() const {
 
 bool ClientSession::closing() const {
   std::lock_guard lock(mutex_);
-  return closing_;
+  if (closing_) return true;
+  // Done after end_of_input(): nothing queued, streaming or watching. (Whole frames the in-flight limit
+  // held back are decoded by receive() as soon as the queue has room, so an empty queue means none.)
+  return close_when_done_ && queue_.empty() && !stream_id_ && watches_.empty();
 }
 
 std::string ClientSession::take_output() {

@@ -119,6 +119,9 @@ class ClientSession {
   // max_in_flight_requests are queued; the rest stays buffered until receive() is called again (with
   // no bytes, to resume decoding).
   void receive(std::string_view bytes);
+  // The client sent its last byte (it half-closed the connection): the requests already received are
+  // still answered, every watch ends, and closing() turns true once all of that is done.
+  void end_of_input();
   // False while the in-flight limit holds requests back: stop reading the socket.
   bool wants_input() const;
   // True when step() has something to do.
@@ -174,6 +177,7 @@ class ClientSession {
   std::size_t skip_bytes_ = 0;  // Payload bytes of a refused frame still to discard.
   bool input_closed_ = false;
   bool closing_ = false;
+  bool close_when_done_ = false;  // After end_of_input().
   std::deque<Item> queue_;
   std::optional<std::uint64_t> stream_id_;  // The stream being answered, if any.
   std::set<std::uint64_t> cancelled_;

@@ -85,6 +85,9 @@ class RawConnection {
   }
   ~RawConnection() { ::close(fd_); }
 
+  // Half-closes: the peer sees the end of our input but can still answer.
+  void finish_writing() { REQUIRE(::shutdown(fd_, SHUT_WR) == 0); }
+
   void write(std::string_view bytes) {
     while (!bytes.empty()) {
       const ssize_t sent = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
@@ -196,6 +199,29 @@ TEST_CASE("client listener: pipelined raw frames are answered in order") {
     CHECK(replies[i].id == i + 1);
     test::body_of<protocol::Done>(replies[i]);
   }
+}
+
+TEST_CASE("client listener: a client that half-closes still gets every reply, then the connection closes") {
+  ClientListenerOptions options;
+  options.max_in_flight_requests = 4;  // Most requests are still held back when the input ends.
+  Served served(options);
+  REQUIRE(served.store().sadd("s", {"a", "b", "c"}));
+  RawConnection raw(served.listener().port());
+  std::string bytes;
+  for (std::uint64_t id = 1; id <= 20; ++id) bytes += protocol::encode_request_frame(Request{id, protocol::Incr{"n", 1}});
+  bytes += protocol::encode_request_frame(Request{21, protocol::Smembers{"s"}});
+  bytes += protocol::encode_request_frame(Request{22, protocol::Watch{""}});
+  raw.write(bytes);
+  raw.finish_writing();
+  bool closed = false;
+  auto replies = raw.read(1000, &closed);
+  CHECK(closed);
+  REQUIRE(replies.size() == 22);  // 20 incr, one smembers batch, the watch ended before it started.
+  CHECK(replies[19].id == 20);
+  CHECK(test::body_of<protocol::Items>(replies[20]).items.size() == 3);
+  CHECK(replies.back().id == 22);
+  CHECK_FALSE(replies.back().more);
+  CHECK(served.store().counter("n").value() == 20);
 }
 
 TEST_CASE("client listener: smembers of a 100000-member set streams in batches") {

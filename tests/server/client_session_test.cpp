@@ -302,5 +302,23 @@ TEST_CASE("client session: a watch that falls too far behind ends with kLimitExc
   CHECK(error_of(replies[0]).code() == ErrorCode::kLimitExceeded);
 }
 
+TEST_CASE("client session: after the end of input every request is answered, watches end, then it closes") {
+  Harness h;
+  h.send(Request{1, protocol::Watch{""}});
+  h.run();
+  h.send(Request{2, protocol::Put{"k", "v"}});
+  h.send(Request{3, protocol::Watch{"x"}});
+  h.session().end_of_input();
+  CHECK_FALSE(h.session().closing());
+  auto replies = h.run();
+  REQUIRE(replies.size() == 3);  // The first watch ends, the put, the second watch ends unstarted.
+  CHECK(replies[0].id == 1);
+  CHECK_FALSE(replies[0].more);
+  CHECK(replies[1].id == 2);
+  CHECK(replies[2].id == 3);
+  CHECK_FALSE(replies[2].more);
+  CHECK(h.session().closing());
+}
+
 }  // namespace
 }  // namespace cairn::server
