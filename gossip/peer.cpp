@@ -1,5 +1,6 @@
 #include "gossip/peer.h"
 
+#include <cassert>
 #include <utility>
 
 namespace cairn::gossip {
@@ -13,13 +14,28 @@ Peer::Peer(Endpoint self_endpoint, Store& store, std::vector<Endpoint> seeds, Pe
       store_(store),
       membership_(PeerId{store.replica_id()}, endpoint_, cluster_id_, options_.membership, random_seed),
       ring_(options_.ring),
-      dissemination_(PeerId{store.replica_id()}, endpoint_, cluster_id_, store, options_.dissemination) {}
+      dissemination_(PeerId{store.replica_id()}, endpoint_, cluster_id_, store, options_.dissemination) {
+  assert((options_.security.insecure || !options_.security.cluster_keys.empty()) &&
+         "a secure peer needs a cluster key");
+  if (!options_.security.cluster_keys.empty()) sealer_.emplace(options_.security.cluster_keys);
+}
 
 std::vector<OutgoingFrame> Peer::frames_of(Outbox outbox) {
   std::vector<OutgoingFrame> frames;
   frames.reserve(outbox.size());
   for (Outgoing& message : outbox) {
-    std::string bytes = encode_peer_frame(message.envelope);
+    std::string bytes;
+    if (options_.security.insecure) {
+      bytes = encode_peer_frame(message.envelope);
+    } else if (sealer_) {
+      const CounterStream stream =
+          message.channel == Channel::kStream ? CounterStream::kStream : CounterStream::kDatagram;
+      bytes = sealer_->seal(FrameType::kPeerMessage, stream, encode_peer_payload(message.envelope));
+    }
+    if (bytes.empty()) {
+      ++stats_.frames_unsendable;
+      continue;
+    }
     ++stats_.frames_sent;
     stats_.bytes_sent += bytes.size();
     frames.push_back(OutgoingFrame{std::move(message.to), message.channel, std::move(bytes)});
@@ -81,7 +97,7 @@ std::vector<OutgoingFrame> Peer::tick(std::uint64_t now_ms) {
 std::vector<OutgoingFrame> Peer::on_frame(std::string_view frame, std::uint64_t now_ms) {
   ++stats_.frames_received;
   stats_.bytes_received += frame.size();
-  DecodeResult decoded = decode_peer_frame(frame);
+  DecodeResult decoded = open_and_decode(frame);
   if (!decoded.ok) {
     ++stats_.frames_dropped[static_cast<std::size_t>(decoded.error)];
     return {};
@@ -95,6 +111,24 @@ std::vector<OutgoingFrame> Peer::on_frame(std::string_view frame, std::uint64_t 
     return frames_of(dissemination_.on_message(envelope, now_ms));
   }
   return frames_of(membership_.on_message(envelope, now_ms));
+}
+
+DecodeResult Peer::open_and_decode(std::string_view frame) {
+  const HeaderResult header = parse_frame_header(frame);
+  const bool sealed = header.ok && header.header.key_id != 0;
+  if (options_.security.insecure && !sealed) return decode_peer_frame(frame);
+  DecodeResult refused;
+  if (!sealer_) {
+    refused.error = header.ok ? FrameError::kUnknownKey : header.error;
+    return refused;
+  }
+  OpenResult opened = sealer_->open(frame);
+  if (!opened.ok) {
+    refused.error = opened.error;
+    refused.detail = std::move(opened.detail);
+    return refused;
+  }
+  return decode_peer_payload(opened.payload);
 }
 
 std::vector<OutgoingFrame> Peer::leave(std::uint64_t now_ms) { return frames_of(membership_.leave(now_ms)); }

@@ -6,6 +6,8 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "src/util/secret_file.h"
+
 namespace cairn::daemon {
 namespace {
 
@@ -32,6 +34,15 @@ class TableReader {
     auto value = node->value<std::string>();
     if (!value || !node->is_string()) return tl::unexpected(bad_value(origin_, *node, name(key), "a string"));
     target = *value;
+    return ok();
+  }
+
+  Status boolean(std::string_view key, bool& target) {
+    known_.insert(std::string(key));
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return ok();
+    if (!node->is_boolean()) return tl::unexpected(bad_value(origin_, *node, name(key), "true or false"));
+    target = *node->value<bool>();
     return ok();
   }
 
@@ -158,6 +169,9 @@ Status apply_toml(std::string_view document, std::string_view origin, DaemonConf
   CAIRN_TRY(reader.string("cluster", updated.node.cluster_name));
   CAIRN_TRY(reader.strings("seeds", updated.node.seeds));
   CAIRN_TRY(reader.string("ports_file", updated.ports_file));
+  CAIRN_TRY(reader.string("cluster_key_file", updated.cluster_key_file));
+  CAIRN_TRY(reader.string("client_token_file", updated.client_token_file));
+  CAIRN_TRY(reader.boolean("insecure", updated.node.insecure));
   std::string durability;
   CAIRN_TRY(reader.string("durability", durability));
   if (!durability.empty()) {
@@ -180,6 +194,20 @@ Status apply_toml(std::string_view document, std::string_view origin, DaemonConf
   if (const toml::table* gossip = reader.table("gossip")) CAIRN_TRY(read_gossip(*gossip, origin, updated.node));
   CAIRN_TRY(reader.no_unknown_keys());
   config = std::move(updated);
+  return ok();
+}
+
+Status load_secrets(DaemonConfig& config) {
+  if (!config.cluster_key_file.empty()) {
+    auto keys = secrets::read_secret_file(config.cluster_key_file);
+    if (!keys) return fail(keys.error().code(), "cluster key file: " + keys.error().message());
+    config.node.cluster_keys = std::move(*keys);
+  }
+  if (!config.client_token_file.empty()) {
+    auto tokens = secrets::read_secret_file(config.client_token_file);
+    if (!tokens) return fail(tokens.error().code(), "client token file: " + tokens.error().message());
+    config.node.client_token = tokens->front();
+  }
   return ok();
 }
 

@@ -34,6 +34,8 @@ std::string host_port(const std::string& host, std::uint16_t port) {
 struct Flags {
   std::string config_file;
   std::string data_dir, listen, advertise, client_host, cluster, durability, log_level, ports_file;
+  std::string cluster_key_file, client_token_file;
+  bool insecure = false;
   std::uint16_t gossip_port = 0, client_port = 0, http_port = 0;
   std::vector<std::string> seeds;
   std::uint64_t gossip_interval_ms = 0;
@@ -75,6 +77,16 @@ int main(int argc, char** argv) {
                         ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
                         ->default_str("info");
   auto* ports_file = app.add_option("--ports-file", flags.ports_file, "Also write the ready line to this file");
+  auto* cluster_key_file =
+      app.add_option("--cluster-key-file", flags.cluster_key_file,
+                     "File of the cluster key(s), one per line, the first seals (default: DATA_DIR/cluster.key, "
+                     "created on first start; copy it to every peer)");
+  auto* client_token_file = app.add_option("--client-token-file", flags.client_token_file,
+                                           "File of the token clients must present (default: DATA_DIR/client.token, "
+                                           "created on first start)");
+  auto* insecure = app.add_flag("--insecure", flags.insecure,
+                                "Send and accept UNSEALED peer traffic: anyone who reaches the gossip port can "
+                                "join, read and write (tests and trusted networks only; logged as a warning)");
   CLI11_PARSE(app, argc, argv);
 
   DaemonConfig config;
@@ -98,7 +110,14 @@ int main(int argc, char** argv) {
   if (*interval) node_options.gossip_interval_ms = flags.gossip_interval_ms;
   if (*log_level) config.log_level = *cairn::log::parse_level(flags.log_level);
   if (*ports_file) config.ports_file = flags.ports_file;
+  if (*cluster_key_file) config.cluster_key_file = flags.cluster_key_file;
+  if (*client_token_file) config.client_token_file = flags.client_token_file;
+  if (*insecure) node_options.insecure = flags.insecure;
   cairn::log::set_level(config.log_level);
+  if (auto loaded = cairn::daemon::load_secrets(config); !loaded) {
+    std::fprintf(stderr, "cairnd: %s\n", loaded.error().message().c_str());
+    return 2;
+  }
 
   // Block SIGINT/SIGTERM in every thread (the node's threads inherit the mask); main waits for them.
   sigset_t stop_signals;

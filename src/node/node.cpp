@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "gossip/peer.h"
+#include "gossip/sealing.h"
 #include "src/node/node_metrics.h"
 #include "src/node/protocol_snapshot.h"
 #include "gossip/transport/event_loop.h"
@@ -22,6 +23,7 @@
 #include "src/server/client_listener.h"
 #include "src/util/hex_id.h"
 #include "src/util/log.h"
+#include "src/util/secret_file.h"
 
 namespace cairn {
 namespace {
@@ -47,6 +49,50 @@ Result<gossip::Endpoint> parse_endpoint(const std::string& text) {
   std::string host = text.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   return gossip::Endpoint{host, port};
+}
+
+std::string random_secret_hex() { return gossip::cluster_key_to_hex(gossip::random_cluster_key()); }
+
+// The cluster keys the peer seals and opens with: options.cluster_keys, or those in
+// data_dir/cluster.key (created on first start). None when insecure and none were given.
+Result<std::vector<gossip::ClusterKey>> cluster_keys_for(const NodeOptions& options) {
+  std::vector<std::string> texts = options.cluster_keys;
+  if (texts.empty() && !options.insecure) {
+    const std::string path = options.data_dir + "/cluster.key";
+    bool created = false;
+    auto loaded = secrets::load_or_create_secret_file(path, random_secret_hex, created);
+    if (!loaded) return fail(loaded.error().code(), "cluster key: " + loaded.error().message());
+    texts = std::move(*loaded);
+    if (created) {
+      log::info("security", "created a new cluster key in " + path +
+                                " (mode 0600). Peers join this cluster only with the same key: copy this file to "
+                                "each peer and start it with --cluster-key-file FILE (or cluster_key_file in its "
+                                "config), or into its data directory before its first start");
+    } else if (secrets::readable_by_others(path)) {
+      log::warn("security", path + " is readable by other users; chmod 600 it");
+    }
+  }
+  std::vector<gossip::ClusterKey> keys;
+  for (const std::string& text : texts) {
+    auto key = gossip::parse_cluster_key(text);
+    if (!key) return tl::unexpected(key.error());
+    keys.push_back(*key);
+  }
+  return keys;
+}
+
+// The token clients must present: options.client_token, or the one in data_dir/client.token.
+Result<std::string> client_token_for(const NodeOptions& options) {
+  if (!options.client_token.empty()) return options.client_token;
+  const std::string path = options.data_dir + "/client.token";
+  bool created = false;
+  auto loaded = secrets::load_or_create_secret_file(path, random_secret_hex, created);
+  if (!loaded) return fail(loaded.error().code(), "client token: " + loaded.error().message());
+  if (created) {
+    log::info("security", "created a client token in " + path +
+                              " (mode 0600); the cairn CLI finds it with --data-dir, or pass it with --token-file");
+  }
+  return loaded->front();
 }
 
 const char* status_name(gossip::MemberStatus status) {
@@ -182,6 +228,17 @@ class NodeImpl final : public Node {
     if (!store) return tl::unexpected(store.error());
     store_ = std::move(*store);
     replica_id_ = store_->replica_id();
+    auto cluster_keys = cluster_keys_for(options);
+    if (!cluster_keys) return tl::unexpected(cluster_keys.error());
+    if (options.insecure) {
+      log::warn("security", "running INSECURE: peer traffic is neither encrypted nor authenticated; anyone who "
+                            "can reach the gossip port can join, read and write");
+    }
+    if (options.serve_clients) {
+      auto token = client_token_for(options);
+      if (!token) return tl::unexpected(token.error());
+      client_token_ = std::move(*token);
+    }
 
     auto loop = transport::EventLoop::create();
     if (!loop) return tl::unexpected(loop.error());
@@ -205,6 +262,8 @@ class NodeImpl final : public Node {
     peer_options.gossip_interval_ms = options.gossip_interval_ms;
     peer_options.membership.protocol_period_ms = options.protocol_period_ms;
     peer_options.membership.suspicion_timeout_ms = options.suspicion_timeout_ms;
+    peer_options.security.cluster_keys = std::move(*cluster_keys);
+    peer_options.security.insecure = options.insecure;
     const std::string advertised = options.advertise_host.empty() ? options.listen_host : options.advertise_host;
     std::random_device random;
     peer_ = std::make_unique<gossip::Peer>(gossip::Endpoint{advertised == "localhost" ? "127.0.0.1" : advertised, port_},
@@ -360,6 +419,7 @@ class NodeImpl final : public Node {
   std::uint16_t http_port_ = 0;
   std::uint16_t client_port_ = 0;
   std::uint64_t replica_id_ = 0;
+  std::string client_token_;  // What clients must present; set when serving clients.
   std::atomic<std::uint64_t> frames_dropped_busy_{0};
   std::atomic<bool> stopped_{false};
   std::mutex status_mutex_;

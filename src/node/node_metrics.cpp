@@ -51,7 +51,10 @@ void add_protocol_metrics(const ProtocolSnapshot& snapshot, std::vector<MetricSa
 
   const std::array reasons{gossip::FrameError::kBadMagic,  gossip::FrameError::kWrongVersion,
                            gossip::FrameError::kUnknownType, gossip::FrameError::kOversized,
-                           gossip::FrameError::kTruncated,  gossip::FrameError::kUndecodable};
+                           gossip::FrameError::kTruncated,  gossip::FrameError::kUndecodable,
+                           gossip::FrameError::kUnsealed,   gossip::FrameError::kUnknownKey,
+                           gossip::FrameError::kUnauthenticated, gossip::FrameError::kReplayed};
+  static_assert(reasons.size() == gossip::kFrameErrorCount);
   for (gossip::FrameError reason : reasons) {
     counter(out, "cairn_frames_dropped_total", "Peer frames dropped before any other work, by reason.",
             static_cast<double>(snapshot.peer.frames_dropped[static_cast<std::size_t>(reason)]),

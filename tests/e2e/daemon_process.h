@@ -13,7 +13,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +24,22 @@
 extern char** environ;
 
 namespace cairn::test {
+
+// A random cluster key as cairnd writes it (64 hex digits), for tests that start several peers: every
+// peer of one cluster needs the same key (--cluster-key-file, or NodeOptions::cluster_keys).
+inline std::string random_cluster_key_hex() {
+  std::random_device random;
+  std::string hex;
+  for (int i = 0; i < 64; ++i) hex.push_back("0123456789abcdef"[random() % 16]);
+  return hex;
+}
+
+// Writes `key` to a new file at `path` (mode 0600) and returns `path`.
+inline std::string write_cluster_key_file(const std::string& path, const std::string& key) {
+  { std::ofstream(path) << key << "\n"; }
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  return path;
+}
 
 class DaemonProcess {
  public:
