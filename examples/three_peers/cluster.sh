@@ -60,9 +60,11 @@ has_keys() { [[ $(count_keys "$1" "$2") -eq $3 ]]; }
 alive_peers() { [[ $(cli "$1" peers --json | grep -o '"state":"alive"' | wc -l) -eq $2 ]]; }
 
 say "starting peers A, B and C on loopback"
+# A creates the cluster key on its first start (A/cluster.key); B and C join with the same key.
 start A --gossip-port 0
-start B --gossip-port 0 --seed "$(field A gossip)"
-start C --gossip-port 0 --seed "$(field A gossip)"
+key="$work/A/cluster.key"
+start B --gossip-port 0 --seed "$(field A gossip)" --cluster-key-file "$key"
+start C --gossip-port 0 --seed "$(field A gossip)" --cluster-key-file "$key"
 until_true 20 alive_peers A 2
 cli A peers
 
@@ -83,7 +85,7 @@ until_true 20 has_keys B offline: 50
 echo "A and B hold $(count_keys B offline:) offline:* keys; C is down"
 
 say "restart C from its data directory (same gossip port) and let it catch up"
-start C --gossip-port "$c_gossip_port" --seed "$(field A gossip)"
+start C --gossip-port "$c_gossip_port" --seed "$(field A gossip)" --cluster-key-file "$key"
 until_true 60 has_keys C offline: 50
 echo "C caught up: $(count_keys C offline:) offline:* keys, city=$(cli C get city)"
 cli C inspect offline:50
