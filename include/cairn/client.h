@@ -91,9 +91,8 @@ class Client {
   // and the connection stays usable) or the connection ends (kUnavailable).
   Status watch(std::string_view prefix, const std::function<bool(const WatchEvent&)>& each);
 
-  class Impl;
-
  private:
+  class Impl;
   explicit Client(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -49,6 +49,12 @@ class Client::Impl {
   // Ends stream `id` and drains its frames up to the last one.
   Status cancel(std::uint64_t id);
 
+  // Runs a streamed request: `each_frame` gets every reply frame's body of kind Batch until the last
+  // one, or until it returns false (the stream is then cancelled and drained).
+  template <typename Batch, typename Each>
+  Status stream(protocol::Op op, bool with_timeout, Each&& each_frame);
+  Status stream_items(protocol::Op op, const std::function<bool(const std::string&)>& each);
+
  private:
   Status send(const protocol::Request& request);
   Status wait(const std::function<bool()>& done, bool with_timeout, const char* what);
@@ -327,13 +333,9 @@ Result<std::vector<MetricSample>> Client::stats() {
   return std::move(body->samples);
 }
 
-// Runs a streamed request: `each_frame` gets every reply frame's body until the last one, or until it
-// returns false (the stream is then cancelled and drained).
-namespace {
-
 template <typename Batch, typename Each>
-Status run_stream(Client::Impl& impl, protocol::Op op, bool with_timeout, Each&& each_frame) {
-  auto first = impl.call(std::move(op), with_timeout);
+Status Client::Impl::stream(protocol::Op op, bool with_timeout, Each&& each_frame) {
+  auto first = call(std::move(op), with_timeout);
   if (!first) return tl::unexpected(first.error());
   const std::uint64_t id = first->id;
   for (Result<Response> response = std::move(first);;) {
@@ -342,14 +344,14 @@ Status run_stream(Client::Impl& impl, protocol::Op op, bool with_timeout, Each&&
     if (std::holds_alternative<protocol::Done>(response->body)) return ok();
     auto* batch = std::get_if<Batch>(&response->body);
     if (batch == nullptr) return fail(ErrorCode::kProtocol, "the peer answered with an unexpected kind of reply");
-    if (!each_frame(*batch)) return response->more ? impl.cancel(id) : ok();
+    if (!each_frame(*batch)) return response->more ? cancel(id) : ok();
     if (!response->more) return ok();
-    response = impl.next_for(id, with_timeout);
+    response = next_for(id, with_timeout);
   }
 }
 
-Status stream_items(Client::Impl& impl, protocol::Op op, const std::function<bool(const std::string&)>& each) {
-  return run_stream<protocol::Items>(impl, std::move(op), true, [&](const protocol::Items& batch) {
+Status Client::Impl::stream_items(protocol::Op op, const std::function<bool(const std::string&)>& each) {
+  return stream<protocol::Items>(std::move(op), true, [&](const protocol::Items& batch) {
     for (const std::string& item : batch.items) {
       if (!each(item)) return false;
     }
@@ -357,24 +359,22 @@ Status stream_items(Client::Impl& impl, protocol::Op op, const std::function<boo
   });
 }
 
-}  // namespace
-
 Status Client::smembers(std::string_view key, const std::function<bool(const std::string&)>& each) {
-  return stream_items(*impl_, protocol::Smembers{std::string(key)}, each);
+  return impl_->stream_items(protocol::Smembers{std::string(key)}, each);
 }
 
 Status Client::scan(std::string_view prefix, const std::function<bool(const std::string&)>& each) {
-  return stream_items(*impl_, protocol::Scan{std::string(prefix)}, each);
+  return impl_->stream_items(protocol::Scan{std::string(prefix)}, each);
 }
 
 Status Client::watch(std::string_view prefix, const std::function<bool(const WatchEvent&)>& each) {
-  return run_stream<protocol::Events>(*impl_, protocol::Watch{std::string(prefix)}, false,
-                                      [&](const protocol::Events& batch) {
-                                        for (const WatchEvent& event : batch.events) {
-                                          if (!each(event)) return false;
-                                        }
-                                        return true;
-                                      });
+  return impl_->stream<protocol::Events>(protocol::Watch{std::string(prefix)}, /*with_timeout=*/false,
+                                        [&](const protocol::Events& batch) {
+                                          for (const WatchEvent& event : batch.events) {
+                                            if (!each(event)) return false;
+                                          }
+                                          return true;
+                                        });
 }
 
 }  // namespace cairn

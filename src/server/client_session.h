@@ -42,7 +42,8 @@
 namespace cairn::server {
 
 // What the client protocol serves: the store, and the node's status and metrics (either may be empty:
-// the request then fails with kUnsupported).
+// the request then fails with kUnsupported). Every one of them is called on a worker thread of the
+// listener, several at once: they must be thread-safe.
 struct Services {
   Store& store;
   std::function<NodeStatus()> status;

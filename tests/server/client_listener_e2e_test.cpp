@@ -149,6 +149,19 @@ TEST_CASE("client listener: every client operation end to end") {
   CHECK(served.listener().stats().requests_by_op["put"] == 1);
 }
 
+TEST_CASE("client listener: a value of the largest size goes both ways; one byte more is refused") {
+  Served served;
+  auto client = served.connect();
+  const std::string largest(kMaxValueBytes, 'x');
+  REQUIRE(client->put("big", largest));
+  CHECK(client->get("big")->value == largest);
+  CHECK(client->put("big", largest + "x").error().code() == ErrorCode::kLimitExceeded);
+  CHECK(client->get("big")->value.size() == kMaxValueBytes);  // The connection still serves.
+  const ClientListenerStats stats = served.listener().stats();
+  CHECK(stats.bytes_in > 2 * kMaxValueBytes);
+  CHECK(stats.bytes_out > 2 * kMaxValueBytes);
+}
+
 TEST_CASE("client listener: a refused connection says where it tried") {
   ClientOptions options{"127.0.0.1", 0, 2000};
   {
