@@ -115,3 +115,37 @@ TEST_CASE("a config file is read from disk, and a missing one is kNotFound", "[c
   REQUIRE_FALSE(missing);
   CHECK(missing.error().code() == ErrorCode::kNotFound);
 }
+
+TEST_CASE("security keys: the key and token files, insecure; secure by default", "[config]") {
+  DaemonConfig config;
+  CHECK_FALSE(config.node.insecure);
+  CHECK(config.node.cluster_keys.empty());  // The node then uses DATA_DIR/cluster.key.
+  cairn::test::TempDir dir;
+  const std::string key_file = dir.path().string() + "/cluster.key";
+  const std::string token_file = dir.path().string() + "/client.token";
+  std::ofstream(key_file) << "# new key first\n" << std::string(64, 'a') << "\n\n  " << std::string(64, 'b') << "  \n";
+  std::ofstream(token_file) << "s3cret\n";
+  REQUIRE(apply_toml("cluster_key_file = \"" + key_file + "\"\nclient_token_file = \"" + token_file +
+                         "\"\ninsecure = true\n",
+                     "test.toml", config));
+  CHECK(config.node.insecure);
+  REQUIRE(cairn::daemon::load_secrets(config));
+  CHECK(config.node.cluster_keys == std::vector<std::string>{std::string(64, 'a'), std::string(64, 'b')});
+  CHECK(config.node.client_token == "s3cret");
+
+  const auto wrong_type = apply_toml("insecure = \"yes\"\n", "test.toml", config);
+  REQUIRE_FALSE(wrong_type);
+  CHECK_THAT(wrong_type.error().message(), Catch::Contains("'insecure' must be true or false"));
+
+  DaemonConfig missing;
+  missing.cluster_key_file = dir.path().string() + "/absent.key";
+  const auto loaded = cairn::daemon::load_secrets(missing);
+  REQUIRE_FALSE(loaded);
+  CHECK(loaded.error().code() == ErrorCode::kNotFound);
+  CHECK_THAT(loaded.error().message(), Catch::Contains("cluster key file"));
+
+  std::ofstream(dir.path().string() + "/empty.key") << "# nothing here\n";
+  DaemonConfig empty;
+  empty.cluster_key_file = dir.path().string() + "/empty.key";
+  CHECK(cairn::daemon::load_secrets(empty).error().code() == ErrorCode::kInvalidArgument);
+}

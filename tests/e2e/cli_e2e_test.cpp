@@ -25,8 +25,17 @@ using Json = nlohmann::json;
 
 constexpr int kExitOk = 0, kExitUsage = 2, kExitUnavailable = 3, kExitNotFound = 4, kExitWrongType = 5;
 
+// One cluster key for every daemon of these tests, so two daemons form one cluster.
+const std::string& shared_key_file() {
+  static const TempDir key_dir;
+  static const std::string path =
+      cairn::test::write_cluster_key_file(key_dir.str() + "/cluster.key", cairn::test::random_cluster_key_hex());
+  return path;
+}
+
 DaemonProcess start_daemon(const std::string& data_dir, std::vector<std::string> extra = {}) {
-  std::vector<std::string> arguments{"--data-dir", data_dir, "--gossip-port", "0", "--gossip-interval-ms", "50"};
+  std::vector<std::string> arguments{"--data-dir", data_dir, "--gossip-port", "0", "--gossip-interval-ms", "50",
+                                     "--cluster-key-file", shared_key_file()};
   arguments.insert(arguments.end(), extra.begin(), extra.end());
   return DaemonProcess(CAIRND_PATH, arguments);
 }
