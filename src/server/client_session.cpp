@@ -113,61 +113,64 @@ void ClientSession::decode_frames() {
     const std::string_view available = std::string_view(input_).substr(start);
     if (available.size() < gossip::kFrameHeaderBytes) break;
     const gossip::HeaderResult parsed = gossip::parse_frame_header(available, options_.max_frame_payload_bytes);
-    const gossip::FrameHeader& header = parsed.header;
     if (!parsed.ok) {
-      switch (parsed.error) {
-        case gossip::FrameError::kWrongVersion:
-          queue_error(0,
-                      Error(ErrorCode::kUnsupported, "frame of protocol version " + std::to_string(header.version) +
-                                                         "; this peer speaks version " +
-                                                         std::to_string(gossip::kProtocolVersion)),
-                      to_string(parsed.error), /*fatal=*/true);
-          break;
-        case gossip::FrameError::kOversized:
-          // The stream stays in step: the payload is skipped, unread.
-          queue_error(0,
-                      Error(ErrorCode::kLimitExceeded, "request frame of " + std::to_string(header.payload_length) +
-                                                           " bytes is over the limit of " +
-                                                           std::to_string(options_.max_frame_payload_bytes)),
-                      to_string(parsed.error), /*fatal=*/false);
-          start += gossip::kFrameHeaderBytes;
-          skip_bytes_ = header.payload_length;
-          {
-            const std::size_t skipped = std::min(skip_bytes_, input_.size() - start);
-            start += skipped;
-            skip_bytes_ -= skipped;
-          }
-          continue;
-        default:
-          queue_error(0, Error(ErrorCode::kProtocol, "not a cairn client request frame"), to_string(parsed.error),
-                      /*fatal=*/true);
-          break;
-      }
-      break;
+      if (!refuse_header(parsed, start)) break;
+      continue;
     }
-    const std::size_t frame_bytes = gossip::kFrameHeaderBytes + header.payload_length;
+    const std::size_t frame_bytes = gossip::kFrameHeaderBytes + parsed.header.payload_length;
     if (available.size() < frame_bytes) break;
-    const std::string_view payload = available.substr(gossip::kFrameHeaderBytes, header.payload_length);
     start += frame_bytes;
-    if (header.type != gossip::FrameType::kClientRequest) {
-      queue_error(0, Error(ErrorCode::kProtocol, "frame is not a client request"), "unknown_type", false);
-      continue;
-    }
-    if (header.flags != 0 || header.key_id != 0 || !is_zero(header.nonce)) {
-      queue_error(0, Error(ErrorCode::kUnsupported, "sealed or flagged frames are not supported by this peer"),
-                  "sealed", false);
-      continue;
-    }
-    std::uint64_t id = 0;
-    auto request = protocol::decode_request(payload, &id);
-    if (!request) {
-      const bool unknown = request.error().code() == ErrorCode::kUnsupported;
-      queue_error(id, std::move(request.error()), unknown ? "unknown_request" : "undecodable", false);
-      continue;
-    }
-    queue_request(std::move(*request));
+    decode_frame(parsed.header, available.substr(gossip::kFrameHeaderBytes, parsed.header.payload_length));
   }
-  input_.erase(0, start);
+  if (!input_closed_) input_.erase(0, start);
+}
+
+// Queues the error reply to a refused header. Returns true when the stream can go on (an oversized
+// frame: its payload is skipped, `start` moves past what of it is buffered); false when it cannot be
+// trusted any more.
+bool ClientSession::refuse_header(const gossip::HeaderResult& parsed, std::size_t& start) {
+  const gossip::FrameHeader& header = parsed.header;
+  const std::string_view reason = to_string(parsed.error);
+  if (parsed.error == gossip::FrameError::kOversized) {
+    queue_error(0,
+                Error(ErrorCode::kLimitExceeded, "request frame of " + std::to_string(header.payload_length) +
+                                                     " bytes is over the limit of " +
+                                                     std::to_string(options_.max_frame_payload_bytes)),
+                reason, /*fatal=*/false);
+    start += gossip::kFrameHeaderBytes;
+    const std::size_t buffered = std::min<std::size_t>(header.payload_length, input_.size() - start);
+    start += buffered;
+    skip_bytes_ = header.payload_length - buffered;
+    return true;
+  }
+  if (parsed.error == gossip::FrameError::kWrongVersion) {
+    queue_error(0,
+                Error(ErrorCode::kUnsupported, "frame of protocol version " + std::to_string(header.version) +
+                                                   "; this peer speaks version " +
+                                                   std::to_string(gossip::kProtocolVersion)),
+                reason, /*fatal=*/true);
+  } else {
+    queue_error(0, Error(ErrorCode::kProtocol, "not a cairn client request frame"), reason, /*fatal=*/true);
+  }
+  return false;
+}
+
+// Queues the request a whole frame carries, or the error reply to it.
+void ClientSession::decode_frame(const gossip::FrameHeader& header, std::string_view payload) {
+  if (header.type != gossip::FrameType::kClientRequest) {
+    return queue_error(0, Error(ErrorCode::kProtocol, "frame is not a client request"), "unknown_type", false);
+  }
+  if (header.flags != 0 || header.key_id != 0 || !is_zero(header.nonce)) {
+    return queue_error(0, Error(ErrorCode::kUnsupported, "sealed or flagged frames are not supported by this peer"),
+                       "sealed", false);
+  }
+  std::uint64_t id = 0;
+  auto request = protocol::decode_request(payload, &id);
+  if (!request) {
+    const bool unknown = request.error().code() == ErrorCode::kUnsupported;
+    return queue_error(id, std::move(request.error()), unknown ? "unknown_request" : "undecodable", false);
+  }
+  queue_request(std::move(*request));
 }
 
 void ClientSession::queue_error(std::uint64_t id, Error error, std::string_view reason, bool fatal) {

@@ -37,13 +37,15 @@
 #include "cairn/node.h"
 #include "cairn/status.h"
 #include "cairn/store.h"
+#include "gossip/wire.h"
 #include "src/server/protocol.h"
 
 namespace cairn::server {
 
 // What the client protocol serves: the store, and the node's status and metrics (either may be empty:
 // the request then fails with kUnsupported). Every one of them is called on a worker thread of the
-// listener, several at once: they must be thread-safe.
+// listener, several at once: they must be thread-safe, and must not wait for the loop thread (the
+// listener's close() joins its workers there).
 struct Services {
   Store& store;
   std::function<NodeStatus()> status;
@@ -155,10 +157,12 @@ class ClientSession {
     bool overflowed = false;
   };
 
-  void decode_frames();  // Under mutex_.
-  void queue_error(std::uint64_t id, Error error, std::string_view reason, bool fatal);  // Under mutex_.
-  void queue_request(protocol::Request request);                                           // Under mutex_.
-  std::size_t in_flight() const;                                                          // Under mutex_.
+  void decode_frames();  // Under mutex_, as are the five below.
+  bool refuse_header(const gossip::HeaderResult& parsed, std::size_t& start);
+  void decode_frame(const gossip::FrameHeader& header, std::string_view payload);
+  void queue_error(std::uint64_t id, Error error, std::string_view reason, bool fatal);
+  void queue_request(protocol::Request request);
+  std::size_t in_flight() const;
   void emit(protocol::Response response);
   void run(const protocol::Request& request);
   void start_stream(std::uint64_t id, Result<std::unique_ptr<Cursor>> cursor);

@@ -149,7 +149,7 @@ TEST_CASE("client listener: every client operation end to end") {
   CHECK(served.listener().stats().requests_by_op["put"] == 1);
 }
 
-TEST_CASE("client listener: a value of the largest size goes both ways; one byte more is refused") {
+TEST_CASE("client listener: a value of the largest size goes both ways and one byte more is refused") {
   Served served;
   auto client = served.connect();
   const std::string largest(kMaxValueBytes, 'x');
