@@ -350,5 +350,23 @@ TEST_CASE("sealed peers: rotation without downtime: old, rotating and new peers 
   CHECK(c.stats().frames_dropped[index(FrameError::kUnknownKey)] == 0);
 }
 
+TEST_CASE("limits: a peer drops sealed frames over its max_frame_payload_bytes before opening them") {
+  test::TempDir dir;
+  auto store = test::open_store(dir.str());
+  PeerOptions options = sealed_with({key_of(1)});
+  options.max_frame_payload_bytes = 256;
+  Peer peer(Endpoint{"10.0.0.1", 7400}, *store, {}, options, 1);
+  FrameSealer remote({key_of(1)});
+  for (int i = 0; i < 50; ++i) {
+    CHECK(peer.on_frame(remote.seal(FrameType::kPeerMessage, CounterStream::kStream, std::string(300, 'x')), 0).empty());
+  }
+  CHECK(peer.stats().frames_dropped[index(FrameError::kOversized)] == 50);
+  // A legitimate small frame is still answered.
+  CHECK(peer.on_frame(remote.seal(FrameType::kPeerMessage, CounterStream::kDatagram,
+                                  encode_peer_payload(ping_from(PeerId{9}))),
+                      0)
+            .size() == 1);
+}
+
 }  // namespace
 }  // namespace cairn::gossip
