@@ -116,7 +116,7 @@ TEST_CASE("a config file is read from disk, and a missing one is kNotFound", "[c
   CHECK(missing.error().code() == ErrorCode::kNotFound);
 }
 
-TEST_CASE("security keys: the key and token files, insecure; secure by default", "[config]") {
+TEST_CASE("security keys: the key and token files, insecure, and secure by default", "[config]") {
   DaemonConfig config;
   CHECK_FALSE(config.node.insecure);
   CHECK(config.node.cluster_keys.empty());  // The node then uses DATA_DIR/cluster.key.

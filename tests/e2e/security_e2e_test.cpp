@@ -139,7 +139,7 @@ TEST_CASE("security e2e: a peer with the wrong cluster key cannot join, inject o
   (*writer)->stop();
 }
 
-TEST_CASE("security e2e: an --insecure peer is refused by a sealed cluster; it warns that it is insecure") {
+TEST_CASE("security e2e: an --insecure peer is refused by a sealed cluster and warns that it is insecure") {
   test::TempDir dir;
   const std::string key_file = test::write_cluster_key_file(dir.str() + "/cluster.key", test::random_cluster_key_hex());
   DaemonProcess sealed(CAIRND_PATH, daemon_args(dir.str() + "/sealed", key_file));
