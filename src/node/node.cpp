@@ -338,6 +338,7 @@ class NodeImpl final : public Node {
   Status start_client_listener(const NodeOptions& options) {
     server::Services services{*store_, [this] { return status(); }, [this] { return metrics(); }};
     server::ClientListenerOptions limits;
+    limits.client_token = client_token_;
     limits.max_connections = options.limits.max_client_connections;
     limits.max_frame_payload_bytes = options.limits.max_client_frame_bytes;
     limits.max_in_flight_requests = options.limits.max_client_requests_in_flight;
