@@ -279,6 +279,8 @@ std::vector<std::unique_ptr<cairn::Node>> start_nodes(const Args& args, const Lo
     options.cluster_name = cluster;
     options.gossip_interval_ms = run.interval_ms;
     options.store.durability = args.durability;
+    // One cluster key for all (any 64 hex digits: the bench measures sealed traffic, as deployed).
+    options.cluster_keys = {std::string(64, 'b')};
     if (i > 0) options.seeds = {"127.0.0.1:" + std::to_string(nodes[0]->gossip_port())};
     auto node = cairn::Node::start(options);
     if (!node) {
