@@ -199,7 +199,9 @@ TEST_CASE("cairn peers, ring, stats and watch across two daemons", "[e2e][cli]")
     const ProcessResult result = cli(a, {"peers", "--json"});
     if (result.exit_code != 0) return false;
     const Json peers = Json::parse(result.out)["peers"];
-    return peers.size() == 1 && peers[0]["id"] == b.replica() && peers[0]["state"] == "alive";
+    // The ring and the neighbours follow membership at the next gossip interval: wait for both.
+    return peers.size() == 1 && peers[0]["id"] == b.replica() && peers[0]["state"] == "alive" &&
+           peers[0]["neighbour"] == true;
   }));
   const Json peers = cli_json(a, {"peers"});
   CHECK(peers["self"] == a.replica());
