@@ -296,7 +296,7 @@ TEST_CASE("cairn errors say where it tried, and usage errors exit 2", "[e2e][cli
   CHECK_THAT(help.out, Catch::Contains("4 not found, 5 wrong type"));
 }
 
-TEST_CASE("cairn client token: found by --data-dir, --token-file, --token or CAIRN_TOKEN; a wrong or missing one exits 7", "[e2e][cli]") {
+TEST_CASE("cairn client token: found by --data-dir, --token-file, --token or CAIRN_TOKEN, and a wrong or missing one exits 7", "[e2e][cli]") {
   TempDir dir;
   DaemonProcess daemon = start_daemon(dir.path().string());
   const std::string address = daemon.client_address();

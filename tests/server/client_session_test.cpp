@@ -328,7 +328,7 @@ ClientListenerOptions with_token(std::string token) {
   return options;
 }
 
-TEST_CASE("client session: with a token, auth must come first; then every request runs") {
+TEST_CASE("client session: with a token, auth must come first, then every request runs") {
   Harness h(with_token("correct horse"));
   body_of<protocol::Done>(h.call(protocol::Auth{"correct horse"}));
   body_of<protocol::Done>(h.call(protocol::Put{"k", "v"}));
