@@ -81,7 +81,34 @@ struct DeltaAck {
   friend bool operator==(const DeltaAck&, const DeltaAck&) = default;
 };
 
-using Body = std::variant<Ping, PingAck, PingRequest, DeltaPush, DeltaAck>;
+// ---- Anti-entropy, over TCP (gossip/anti_entropy.h) ----
+
+// Hash tree hashes of one level. A request names the parents (nodes of level - 1) whose children it
+// wants compared; at level 1 it also carries the sender's own hashes and causal context (one
+// snapshot), so a responder whose records all match can join that context. The reply carries the
+// responder's hashes of the same children, 16 per parent in order (and at level 1 its context).
+struct TreeLevel {
+  std::uint64_t round = 0;             // Chosen by the round's initiator; echoed in the reply.
+  bool reply = false;
+  std::uint8_t level = 1;              // 1 .. kTreeLeafLevel.
+  std::vector<std::uint32_t> parents;  // Ascending; at level 1 exactly {0}, the root.
+  std::vector<std::uint64_t> hashes;   // 16 per parent, or none (a request below level 1).
+  std::string context;                 // Encoded causal context; at level 1 only.
+  friend bool operator==(const TreeLevel&, const TreeLevel&) = default;
+};
+
+// The records of some leaf buckets that differed, with the sender's whole causal context, as one
+// encoded delta-group (Store::bucket_records). The responder merges them, then replies with its own
+// records of the buckets (after the merge), so both sides end up with the join.
+struct BucketExchange {
+  std::uint64_t round = 0;
+  bool reply = false;
+  std::vector<std::uint32_t> buckets;  // Ascending leaf buckets the records cover.
+  std::string records;                 // Encoded codec::DeltaGroup.
+  friend bool operator==(const BucketExchange&, const BucketExchange&) = default;
+};
+
+using Body = std::variant<Ping, PingAck, PingRequest, DeltaPush, DeltaAck, TreeLevel, BucketExchange>;
 
 // Every peer message: who sent it, from which cluster, and the body. Messages from another cluster
 // (cluster_id differs) are dropped and counted.

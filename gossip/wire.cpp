@@ -27,6 +27,7 @@
 #include <variant>
 #include <vector>
 
+#include "cairn/store.h"
 #include "schema/wire.capnp.h"
 #include "src/codec/untrusted_message.h"
 
@@ -227,6 +228,53 @@ Status check_body(const DeltaPush& push) {
 
 Status check_body(const DeltaAck&) { return ok(); }
 
+// Strictly ascending, each below `limit`.
+template <typename Number>
+Status check_ascending(const std::vector<Number>& numbers, std::uint64_t limit, const char* what) {
+  for (std::size_t i = 0; i < numbers.size(); ++i) {
+    if (numbers[i] >= limit) return protocol_error(cat(what, " ", numbers[i], " is out of range (limit ", limit, ")"));
+    if (i > 0 && numbers[i] <= numbers[i - 1]) {
+      return protocol_error(cat(what, "s are not strictly ascending at index ", i));
+    }
+  }
+  return ok();
+}
+
+Status check_body(const TreeLevel& tree) {
+  if (tree.level < 1 || tree.level > kTreeLeafLevel) {
+    return protocol_error(cat("tree level message has level ", unsigned{tree.level}, "; levels are 1 to ",
+                              kTreeLeafLevel));
+  }
+  if (tree.parents.size() > kMaxTreeParents) {
+    return protocol_error(
+        cat("tree level message names ", tree.parents.size(), " parents, over the limit of ", kMaxTreeParents));
+  }
+  if (tree.parents.empty()) return protocol_error("tree level message names no parents");
+  std::uint64_t parents_at_level = 1;
+  for (unsigned l = 1; l < tree.level; ++l) parents_at_level *= kTreeFanout;
+  if (auto parents = check_ascending(tree.parents, parents_at_level, "tree parent"); !parents) return parents;
+  if (!tree.hashes.empty() && tree.hashes.size() != tree.parents.size() * kTreeFanout) {
+    return protocol_error(cat("tree level message carries ", tree.hashes.size(), " hashes for ",
+                              tree.parents.size(), " parents; it must carry 16 per parent or none"));
+  }
+  if (tree.level != 1 && !tree.context.empty()) {
+    return protocol_error("tree level message below level 1 carries a causal context");
+  }
+  if (tree.context.size() > kMaxFramePayloadBytes) return protocol_error("tree level context is oversized");
+  return ok();
+}
+
+Status check_body(const BucketExchange& exchange) {
+  if (exchange.buckets.size() > kMaxExchangeBuckets) {
+    return protocol_error(cat("bucket exchange covers ", exchange.buckets.size(), " buckets, over the limit of ",
+                              kMaxExchangeBuckets));
+  }
+  if (exchange.buckets.empty()) return protocol_error("bucket exchange covers no bucket");
+  if (auto buckets = check_ascending(exchange.buckets, kTreeLeafBuckets, "bucket"); !buckets) return buckets;
+  if (exchange.records.size() > kMaxFramePayloadBytes) return protocol_error("bucket exchange records are oversized");
+  return ok();
+}
+
 // ---- Encoding. ----
 
 capnp::Data::Reader as_data(const std::string& bytes) {
@@ -281,6 +329,25 @@ struct BodyWriter {
     }
   }
   void operator()(const DeltaAck& ack) { body.initDeltaAck().setSequence(ack.sequence); }
+  void operator()(const TreeLevel& tree) {
+    auto out = body.initTreeLevel();
+    out.setRound(tree.round);
+    out.setReply(tree.reply);
+    out.setLevel(tree.level);
+    auto parents = out.initParents(static_cast<unsigned>(tree.parents.size()));
+    for (unsigned i = 0; i < tree.parents.size(); ++i) parents.set(i, tree.parents[i]);
+    auto hashes = out.initHashes(static_cast<unsigned>(tree.hashes.size()));
+    for (unsigned i = 0; i < tree.hashes.size(); ++i) hashes.set(i, tree.hashes[i]);
+    if (!tree.context.empty()) out.setContext(as_data(tree.context));
+  }
+  void operator()(const BucketExchange& exchange) {
+    auto out = body.initBucketExchange();
+    out.setRound(exchange.round);
+    out.setReply(exchange.reply);
+    auto buckets = out.initBuckets(static_cast<unsigned>(exchange.buckets.size()));
+    for (unsigned i = 0; i < exchange.buckets.size(); ++i) buckets.set(i, exchange.buckets[i]);
+    out.setRecords(as_data(exchange.records));
+  }
 };
 
 std::size_t words_for_bytes(std::size_t bytes) {
@@ -307,6 +374,12 @@ std::size_t estimate_words(const Envelope& envelope) {
   if (const auto* push = std::get_if<DeltaPush>(&envelope.body)) {
     for (const DeltaPush::Entry& entry : push->entries)
       words += 4 + words_for_bytes(entry.delta_group.size());
+  }
+  if (const auto* tree = std::get_if<TreeLevel>(&envelope.body)) {
+    words += 8 + tree->parents.size() / 2 + tree->hashes.size() + words_for_bytes(tree->context.size());
+  }
+  if (const auto* exchange = std::get_if<BucketExchange>(&envelope.body)) {
+    words += 8 + exchange->buckets.size() / 2 + words_for_bytes(exchange->records.size());
   }
   return words;
 }
@@ -343,6 +416,12 @@ Result<std::vector<MemberUpdate>> read_updates(capnp::List<wire_schema::MemberUp
   return updates;
 }
 
+std::string read_data(capnp::Data::Reader data) {
+  std::string bytes;
+  if (data.size() > 0) bytes.assign(reinterpret_cast<const char*>(data.begin()), data.size());
+  return bytes;
+}
+
 Result<DeltaPush> read_delta_push(wire_schema::DeltaPush::Reader in) {
   const auto entries = in.getEntries();
   if (entries.size() > kMaxDeltaPushEntries) {
@@ -352,12 +431,44 @@ Result<DeltaPush> read_delta_push(wire_schema::DeltaPush::Reader in) {
   DeltaPush push;
   push.entries.reserve(entries.size());
   for (const auto element : entries) {
-    const capnp::Data::Reader group = element.getDeltaGroup();
-    std::string bytes;
-    if (group.size() > 0) bytes.assign(reinterpret_cast<const char*>(group.begin()), group.size());
-    push.entries.push_back(DeltaPush::Entry{element.getSequence(), std::move(bytes)});
+    push.entries.push_back(DeltaPush::Entry{element.getSequence(), read_data(element.getDeltaGroup())});
   }
   return push;
+}
+
+Result<TreeLevel> read_tree_level(wire_schema::TreeLevel::Reader in) {
+  TreeLevel tree;
+  tree.round = in.getRound();
+  tree.reply = in.getReply();
+  tree.level = in.getLevel();
+  const auto parents = in.getParents();
+  if (parents.size() > kMaxTreeParents) {
+    return protocol_error(cat("tree level message names ", parents.size(), " parents, over the limit of ",
+                              kMaxTreeParents));
+  }
+  for (const std::uint32_t parent : parents) tree.parents.push_back(parent);
+  const auto hashes = in.getHashes();
+  if (hashes.size() > kMaxTreeParents * kTreeFanout) {
+    return protocol_error(cat("tree level message carries ", hashes.size(), " hashes, over the limit"));
+  }
+  tree.hashes.reserve(hashes.size());
+  for (const std::uint64_t hash : hashes) tree.hashes.push_back(hash);
+  tree.context = read_data(in.getContext());
+  return tree;
+}
+
+Result<BucketExchange> read_bucket_exchange(wire_schema::BucketExchange::Reader in) {
+  BucketExchange exchange;
+  exchange.round = in.getRound();
+  exchange.reply = in.getReply();
+  const auto buckets = in.getBuckets();
+  if (buckets.size() > kMaxExchangeBuckets) {
+    return protocol_error(cat("bucket exchange covers ", buckets.size(), " buckets, over the limit of ",
+                              kMaxExchangeBuckets));
+  }
+  for (const std::uint32_t bucket : buckets) exchange.buckets.push_back(bucket);
+  exchange.records = read_data(in.getRecords());
+  return exchange;
 }
 
 template <typename Message>
@@ -392,6 +503,16 @@ Result<Body> read_body(wire_schema::Envelope::Body::Reader in) {
     }
     case wire_schema::Envelope::Body::DELTA_ACK:
       return Body(DeltaAck{in.getDeltaAck().getSequence()});
+    case wire_schema::Envelope::Body::TREE_LEVEL: {
+      auto tree = read_tree_level(in.getTreeLevel());
+      if (!tree) return forward(tree);
+      return Body(std::move(*tree));
+    }
+    case wire_schema::Envelope::Body::BUCKET_EXCHANGE: {
+      auto exchange = read_bucket_exchange(in.getBucketExchange());
+      if (!exchange) return forward(exchange);
+      return Body(std::move(*exchange));
+    }
   }
   return protocol_error(cat("envelope has body kind ", static_cast<unsigned>(in.which()),
                             ", unknown to this build (sent by a newer cairn?)"));

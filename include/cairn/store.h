@@ -52,6 +52,28 @@ struct PeerRecord {
   std::uint64_t incarnation = 0;
 };
 
+// ---- Anti-entropy types (see the Store methods of the same block). ----
+inline constexpr unsigned kTreeLeafLevel = 4;
+inline constexpr std::uint32_t kTreeFanout = 16;
+inline constexpr std::uint32_t kTreeLeafBuckets = 65536;
+
+struct TreeHashes {
+  std::vector<std::uint64_t> hashes;  // One per requested node, in request order.
+  std::string context;                // Encoded causal context, when asked for.
+};
+
+struct BucketRecords {
+  std::vector<std::uint32_t> buckets;  // The buckets covered: a prefix of those asked for.
+  std::string group;                   // Their records plus the whole causal context, as a delta-group.
+  std::size_t records = 0;             // How many records it holds.
+};
+
+struct BucketMerge {
+  std::size_t records_received = 0;   // Records in the group.
+  std::size_t keys_changed = 0;       // Keys whose value changed here (removals included).
+  std::uint64_t logged_sequence = 0;  // Where the change was logged (0: nothing new).
+};
+
 // A change notification for subscribe().
 struct Change {
   std::string key;
@@ -136,6 +158,39 @@ class Store {
   // Drops every delta-group with sequence <= `through_sequence` (gossip calls it once every neighbour
   // has acknowledged them). Returns once the trim is committed.
   virtual Status trim_delta_log(std::uint64_t through_sequence) = 0;
+
+  // ---- Anti-entropy: the hash tree over the records (docs/anti-entropy.md). ----
+  // The gossip layer uses these to reconcile two replicas by exchanging bucket hashes top-down and
+  // then the records of the differing buckets; an application needs none of them. The tree has
+  // levels 0 (the root) to kTreeLeafLevel (kTreeLeafBuckets leaf buckets); node n at level L has the
+  // children 16n .. 16n+15 at level L+1. All of them fail with kUnavailable on a read-only store.
+
+  // The hashes of `nodes` at `level` (0 for an empty subtree), in the order given; with
+  // `with_context`, also the encoded causal context, read in the same snapshot as the hashes.
+  // kInvalidArgument for a level or node out of range.
+  virtual Result<TreeHashes> tree_hashes(unsigned level, const std::vector<std::uint32_t>& nodes,
+                                         bool with_context) = 0;
+
+  // The records of leaf `buckets` (in the order given), with the store's whole causal context, read in
+  // one snapshot and encoded as one delta-group. Stops after the bucket that takes the records past
+  // `max_bytes` (at least one bucket is always covered); BucketRecords::buckets says which were.
+  virtual Result<BucketRecords> bucket_records(const std::vector<std::uint32_t>& buckets,
+                                               std::size_t max_bytes) = 0;
+
+  // Joins another replica's bucket_records() for `buckets` into this store: each record of those
+  // buckets, here or there, is joined under both causal contexts, so a record absent there whose dots
+  // that context covers is removed here. Only the dots of these records join this store's context
+  // (the rest of the sender's context speaks of other buckets). The change is logged as a delta from
+  // `origin`, so gossip carries it on. kCorrupt for bytes that do not decode or a record outside
+  // `buckets`; nothing changes then.
+  virtual Result<BucketMerge> merge_buckets(const std::vector<std::uint32_t>& buckets,
+                                            std::string_view group_bytes, std::uint64_t origin) = 0;
+
+  // When this store's level-1 hashes equal `level1_hashes` (all records equal another replica's),
+  // joins that replica's encoded causal context (read in the same snapshot as those hashes) into
+  // this store's, in one transaction, and returns true; otherwise changes nothing and returns false.
+  virtual Result<bool> join_context_if_tree_equals(const std::vector<std::uint64_t>& level1_hashes,
+                                                   std::string_view context_bytes) = 0;
 };
 
 }  // namespace cairn

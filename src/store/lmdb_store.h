@@ -48,6 +48,17 @@ class LmdbStore final : public Store {
   Status save_peers(const std::vector<PeerRecord>& peers) override;
   Status trim_delta_log(std::uint64_t through_sequence) override;
 
+  // Anti-entropy (lmdb_store_tree.cpp).
+  Result<TreeHashes> tree_hashes(unsigned level, const std::vector<std::uint32_t>& nodes,
+                                 bool with_context) override;
+  Result<BucketRecords> bucket_records(const std::vector<std::uint32_t>& buckets, std::size_t max_bytes) override;
+  Result<BucketMerge> merge_buckets(const std::vector<std::uint32_t>& buckets, std::string_view group_bytes,
+                                    std::uint64_t origin) override;
+  Result<bool> join_context_if_tree_equals(const std::vector<std::uint64_t>& level1_hashes,
+                                           std::string_view context_bytes) override;
+  // Rebuilds the hash tree from the records, for tests that compare it with the maintained one.
+  Status rebuild_tree_for_test();
+
   // Runs `read` in a fresh read transaction (and holds off map resizing while it runs).
   template <typename Read>
   auto with_read_txn(Read&& read) -> decltype(read(std::declval<const Txn&>()));
@@ -71,6 +82,9 @@ class LmdbStore final : public Store {
   // sequence (0: nothing new).
   Result<std::uint64_t> commit_group(Txn& txn, const codec::DeltaGroup& group, bool local, Staged& staged);
   bool grow_map();
+  // The committed causal context, as read in `txn`.
+  Result<crdt::DotContext> committed_context(const Txn& txn) const;
+  void observe_timestamps(const codec::DeltaGroup& group);
   void notify_subscribers();
 
   std::unique_ptr<Environment> environment_;
