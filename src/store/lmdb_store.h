@@ -58,6 +58,8 @@ class LmdbStore final : public Store {
                                            std::string_view context_bytes) override;
   // Rebuilds the hash tree from the records, for tests that compare it with the maintained one.
   Status rebuild_tree_for_test();
+  // Shifts the wall clock the store's HLC reads by `skew_ms` (simulated clock skew).
+  void skew_clock_for_test(std::int64_t skew_ms) { wall_clock_.skew_ms = skew_ms; }
 
   // Runs `read` in a fresh read transaction (and holds off map resizing while it runs).
   template <typename Read>
@@ -102,7 +104,17 @@ class LmdbStore final : public Store {
     bool context_dirty;
     std::size_t change_count;
   } saved_{};
-  SystemWallClock wall_clock_;
+  // The system clock, shifted by a skew only the simulator sets (to model peers whose clocks are
+  // minutes apart).
+  class SkewedWallClock final : public crdt::WallClock {
+   public:
+    std::uint64_t now_ms() override { return system_.now_ms() + static_cast<std::uint64_t>(skew_ms.load()); }
+    std::atomic<std::int64_t> skew_ms{0};
+
+   private:
+    SystemWallClock system_;
+  };
+  SkewedWallClock wall_clock_;
   crdt::HybridClock clock_{wall_clock_};
 
   // next_sequence_ as of the last commit, for readers on any thread.
