@@ -71,6 +71,17 @@ class DaemonProcess {
     return exit_status_;
   }
 
+  // SIGKILL at once, as a crash: nothing is flushed or announced. Returns the exit status.
+  int kill_hard() {
+    if (pid_ <= 0) return exit_status_;
+    kill(pid_, SIGKILL);
+    waitpid(pid_, &exit_status_, 0);
+    pid_ = -1;
+    if (stdout_fd_ >= 0) close(stdout_fd_);
+    stdout_fd_ = -1;
+    return exit_status_;
+  }
+
   int gossip_port() const { return gossip_port_; }
   std::string gossip_address() const { return "127.0.0.1:" + std::to_string(gossip_port_); }
 
