@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <iterator>
+#include <map>
+#include <set>
 #include <utility>
 
 #include "gossip/wire.h"
@@ -57,6 +59,7 @@ Outbox AntiEntropy::tick(std::uint64_t now_ms, const std::vector<Neighbour>& nei
     if (now_ms >= round.last_activity_ms + options_.round_timeout_ms) expired.push_back(id);
   }
   for (std::uint64_t id : expired) fail_round(id, now_ms);
+  std::erase_if(initiator_contexts_, [now_ms](const auto& entry) { return entry.second.expires_ms <= now_ms; });
 
   if (options_.periodic_interval_ms > 0) {
     // The first periodic round comes after a random part of the interval, so peers started together
@@ -128,24 +131,25 @@ void AntiEntropy::advance(std::uint64_t id, Round& round, Outbox& out) {
       round.buckets.pop_front();
     }
     std::sort(slice.begin(), slice.end());
-    auto records = store_.bucket_records(slice, options_.max_bytes_per_exchange);
-    if (!records) {
+    auto digests = store_.bucket_digests(slice, options_.max_digest_records);
+    if (!digests) {
       ++stats_.store_errors;
       fail_round(id, round.last_activity_ms);
       return;
     }
-    // Buckets past the byte budget wait for the next exchange.
+    // Buckets past the digest budget wait for the next slice.
     for (auto it = slice.rbegin(); it != slice.rend(); ++it) {
-      if (std::find(records->buckets.begin(), records->buckets.end(), *it) == records->buckets.end()) {
-        round.buckets.push_front(*it);
-      }
+      if (!std::binary_search(digests->buckets.begin(), digests->buckets.end(), *it)) round.buckets.push_front(*it);
     }
-    round.in_exchange = records->buckets;
+    BucketDigest digest{id, digests->buckets, {}, {}};
+    for (const RecordDigest& record : digests->records) {
+      digest.key_hashes.push_back(record.key_hash);
+      digest.record_hashes.push_back(record.record_hash);
+    }
+    round.in_exchange = digests->buckets;
     round.asked = {0, {}};
-    stats_.records_sent += records->records;
-    stats_.buckets_exchanged += records->buckets.size();
-    out.push_back(Outgoing{round.endpoint, Channel::kStream,
-                           envelope(BucketExchange{id, false, records->buckets, std::move(records->group)})});
+    stats_.buckets_exchanged += digests->buckets.size();
+    out.push_back(Outgoing{round.endpoint, Channel::kStream, envelope(std::move(digest))});
     return;
   }
   if (round.pass < options_.max_passes) {
@@ -177,12 +181,22 @@ std::vector<std::pair<PeerId, std::uint64_t>> AntiEntropy::take_completed() { re
 Outbox AntiEntropy::on_message(const Envelope& message, std::uint64_t now_ms) {
   Outbox out;
   const TreeLevel* tree = std::get_if<TreeLevel>(&message.body);
-  const BucketExchange* exchange = std::get_if<BucketExchange>(&message.body);
-  if (tree == nullptr && exchange == nullptr) return out;
-  if (tree != nullptr && !tree->reply) return answer_tree(message, *tree);
-  if (exchange != nullptr && !exchange->reply) return answer_exchange(message, *exchange);
+  const BucketDelta* delta = std::get_if<BucketDelta>(&message.body);
+  if (const auto* digest = std::get_if<BucketDigest>(&message.body)) return answer_digest(message, *digest);
+  if (tree == nullptr && delta == nullptr) return out;
+  if (tree != nullptr && !tree->reply) return answer_tree(message, *tree, now_ms);
+  if (delta != nullptr && !delta->reply) {
+    // The initiator's last step, merged under the context it sent at the start of the pass.
+    auto context = initiator_contexts_.find(delta->round);
+    if (context == initiator_contexts_.end() || context->second.peer != message.sender) {
+      ++stats_.messages_ignored;  // Forgotten (or never known): the next pass finds the difference again.
+      return out;
+    }
+    merge(message.sender, delta->buckets, delta->records, delta->absent, context->second.context);
+    return out;
+  }
 
-  const std::uint64_t id = tree != nullptr ? tree->round : exchange->round;
+  const std::uint64_t id = tree != nullptr ? tree->round : delta->round;
   auto it = rounds_.find(id);
   if (it == rounds_.end() || it->second.peer != message.sender) {
     ++stats_.messages_ignored;
@@ -193,7 +207,7 @@ Outbox AntiEntropy::on_message(const Envelope& message, std::uint64_t now_ms) {
   if (tree != nullptr) {
     on_tree_reply(id, round, *tree, out);
   } else {
-    on_exchange_reply(id, round, *exchange, out);
+    on_delta_reply(id, round, *delta, out);
   }
   return out;
 }
@@ -216,6 +230,7 @@ void AntiEntropy::on_tree_reply(std::uint64_t id, Round& round, const TreeLevel&
   for (std::size_t i = 0; i < children.size(); ++i) {
     if (mine->hashes[i] != reply.hashes[i]) differing.push_back(children[i]);
   }
+  if (reply.level == 1) round.peer_context = reply.context;
   if (reply.level == 1 && differing.empty()) {
     // Every record equal: the responder's context can join ours (its dots we lack were removed there).
     auto joined = store_.join_context_if_tree_equals(reply.hashes, reply.context);
@@ -238,41 +253,81 @@ void AntiEntropy::on_tree_reply(std::uint64_t id, Round& round, const TreeLevel&
   advance(id, round, out);
 }
 
-void AntiEntropy::on_exchange_reply(std::uint64_t id, Round& round, const BucketExchange& reply, Outbox& out) {
-  const bool subset = std::all_of(reply.buckets.begin(), reply.buckets.end(), [&](std::uint32_t bucket) {
-    return std::find(round.in_exchange.begin(), round.in_exchange.end(), bucket) != round.in_exchange.end();
-  });
-  if (round.in_exchange.empty() || !subset) {
+void AntiEntropy::on_delta_reply(std::uint64_t id, Round& round, const BucketDelta& reply, Outbox& out) {
+  if (round.in_exchange.empty() || reply.buckets != round.in_exchange) {
     ++stats_.messages_ignored;
     return;
   }
-  merge(Envelope{cluster_id_, round.peer, round.endpoint, {}}, reply.buckets, reply.records);
-  // Buckets the responder's byte budget left out are exchanged again (merging twice is harmless).
-  for (auto it = round.in_exchange.rbegin(); it != round.in_exchange.rend(); ++it) {
-    if (std::find(reply.buckets.begin(), reply.buckets.end(), *it) == reply.buckets.end()) {
-      round.buckets.push_front(*it);
-    }
-  }
   round.in_exchange.clear();
+  auto merged = merge(round.peer, reply.buckets, reply.records, reply.absent, round.peer_context);
+  auto after = store_.bucket_digests(reply.buckets, SIZE_MAX);
+  if (!merged || !after) {
+    if (!after) ++stats_.store_errors;
+    fail_round(id, round.last_activity_ms);
+    return;
+  }
+  // Send back what the responder wants, and our version of what it sent whenever the merge left ours
+  // different (a record we had removed, or one that joined with our own entries).
+  std::map<std::uint64_t, std::uint64_t> ours;
+  for (const RecordDigest& record : after->records) ours.emplace(record.key_hash, record.record_hash);
+  std::set<std::uint64_t> back(reply.wanted.begin(), reply.wanted.end());
+  for (const RecordDigest& received : merged->received) {
+    auto it = ours.find(received.key_hash);
+    if (it == ours.end() || it->second != received.record_hash) back.insert(received.key_hash);
+  }
+  if (!back.empty()) {
+    BucketDelta answer{id, false, reply.buckets, {}, {}, {}};
+    std::vector<std::uint64_t> present;
+    for (std::uint64_t key : back) (ours.contains(key) ? present : answer.absent).push_back(key);
+    auto records = records_of(reply.buckets, present);
+    if (!records) {
+      fail_round(id, round.last_activity_ms);
+      return;
+    }
+    answer.records = std::move(*records);
+    out.push_back(Outgoing{round.endpoint, Channel::kStream, envelope(std::move(answer))});
+  }
   advance(id, round, out);
 }
 
-std::optional<std::uint64_t> AntiEntropy::merge(const Envelope& message, const std::vector<std::uint32_t>& buckets,
-                                                const std::string& records) {
-  auto merged = store_.merge_buckets(buckets, records, message.sender.value);
+std::optional<BucketMerge> AntiEntropy::merge(PeerId from, const std::vector<std::uint32_t>& buckets,
+                                              const std::string& records, const std::vector<std::uint64_t>& absent,
+                                              const std::string& context) {
+  auto merged = store_.merge_buckets(buckets, records, absent, context, from.value);
   if (!merged) {
     const ErrorCode code = merged.error().code();
     ++(code == ErrorCode::kCorrupt || code == ErrorCode::kLimitExceeded ? stats_.messages_rejected
                                                                          : stats_.store_errors);
     return std::nullopt;
   }
-  stats_.records_received += merged->records_received;
-  return merged->records_received;
+  stats_.records_received += merged->received.size();
+  return std::move(*merged);
 }
 
-Outbox AntiEntropy::answer_tree(const Envelope& message, const TreeLevel& request) {
+std::optional<std::string> AntiEntropy::records_of(const std::vector<std::uint32_t>& buckets,
+                                                   const std::vector<std::uint64_t>& key_hashes) {
+  auto records = store_.bucket_records(buckets, key_hashes, options_.max_bytes_per_exchange);
+  if (!records) {
+    ++stats_.store_errors;
+    return std::nullopt;
+  }
+  stats_.records_sent += records->records;
+  return std::move(records->group);
+}
+
+Outbox AntiEntropy::answer_tree(const Envelope& message, const TreeLevel& request, std::uint64_t now_ms) {
   Outbox out;
   const bool top = request.level == 1;
+  if (top) {
+    if (initiator_contexts_.size() >= kMaxInitiatorContexts && !initiator_contexts_.contains(request.round)) {
+      auto oldest = std::min_element(initiator_contexts_.begin(), initiator_contexts_.end(), [](const auto& a, const auto& b) {
+        return a.second.expires_ms < b.second.expires_ms;
+      });
+      initiator_contexts_.erase(oldest);
+    }
+    initiator_contexts_[request.round] =
+        InitiatorContext{message.sender, request.context, now_ms + 2 * options_.round_timeout_ms};
+  }
   auto mine = store_.tree_hashes(request.level, children_of(request.parents), /*with_context=*/top);
   if (!mine) {
     ++stats_.store_errors;
@@ -288,19 +343,37 @@ Outbox AntiEntropy::answer_tree(const Envelope& message, const TreeLevel& reques
   return out;
 }
 
-Outbox AntiEntropy::answer_exchange(const Envelope& message, const BucketExchange& request) {
+Outbox AntiEntropy::answer_digest(const Envelope& message, const BucketDigest& digest) {
   Outbox out;
-  // Merge first, so the reply carries the join and the initiator ends with exactly our records.
-  if (!merge(message, request.buckets, request.records)) return out;
-  auto records = store_.bucket_records(request.buckets, options_.max_bytes_per_exchange);
-  if (!records) {
+  auto mine = store_.bucket_digests(digest.buckets, SIZE_MAX);
+  if (!mine) {
     ++stats_.store_errors;
     return out;
   }
-  stats_.records_sent += records->records;
-  stats_.buckets_exchanged += records->buckets.size();
-  out.push_back(Outgoing{message.sender_endpoint, Channel::kStream,
-                         envelope(BucketExchange{request.round, true, records->buckets, std::move(records->group)})});
+  std::map<std::uint64_t, std::uint64_t> theirs;
+  for (std::size_t i = 0; i < digest.key_hashes.size(); ++i) theirs.emplace(digest.key_hashes[i], digest.record_hashes[i]);
+  BucketDelta reply{digest.round, true, digest.buckets, {}, {}, {}};
+  std::vector<std::uint64_t> send;
+  for (const RecordDigest& record : mine->records) {
+    auto it = theirs.find(record.key_hash);
+    if (it == theirs.end()) {
+      send.push_back(record.key_hash);  // They lack it.
+    } else {
+      if (it->second != record.record_hash) {
+        send.push_back(record.key_hash);  // Both hold it, differently: each side sends its own.
+        reply.wanted.push_back(record.key_hash);
+      }
+      theirs.erase(it);
+    }
+  }
+  for (const auto& [key, hash] : theirs) {  // What is left we lack: absent here, and wanted.
+    reply.absent.push_back(key);
+    reply.wanted.push_back(key);
+  }
+  auto records = records_of(digest.buckets, send);
+  if (!records) return out;
+  reply.records = std::move(*records);
+  out.push_back(Outgoing{message.sender_endpoint, Channel::kStream, envelope(std::move(reply))});
   return out;
 }
 

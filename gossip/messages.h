@@ -97,18 +97,32 @@ struct TreeLevel {
   friend bool operator==(const TreeLevel&, const TreeLevel&) = default;
 };
 
-// The records of some leaf buckets that differed, with the sender's whole causal context, as one
-// encoded delta-group (Store::bucket_records). The responder merges them, then replies with its own
-// records of the buckets (after the merge), so both sides end up with the join.
-struct BucketExchange {
+// Step 1 of repairing some leaf buckets that differ: the initiator's digest of every record in them
+// (key hash, record hash), so only records that differ need to travel.
+struct BucketDigest {
   std::uint64_t round = 0;
-  bool reply = false;
-  std::vector<std::uint32_t> buckets;  // Ascending leaf buckets the records cover.
-  std::string records;                 // Encoded codec::DeltaGroup.
-  friend bool operator==(const BucketExchange&, const BucketExchange&) = default;
+  std::vector<std::uint32_t> buckets;        // Ascending leaf buckets the digests cover.
+  std::vector<std::uint64_t> key_hashes;     // One per record...
+  std::vector<std::uint64_t> record_hashes;  // ...and what it holds.
+  friend bool operator==(const BucketDigest&, const BucketDigest&) = default;
 };
 
-using Body = std::variant<Ping, PingAck, PingRequest, DeltaPush, DeltaAck, TreeLevel, BucketExchange>;
+// Steps 2 and 3: records that differ, with the sender's whole causal context (one encoded
+// delta-group, Store::bucket_records), and the key hashes of records the receiver holds and the
+// sender does not (the receiver removes those whose dots the context covers). The responder's reply
+// (step 2) also lists the records it wants; the initiator answers (step 3) with those, and with its
+// version of the records the reply carried when the merge left it different.
+struct BucketDelta {
+  std::uint64_t round = 0;
+  bool reply = false;                   // True for step 2 (responder to initiator).
+  std::vector<std::uint32_t> buckets;   // Ascending leaf buckets it is about.
+  std::string records;                  // Encoded codec::DeltaGroup.
+  std::vector<std::uint64_t> absent;    // Key hashes the sender does not hold.
+  std::vector<std::uint64_t> wanted;    // Key hashes whose records the sender asks for (step 2).
+  friend bool operator==(const BucketDelta&, const BucketDelta&) = default;
+};
+
+using Body = std::variant<Ping, PingAck, PingRequest, DeltaPush, DeltaAck, TreeLevel, BucketDigest, BucketDelta>;
 
 // Every peer message: who sent it, from which cluster, and the body. Messages from another cluster
 // (cluster_id differs) are dropped and counted.

@@ -21,7 +21,8 @@ Peer::Peer(Endpoint self_endpoint, Store& store, std::vector<Endpoint> seeds, Pe
 namespace {
 
 bool is_anti_entropy(const Body& body) {
-  return std::holds_alternative<TreeLevel>(body) || std::holds_alternative<BucketExchange>(body);
+  return std::holds_alternative<TreeLevel>(body) || std::holds_alternative<BucketDigest>(body) ||
+         std::holds_alternative<BucketDelta>(body);
 }
 
 }  // namespace

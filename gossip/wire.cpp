@@ -264,14 +264,42 @@ Status check_body(const TreeLevel& tree) {
   return ok();
 }
 
-Status check_body(const BucketExchange& exchange) {
-  if (exchange.buckets.size() > kMaxExchangeBuckets) {
-    return protocol_error(cat("bucket exchange covers ", exchange.buckets.size(), " buckets, over the limit of ",
-                              kMaxExchangeBuckets));
+Status check_buckets(const std::vector<std::uint32_t>& buckets, const char* what) {
+  if (buckets.size() > kMaxExchangeBuckets) {
+    return protocol_error(cat(what, " covers ", buckets.size(), " buckets, over the limit of ", kMaxExchangeBuckets));
   }
-  if (exchange.buckets.empty()) return protocol_error("bucket exchange covers no bucket");
-  if (auto buckets = check_ascending(exchange.buckets, kTreeLeafBuckets, "bucket"); !buckets) return buckets;
-  if (exchange.records.size() > kMaxFramePayloadBytes) return protocol_error("bucket exchange records are oversized");
+  if (buckets.empty()) return protocol_error(cat(what, " covers no bucket"));
+  return check_ascending(buckets, kTreeLeafBuckets, "bucket");
+}
+
+// Every key hash lies in one of the (ascending) buckets: its top 16 bits name its bucket.
+Status check_key_hashes(const std::vector<std::uint64_t>& hashes, const std::vector<std::uint32_t>& buckets,
+                        const char* what) {
+  if (hashes.size() > kMaxDigestRecords) {
+    return protocol_error(cat(what, " lists ", hashes.size(), " key hashes, over the limit of ", kMaxDigestRecords));
+  }
+  for (std::uint64_t hash : hashes) {
+    if (!std::binary_search(buckets.begin(), buckets.end(), static_cast<std::uint32_t>(hash >> 48))) {
+      return protocol_error(cat(what, " lists a key hash outside its buckets"));
+    }
+  }
+  return ok();
+}
+
+Status check_body(const BucketDigest& digest) {
+  if (auto buckets = check_buckets(digest.buckets, "bucket digest"); !buckets) return buckets;
+  if (digest.record_hashes.size() != digest.key_hashes.size()) {
+    return protocol_error("bucket digest has not as many record hashes as key hashes");
+  }
+  return check_key_hashes(digest.key_hashes, digest.buckets, "bucket digest");
+}
+
+Status check_body(const BucketDelta& delta) {
+  if (auto buckets = check_buckets(delta.buckets, "bucket delta"); !buckets) return buckets;
+  if (auto absent = check_key_hashes(delta.absent, delta.buckets, "bucket delta's absent list"); !absent) return absent;
+  if (auto wanted = check_key_hashes(delta.wanted, delta.buckets, "bucket delta's wanted list"); !wanted) return wanted;
+  if (!delta.reply && !delta.wanted.empty()) return protocol_error("a bucket delta that is no reply wants records");
+  if (delta.records.size() > kMaxFramePayloadBytes) return protocol_error("bucket delta records are oversized");
   return ok();
 }
 
@@ -334,19 +362,29 @@ struct BodyWriter {
     out.setRound(tree.round);
     out.setReply(tree.reply);
     out.setLevel(tree.level);
-    auto parents = out.initParents(static_cast<unsigned>(tree.parents.size()));
-    for (unsigned i = 0; i < tree.parents.size(); ++i) parents.set(i, tree.parents[i]);
-    auto hashes = out.initHashes(static_cast<unsigned>(tree.hashes.size()));
-    for (unsigned i = 0; i < tree.hashes.size(); ++i) hashes.set(i, tree.hashes[i]);
+    fill(out.initParents(static_cast<unsigned>(tree.parents.size())), tree.parents);
+    fill(out.initHashes(static_cast<unsigned>(tree.hashes.size())), tree.hashes);
     if (!tree.context.empty()) out.setContext(as_data(tree.context));
   }
-  void operator()(const BucketExchange& exchange) {
-    auto out = body.initBucketExchange();
-    out.setRound(exchange.round);
-    out.setReply(exchange.reply);
-    auto buckets = out.initBuckets(static_cast<unsigned>(exchange.buckets.size()));
-    for (unsigned i = 0; i < exchange.buckets.size(); ++i) buckets.set(i, exchange.buckets[i]);
-    out.setRecords(as_data(exchange.records));
+  template <typename ListBuilder, typename Numbers>
+  static void fill(ListBuilder list, const Numbers& numbers) {
+    for (unsigned i = 0; i < numbers.size(); ++i) list.set(i, numbers[i]);
+  }
+  void operator()(const BucketDigest& digest) {
+    auto out = body.initBucketDigest();
+    out.setRound(digest.round);
+    fill(out.initBuckets(static_cast<unsigned>(digest.buckets.size())), digest.buckets);
+    fill(out.initKeyHashes(static_cast<unsigned>(digest.key_hashes.size())), digest.key_hashes);
+    fill(out.initRecordHashes(static_cast<unsigned>(digest.record_hashes.size())), digest.record_hashes);
+  }
+  void operator()(const BucketDelta& delta) {
+    auto out = body.initBucketDelta();
+    out.setRound(delta.round);
+    out.setReply(delta.reply);
+    fill(out.initBuckets(static_cast<unsigned>(delta.buckets.size())), delta.buckets);
+    out.setRecords(as_data(delta.records));
+    fill(out.initAbsent(static_cast<unsigned>(delta.absent.size())), delta.absent);
+    fill(out.initWanted(static_cast<unsigned>(delta.wanted.size())), delta.wanted);
   }
 };
 
@@ -378,8 +416,12 @@ std::size_t estimate_words(const Envelope& envelope) {
   if (const auto* tree = std::get_if<TreeLevel>(&envelope.body)) {
     words += 8 + tree->parents.size() / 2 + tree->hashes.size() + words_for_bytes(tree->context.size());
   }
-  if (const auto* exchange = std::get_if<BucketExchange>(&envelope.body)) {
-    words += 8 + exchange->buckets.size() / 2 + words_for_bytes(exchange->records.size());
+  if (const auto* digest = std::get_if<BucketDigest>(&envelope.body)) {
+    words += 8 + digest->buckets.size() / 2 + 2 * digest->key_hashes.size();
+  }
+  if (const auto* delta = std::get_if<BucketDelta>(&envelope.body)) {
+    words += 12 + delta->buckets.size() / 2 + words_for_bytes(delta->records.size()) + delta->absent.size() +
+             delta->wanted.size();
   }
   return words;
 }
@@ -436,39 +478,61 @@ Result<DeltaPush> read_delta_push(wire_schema::DeltaPush::Reader in) {
   return push;
 }
 
+// Copies a list of numbers, refusing one longer than `limit` before copying anything.
+template <typename Number, typename List>
+Result<std::vector<Number>> read_numbers(List in, std::size_t limit, const char* what) {
+  if (in.size() > limit) return protocol_error(cat(what, " has ", in.size(), " entries, over the limit of ", limit));
+  std::vector<Number> numbers;
+  numbers.reserve(in.size());
+  for (const Number number : in) numbers.push_back(number);
+  return numbers;
+}
+
 Result<TreeLevel> read_tree_level(wire_schema::TreeLevel::Reader in) {
   TreeLevel tree;
   tree.round = in.getRound();
   tree.reply = in.getReply();
   tree.level = in.getLevel();
-  const auto parents = in.getParents();
-  if (parents.size() > kMaxTreeParents) {
-    return protocol_error(cat("tree level message names ", parents.size(), " parents, over the limit of ",
-                              kMaxTreeParents));
-  }
-  for (const std::uint32_t parent : parents) tree.parents.push_back(parent);
-  const auto hashes = in.getHashes();
-  if (hashes.size() > kMaxTreeParents * kTreeFanout) {
-    return protocol_error(cat("tree level message carries ", hashes.size(), " hashes, over the limit"));
-  }
-  tree.hashes.reserve(hashes.size());
-  for (const std::uint64_t hash : hashes) tree.hashes.push_back(hash);
+  auto parents = read_numbers<std::uint32_t>(in.getParents(), kMaxTreeParents, "a tree level message's parents");
+  if (!parents) return forward(parents);
+  auto hashes = read_numbers<std::uint64_t>(in.getHashes(), kMaxTreeParents * kTreeFanout, "a tree level message's hashes");
+  if (!hashes) return forward(hashes);
+  tree.parents = std::move(*parents);
+  tree.hashes = std::move(*hashes);
   tree.context = read_data(in.getContext());
   return tree;
 }
 
-Result<BucketExchange> read_bucket_exchange(wire_schema::BucketExchange::Reader in) {
-  BucketExchange exchange;
-  exchange.round = in.getRound();
-  exchange.reply = in.getReply();
-  const auto buckets = in.getBuckets();
-  if (buckets.size() > kMaxExchangeBuckets) {
-    return protocol_error(cat("bucket exchange covers ", buckets.size(), " buckets, over the limit of ",
-                              kMaxExchangeBuckets));
-  }
-  for (const std::uint32_t bucket : buckets) exchange.buckets.push_back(bucket);
-  exchange.records = read_data(in.getRecords());
-  return exchange;
+Result<BucketDigest> read_bucket_digest(wire_schema::BucketDigest::Reader in) {
+  BucketDigest digest;
+  digest.round = in.getRound();
+  auto buckets = read_numbers<std::uint32_t>(in.getBuckets(), kMaxExchangeBuckets, "a bucket digest's buckets");
+  if (!buckets) return forward(buckets);
+  auto keys = read_numbers<std::uint64_t>(in.getKeyHashes(), kMaxDigestRecords, "a bucket digest's key hashes");
+  if (!keys) return forward(keys);
+  auto records = read_numbers<std::uint64_t>(in.getRecordHashes(), kMaxDigestRecords, "a bucket digest's record hashes");
+  if (!records) return forward(records);
+  digest.buckets = std::move(*buckets);
+  digest.key_hashes = std::move(*keys);
+  digest.record_hashes = std::move(*records);
+  return digest;
+}
+
+Result<BucketDelta> read_bucket_delta(wire_schema::BucketDelta::Reader in) {
+  BucketDelta delta;
+  delta.round = in.getRound();
+  delta.reply = in.getReply();
+  auto buckets = read_numbers<std::uint32_t>(in.getBuckets(), kMaxExchangeBuckets, "a bucket delta's buckets");
+  if (!buckets) return forward(buckets);
+  delta.buckets = std::move(*buckets);
+  delta.records = read_data(in.getRecords());
+  auto absent = read_numbers<std::uint64_t>(in.getAbsent(), kMaxDigestRecords, "a bucket delta's absent list");
+  if (!absent) return forward(absent);
+  auto wanted = read_numbers<std::uint64_t>(in.getWanted(), kMaxDigestRecords, "a bucket delta's wanted list");
+  if (!wanted) return forward(wanted);
+  delta.absent = std::move(*absent);
+  delta.wanted = std::move(*wanted);
+  return delta;
 }
 
 template <typename Message>
@@ -508,10 +572,15 @@ Result<Body> read_body(wire_schema::Envelope::Body::Reader in) {
       if (!tree) return forward(tree);
       return Body(std::move(*tree));
     }
-    case wire_schema::Envelope::Body::BUCKET_EXCHANGE: {
-      auto exchange = read_bucket_exchange(in.getBucketExchange());
-      if (!exchange) return forward(exchange);
-      return Body(std::move(*exchange));
+    case wire_schema::Envelope::Body::BUCKET_DIGEST: {
+      auto digest = read_bucket_digest(in.getBucketDigest());
+      if (!digest) return forward(digest);
+      return Body(std::move(*digest));
+    }
+    case wire_schema::Envelope::Body::BUCKET_DELTA: {
+      auto delta = read_bucket_delta(in.getBucketDelta());
+      if (!delta) return forward(delta);
+      return Body(std::move(*delta));
     }
   }
   return protocol_error(cat("envelope has body kind ", static_cast<unsigned>(in.which()),

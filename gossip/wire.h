@@ -43,6 +43,8 @@ inline constexpr std::size_t kMaxDeltaPushEntries = 4096;
 // BucketExchange may cover; a round splits longer lists over several messages.
 inline constexpr std::size_t kMaxTreeParents = 256;
 inline constexpr std::size_t kMaxExchangeBuckets = 256;
+// Record digests (and absent or wanted key hashes) one BucketDigest or BucketDelta may list.
+inline constexpr std::size_t kMaxDigestRecords = 1u << 20;
 // The longest host an Endpoint may name (a DNS name is at most 253 bytes).
 inline constexpr std::size_t kMaxHostBytes = 255;
 
@@ -97,8 +99,9 @@ std::string encode_frame_header(const FrameHeader& header);
 // DeltaPush has at most kMaxDeltaPushEntries entries, with strictly increasing sequences and each
 // delta-group at most kMaxFramePayloadBytes; a TreeLevel has a level of 1 to 4, at most
 // kMaxTreeParents strictly ascending parents that exist at the level above (exactly {0} at level 1),
-// 16 hashes per parent or none, and a context only at level 1; a BucketExchange has at most
-// kMaxExchangeBuckets strictly ascending buckets below 65536. Returns ErrorCode::kProtocol saying
+// 16 hashes per parent or none, and a context only at level 1; a BucketDigest or BucketDelta has 1
+// to kMaxExchangeBuckets strictly ascending buckets below 65536, at most kMaxDigestRecords entries
+// per list, as many record hashes as key hashes, and every key hash in one of its buckets. Returns ErrorCode::kProtocol saying
 // which rule broke.
 Status validate_envelope(const Envelope& envelope);
 

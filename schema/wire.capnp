@@ -86,12 +86,22 @@ struct TreeLevel {
   context @5 :Data;           # Encoded causal context (codec StoredContext); level 1 only.
 }
 
-# Anti-entropy: the records of some differing leaf buckets with the sender's whole causal context.
-struct BucketExchange {
-  round @0 :UInt64;           # The round it belongs to.
-  reply @1 :Bool;             # False: a request (merge, then answer); true: the answer.
-  buckets @2 :List(UInt32);   # Ascending leaf buckets below 65536. At most kMaxExchangeBuckets.
-  records @3 :Data;           # An encoded codec DeltaGroup.
+# Anti-entropy: the digests of every record in some differing leaf buckets (over TCP).
+struct BucketDigest {
+  round @0 :UInt64;              # The round it belongs to.
+  buckets @1 :List(UInt32);      # Ascending leaf buckets below 65536. At most kMaxExchangeBuckets.
+  keyHashes @2 :List(UInt64);    # One per record (at most kMaxDigestRecords)...
+  recordHashes @3 :List(UInt64); # ...and what it holds; as many as keyHashes.
+}
+
+# Anti-entropy: the records that differ, with the sender's whole causal context (over TCP).
+struct BucketDelta {
+  round @0 :UInt64;              # The round it belongs to.
+  reply @1 :Bool;                # True: the responder's answer to a BucketDigest.
+  buckets @2 :List(UInt32);      # Ascending leaf buckets below 65536. At most kMaxExchangeBuckets.
+  records @3 :Data;              # An encoded codec DeltaGroup.
+  absent @4 :List(UInt64);       # Key hashes of records the sender does not hold (at most kMaxDigestRecords).
+  wanted @5 :List(UInt64);       # Key hashes of records the sender asks for (at most kMaxDigestRecords).
 }
 
 # Every peer message: who sent it, from which cluster, and the body.
@@ -107,6 +117,7 @@ struct Envelope {
     deltaPush @6 :DeltaPush;      # Delta dissemination, over TCP.
     deltaAck @7 :DeltaAck;        # Delta dissemination, over TCP.
     treeLevel @8 :TreeLevel;      # Anti-entropy, over TCP.
-    bucketExchange @9 :BucketExchange;  # Anti-entropy, over TCP.
+    bucketDigest @9 :BucketDigest;  # Anti-entropy, over TCP.
+    bucketDelta @10 :BucketDelta;   # Anti-entropy, over TCP.
   }
 }

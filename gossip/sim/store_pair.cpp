@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "gossip/wire.h"
+#include "src/codec/codec.h"
 
 namespace cairn::sim {
 namespace {
@@ -15,6 +16,33 @@ gossip::AntiEntropyOptions without_background(gossip::AntiEntropyOptions options
 }
 
 }  // namespace
+
+std::uint64_t load_registers(const std::vector<Store*>& stores, std::uint64_t writer, const std::string& prefix,
+                             std::uint64_t first, std::uint64_t count, std::size_t value_bytes) {
+  constexpr std::uint64_t kPerGroup = 10'000;
+  std::uint64_t bytes = 0;
+  for (std::uint64_t start = first; start < first + count; start += kPerGroup) {
+    codec::DeltaGroup group;
+    for (std::uint64_t i = start; i < std::min(first + count, start + kPerGroup); ++i) {
+      // Dots count from 1 at key `first`; a later call for the same writer must continue the numbering.
+      const crdt::Dot dot{crdt::ReplicaId{writer}, i + 1};
+      std::string value(value_bytes, static_cast<char>('a' + i % 26));
+      const std::string number = std::to_string(i);
+      value.replace(0, std::min(number.size(), value.size()), number.substr(0, value.size()));
+      crdt::LwwRegister::Store::Entries entries;
+      entries.emplace(dot, crdt::LwwEntry{std::move(value), crdt::HlcTimestamp{1'700'000'000'000ull + i, 0}});
+      group.records.push_back(codec::RecordFragment{
+          codec::RecordKey{prefix + number, codec::ValueType::kRegister, {}}, crdt::LwwRegister::Store(std::move(entries))});
+      group.context.insert(dot);
+    }
+    const std::string encoded = codec::encode_delta_group(group);
+    bytes += encoded.size();
+    for (Store* store : stores) {
+      if (!store->merge_delta(encoded, writer)) return 0;
+    }
+  }
+  return bytes;
+}
 
 StorePair::StorePair(Store& a, Store& b, gossip::AntiEntropyOptions options)
     : a_(gossip::PeerId{a.replica_id()}, a_endpoint_, 1, a, without_background(options), 1),

@@ -4,11 +4,20 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "cairn/store.h"
 #include "gossip/anti_entropy.h"
 
 namespace cairn::sim {
+
+// Fills stores fast with register writes of a replica that is none of them (`writer`): keys
+// <prefix><first> .. <prefix><first + count - 1>, values of `value_bytes` bytes, merged as delta-groups of
+// 10,000 writes, as if gossiped from that replica. Returns the bytes of those delta-groups (what
+// shipping the whole data set would cost), or 0 when a store refused one.
+std::uint64_t load_registers(const std::vector<Store*>& stores, std::uint64_t writer, const std::string& prefix,
+                             std::uint64_t first, std::uint64_t count, std::size_t value_bytes);
 
 class StorePair {
  public:

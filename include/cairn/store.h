@@ -62,16 +62,27 @@ struct TreeHashes {
   std::string context;                // Encoded causal context, when asked for.
 };
 
-struct BucketRecords {
+// One record as anti-entropy compares it: which record, and what it holds.
+struct RecordDigest {
+  std::uint64_t key_hash = 0;     // Of its record key; the top 16 bits are its leaf bucket.
+  std::uint64_t record_hash = 0;  // What it adds to its bucket's hash.
+  friend bool operator==(const RecordDigest&, const RecordDigest&) = default;
+};
+
+struct BucketDigests {
   std::vector<std::uint32_t> buckets;  // The buckets covered: a prefix of those asked for.
-  std::string group;                   // Their records plus the whole causal context, as a delta-group.
-  std::size_t records = 0;             // How many records it holds.
+  std::vector<RecordDigest> records;   // Every record in them.
+};
+
+struct BucketRecords {
+  std::string group;        // The records, as a delta-group with an empty context.
+  std::size_t records = 0;  // How many records it holds.
 };
 
 struct BucketMerge {
-  std::size_t records_received = 0;   // Records in the group.
-  std::size_t keys_changed = 0;       // Keys whose value changed here (removals included).
-  std::uint64_t logged_sequence = 0;  // Where the change was logged (0: nothing new).
+  std::size_t keys_changed = 0;            // Keys whose value changed here (removals included).
+  std::uint64_t logged_sequence = 0;       // Where the change was logged (0: nothing new).
+  std::vector<RecordDigest> received;      // The digests of the records received.
 };
 
 // A change notification for subscribe().
@@ -171,20 +182,33 @@ class Store {
   virtual Result<TreeHashes> tree_hashes(unsigned level, const std::vector<std::uint32_t>& nodes,
                                          bool with_context) = 0;
 
-  // The records of leaf `buckets` (in the order given), with the store's whole causal context, read in
-  // one snapshot and encoded as one delta-group. Stops after the bucket that takes the records past
-  // `max_bytes` (at least one bucket is always covered); BucketRecords::buckets says which were.
+  // The digest of every record in leaf `buckets` (in the order given): per record, the hash of its
+  // key (whose top 16 bits are its bucket) and the hash it adds to the tree. Stops after the bucket
+  // that takes the count past `max_records` (at least one bucket is always covered).
+  virtual Result<BucketDigests> bucket_digests(const std::vector<std::uint32_t>& buckets,
+                                               std::size_t max_records) = 0;
+
+  // The records of `buckets` whose key hashes are listed, read in one snapshot and encoded as one
+  // delta-group (with an empty context: merge_buckets takes the sender's context apart, so a round
+  // ships it once, not with every slice). Stops once the records pass `max_bytes` (at least one record
+  // goes); what is left out is found again by the next comparison.
   virtual Result<BucketRecords> bucket_records(const std::vector<std::uint32_t>& buckets,
+                                               const std::vector<std::uint64_t>& key_hashes,
                                                std::size_t max_bytes) = 0;
 
-  // Joins another replica's bucket_records() for `buckets` into this store: each record of those
-  // buckets, here or there, is joined under both causal contexts, so a record absent there whose dots
-  // that context covers is removed here. Only the dots of these records join this store's context
-  // (the rest of the sender's context speaks of other buckets). The change is logged as a delta from
-  // `origin`, so gossip carries it on. kCorrupt for bytes that do not decode or a record outside
-  // `buckets`; nothing changes then.
+  // Joins another replica's bucket_records() into this store under that replica's encoded causal
+  // context `sender_context` (from tree_hashes; it may be older than the records, which only makes
+  // removals more cautious), and treats each record of ours whose key hash is in `absent_key_hashes`
+  // as absent there:
+  // joined with nothing under that context, it is removed when the context covers its dots. Each
+  // record is joined under both causal contexts, but only the dots of the records involved join this
+  // store's context (the rest of the sender's context speaks of other records). The change is logged
+  // as a delta from `origin`, so gossip carries it on. kCorrupt for bytes that do not decode or a
+  // record or key hash outside `buckets`; nothing changes then.
   virtual Result<BucketMerge> merge_buckets(const std::vector<std::uint32_t>& buckets,
-                                            std::string_view group_bytes, std::uint64_t origin) = 0;
+                                            std::string_view group_bytes,
+                                            const std::vector<std::uint64_t>& absent_key_hashes,
+                                            std::string_view sender_context, std::uint64_t origin) = 0;
 
   // When this store's level-1 hashes equal `level1_hashes` (all records equal another replica's),
   // joins that replica's encoded causal context (read in the same snapshot as those hashes) into

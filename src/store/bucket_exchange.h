@@ -1,5 +1,6 @@
-// The store side of anti-entropy's bucket exchange: reading the records of some hash tree buckets as
-// one delta-group, and turning another replica's such group into the delta that joins it here.
+// The store side of anti-entropy's bucket exchange: the digests of the records of some hash tree
+// buckets, chosen records of them as one delta-group, and turning another replica's such group into
+// the delta that joins it here.
 #pragma once
 
 #include <cstdint>
@@ -13,19 +14,31 @@
 
 namespace cairn::store {
 
-// The records of `buckets` (in the order given, stopping after the bucket that takes them past
-// `max_bytes`) and `context`, as an encoded delta-group. Every record is read in `txn`.
-Result<BucketRecords> read_bucket_records(const Txn& txn, const Databases& databases,
-                                          const std::vector<std::uint32_t>& buckets, std::size_t max_bytes,
-                                          const crdt::DotContext& context);
+// The digests of every record of `buckets`, in the order given, stopping after the bucket that takes
+// the count past `max_records`.
+Result<BucketDigests> read_bucket_digests(const Txn& txn, const Databases& databases,
+                                          const std::vector<std::uint32_t>& buckets, std::size_t max_records);
 
-// The delta that joins `theirs` (another replica's records of `buckets` plus its whole context) into
-// the records in `txn`: their records, an empty fragment for each record of ours in those buckets
-// they lack, and a context of only the dots that concern these records: every dot of their records,
-// and the dots of our records their context covers (those their side removed). Joined like any delta,
-// it equals joining their records under their whole context, without marking dots of other buckets
-// as seen. kCorrupt when one of their records lies outside `buckets`.
-Result<codec::DeltaGroup> bucket_delta(const Txn& txn, const Databases& databases,
-                                       const std::set<std::uint32_t>& buckets, const codec::DeltaGroup& theirs);
+// The records of `buckets` whose key hash is in `key_hashes`, as an encoded delta-group with an empty
+// context; stops once they pass `max_bytes` (at least one record).
+Result<BucketRecords> read_bucket_records(const Txn& txn, const Databases& databases,
+                                          const std::vector<std::uint32_t>& buckets,
+                                          const std::set<std::uint64_t>& key_hashes, std::size_t max_bytes);
+
+// What bucket_delta() makes of another replica's records.
+struct BucketDelta {
+  codec::DeltaGroup group;
+  std::vector<RecordDigest> received;  // The digests of their records.
+};
+
+// The delta that joins `theirs` (another replica's records of `buckets`, with its whole context) into
+// the records in `txn`, our records with a key hash in `absent` counting as absent there: their
+// records, an empty fragment for each absent one of ours, and a context of only the dots that concern
+// these records (every dot of theirs, and the dots of ours for the same keys that their context
+// covers, i.e. that their side removed). Joined like any delta it equals joining those records under
+// their whole context, without marking dots of other records as seen. kCorrupt when a record or key
+// hash of theirs lies outside `buckets`.
+Result<BucketDelta> bucket_delta(const Txn& txn, const Databases& databases, const std::set<std::uint32_t>& buckets,
+                                 const codec::DeltaGroup& theirs, const std::set<std::uint64_t>& absent);
 
 }  // namespace cairn::store

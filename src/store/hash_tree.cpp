@@ -51,14 +51,13 @@ Status xor_into_leaf(Txn& txn, const Databases& databases, std::uint32_t bucket,
 
 }  // namespace
 
-std::uint32_t bucket_of(std::string_view record_key) {
-  return static_cast<std::uint32_t>(XXH3_64bits(record_key.data(), record_key.size()) >> 48);
-}
+std::uint64_t key_hash(std::string_view record_key) { return XXH3_64bits(record_key.data(), record_key.size()); }
+
+std::uint32_t bucket_of(std::string_view record_key) { return bucket_of_key_hash(key_hash(record_key)); }
 
 std::uint64_t record_hash(std::string_view record_key, std::string_view record_bytes) {
   // Seeding the bytes' hash with the key's keeps the pair unambiguous without copying them together.
-  const std::uint64_t key_hash = XXH3_64bits(record_key.data(), record_key.size());
-  return XXH3_64bits_withSeed(record_bytes.data(), record_bytes.size(), key_hash);
+  return XXH3_64bits_withSeed(record_bytes.data(), record_bytes.size(), key_hash(record_key));
 }
 
 Status update(Txn& txn, const Databases& databases, std::string_view record_key,
@@ -109,18 +108,19 @@ Result<std::vector<std::uint64_t>> node_hashes(const Txn& txn, const Databases& 
   return hashes;
 }
 
-Result<std::vector<std::string>> bucket_record_keys(const Txn& txn, const Databases& databases,
-                                                    std::uint32_t bucket) {
+Result<std::vector<BucketEntry>> bucket_entries(const Txn& txn, const Databases& databases, std::uint32_t bucket) {
   const std::string prefix = bucket_key(bucket);
   auto cursor = LmdbCursor::open(txn, databases.tree_keys);
   if (!cursor) return tl::unexpected(cursor.error());
-  std::vector<std::string> keys;
+  std::vector<BucketEntry> entries;
   for (auto entry = cursor->seek(prefix);; entry = cursor->next()) {
     if (!entry) return tl::unexpected(entry.error());
     if (!entry->has_value() || !(*entry)->key.starts_with(prefix)) break;
-    keys.emplace_back((*entry)->key.substr(prefix.size()));
+    auto hash = decode_hash((*entry)->value, "a hash tree index entry");
+    if (!hash) return tl::unexpected(hash.error());
+    entries.push_back(BucketEntry{std::string((*entry)->key.substr(prefix.size())), *hash});
   }
-  return keys;
+  return entries;
 }
 
 Status rebuild(Txn& txn, const Databases& databases) {

@@ -34,8 +34,10 @@ inline constexpr std::uint32_t kLeafBuckets = 1u << (kFanoutBits * kLeafLevel);
 // The number of nodes at `level` (0 = root .. kLeafLevel = leaves).
 constexpr std::uint32_t nodes_at(unsigned level) { return 1u << (kFanoutBits * level); }
 
-// The leaf bucket of an LMDB record key.
+// The hash of an LMDB record key, and its leaf bucket (the hash's top 16 bits).
+std::uint64_t key_hash(std::string_view record_key);
 std::uint32_t bucket_of(std::string_view record_key);
+inline std::uint32_t bucket_of_key_hash(std::uint64_t hash) { return static_cast<std::uint32_t>(hash >> 48); }
 
 // The hash a record contributes to its bucket.
 std::uint64_t record_hash(std::string_view record_key, std::string_view record_bytes);
@@ -49,9 +51,12 @@ Status update(Txn& txn, const Databases& databases, std::string_view record_key,
 Result<std::vector<std::uint64_t>> node_hashes(const Txn& txn, const Databases& databases, unsigned level,
                                                const std::vector<std::uint32_t>& nodes);
 
-// The LMDB record keys in leaf `bucket`, in key order.
-Result<std::vector<std::string>> bucket_record_keys(const Txn& txn, const Databases& databases,
-                                                    std::uint32_t bucket);
+// The records in leaf `bucket`, in key order: LMDB record key and the record's hash.
+struct BucketEntry {
+  std::string record_key;
+  std::uint64_t record_hash = 0;
+};
+Result<std::vector<BucketEntry>> bucket_entries(const Txn& txn, const Databases& databases, std::uint32_t bucket);
 
 // Drops the tree and builds it again from every record in `values` (a store written before the tree
 // existed; tests compare it with the incrementally maintained one).

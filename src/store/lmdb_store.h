@@ -51,9 +51,12 @@ class LmdbStore final : public Store {
   // Anti-entropy (lmdb_store_tree.cpp).
   Result<TreeHashes> tree_hashes(unsigned level, const std::vector<std::uint32_t>& nodes,
                                  bool with_context) override;
-  Result<BucketRecords> bucket_records(const std::vector<std::uint32_t>& buckets, std::size_t max_bytes) override;
+  Result<BucketDigests> bucket_digests(const std::vector<std::uint32_t>& buckets, std::size_t max_records) override;
+  Result<BucketRecords> bucket_records(const std::vector<std::uint32_t>& buckets,
+                                       const std::vector<std::uint64_t>& key_hashes, std::size_t max_bytes) override;
   Result<BucketMerge> merge_buckets(const std::vector<std::uint32_t>& buckets, std::string_view group_bytes,
-                                    std::uint64_t origin) override;
+                                    const std::vector<std::uint64_t>& absent_key_hashes,
+                                    std::string_view sender_context, std::uint64_t origin) override;
   Result<bool> join_context_if_tree_equals(const std::vector<std::uint64_t>& level1_hashes,
                                            std::string_view context_bytes) override;
   // Rebuilds the hash tree from the records, for tests that compare it with the maintained one.

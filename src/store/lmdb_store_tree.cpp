@@ -47,21 +47,29 @@ Result<TreeHashes> LmdbStore::tree_hashes(unsigned level, const std::vector<std:
   });
 }
 
-Result<BucketRecords> LmdbStore::bucket_records(const std::vector<std::uint32_t>& buckets, std::size_t max_bytes) {
+Result<BucketDigests> LmdbStore::bucket_digests(const std::vector<std::uint32_t>& buckets, std::size_t max_records) {
   if (auto writable = check_writable(queue_ != nullptr); !writable) return tl::unexpected(writable.error());
-  return with_read_txn([&](const Txn& txn) -> Result<BucketRecords> {
-    auto context = committed_context(txn);
-    if (!context) return tl::unexpected(context.error());
-    return read_bucket_records(txn, databases(), buckets, max_bytes, *context);
-  });
+  return with_read_txn([&](const Txn& txn) { return read_bucket_digests(txn, databases(), buckets, max_records); });
+}
+
+Result<BucketRecords> LmdbStore::bucket_records(const std::vector<std::uint32_t>& buckets,
+                                                const std::vector<std::uint64_t>& key_hashes, std::size_t max_bytes) {
+  if (auto writable = check_writable(queue_ != nullptr); !writable) return tl::unexpected(writable.error());
+  const std::set<std::uint64_t> wanted(key_hashes.begin(), key_hashes.end());
+  return with_read_txn(
+      [&](const Txn& txn) { return read_bucket_records(txn, databases(), buckets, wanted, max_bytes); });
 }
 
 Result<BucketMerge> LmdbStore::merge_buckets(const std::vector<std::uint32_t>& buckets, std::string_view group_bytes,
-                                             std::uint64_t origin) {
+                                             const std::vector<std::uint64_t>& absent_key_hashes,
+                                             std::string_view sender_context, std::uint64_t origin) {
   if (auto writable = check_writable(queue_ != nullptr); !writable) return tl::unexpected(writable.error());
   auto theirs = codec::decode_delta_group(group_bytes);
   if (!theirs) return tl::unexpected(theirs.error());
+  auto context = codec::decode_context(sender_context);
+  if (!context) return tl::unexpected(context.error());
   theirs->origin = crdt::ReplicaId{origin};
+  theirs->context = std::move(*context);
   std::set<std::uint32_t> bucket_set;
   for (std::uint32_t bucket : buckets) {
     if (bucket >= tree::kLeafBuckets) return fail(ErrorCode::kCorrupt, "anti-entropy bucket out of range");
@@ -73,19 +81,20 @@ Result<BucketMerge> LmdbStore::merge_buckets(const std::vector<std::uint32_t>& b
       return fail(ErrorCode::kLimitExceeded, "anti-entropy records hold a key or member outside the limits");
     }
   }
+  const std::set<std::uint64_t> absent(absent_key_hashes.begin(), absent_key_hashes.end());
   BucketMerge outcome;
-  outcome.records_received = theirs->records.size();
   auto merged = queue_->submit([&](Txn& txn) -> Status {
-    auto delta = bucket_delta(txn, databases(), bucket_set, *theirs);
+    auto delta = bucket_delta(txn, databases(), bucket_set, *theirs, absent);
     if (!delta) return tl::unexpected(delta.error());
     Staged staged = stage();
     // Logged like a merged delta, so ordinary gossip carries the repair on (never back to `origin`).
-    auto logged = commit_group(txn, *delta, /*local=*/false, staged);
+    auto logged = commit_group(txn, delta->group, /*local=*/false, staged);
     if (!logged) return tl::unexpected(logged.error());
     outcome.keys_changed = staged.changes.size();
     outcome.logged_sequence = *logged;
+    outcome.received = std::move(delta->received);
     adopt(std::move(staged));
-    observe_timestamps(*delta);
+    observe_timestamps(delta->group);
     return ok();
   });
   if (!merged) return tl::unexpected(merged.error());

@@ -7,36 +7,10 @@
 
 #include "gossip/sim/cluster.h"
 #include "gossip/sim/store_pair.h"
-#include "src/codec/codec.h"
 #include "tests/store/store_test_support.h"
 
 namespace cairn::test {
 namespace {
-
-// The shared data set, built fast: delta-groups of 10,000 register writes by a replica that is
-// neither store, merged into both (what they would hold after gossiping that replica's writes).
-std::uint64_t load_shared(Store& a, Store& b, int records, std::size_t value_bytes) {
-  const crdt::ReplicaId writer{0xabcdef};
-  std::uint64_t bytes = 0;
-  for (int first = 0; first < records; first += 10'000) {
-    codec::DeltaGroup group;
-    for (int i = first; i < std::min(records, first + 10'000); ++i) {
-      const crdt::Dot dot{writer, static_cast<std::uint64_t>(i) + 1};
-      crdt::LwwRegister::Store::Entries entries;
-      std::string value(value_bytes, static_cast<char>('a' + i % 26));
-      value.replace(0, std::to_string(i).size(), std::to_string(i));
-      entries.emplace(dot, crdt::LwwEntry{std::move(value), crdt::HlcTimestamp{1'700'000'000'000ull + static_cast<std::uint64_t>(i), 0}});
-      group.records.push_back(codec::RecordFragment{codec::RecordKey{"key/" + std::to_string(i), codec::ValueType::kRegister, {}},
-                                                    crdt::LwwRegister::Store(std::move(entries))});
-      group.context.insert(dot);
-    }
-    const std::string encoded = codec::encode_delta_group(group);
-    bytes += encoded.size();
-    REQUIRE(a.merge_delta(encoded, writer.value).has_value());
-    REQUIRE(b.merge_delta(encoded, writer.value).has_value());
-  }
-  return bytes;
-}
 
 TEST_CASE("anti-entropy: 100 differing records of 100,000 travel in under 1% of the data set's bytes") {
   TempDir dir;
@@ -44,7 +18,9 @@ TEST_CASE("anti-entropy: 100 differing records of 100,000 travel in under 1% of 
   options.durability = Durability::kNoSync;
   auto a = open_store(dir.path() / "a", options);
   auto b = open_store(dir.path() / "b", options);
-  const std::uint64_t data_set_bytes = load_shared(*a, *b, 100'000, 100);
+  // The shared data set, built fast: as if both had gossiped another replica's 100,000 writes.
+  const std::uint64_t data_set_bytes = sim::load_registers({a.get(), b.get()}, 0xabcdef, "key/", 0, 100'000, 100);
+  REQUIRE(data_set_bytes > 0);
   // 50 records overwritten on a, 50 new ones on b.
   for (int i = 0; i < 50; ++i) {
     REQUIRE(a->put("key/" + std::to_string(i * 1999), std::string(100, 'A')));

@@ -104,10 +104,10 @@ TEST_CASE("anti-entropy: one changed member of a big set ships only its bucket")
   const auto round = pair.reconcile();
   REQUIRE(round.in_sync);
   CHECK(*b->sismember("big", "one more"));
-  // One leaf bucket each way; the bucket holds the new member plus the few others hashed there.
+  // One leaf bucket compared by digest, and only the new member's record shipped.
   CHECK(pair.a().stats().buckets_exchanged == 1);
-  CHECK(pair.b().stats().buckets_exchanged == 1);
-  CHECK(pair.a().stats().records_sent <= 4);
+  CHECK(pair.a().stats().records_sent == 1);
+  CHECK(pair.b().stats().records_sent == 0);
   std::printf("anti-entropy: one new member of a 20,000-member set: %llu bytes in %llu frames\n",
               static_cast<unsigned long long>(round.bytes), static_cast<unsigned long long>(round.frames));
   CHECK(round.bytes < 20'000);
@@ -119,17 +119,20 @@ TEST_CASE("anti-entropy: a bucket's records do not mark dots of other buckets as
   auto b = open_store(dir.path() / "b");
   // Two keys in different buckets.
   std::string first = "k0", second;
-  const auto bucket = [](const std::string& key) {
-    return store::tree::bucket_of(codec::encode_record_key(codec::RecordKey{key, codec::ValueType::kRegister, {}}));
+  const auto key_hash = [](const std::string& key) {
+    return store::tree::key_hash(codec::encode_record_key(codec::RecordKey{key, codec::ValueType::kRegister, {}}));
   };
+  const auto bucket = [&](const std::string& key) { return store::tree::bucket_of_key_hash(key_hash(key)); };
   for (int i = 1; second.empty(); ++i) {
     if (bucket("k" + std::to_string(i)) != bucket(first)) second = "k" + std::to_string(i);
   }
   REQUIRE(a->put(first, "1"));
   REQUIRE(a->put(second, "2"));
-  auto records = a->bucket_records({bucket(first)}, 1 << 20);
+  auto records = a->bucket_records({bucket(first)}, {key_hash(first)}, 1 << 20);
   REQUIRE(records.has_value());
-  REQUIRE(b->merge_buckets(records->buckets, records->group, a->replica_id()).has_value());
+  REQUIRE(records->records == 1);
+  // Merged under a's whole context, which has seen the second write too.
+  REQUIRE(b->merge_buckets({bucket(first)}, records->group, {}, context_of(*a), a->replica_id()).has_value());
   CHECK(b->get(first)->value == "1");
   // The second write's delta arrives later by gossip: it must still apply.
   ship_deltas(*a, *b);
@@ -141,15 +144,25 @@ TEST_CASE("anti-entropy: records outside the buckets named are refused and chang
   auto a = open_store(dir.path() / "a");
   auto b = open_store(dir.path() / "b");
   REQUIRE(a->put("key", "value"));
-  const std::uint32_t home =
-      store::tree::bucket_of(codec::encode_record_key(codec::RecordKey{"key", codec::ValueType::kRegister, {}}));
-  auto records = a->bucket_records({home}, 1 << 20);
+  const std::uint64_t hash =
+      store::tree::key_hash(codec::encode_record_key(codec::RecordKey{"key", codec::ValueType::kRegister, {}}));
+  const std::uint32_t home = store::tree::bucket_of_key_hash(hash);
+  const std::uint32_t elsewhere = (home + 1) % kTreeLeafBuckets;
+  auto records = a->bucket_records({home}, {hash}, 1 << 20);
   REQUIRE(records.has_value());
-  auto refused = b->merge_buckets({(home + 1) % kTreeLeafBuckets}, records->group, a->replica_id());
+  const std::string context = context_of(*a);
+  auto refused = b->merge_buckets({elsewhere}, records->group, {}, context, a->replica_id());
   REQUIRE_FALSE(refused.has_value());
   CHECK(refused.error().code() == ErrorCode::kCorrupt);
   CHECK(b->get("key").error().code() == ErrorCode::kNotFound);
-  CHECK_FALSE(b->merge_buckets({home}, "not a delta-group", a->replica_id()).has_value());
+  CHECK_FALSE(b->merge_buckets({home}, "not a delta-group", {}, context, a->replica_id()).has_value());
+  CHECK_FALSE(b->merge_buckets({home}, records->group, {}, "not a context", a->replica_id()).has_value());
+  // An absent key outside the buckets named is refused too.
+  auto context_only = a->bucket_records({elsewhere}, {}, 1 << 20);
+  REQUIRE(context_only.has_value());
+  auto absent_elsewhere = b->merge_buckets({elsewhere}, context_only->group, {hash}, context, a->replica_id());
+  REQUIRE_FALSE(absent_elsewhere.has_value());
+  CHECK(absent_elsewhere.error().code() == ErrorCode::kCorrupt);
 }
 
 gossip::Envelope envelope_of(gossip::Body body) {
@@ -157,10 +170,14 @@ gossip::Envelope envelope_of(gossip::Body body) {
 }
 
 TEST_CASE("wire: anti-entropy messages round-trip and break no rule") {
+  const std::uint64_t in_17 = std::uint64_t{17} << 48 | 5;
   const gossip::TreeLevel top{9, false, 1, {0}, std::vector<std::uint64_t>(16, 5), "context"};
   const gossip::TreeLevel deep{9, true, 3, {1, 7, 255}, std::vector<std::uint64_t>(48, 1), {}};
-  const gossip::BucketExchange exchange{9, true, {0, 17, 65535}, "records"};
-  for (const gossip::Body& body : {gossip::Body(top), gossip::Body(deep), gossip::Body(exchange)}) {
+  const gossip::BucketDigest digest{9, {0, 17, 65535}, {in_17, 3}, {11, 12}};
+  const gossip::BucketDelta reply{9, true, {0, 17}, "records", {in_17}, {in_17, 4}};
+  const gossip::BucketDelta last{9, false, {17}, "records", {in_17}, {}};
+  for (const gossip::Body& body : {gossip::Body(top), gossip::Body(deep), gossip::Body(digest), gossip::Body(reply),
+                                   gossip::Body(last)}) {
     const auto decoded = gossip::decode_peer_frame(gossip::encode_peer_frame(envelope_of(body)));
     INFO(decoded.detail);
     REQUIRE(decoded.ok);
@@ -184,10 +201,16 @@ TEST_CASE("wire: anti-entropy messages that break a rule are refused") {
   std::vector<std::uint32_t> too_many(gossip::kMaxTreeParents + 1);
   for (std::uint32_t i = 0; i < too_many.size(); ++i) too_many[i] = i;
   CHECK(refused(gossip::TreeLevel{1, false, 4, too_many, {}, {}}));
-  CHECK(refused(gossip::BucketExchange{1, false, {}, "x"}));                        // No bucket.
-  CHECK(refused(gossip::BucketExchange{1, false, {65536}, "x"}));                   // No such bucket.
-  CHECK(refused(gossip::BucketExchange{1, false, {5, 4}, "x"}));                    // Not ascending.
-  CHECK(refused(gossip::BucketExchange{1, false, too_many, "x"}));                  // Too many.
+  CHECK(refused(gossip::BucketDigest{1, {}, {}, {}}));                              // No bucket.
+  CHECK(refused(gossip::BucketDigest{1, {65536}, {}, {}}));                         // No such bucket.
+  CHECK(refused(gossip::BucketDigest{1, {5, 4}, {}, {}}));                          // Not ascending.
+  CHECK(refused(gossip::BucketDigest{1, too_many, {}, {}}));                        // Too many.
+  CHECK(refused(gossip::BucketDigest{1, {0}, {1, 2}, {1}}));                        // Hashes unpaired.
+  CHECK(refused(gossip::BucketDigest{1, {0}, {std::uint64_t{1} << 48}, {1}}));     // Key outside its buckets.
+  CHECK(refused(gossip::BucketDelta{1, true, {0}, "x", {std::uint64_t{2} << 48}, {}}));  // Absent outside.
+  CHECK(refused(gossip::BucketDelta{1, true, {0}, "x", {}, {std::uint64_t{2} << 48}}));  // Wanted outside.
+  CHECK(refused(gossip::BucketDelta{1, false, {0}, "x", {}, {5}}));                 // Only a reply wants.
+  CHECK(refused(gossip::BucketDelta{1, true, {}, "x", {}, {}}));                    // No bucket.
 }
 
 }  // namespace
