@@ -222,7 +222,7 @@ void Membership::announce_self(std::optional<PeerId> except, Outbox& out) {
 std::vector<MemberUpdate> Membership::piggyback(std::optional<PeerId> recipient, bool include_self,
                                                 bool join_dump, const std::vector<MemberUpdate>& notices) {
   Piggyback message;
-  const std::size_t overhead = kFrameHeaderBytes + kEnvelopeOverheadBytes + self_endpoint_.host.size();
+  const std::size_t overhead = kFrameHeaderBytes + kSealOverheadBytes + kEnvelopeOverheadBytes + self_endpoint_.host.size();
   message.budget_bytes = kMaxDatagramBytes > overhead ? kMaxDatagramBytes - overhead : 0;
   if (include_self || join_dump) message.add(self_update());
   for (const MemberUpdate& notice : notices) message.add(notice);

@@ -1,6 +1,7 @@
 #include "gossip/peer.h"
 
 #include <algorithm>
+#include <cassert>
 #include <utility>
 
 namespace cairn::gossip {
@@ -16,7 +17,11 @@ Peer::Peer(Endpoint self_endpoint, Store& store, std::vector<Endpoint> seeds, Pe
       ring_(options_.ring),
       dissemination_(PeerId{store.replica_id()}, endpoint_, cluster_id_, store, options_.dissemination),
       anti_entropy_(PeerId{store.replica_id()}, endpoint_, cluster_id_, store, options_.anti_entropy,
-                    random_seed ^ 0x9e3779b97f4a7c15ULL) {}
+                    random_seed ^ 0x9e3779b97f4a7c15ULL) {
+  assert((options_.security.insecure || !options_.security.cluster_keys.empty()) &&
+         "a secure peer needs a cluster key");
+  if (!options_.security.cluster_keys.empty()) sealer_.emplace(options_.security.cluster_keys);
+}
 
 namespace {
 
@@ -31,7 +36,18 @@ std::vector<OutgoingFrame> Peer::frames_of(Outbox outbox) {
   std::vector<OutgoingFrame> frames;
   frames.reserve(outbox.size());
   for (Outgoing& message : outbox) {
-    std::string bytes = encode_peer_frame(message.envelope);
+    std::string bytes;
+    if (options_.security.insecure) {
+      bytes = encode_peer_frame(message.envelope);
+    } else if (sealer_) {
+      const CounterStream stream =
+          message.channel == Channel::kStream ? CounterStream::kStream : CounterStream::kDatagram;
+      bytes = sealer_->seal(FrameType::kPeerMessage, stream, encode_peer_payload(message.envelope));
+    }
+    if (bytes.empty()) {
+      ++stats_.frames_unsendable;
+      continue;
+    }
     if (is_anti_entropy(message.envelope.body)) anti_entropy_.count_bytes_sent(bytes.size());
     ++stats_.frames_sent;
     stats_.bytes_sent += bytes.size();
@@ -118,7 +134,7 @@ Outbox Peer::run_anti_entropy(std::uint64_t now_ms) {
 std::vector<OutgoingFrame> Peer::on_frame(std::string_view frame, std::uint64_t now_ms) {
   ++stats_.frames_received;
   stats_.bytes_received += frame.size();
-  DecodeResult decoded = decode_peer_frame(frame);
+  DecodeResult decoded = open_and_decode(frame);
   if (!decoded.ok) {
     ++stats_.frames_dropped[static_cast<std::size_t>(decoded.error)];
     return {};
@@ -138,6 +154,24 @@ std::vector<OutgoingFrame> Peer::on_frame(std::string_view frame, std::uint64_t 
     return frames_of(std::move(out));
   }
   return frames_of(membership_.on_message(envelope, now_ms));
+}
+
+DecodeResult Peer::open_and_decode(std::string_view frame) {
+  const HeaderResult header = parse_frame_header(frame);
+  const bool sealed = header.ok && header.header.key_id != 0;
+  if (options_.security.insecure && !sealed) return decode_peer_frame(frame);
+  DecodeResult refused;
+  if (!sealer_) {
+    refused.error = header.ok ? FrameError::kUnknownKey : header.error;
+    return refused;
+  }
+  OpenResult opened = sealer_->open(frame);
+  if (!opened.ok) {
+    refused.error = opened.error;
+    refused.detail = std::move(opened.detail);
+    return refused;
+  }
+  return decode_peer_payload(opened.payload);
 }
 
 std::vector<OutgoingFrame> Peer::leave(std::uint64_t now_ms) { return frames_of(membership_.leave(now_ms)); }

@@ -2,12 +2,16 @@
 // neighbours from the live members, and delta dissemination (over streams), joined around a store.
 //
 // The driver feeds it received frames and clock ticks and sends the frames it returns; it owns no
-// sockets and reads no clock. Frames are decoded here: a frame that is oversized, undecodable, of
-// another protocol version or from another cluster is counted and dropped before any other work.
+// sockets and reads no clock. Frames are sealed and opened here (gossip/sealing.h), so every driver
+// (the libuv transport, the simulator) carries only sealed frames: a frame that is unsealed, sealed
+// under another key, tampered with or replayed is counted and dropped before its payload is decoded;
+// one that is oversized, undecodable, of another protocol version or from another cluster is counted
+// and dropped before any other work.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,9 +21,20 @@
 #include "gossip/membership.h"
 #include "gossip/outgoing.h"
 #include "gossip/ring.h"
+#include "gossip/sealing.h"
 #include "gossip/wire.h"
 
 namespace cairn::gossip {
+
+// How frames are protected. Sealed (the default) needs at least one cluster key: frames are sealed
+// with the first and opened with any (rotation: docs/security.md), unsealed frames are refused.
+// Insecure sends unsealed frames and accepts unsealed ones (and sealed ones under `cluster_keys`, if
+// any); anyone who can reach the port can then join, read and write. A Peer made with neither keys
+// nor `insecure` is a bug (asserted); in a release build it then refuses every frame and sends none.
+struct PeerSecurity {
+  std::vector<ClusterKey> cluster_keys;
+  bool insecure = false;
+};
 
 struct PeerOptions {
   std::string cluster_name = "cairn";
@@ -28,13 +43,15 @@ struct PeerOptions {
   RingOptions ring;
   DisseminationOptions dissemination;
   AntiEntropyOptions anti_entropy;
+  PeerSecurity security;
 };
 
 struct PeerStats {
   std::uint64_t frames_received = 0, bytes_received = 0, frames_sent = 0, bytes_sent = 0;
   std::uint64_t frames_from_other_clusters = 0;
   std::uint64_t store_errors = 0;
-  std::array<std::uint64_t, 6> frames_dropped{};  // Indexed by FrameError.
+  std::uint64_t frames_unsendable = 0;  // Outgoing frames too large to seal within the frame limit.
+  std::array<std::uint64_t, kFrameErrorCount> frames_dropped{};  // Indexed by FrameError.
   std::uint64_t frames_dropped_total() const {
     std::uint64_t total = 0;
     for (auto count : frames_dropped) total += count;
@@ -76,6 +93,8 @@ class Peer {
 
  private:
   std::vector<OutgoingFrame> frames_of(Outbox outbox);
+  // Opens (when sealed) and decodes one received frame, as the security options say.
+  DecodeResult open_and_decode(std::string_view frame);
   void refresh_neighbours();
   void remember_membership_changes();
   // Asks anti-entropy for rounds with neighbours the log cannot catch up and with members that
@@ -95,6 +114,7 @@ class Peer {
   std::vector<PeerId> reachable_before_;  // Sorted; reachable members at the previous gossip tick.
   std::uint64_t next_gossip_ms_ = 0;
   PeerStats stats_;
+  std::optional<FrameSealer> sealer_;  // Set when there are cluster keys.
 };
 
 }  // namespace cairn::gossip

@@ -636,6 +636,14 @@ std::string_view to_string(FrameError error) {
       return "truncated";
     case FrameError::kUndecodable:
       return "undecodable";
+    case FrameError::kUnsealed:
+      return "unsealed";
+    case FrameError::kUnknownKey:
+      return "unknown_key";
+    case FrameError::kUnauthenticated:
+      return "unauthenticated";
+    case FrameError::kReplayed:
+      return "replayed";
   }
   return "unknown_frame_error";
 }
@@ -662,7 +670,10 @@ Status validate_envelope(const Envelope& envelope) {
   return std::visit([](const auto& body) { return check_body(body); }, envelope.body);
 }
 
-std::string encode_peer_frame(const Envelope& envelope) {
+namespace {
+
+// Builds the envelope's message and writes it after `prefix_bytes` zero bytes of a new string.
+std::string write_payload(const Envelope& envelope, std::size_t prefix_bytes) {
   const std::size_t hint =
       std::min<std::size_t>(estimate_words(envelope), std::numeric_limits<unsigned>::max());
   capnp::MallocMessageBuilder message(static_cast<unsigned>(hint));
@@ -673,15 +684,26 @@ std::string encode_peer_frame(const Envelope& envelope) {
   std::visit(BodyWriter{root.initBody()}, envelope.body);
 
   const std::size_t payload_bytes = capnp::computeSerializedSizeInWords(message) * sizeof(capnp::word);
+  std::string bytes(prefix_bytes + payload_bytes, '\0');
+  kj::ArrayOutputStream out(
+      kj::arrayPtr(reinterpret_cast<kj::byte*>(bytes.data() + prefix_bytes), payload_bytes));
+  capnp::writeMessage(out, message);
+  return bytes;
+}
+
+}  // namespace
+
+std::string encode_peer_payload(const Envelope& envelope) { return write_payload(envelope, 0); }
+
+std::string encode_peer_frame(const Envelope& envelope) {
+  std::string frame = write_payload(envelope, kFrameHeaderBytes);
+  const std::size_t payload_bytes = frame.size() - kFrameHeaderBytes;
   assert(payload_bytes <= kMaxFramePayloadBytes &&
          "frame over kMaxFramePayloadBytes: receivers would drop it");
   FrameHeader header;
   header.payload_length = static_cast<std::uint32_t>(payload_bytes);
-  std::string frame = encode_frame_header(header);
-  frame.resize(kFrameHeaderBytes + payload_bytes);
-  kj::ArrayOutputStream out(
-      kj::arrayPtr(reinterpret_cast<kj::byte*>(frame.data() + kFrameHeaderBytes), payload_bytes));
-  capnp::writeMessage(out, message);
+  const std::string header_bytes = encode_frame_header(header);
+  std::memcpy(frame.data(), header_bytes.data(), kFrameHeaderBytes);
   return frame;
 }
 
@@ -708,7 +730,11 @@ DecodeResult decode_peer_frame(std::string_view frame, std::size_t max_payload_b
                   cat("frame header has flags ", header.flags, ", key id ", header.key_id,
                       " or a nonce set; this build reads only unsealed frames, where all are 0"));
   }
-  auto envelope = decode_payload(frame.substr(kFrameHeaderBytes));
+  return decode_peer_payload(frame.substr(kFrameHeaderBytes));
+}
+
+DecodeResult decode_peer_payload(std::string_view payload) {
+  auto envelope = decode_payload(payload);
   if (!envelope) return reject(FrameError::kUndecodable, envelope.error().message());
   if (auto valid = validate_envelope(*envelope); !valid) {
     return reject(FrameError::kUndecodable, valid.error().message());

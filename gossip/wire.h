@@ -11,8 +11,9 @@
 //   12     24   nonce (zero while unsealed; room for XChaCha20-Poly1305's 24-byte nonce)
 //   36     4    payload length in bytes
 //
-// Integers are big-endian. The payload is a Cap'n Proto message (schema/wire.capnp); once the security
-// issue lands it is AEAD-sealed with the header as associated data, so this layout does not change.
+// Integers are big-endian. The payload is a Cap'n Proto message (schema/wire.capnp), AEAD-sealed with
+// the header as associated data when the key id is not 0 (gossip/sealing.h); the payload length then
+// counts the sealed bytes (the message plus kSealOverheadBytes).
 // A frame with a bad magic, another version, an unknown type or a length over the limit is rejected
 // from its header alone, before any further work.
 #pragma once
@@ -32,6 +33,8 @@ inline constexpr std::uint8_t kProtocolVersion = 1;
 inline constexpr std::size_t kFrameHeaderBytes = 40;
 // Large enough for one 16 MiB value with its metadata in one delta-group.
 inline constexpr std::size_t kMaxFramePayloadBytes = 24u << 20;
+// What sealing adds to a payload (the Poly1305 tag of XChaCha20-Poly1305; gossip/sealing.h).
+inline constexpr std::size_t kSealOverheadBytes = 16;
 // Membership datagrams stay below a typical path MTU; updates are piggybacked only up to this.
 inline constexpr std::size_t kMaxDatagramBytes = 1400;
 // Membership updates one Ping, PingAck or PingRequest may carry; a message with more is dropped.
@@ -72,8 +75,14 @@ enum class FrameError : std::uint8_t {
   kUnknownType,   // A frame type this build does not know, or not the one expected here.
   kOversized,     // The header announces a payload over the limit.
   kTruncated,     // Fewer bytes than the header (or the header plus its payload).
-  kUndecodable,   // Anything else: trailing bytes, sealed, malformed payload, invalid envelope.
+  kUndecodable,   // Anything else: trailing bytes, reserved bits set, malformed payload, invalid envelope.
+  // Sealing (gossip/sealing.h); all are decided before the payload is decoded.
+  kUnsealed,         // An unsealed frame (key id 0) to a peer that requires sealed ones.
+  kUnknownKey,       // Sealed under a key id none of our cluster keys has (another cluster, an old key).
+  kUnauthenticated,  // The AEAD check failed: tampered with, or sealed under another key.
+  kReplayed,         // Authentic, but a copy of a frame already received (or older than the window).
 };
+inline constexpr std::size_t kFrameErrorCount = 10;
 // The lower-case name of a reason, e.g. "bad_magic"; used in logs and as a metrics label.
 std::string_view to_string(FrameError error);
 
@@ -111,6 +120,9 @@ Status validate_envelope(const Envelope& envelope);
 // broken peer would send; the size is checked by an assert only.
 std::string encode_peer_frame(const Envelope& envelope);
 
+// The payload alone of encode_peer_frame(envelope): the Cap'n Proto message the sealer encrypts.
+std::string encode_peer_payload(const Envelope& envelope);
+
 // Decodes a whole frame (as received in one datagram, or header + payload read from a stream). Never
 // throws. Drops, with `error`:
 //   kBadMagic, kWrongVersion, kOversized  the header alone says so (parse_frame_header);
@@ -127,6 +139,11 @@ struct DecodeResult {
   std::string detail;  // For logs: what exactly was wrong.
 };
 DecodeResult decode_peer_frame(std::string_view frame, std::size_t max_payload_bytes = kMaxFramePayloadBytes);
+
+// Decodes a payload alone (an opened sealed frame's plaintext): the payload steps of
+// decode_peer_frame (a well-formed Envelope within the traversal limits that validate_envelope()
+// accepts), failing with kUndecodable.
+DecodeResult decode_peer_payload(std::string_view payload);
 
 // The 64-bit id of a cluster name, carried in every envelope: FNV-1a 64 of the name's bytes. Stable
 // across builds and platforms (peers of different builds must agree); not a secret and not collision

@@ -21,6 +21,15 @@ Cluster::Cluster(std::filesystem::path data_root, ClusterOptions options)
     : data_root_(std::move(data_root)), options_(std::move(options)), network_(scheduler_, options_.seed) {
   network_.set_faults(options_.faults);
   std::uint64_t seeds = options_.seed;
+  // Simulated peers seal their frames like real ones unless a test says otherwise: one cluster key,
+  // derived from the seed (it protects nothing here; the point is to run the sealing path).
+  gossip::PeerSecurity& security = options_.peer.security;
+  if (security.cluster_keys.empty() && !security.insecure) {
+    std::uint64_t key_state = options_.seed;
+    gossip::ClusterKey key{};
+    for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<std::uint8_t>(splitmix64(key_state));
+    security.cluster_keys.push_back(key);
+  }
   for (int i = 0; i < options_.peers; ++i) {
     auto node = std::make_unique<Node>();
     node->endpoint =

@@ -23,7 +23,7 @@ struct ClusterOptions {
   std::uint64_t seed = 1;
   std::uint64_t tick_interval_ms = 50;  // How often each peer's timers are driven.
   int seed_peers = 1;                   // Peers 0..seed_peers-1 are everyone's seeds.
-  gossip::PeerOptions peer;
+  gossip::PeerOptions peer;  // With no cluster key and not insecure: sealed under a key made from `seed`.
   Network::Faults faults;
 };
 

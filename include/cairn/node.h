@@ -39,6 +39,18 @@ struct NodeOptions {
   std::vector<std::string> seeds;
   // Peers of other clusters are ignored.
   std::string cluster_name = "cairn";
+  // Peer traffic is sealed (authenticated and encrypted, docs/security.md) under the cluster key. Each
+  // key is 64 hex digits; frames are sealed with the first and accepted under any (key rotation).
+  // Empty: the keys in data_dir/cluster.key, which is created with one random key (mode 0600) on first
+  // start; copy that file to every peer of the cluster.
+  std::vector<std::string> cluster_keys;
+  // Send peer frames unsealed and accept unsealed ones: anyone who can reach the gossip port can join,
+  // read and write. Only for tests and trusted networks; logged as a warning. Sealed frames are still
+  // accepted under cluster_keys, if given.
+  bool insecure = false;
+  // The token clients must present (docs/client-protocol.md). Empty: the one in data_dir/client.token,
+  // created (random, mode 0600) on first start when serve_clients is on.
+  std::string client_token;
   StoreOptions store;
   std::uint64_t gossip_interval_ms = 200;   // How often new deltas go to neighbours.
   std::uint64_t protocol_period_ms = 1000;  // SWIM probe period.
@@ -69,7 +81,8 @@ struct NodeStatus {
 class Node {
  public:
   // Opens the store in options.data_dir, binds the gossip port and joins through the seeds. Fails
-  // with the store's errors, kUnavailable when the port is taken, kInvalidArgument for a bad seed.
+  // with the store's errors, kUnavailable when the port is taken, kInvalidArgument for a bad seed or a
+  // malformed cluster key, kIo when data_dir/cluster.key or client.token cannot be read or created.
   static Result<std::unique_ptr<Node>> start(const NodeOptions& options);
 
   // Stops as stop() does.

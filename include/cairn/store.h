@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "cairn/options.h"
@@ -92,6 +93,107 @@ struct Change {
   bool local = true;  // False when the change came from merge_delta.
 };
 
+// ---- Key inspection (Store::inspect): the CRDT metadata behind one key, for people debugging. ----
+
+// Members of a set inspect() lists with their dots, and how many it counts at most (counting walks the
+// member records; past this it stops and says the count is capped).
+inline constexpr std::size_t kInspectMaxMembersListed = 100;
+inline constexpr std::uint64_t kInspectMaxMembersCounted = 100'000;
+
+// A dot: the `counter`-th event of replica `replica`.
+struct InspectedDot {
+  std::uint64_t replica = 0;
+  std::uint64_t counter = 0;
+
+  friend auto operator<=>(const InspectedDot&, const InspectedDot&) = default;
+};
+
+// One surviving write of a register: its dot, its hybrid-logical-clock timestamp and its value.
+struct RegisterVersion {
+  InspectedDot dot;
+  std::uint64_t hlc_wall_ms = 0;
+  std::uint32_t hlc_logical = 0;
+  std::string value;
+};
+
+// One entry of a PN-counter's dot store (see crdt/pn_counter.h): a contributor's running totals, or a
+// reset a delete recorded against one of them.
+struct CounterPart {
+  InspectedDot dot;
+  bool reset = false;            // False: a contribution; true: a reset entry.
+  std::uint64_t contributor = 0;  // The replica whose totals the entry is about.
+  InspectedDot chain;            // The first dot of the contributor's chain of entries.
+  std::uint64_t increments = 0;  // Running totals (a reset: the totals the delete observed).
+  std::uint64_t decrements = 0;
+  // A contribution: the totals of its chain that deletes had observed when it was written.
+  std::uint64_t deleted_increments = 0;
+  std::uint64_t deleted_decrements = 0;
+  InspectedDot observed;  // A reset: the contribution it observed.
+};
+
+// One member of a set with the dots of the adds that survive.
+struct InspectedMember {
+  std::string member;
+  std::vector<InspectedDot> dots;
+};
+
+// What inspect() returns. Sections for kinds the key does not hold stay empty. A key normally holds one
+// kind; after concurrent writes of different kinds by peers that had not seen each other it may hold
+// several, and every one present is filled in (`kinds` lists them; `kind` is the one kind() reports).
+struct KeyInspection {
+  std::string key;
+  ValueKind kind = ValueKind::kRegister;
+  std::vector<ValueKind> kinds;
+
+  // Register: every surviving version, the winner (what get() returns) first, then the concurrent ones
+  // a merge would discard, by descending (HLC, replica id). They stay until a write that saw them.
+  std::vector<RegisterVersion> versions;
+  // The replica that wrote the winning version (its dot's replica); 0 when the key holds no register.
+  std::uint64_t writing_replica = 0;
+
+  // Counter: the value counter() returns and every entry behind it.
+  std::int64_t counter_value = 0;
+  std::vector<CounterPart> counter_parts;
+
+  // Set: how many members (counted up to kInspectMaxMembersCounted; `member_count_capped` says the
+  // count stopped there) and the first kInspectMaxMembersListed members, in byte order, with dots.
+  std::uint64_t member_count = 0;
+  bool member_count_capped = false;
+  std::vector<InspectedMember> members;
+
+  // The key's causal context: what this peer has seen of the replicas that wrote the key's surviving
+  // dots (the store-wide causal context restricted to them), as a version vector (replica -> every
+  // counter up to this one seen) plus the dots seen beyond a gap. A seen dot the key does not hold was
+  // overwritten or deleted.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> version_vector;
+  std::vector<InspectedDot> dots_outside_vector;
+};
+
+// How many times each operation was called since the store was opened, successful or not (cursor
+// calls count once, not per item). The `op` label values of the cairn_operations_total metric.
+struct OperationCounts {
+  std::uint64_t put = 0, get = 0, del = 0, sadd = 0, srem = 0, sismember = 0, smembers = 0, incr = 0,
+                decr = 0, counter = 0, scan = 0, merge_delta = 0;
+
+  // Every count with its operation's name ("put", ..., "merge_delta"), in the order declared above.
+  std::vector<std::pair<std::string_view, std::uint64_t>> named() const {
+    return {{"put", put},   {"get", get},   {"del", del},         {"sadd", sadd},
+            {"srem", srem}, {"sismember", sismember}, {"smembers", smembers}, {"incr", incr},
+            {"decr", decr}, {"counter", counter},     {"scan", scan},         {"merge_delta", merge_delta}};
+  }
+};
+
+// How much of its LMDB map a store uses, and what it has been asked to do (see Store::usage()).
+struct StoreUsage {
+  std::uint64_t map_size_bytes = 0;  // The current LMDB map size (grows when the map fills, if allowed).
+  // Pages in use up to the highest one ever written ((last page number + 1) x page size): the
+  // high-water mark of the map, since LMDB reuses freed pages below it rather than shrinking.
+  std::uint64_t used_bytes = 0;
+  std::uint64_t file_bytes = 0;         // The size of data.mdb on disk.
+  std::uint64_t delta_log_entries = 0;  // Delta-groups in the delta log (not yet trimmed).
+  OperationCounts operations;
+};
+
 // Iterates over a sequence (keys, members) without loading it all into memory: each next() call reads
 // the following batch in a fresh read transaction, so a cursor may be held for any length of time and
 // sees writes made after it started.
@@ -137,6 +239,11 @@ class Store {
   // The kind of value at `key`, or kNotFound.
   virtual Result<ValueKind> kind(std::string_view key) = 0;
 
+  // The CRDT metadata of `key` (see KeyInspection), read in one read transaction. kNotFound for an
+  // absent key (or a counter holding only reset entries), kInvalidArgument/kLimitExceeded for a bad
+  // key, kCorrupt when a record fails to decode.
+  virtual Result<KeyInspection> inspect(std::string_view key) = 0;
+
   // Keys that start with `prefix`, in byte order, streamed.
   virtual std::unique_ptr<Cursor> scan(std::string_view prefix) = 0;
 
@@ -169,6 +276,10 @@ class Store {
   // Drops every delta-group with sequence <= `through_sequence` (gossip calls it once every neighbour
   // has acknowledged them). Returns once the trim is committed.
   virtual Status trim_delta_log(std::uint64_t through_sequence) = 0;
+
+  // The store's map use, file size, delta log length and operation counts now: cheap (no scan), for
+  // metrics. Thread-safe. Fails only when LMDB cannot begin a read transaction.
+  virtual Result<StoreUsage> usage() = 0;
 
   // ---- Anti-entropy: the hash tree over the records (docs/anti-entropy.md). ----
   // The gossip layer uses these to reconcile two replicas by exchanging bucket hashes top-down and

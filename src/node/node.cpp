@@ -7,13 +7,23 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <random>
 #include <thread>
 
 #include "gossip/peer.h"
+#include "gossip/sealing.h"
+#include "src/node/node_metrics.h"
+#include "src/node/protocol_snapshot.h"
 #include "gossip/transport/event_loop.h"
 #include "gossip/transport/uv_transport.h"
+#include "src/http/listener.h"
+#include "src/metrics/prometheus.h"
+#include "src/server/client_listener.h"
+#include "src/util/hex_id.h"
+#include "src/util/log.h"
+#include "src/util/secret_file.h"
 
 namespace cairn {
 namespace {
@@ -21,6 +31,8 @@ namespace {
 // Frames waiting for the protocol worker; beyond this they are dropped (the protocol recovers).
 constexpr std::size_t kMaxQueuedTasks = 10'000;
 constexpr std::uint64_t kTickIntervalMs = 50;
+// How often the worker re-reads the store's usage for metrics (it takes a read transaction).
+constexpr std::uint64_t kStoreUsageRefreshMs = 1000;
 
 Result<gossip::Endpoint> parse_endpoint(const std::string& text) {
   const auto colon = text.rfind(':');
@@ -37,6 +49,50 @@ Result<gossip::Endpoint> parse_endpoint(const std::string& text) {
   std::string host = text.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   return gossip::Endpoint{host, port};
+}
+
+std::string random_secret_hex() { return gossip::cluster_key_to_hex(gossip::random_cluster_key()); }
+
+// The cluster keys the peer seals and opens with: options.cluster_keys, or those in
+// data_dir/cluster.key (created on first start). None when insecure and none were given.
+Result<std::vector<gossip::ClusterKey>> cluster_keys_for(const NodeOptions& options) {
+  std::vector<std::string> texts = options.cluster_keys;
+  if (texts.empty() && !options.insecure) {
+    const std::string path = options.data_dir + "/cluster.key";
+    bool created = false;
+    auto loaded = secrets::load_or_create_secret_file(path, random_secret_hex, created);
+    if (!loaded) return fail(loaded.error().code(), "cluster key: " + loaded.error().message());
+    texts = std::move(*loaded);
+    if (created) {
+      log::info("security", "created a new cluster key in " + path +
+                                " (mode 0600). Peers join this cluster only with the same key: copy this file to "
+                                "each peer and start it with --cluster-key-file FILE (or cluster_key_file in its "
+                                "config), or into its data directory before its first start");
+    } else if (secrets::readable_by_others(path)) {
+      log::warn("security", path + " is readable by other users; chmod 600 it");
+    }
+  }
+  std::vector<gossip::ClusterKey> keys;
+  for (const std::string& text : texts) {
+    auto key = gossip::parse_cluster_key(text);
+    if (!key) return tl::unexpected(key.error());
+    keys.push_back(*key);
+  }
+  return keys;
+}
+
+// The token clients must present: options.client_token, or the one in data_dir/client.token.
+Result<std::string> client_token_for(const NodeOptions& options) {
+  if (!options.client_token.empty()) return options.client_token;
+  const std::string path = options.data_dir + "/client.token";
+  bool created = false;
+  auto loaded = secrets::load_or_create_secret_file(path, random_secret_hex, created);
+  if (!loaded) return fail(loaded.error().code(), "client token: " + loaded.error().message());
+  if (created) {
+    log::info("security", "created a client token in " + path +
+                              " (mode 0600); the cairn CLI finds it with --data-dir, or pass it with --token-file");
+  }
+  return loaded->front();
 }
 
 const char* status_name(gossip::MemberStatus status) {
@@ -111,18 +167,30 @@ class NodeImpl final : public Node {
 
   Store& store() override { return *store_; }
   std::uint16_t gossip_port() const override { return port_; }
-  std::uint16_t client_port() const override { return 0; }
-  std::uint16_t http_port() const override { return 0; }
-  std::vector<MetricSample> metrics() override { return {}; }
+  std::uint16_t client_port() const override { return client_port_; }
+  std::uint16_t http_port() const override { return http_port_; }
+  std::vector<MetricSample> metrics() override {
+    std::vector<MetricSample> samples;
+    {
+      std::lock_guard lock(status_mutex_);
+      node::add_protocol_metrics(snapshot_, samples);
+      node::add_store_metrics(snapshot_.store_usage, samples);
+    }
+    if (clients_) node::add_client_metrics(clients_->stats(), samples);
+    return samples;
+  }
   std::uint64_t replica_id() const override { return store_->replica_id(); }
 
   NodeStatus status() override {
     std::lock_guard lock(status_mutex_);
-    return status_;
+    return snapshot_.status;
   }
 
   void stop() override {
     if (stopped_.exchange(true)) return;
+    // Clients first: stop accepting, let the store calls already running finish (their writes are
+    // committed), close the connections. Nothing calls the store from the client side after this.
+    if (clients_) clients_->close();
     // Announce the leave from the worker (which owns the peer), give the datagrams a moment to go out,
     // then shut the loop (closing every socket), the worker and the store, in that order. A node whose
     // start failed half-way has only some of these.
@@ -131,9 +199,14 @@ class NodeImpl final : public Node {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     if (loop_) {
-      loop_->post([this] { loop_->cancel(timer_); });
+      loop_->post([this] {
+        loop_->cancel(timer_);
+        if (http_) http_->close();
+      });
       loop_->stop();
     }
+    http_.reset();
+    clients_.reset();
     if (worker_) worker_->stop();
     transport_.reset();
     loop_.reset();
@@ -154,6 +227,18 @@ class NodeImpl final : public Node {
     auto store = Store::open(options.data_dir, options.store);
     if (!store) return tl::unexpected(store.error());
     store_ = std::move(*store);
+    replica_id_ = store_->replica_id();
+    auto cluster_keys = cluster_keys_for(options);
+    if (!cluster_keys) return tl::unexpected(cluster_keys.error());
+    if (options.insecure) {
+      log::warn("security", "running INSECURE: peer traffic is neither encrypted nor authenticated; anyone who "
+                            "can reach the gossip port can join, read and write");
+    }
+    if (options.serve_clients) {
+      auto token = client_token_for(options);
+      if (!token) return tl::unexpected(token.error());
+      client_token_ = std::move(*token);
+    }
 
     auto loop = transport::EventLoop::create();
     if (!loop) return tl::unexpected(loop.error());
@@ -165,12 +250,20 @@ class NodeImpl final : public Node {
                                                 listening.error().message());
     }
     port_ = transport_->port();
+    if (options.serve_http) {
+      if (auto started = start_http(options); !started) return started;
+    }
+    if (options.serve_clients) {
+      if (auto started = start_client_listener(options); !started) return started;
+    }
 
     gossip::PeerOptions peer_options;
     peer_options.cluster_name = options.cluster_name;
     peer_options.gossip_interval_ms = options.gossip_interval_ms;
     peer_options.membership.protocol_period_ms = options.protocol_period_ms;
     peer_options.membership.suspicion_timeout_ms = options.suspicion_timeout_ms;
+    peer_options.security.cluster_keys = std::move(*cluster_keys);
+    peer_options.security.insecure = options.insecure;
     const std::string advertised = options.advertise_host.empty() ? options.listen_host : options.advertise_host;
     std::random_device random;
     peer_ = std::make_unique<gossip::Peer>(gossip::Endpoint{advertised == "localhost" ? "127.0.0.1" : advertised, port_},
@@ -196,6 +289,58 @@ class NodeImpl final : public Node {
     return loop_->start();
   }
 
+  // On the worker: one info line per member whose state changed since the last snapshot, so an operator
+  // reading the log sees peers join, fail, return and leave.
+  void log_membership_changes(const std::vector<NodeStatus::Member>& members) {
+    for (const NodeStatus::Member& member : members) {
+      std::string& known = logged_states_[member.id];
+      if (known == member.state) continue;
+      log::info("membership", "peer " + hex_id(member.id) + " at " + member.address + " is " + member.state +
+                                  (known.empty() ? "" : " (was " + known + ")"));
+      known = member.state;
+    }
+  }
+
+  // Binds the HTTP listener (/health, /metrics). Its handler runs on the loop thread and reads only
+  // the published snapshot, never the store.
+  Status start_http(const NodeOptions& options) {
+    http::HttpListener::Handler health = [this](const http::HttpRequest&) {
+      http::HttpResponse response;
+      response.content_type = "application/json";
+      response.body = "{\"status\":\"ok\",\"replica\":\"" + hex_id(replica_id_) + "\"}";
+      return response;
+    };
+    http::HttpListener::Handler metrics_page = [this](const http::HttpRequest&) {
+      http::HttpResponse response;
+      response.content_type = std::string(metrics::kPrometheusContentType);
+      response.body = metrics::render_prometheus(metrics());
+      return response;
+    };
+    auto listener = http::HttpListener::start(*loop_, options.client_host, options.http_port,
+                                              http::route({{"/health", health}, {"/metrics", metrics_page}}));
+    if (!listener) {
+      return fail(listener.error().code(), "HTTP port " + options.client_host + ":" +
+                                               std::to_string(options.http_port) + ": " + listener.error().message());
+    }
+    http_ = std::move(*listener);
+    http_port_ = http_->port();
+    return ok();
+  }
+
+  // Binds the client protocol listener; its store calls run on its own worker pool.
+  Status start_client_listener(const NodeOptions& options) {
+    server::Services services{*store_, [this] { return status(); }, [this] { return metrics(); }};
+    auto listener = server::ClientListener::start(*loop_, options.client_host, options.client_port, services);
+    if (!listener) {
+      return fail(listener.error().code(), "client port " + options.client_host + ":" +
+                                               std::to_string(options.client_port) + ": " +
+                                               listener.error().message());
+    }
+    clients_ = std::move(*listener);
+    client_port_ = clients_->port();
+    return ok();
+  }
+
   // On the worker: hands frames to the loop thread for sending.
   void send(std::vector<gossip::OutgoingFrame> frames) {
     if (frames.empty()) return;
@@ -210,33 +355,76 @@ class NodeImpl final : public Node {
                                           .count());
   }
 
-  // On the worker: refreshes the snapshot status() returns.
+  // On the worker: refreshes the snapshot status() and metrics() read.
   void publish_status() {
-    NodeStatus status;
+    node::ProtocolSnapshot snapshot;
+    NodeStatus& status = snapshot.status;
     status.replica_id = store_->replica_id();
     status.gossip_port = port_;
-    for (const auto& [id, member] : peer_->membership().members()) {
-      status.members.push_back(NodeStatus::Member{id.value, member.endpoint.to_string(), status_name(member.status),
-                                                  member.incarnation});
+    const std::uint64_t now = now_ms();
+    const std::map<gossip::PeerId, std::uint64_t> acknowledged = peer_->dissemination().acknowledged();
+    const auto bounds = store_->delta_log_bounds();
+    const std::uint64_t last_logged = bounds ? bounds->last : 0;
+    std::map<std::uint64_t, std::vector<std::uint64_t>> positions;
+    for (const gossip::RingPosition& position : peer_->ring().positions()) {
+      positions[position.peer.value].push_back(position.position);
     }
+    for (const auto& [id, member] : peer_->membership().members()) {
+      NodeStatus::Member entry;
+      entry.id = id.value;
+      entry.address = member.endpoint.to_string();
+      entry.state = status_name(member.status);
+      entry.incarnation = member.incarnation;
+      entry.last_heard_ms_ago = member.last_heard_ms == 0 || member.last_heard_ms > now ? 0 : now - member.last_heard_ms;
+      if (auto acked = acknowledged.find(id); acked != acknowledged.end()) {
+        entry.neighbour = true;
+        entry.lag_entries = last_logged > acked->second ? last_logged - acked->second : 0;
+      }
+      entry.ring_positions = positions[id.value];
+      status.members.push_back(std::move(entry));
+    }
+    log_membership_changes(status.members);
     for (gossip::PeerId neighbour : peer_->neighbours()) status.neighbours.push_back(neighbour.value);
+    status.ring_positions = positions[status.replica_id];
     status.frames_dropped = peer_->stats().frames_dropped_total() + peer_->stats().frames_from_other_clusters +
                             frames_dropped_busy_.load();
+    snapshot.peer = peer_->stats();
+    snapshot.dissemination = peer_->dissemination().stats();
+    snapshot.membership = peer_->membership().stats();
+    snapshot.frames_dropped_busy = frames_dropped_busy_.load();
+    {
+      std::lock_guard lock(status_mutex_);
+      snapshot.store_usage = snapshot_.store_usage;
+      snapshot.store_usage_at_ms = snapshot_.store_usage_at_ms;
+    }
+    if (snapshot.store_usage_at_ms == 0 || now >= snapshot.store_usage_at_ms + kStoreUsageRefreshMs) {
+      if (auto usage = store_->usage()) {
+        snapshot.store_usage = *usage;
+        snapshot.store_usage_at_ms = now;
+      }
+    }
     std::lock_guard lock(status_mutex_);
-    status_ = std::move(status);
+    snapshot_ = std::move(snapshot);
   }
 
   std::unique_ptr<Store> store_;
   std::unique_ptr<transport::EventLoop> loop_;
   std::unique_ptr<transport::UvTransport> transport_;
+  std::unique_ptr<http::HttpListener> http_;
+  std::unique_ptr<server::ClientListener> clients_;
   std::unique_ptr<gossip::Peer> peer_;
   std::unique_ptr<Worker> worker_;
   transport::EventLoop::TimerId timer_ = 0;
   std::uint16_t port_ = 0;
+  std::uint16_t http_port_ = 0;
+  std::uint16_t client_port_ = 0;
+  std::uint64_t replica_id_ = 0;
+  std::string client_token_;  // What clients must present; set when serving clients.
   std::atomic<std::uint64_t> frames_dropped_busy_{0};
   std::atomic<bool> stopped_{false};
   std::mutex status_mutex_;
-  NodeStatus status_;
+  node::ProtocolSnapshot snapshot_;
+  std::map<std::uint64_t, std::string> logged_states_;  // Worker-only: member states already logged.
 };
 
 }  // namespace

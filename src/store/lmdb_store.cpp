@@ -131,6 +131,7 @@ void LmdbStore::adopt(Staged staged) {
 }
 
 Status LmdbStore::put(std::string_view key, std::string_view value) {
+  count(operations_.put);
   if (value.size() > kMaxValueBytes) {
     return fail(ErrorCode::kLimitExceeded, "value of " + std::to_string(value.size()) + " bytes exceeds the limit of " +
                                                std::to_string(kMaxValueBytes));
@@ -141,30 +142,36 @@ Status LmdbStore::put(std::string_view key, std::string_view value) {
 }
 
 Status LmdbStore::del(std::string_view key) {
+  count(operations_.del);
   return write_local(key, std::nullopt, [&](const LocalWrite& write) { return del_delta(write, key); });
 }
 
 Status LmdbStore::sadd(std::string_view key, const std::vector<std::string>& members) {
+  count(operations_.sadd);
   if (auto valid = check_members(members); !valid) return valid;
   return write_local(key, ValueKind::kSet, [&](const LocalWrite& write) { return sadd_delta(write, key, members); });
 }
 
 Status LmdbStore::srem(std::string_view key, const std::vector<std::string>& members) {
+  count(operations_.srem);
   if (auto valid = check_members(members); !valid) return valid;
   return write_local(key, ValueKind::kSet, [&](const LocalWrite& write) { return srem_delta(write, key, members); });
 }
 
 Status LmdbStore::incr(std::string_view key, std::uint64_t amount) {
+  count(operations_.incr);
   return write_local(key, ValueKind::kCounter,
                      [&](const LocalWrite& write) { return counter_delta(write, key, amount, 0); });
 }
 
 Status LmdbStore::decr(std::string_view key, std::uint64_t amount) {
+  count(operations_.decr);
   return write_local(key, ValueKind::kCounter,
                      [&](const LocalWrite& write) { return counter_delta(write, key, 0, amount); });
 }
 
 Result<RegisterValue> LmdbStore::get(std::string_view key) {
+  count(operations_.get);
   if (auto valid = check_key(key); !valid) return tl::unexpected(valid.error());
   return with_read_txn([&](const Txn& txn) -> Result<RegisterValue> {
     // The register is read first; only when there is none does get() look at what else the key holds,
@@ -187,6 +194,7 @@ Result<RegisterValue> LmdbStore::get(std::string_view key) {
 }
 
 Result<bool> LmdbStore::sismember(std::string_view key, std::string_view member) {
+  count(operations_.sismember);
   if (auto valid = check_key(key); !valid) return tl::unexpected(valid.error());
   return with_read_txn([&](const Txn& txn) -> Result<bool> {
     auto record = read_record(txn, databases().values,
@@ -201,6 +209,7 @@ Result<bool> LmdbStore::sismember(std::string_view key, std::string_view member)
 }
 
 Result<std::unique_ptr<Cursor>> LmdbStore::smembers(std::string_view key) {
+  count(operations_.smembers);
   if (auto valid = check_key(key); !valid) return tl::unexpected(valid.error());
   auto kind_check = with_read_txn([&](const Txn& txn) -> Status {
     auto kinds = kinds_at(txn, databases().values, key);
@@ -213,6 +222,7 @@ Result<std::unique_ptr<Cursor>> LmdbStore::smembers(std::string_view key) {
 }
 
 Result<std::int64_t> LmdbStore::counter(std::string_view key) {
+  count(operations_.counter);
   if (auto valid = check_key(key); !valid) return tl::unexpected(valid.error());
   return with_read_txn([&](const Txn& txn) -> Result<std::int64_t> {
     auto record = read_record(txn, databases().values, codec::RecordKey{std::string(key), codec::ValueType::kCounter, {}});
@@ -238,7 +248,10 @@ Result<ValueKind> LmdbStore::kind(std::string_view key) {
   });
 }
 
-std::unique_ptr<Cursor> LmdbStore::scan(std::string_view prefix) { return make_key_cursor(*this, prefix); }
+std::unique_ptr<Cursor> LmdbStore::scan(std::string_view prefix) {
+  count(operations_.scan);
+  return make_key_cursor(*this, prefix);
+}
 
 std::uint64_t LmdbStore::subscribe(std::string_view prefix, std::function<void(const Change&)> callback) {
   std::lock_guard lock(subscribers_mutex_);
@@ -264,6 +277,7 @@ void LmdbStore::notify_subscribers() {
 }
 
 Result<MergeOutcome> LmdbStore::merge_delta(std::string_view delta_bytes, std::uint64_t origin) {
+  count(operations_.merge_delta);
   auto group = codec::decode_delta_group(delta_bytes);
   if (!group) return tl::unexpected(group.error());
   group->origin = crdt::ReplicaId{origin};

@@ -39,6 +39,7 @@ class LmdbStore final : public Store {
   Result<std::int64_t> counter(std::string_view key) override;
   Result<ValueKind> kind(std::string_view key) override;
   std::unique_ptr<Cursor> scan(std::string_view prefix) override;
+  Result<KeyInspection> inspect(std::string_view key) override;  // In inspect.cpp.
   std::uint64_t subscribe(std::string_view prefix, std::function<void(const Change&)> callback) override;
   void unsubscribe(std::uint64_t subscription) override;
   Result<MergeOutcome> merge_delta(std::string_view delta_bytes, std::uint64_t origin) override;
@@ -134,6 +135,19 @@ class LmdbStore final : public Store {
     std::function<void(const Change&)> callback;
   };
   std::map<std::uint64_t, Subscriber> subscribers_;
+
+  // ---- Usage (src/store/usage.cpp): usage() and the operation counts it reports ----
+ public:
+  Result<StoreUsage> usage() override;
+
+ private:
+  // Bumped at the start of each counted call, successful or not. Relaxed: counts, not ordering.
+  struct OperationCounters {
+    std::atomic<std::uint64_t> put{0}, get{0}, del{0}, sadd{0}, srem{0}, sismember{0}, smembers{0}, incr{0},
+        decr{0}, counter{0}, scan{0}, merge_delta{0};
+  };
+  static void count(std::atomic<std::uint64_t>& counter) { counter.fetch_add(1, std::memory_order_relaxed); }
+  OperationCounters operations_;
 
   std::unique_ptr<WriteQueue> queue_;  // Last: its writer thread uses everything above.
 };

@@ -31,9 +31,22 @@ bool eventually(const std::function<bool()>& check, std::chrono::seconds limit) 
   return check();
 }
 
+// One cluster key for every peer here: daemons read it from a file, Nodes get it in their options.
+const std::string& shared_key() {
+  static const std::string key = test::random_cluster_key_hex();
+  return key;
+}
+
+const std::string& shared_key_file() {
+  static const test::TempDir key_dir;
+  static const std::string path = test::write_cluster_key_file(key_dir.str() + "/cluster.key", shared_key());
+  return path;
+}
+
 std::vector<std::string> daemon_args(const std::string& data_dir, const std::vector<std::string>& seeds) {
   std::vector<std::string> args{"--data-dir", data_dir, "--gossip-port", "0", "--cluster", "ae-e2e",
-                                "--gossip-interval-ms", "100", "--durability", "nosync"};
+                                "--gossip-interval-ms", "100", "--durability", "nosync",
+                                "--cluster-key-file", shared_key_file()};
   for (const std::string& seed : seeds) {
     args.push_back("--seed");
     args.push_back(seed);
@@ -52,6 +65,7 @@ NodeOptions fast_node(const std::string& data_dir, const std::string& host, std:
   options.gossip_interval_ms = 100;
   options.protocol_period_ms = 300;
   options.suspicion_timeout_ms = 1500;
+  options.cluster_keys = {shared_key()};
   return options;
 }
 

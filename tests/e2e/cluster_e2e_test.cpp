@@ -12,16 +12,32 @@
 #include "cairn/node.h"
 #include "cairn/store.h"
 #include "tests/e2e/daemon_process.h"
+#include "tests/e2e/store_polling.h"
 #include "tests/support/temp_dir.h"
 
 namespace cairn {
 namespace {
 
 using test::DaemonProcess;
+using test::eventually;
+using test::read_register;
+
+// One cluster key for every peer these tests start (daemons read it from a file, embedded nodes get it
+// in NodeOptions), so they form one cluster.
+const std::string& shared_key() {
+  static const std::string key = test::random_cluster_key_hex();
+  return key;
+}
+
+const std::string& shared_key_file() {
+  static const test::TempDir key_dir;
+  static const std::string path = test::write_cluster_key_file(key_dir.str() + "/cluster.key", shared_key());
+  return path;
+}
 
 std::vector<std::string> daemon_args(const std::string& data_dir, const std::vector<std::string>& seeds) {
   std::vector<std::string> args{"--data-dir", data_dir, "--gossip-port", "0", "--cluster", "e2e",
-                                "--gossip-interval-ms", "100"};
+                                "--gossip-interval-ms", "100", "--cluster-key-file", shared_key_file()};
   for (const std::string& seed : seeds) {
     args.push_back("--seed");
     args.push_back(seed);
@@ -36,30 +52,11 @@ std::unique_ptr<Node> start_node(const std::string& data_dir, const std::vector<
   options.seeds = seeds;
   options.cluster_name = "e2e";
   options.gossip_interval_ms = 100;
+  options.cluster_keys = {shared_key()};
   auto node = Node::start(options);
   INFO((node ? std::string("started") : node.error().to_string()));
   REQUIRE(node.has_value());
   return std::move(*node);
-}
-
-// Polls until `check()` holds, up to `limit`.
-bool eventually(const std::function<bool()>& check, std::chrono::seconds limit = std::chrono::seconds(30)) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (check()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return check();
-}
-
-// Reads `key` from a running daemon's data directory, read-only (safe beside the daemon).
-std::string read_register(const std::string& data_dir, const std::string& key) {
-  StoreOptions read_only;
-  read_only.read_only = true;
-  auto store = Store::open(data_dir, read_only);
-  if (!store) return "<" + store.error().to_string() + ">";
-  auto value = (*store)->get(key);
-  return value ? value->value : "<" + value.error().to_string() + ">";
 }
 
 TEST_CASE("e2e: a write on one peer is read on three cairnd daemons") {

@@ -11,7 +11,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -20,10 +25,32 @@ extern char** environ;
 
 namespace cairn::test {
 
+// A random cluster key as cairnd writes it (64 hex digits), for tests that start several peers: every
+// peer of one cluster needs the same key (--cluster-key-file, or NodeOptions::cluster_keys).
+inline std::string random_cluster_key_hex() {
+  std::random_device random;
+  std::string hex;
+  for (int i = 0; i < 64; ++i) hex.push_back("0123456789abcdef"[random() % 16]);
+  return hex;
+}
+
+// Writes `key` to a new file at `path` (mode 0600) and returns `path`.
+inline std::string write_cluster_key_file(const std::string& path, const std::string& key) {
+  { std::ofstream(path) << key << "\n"; }
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  return path;
+}
+
 class DaemonProcess {
  public:
-  // Runs `binary` with `arguments` and waits (up to 20 s) for its ready line on stdout.
+  // Runs `binary` with `arguments` and waits (up to 20 s) for its ready line on stdout. The client and
+  // HTTP ports are ephemeral unless `arguments` name them (so daemons of parallel tests never collide).
   DaemonProcess(const std::string& binary, std::vector<std::string> arguments) {
+    for (const char* port_flag : {"--client-port", "--http-port"}) {
+      if (std::find(arguments.begin(), arguments.end(), port_flag) == arguments.end()) {
+        arguments.insert(arguments.end(), {port_flag, "0"});
+      }
+    }
     int out[2];
     REQUIRE(pipe(out) == 0);
     posix_spawn_file_actions_t actions;
@@ -42,8 +69,11 @@ class DaemonProcess {
     ready_line_ = read_line(std::chrono::seconds(20));
     INFO("cairnd ready line: " << ready_line_);
     REQUIRE(ready_line_.find("\"event\":\"ready\"") != std::string::npos);
-    const auto colon = ready_line_.rfind(':');
-    gossip_port_ = std::stoi(ready_line_.substr(colon + 1));
+    const nlohmann::json ready = nlohmann::json::parse(ready_line_);
+    replica_ = ready.at("replica").get<std::string>();
+    gossip_port_ = port_of(ready.at("gossip").get<std::string>());
+    client_address_ = ready.at("client").get<std::string>();
+    http_port_ = port_of(ready.at("http").get<std::string>());
   }
 
   ~DaemonProcess() { stop(); }
@@ -71,21 +101,28 @@ class DaemonProcess {
     return exit_status_;
   }
 
-  // SIGKILL at once, as a crash: nothing is flushed or announced. Returns the exit status.
-  int kill_hard() {
-    if (pid_ <= 0) return exit_status_;
+  // Kills it with SIGKILL (no clean shutdown) and reaps it.
+  void kill_hard() {
+    if (pid_ <= 0) return;
     kill(pid_, SIGKILL);
     waitpid(pid_, &exit_status_, 0);
     pid_ = -1;
     if (stdout_fd_ >= 0) close(stdout_fd_);
     stdout_fd_ = -1;
-    return exit_status_;
   }
 
+  pid_t pid() const { return pid_; }
+  const std::string& ready_line() const { return ready_line_; }
+  const std::string& replica() const { return replica_; }
   int gossip_port() const { return gossip_port_; }
   std::string gossip_address() const { return "127.0.0.1:" + std::to_string(gossip_port_); }
+  // "127.0.0.1:PORT" of the client protocol listener.
+  const std::string& client_address() const { return client_address_; }
+  int http_port() const { return http_port_; }
 
  private:
+  static int port_of(const std::string& host_port) { return std::stoi(host_port.substr(host_port.rfind(':') + 1)); }
+
   std::string read_line(std::chrono::milliseconds timeout) {
     std::string line;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -104,6 +141,9 @@ class DaemonProcess {
   int stdout_fd_ = -1;
   int exit_status_ = 0;
   int gossip_port_ = 0;
+  int http_port_ = 0;
+  std::string client_address_;
+  std::string replica_;
   std::string ready_line_;
 };
 

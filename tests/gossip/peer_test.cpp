@@ -10,10 +10,17 @@
 namespace cairn::gossip {
 namespace {
 
+// These tests feed hand-made unsealed frames; tests/gossip/sealing_test.cpp covers sealed peers.
+PeerOptions insecure_options() {
+  PeerOptions options;
+  options.security.insecure = true;
+  return options;
+}
+
 struct OnePeer {
   test::TempDir dir;
   std::unique_ptr<Store> store = test::open_store(dir.str());
-  Peer peer{Endpoint{"10.0.0.1", 7400}, *store, {}, PeerOptions{}, 1};
+  Peer peer{Endpoint{"10.0.0.1", 7400}, *store, {}, insecure_options(), 1};
 };
 
 std::string frame_of(const Envelope& envelope) { return encode_peer_frame(envelope); }

@@ -1,0 +1,100 @@
+// cairn::Client: a connection to a running peer's client port (cairnd, or a Node with serve_clients),
+// speaking the client protocol (docs/client-protocol.md). The `cairn` CLI is built on it.
+//
+// Every method is synchronous: it sends one request and waits for its reply, at most
+// ClientOptions::timeout_ms between two frames of the reply (a streamed reply may take longer as a
+// whole, as long as it keeps coming). A Client is not thread-safe: use it from one thread at a time, or
+// one Client per thread. It does no I/O outside its calls (no background thread).
+//
+// Errors. The peer's errors come back with the peer's code and message (kNotFound, kWrongType, ...).
+// Failures of the connection itself: kUnavailable when the peer cannot be reached or the connection
+// ends ("cannot connect to 127.0.0.1:7401: connection refused"), kUnavailable with "timed out" when
+// no reply came in time, kProtocol when the peer sent something that is not a valid reply, kUnsupported
+// when the peer speaks another protocol version. After a connection failure (anything but an error
+// reply from the peer) the Client is closed and every later call fails with kUnavailable.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cairn/metrics.h"
+#include "cairn/node.h"
+#include "cairn/status.h"
+#include "cairn/store.h"
+
+namespace cairn {
+
+struct ClientOptions {
+  // An IPv4 or IPv6 literal, or "localhost" (127.0.0.1). No DNS lookups.
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 7401;
+  // How long connect() and each wait for a reply frame may take.
+  std::uint32_t timeout_ms = 5000;
+};
+
+// One change seen by watch().
+struct WatchEvent {
+  std::string key;
+  ValueKind kind = ValueKind::kRegister;  // The kind of value the change was to.
+  bool local = true;     // Written on the watched peer; false when it arrived from another peer.
+  bool deleted = false;  // The key held no value when the peer sent the event (e.g. after a del).
+};
+
+class Client {
+ public:
+  // Connects to options.host:options.port. kUnavailable "cannot connect to HOST:PORT: <reason>" when
+  // the peer refuses or does not answer within timeout_ms; kInvalidArgument for a host that is not
+  // an IP literal or "localhost".
+  static Result<std::unique_ptr<Client>> connect(const ClientOptions& options);
+
+  // Closes the connection.
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // "host:port" of the peer.
+  const std::string& address() const;
+
+  // Registers (see Store::put, get, del).
+  Status put(std::string_view key, std::string_view value);
+  Result<RegisterValue> get(std::string_view key);
+  Status del(std::string_view key);
+
+  // Sets. smembers calls `each` with every member in byte order as the peer streams them in batches;
+  // when `each` returns false the rest of the stream is cancelled and smembers returns ok.
+  Status sadd(std::string_view key, const std::vector<std::string>& members);
+  Status srem(std::string_view key, const std::vector<std::string>& members);
+  Result<bool> sismember(std::string_view key, std::string_view member);
+  Status smembers(std::string_view key, const std::function<bool(const std::string&)>& each);
+
+  // Counters.
+  Status incr(std::string_view key, std::uint64_t amount = 1);
+  Status decr(std::string_view key, std::uint64_t amount = 1);
+  Result<std::int64_t> counter(std::string_view key);
+
+  // Any key.
+  Result<ValueKind> kind(std::string_view key);
+  // Keys starting with `prefix`, in byte order, streamed like smembers.
+  Status scan(std::string_view prefix, const std::function<bool(const std::string&)>& each);
+  Result<KeyInspection> inspect(std::string_view key);
+
+  // The peer: its membership and ring view, and its metrics.
+  Result<NodeStatus> status();
+  Result<std::vector<MetricSample>> stats();
+
+  // Calls `each` with every change to a key starting with `prefix` (local writes and replicated ones)
+  // from now on. Blocks, without a timeout, until `each` returns false (ok: the watch is cancelled
+  // and the connection stays usable) or the connection ends (kUnavailable).
+  Status watch(std::string_view prefix, const std::function<bool(const WatchEvent&)>& each);
+
+ private:
+  class Impl;
+  explicit Client(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cairn

@@ -1,0 +1,193 @@
+# The client protocol's payloads (docs/client-protocol.md): a client sends Request messages in
+# kClientRequest frames, the peer answers with Response messages in kClientResponse frames. The frame
+# header in front of each payload is the shared one (gossip/wire.h); the mapping to C++ types is in
+# src/server/protocol.{h,cpp}.
+#
+# Rules for changing this file:
+# - A field number, once used, is never reused or retyped; new fields and new union arms take the next
+#   number. A peer that receives a request arm it does not know answers kUnsupported.
+# - A change older peers or clients must not misread bumps the frame header's protocol version.
+#
+# Every field is untrusted input: src/server/protocol.cpp reads it with traversal and nesting limits and
+# checks every length (keys, members, values, list sizes) against the store's documented limits.
+
+@0x9ecce10e6a1258ce;
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("cairn::schema::client");
+
+# ---- Requests ----
+
+struct KeyValue {
+  key @0 :Data;
+  value @1 :Data;
+}
+
+struct KeyMembers {
+  key @0 :Data;
+  members @1 :List(Data);
+}
+
+struct KeyMember {
+  key @0 :Data;
+  member @1 :Data;
+}
+
+struct KeyAmount {
+  key @0 :Data;
+  amount @1 :UInt64;
+}
+
+struct Request {
+  # Chosen by the client; every response frame to this request echoes it.
+  id @0 :UInt64;
+  op :union {
+    put @1 :KeyValue;
+    get @2 :Data;          # The key.
+    del @3 :Data;
+    sadd @4 :KeyMembers;
+    srem @5 :KeyMembers;
+    sismember @6 :KeyMember;
+    smembers @7 :Data;     # Streamed.
+    incr @8 :KeyAmount;
+    decr @9 :KeyAmount;
+    counter @10 :Data;
+    kind @11 :Data;
+    scan @12 :Data;        # The prefix. Streamed.
+    inspect @13 :Data;
+    status @14 :Void;
+    stats @15 :Void;
+    watch @16 :Data;       # The prefix. Streamed until cancelled.
+    # Ends the stream or watch of request `cancel` (its last frame then has more = false). Gets no
+    # response of its own.
+    cancel @17 :UInt64;
+  }
+}
+
+# ---- Responses ----
+
+# Numbers match cairn::ErrorCode.
+struct Error {
+  code @0 :UInt8;
+  message @1 :Text;
+}
+
+enum ValueKind {
+  register @0;
+  set @1;
+  counter @2;
+}
+
+struct RegisterValue {
+  value @0 :Data;
+  concurrent @1 :List(Data);
+}
+
+struct Dot {
+  replica @0 :UInt64;
+  counter @1 :UInt64;
+}
+
+struct RegisterVersion {
+  dot @0 :Dot;
+  hlcWallMs @1 :UInt64;
+  hlcLogical @2 :UInt32;
+  value @3 :Data;
+}
+
+struct CounterPart {
+  dot @0 :Dot;
+  reset @1 :Bool;
+  contributor @2 :UInt64;
+  chain @3 :Dot;
+  increments @4 :UInt64;
+  decrements @5 :UInt64;
+  deletedIncrements @6 :UInt64;
+  deletedDecrements @7 :UInt64;
+  observed @8 :Dot;
+}
+
+struct InspectedMember {
+  member @0 :Data;
+  dots @1 :List(Dot);
+}
+
+struct VersionVectorEntry {
+  replica @0 :UInt64;
+  counter @1 :UInt64;
+}
+
+struct KeyInspection {
+  key @0 :Data;
+  kind @1 :ValueKind;
+  kinds @2 :List(ValueKind);
+  versions @3 :List(RegisterVersion);
+  writingReplica @4 :UInt64;
+  counterValue @5 :Int64;
+  counterParts @6 :List(CounterPart);
+  memberCount @7 :UInt64;
+  memberCountCapped @8 :Bool;
+  members @9 :List(InspectedMember);
+  versionVector @10 :List(VersionVectorEntry);
+  dotsOutsideVector @11 :List(Dot);
+}
+
+struct Member {
+  id @0 :UInt64;
+  address @1 :Text;
+  state @2 :Text;
+  incarnation @3 :UInt64;
+  lastHeardMsAgo @4 :UInt64;
+  neighbour @5 :Bool;
+  lagEntries @6 :UInt64;
+  ringPositions @7 :List(UInt64);
+}
+
+struct NodeStatus {
+  replicaId @0 :UInt64;
+  gossipPort @1 :UInt16;
+  members @2 :List(Member);
+  neighbours @3 :List(UInt64);
+  ringPositions @4 :List(UInt64);
+  framesDropped @5 :UInt64;
+}
+
+struct Label {
+  name @0 :Text;
+  value @1 :Text;
+}
+
+struct MetricSample {
+  name @0 :Text;
+  help @1 :Text;
+  gauge @2 :Bool;  # False: a counter.
+  labels @3 :List(Label);
+  value @4 :Float64;
+}
+
+struct WatchEvent {
+  key @0 :Data;
+  kind @1 :ValueKind;
+  local @2 :Bool;
+  deleted @3 :Bool;
+}
+
+struct Response {
+  # The id of the request answered; 0 for an error about a frame whose request could not be read.
+  id @0 :UInt64;
+  # More frames follow for this request (streamed replies: smembers, scan, watch).
+  more @1 :Bool;
+  body :union {
+    error @2 :Error;                    # The request failed; always the last frame for its id.
+    done @3 :Void;                      # Success with nothing to return (writes; the end of a stream).
+    value @4 :RegisterValue;            # get
+    isMember @5 :Bool;                  # sismember
+    counter @6 :Int64;                  # counter
+    kind @7 :ValueKind;                 # kind
+    items @8 :List(Data);               # smembers, scan: one batch of members or keys.
+    inspection @9 :KeyInspection;       # inspect
+    status @10 :NodeStatus;             # status
+    stats @11 :List(MetricSample);      # stats
+    events @12 :List(WatchEvent);       # watch: one batch of changes.
+  }
+}

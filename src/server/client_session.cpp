@@ -1,0 +1,503 @@
+#include "src/server/client_session.h"
+
+#include <algorithm>
+#include <array>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include "gossip/wire.h"
+
+namespace cairn::server {
+namespace {
+
+using protocol::Body;
+using protocol::Response;
+
+bool is_zero(const std::array<std::uint8_t, 24>& bytes) {
+  for (std::uint8_t byte : bytes) {
+    if (byte != 0) return false;
+  }
+  return true;
+}
+
+bool is_stream(const protocol::Op& op) {
+  return std::holds_alternative<protocol::Smembers>(op) || std::holds_alternative<protocol::Scan>(op) ||
+         std::holds_alternative<protocol::Watch>(op);
+}
+
+template <typename T>
+Body to_body(Result<T> result) {
+  if (!result) return std::move(result.error());
+  return Body(std::move(*result));
+}
+
+Body to_body(Status status) {
+  if (!status) return std::move(status.error());
+  return protocol::Done{};
+}
+
+}  // namespace
+
+// ---- SessionCounters ----
+
+void SessionCounters::request(std::string_view op) {
+  std::lock_guard lock(mutex_);
+  ++stats_.requests_by_op[std::string(op)];
+}
+
+void SessionCounters::error_reply(ErrorCode code) {
+  std::lock_guard lock(mutex_);
+  ++stats_.error_replies_by_code[std::string(to_string(code))];
+}
+
+void SessionCounters::bad_frame(std::string_view reason) {
+  std::lock_guard lock(mutex_);
+  ++stats_.bad_frames_by_reason[std::string(reason)];
+}
+
+void SessionCounters::bytes_in(std::size_t bytes) {
+  std::lock_guard lock(mutex_);
+  stats_.bytes_in += bytes;
+}
+
+void SessionCounters::bytes_out(std::size_t bytes) {
+  std::lock_guard lock(mutex_);
+  stats_.bytes_out += bytes;
+}
+
+void SessionCounters::connection_accepted() {
+  std::lock_guard lock(mutex_);
+  ++stats_.connections_accepted;
+  ++stats_.connections_open;
+}
+
+void SessionCounters::connection_closed() {
+  std::lock_guard lock(mutex_);
+  --stats_.connections_open;
+}
+
+void SessionCounters::connection_refused() {
+  std::lock_guard lock(mutex_);
+  ++stats_.connections_refused;
+}
+
+ClientListenerStats SessionCounters::snapshot() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+// ---- ClientSession: input ----
+
+ClientSession::ClientSession(Services services, ClientListenerOptions options, SessionCounters& counters,
+                             std::function<void()> wake)
+    : services_(std::move(services)), options_(options), counters_(counters), wake_(std::move(wake)) {}
+
+ClientSession::~ClientSession() { shutdown(); }
+
+void ClientSession::receive(std::string_view bytes) {
+  std::lock_guard lock(mutex_);
+  if (input_closed_ || shut_down_) return;
+  // Discard what is left of a refused frame's payload before buffering anything.
+  const std::size_t skipped = std::min(skip_bytes_, bytes.size());
+  skip_bytes_ -= skipped;
+  input_.append(bytes.substr(skipped));
+  decode_frames();
+}
+
+std::size_t ClientSession::in_flight() const { return queue_.size() + (stream_id_ ? 1 : 0); }
+
+void ClientSession::decode_frames() {
+  std::size_t start = 0;
+  while (!input_closed_ && in_flight() < options_.max_in_flight_requests) {
+    const std::string_view available = std::string_view(input_).substr(start);
+    if (available.size() < gossip::kFrameHeaderBytes) break;
+    const gossip::HeaderResult parsed = gossip::parse_frame_header(available, options_.max_frame_payload_bytes);
+    if (!parsed.ok) {
+      if (!refuse_header(parsed, start)) break;
+      continue;
+    }
+    const std::size_t frame_bytes = gossip::kFrameHeaderBytes + parsed.header.payload_length;
+    if (available.size() < frame_bytes) break;
+    start += frame_bytes;
+    decode_frame(parsed.header, available.substr(gossip::kFrameHeaderBytes, parsed.header.payload_length));
+  }
+  if (!input_closed_) input_.erase(0, start);
+}
+
+// Queues the error reply to a refused header. Returns true when the stream can go on (an oversized
+// frame: its payload is skipped, `start` moves past what of it is buffered); false when it cannot be
+// trusted any more.
+bool ClientSession::refuse_header(const gossip::HeaderResult& parsed, std::size_t& start) {
+  const gossip::FrameHeader& header = parsed.header;
+  const std::string_view reason = to_string(parsed.error);
+  if (parsed.error == gossip::FrameError::kOversized) {
+    queue_error(0,
+                Error(ErrorCode::kLimitExceeded, "request frame of " + std::to_string(header.payload_length) +
+                                                     " bytes is over the limit of " +
+                                                     std::to_string(options_.max_frame_payload_bytes)),
+                reason, /*fatal=*/false);
+    start += gossip::kFrameHeaderBytes;
+    const std::size_t buffered = std::min<std::size_t>(header.payload_length, input_.size() - start);
+    start += buffered;
+    skip_bytes_ = header.payload_length - buffered;
+    return true;
+  }
+  if (parsed.error == gossip::FrameError::kWrongVersion) {
+    queue_error(0,
+                Error(ErrorCode::kUnsupported, "frame of protocol version " + std::to_string(header.version) +
+                                                   "; this peer speaks version " +
+                                                   std::to_string(gossip::kProtocolVersion)),
+                reason, /*fatal=*/true);
+  } else {
+    queue_error(0, Error(ErrorCode::kProtocol, "not a cairn client request frame"), reason, /*fatal=*/true);
+  }
+  return false;
+}
+
+// Queues the request a whole frame carries, or the error reply to it.
+void ClientSession::decode_frame(const gossip::FrameHeader& header, std::string_view payload) {
+  if (header.type != gossip::FrameType::kClientRequest) {
+    return queue_error(0, Error(ErrorCode::kProtocol, "frame is not a client request"), "unknown_type", false);
+  }
+  if (header.flags != 0 || header.key_id != 0 || !is_zero(header.nonce)) {
+    return queue_error(0, Error(ErrorCode::kUnsupported, "sealed or flagged frames are not supported by this peer"),
+                       "sealed", false);
+  }
+  std::uint64_t id = 0;
+  auto request = protocol::decode_request(payload, &id);
+  if (!request) {
+    const bool unknown = request.error().code() == ErrorCode::kUnsupported;
+    return queue_error(id, std::move(request.error()), unknown ? "unknown_request" : "undecodable", false);
+  }
+  queue_request(std::move(*request));
+}
+
+void ClientSession::queue_error(std::uint64_t id, Error error, std::string_view reason, bool fatal) {
+  counters_.bad_frame(reason);
+  Item item;
+  item.error_id = id;
+  item.error = std::move(error);
+  item.fatal = fatal;
+  queue_.push_back(std::move(item));
+  if (fatal) {
+    input_closed_ = true;
+    input_.clear();
+  }
+}
+
+void ClientSession::queue_request(protocol::Request request) {
+  counters_.request(protocol::op_name(request.op));
+  if (const auto* cancel = std::get_if<protocol::Cancel>(&request.op)) {
+    // Out of band: it must overtake the stream it ends. No reply of its own. Only a running or queued
+    // stream or watch is remembered, so the set stays bounded by what is in flight.
+    const std::uint64_t target = cancel->target;
+    const bool queued = std::any_of(queue_.begin(), queue_.end(), [&](const Item& item) {
+      return item.request && item.request->id == target && is_stream(item.request->op);
+    });
+    if (queued || stream_id_ == target || watches_.contains(target)) cancelled_.insert(target);
+    return;
+  }
+  // A watch decoded after the input ended would never end: it ends at once.
+  if (close_when_done_ && std::holds_alternative<protocol::Watch>(request.op)) cancelled_.insert(request.id);
+  Item item;
+  item.request = std::move(request);
+  queue_.push_back(std::move(item));
+}
+
+void ClientSession::end_of_input() {
+  std::lock_guard lock(mutex_);
+  // A partial frame at the end can never complete; what is whole is decoded already (or held back by
+  // the in-flight limit, and decoded as steps make room).
+  close_when_done_ = true;
+  for (const auto& [id, watch] : watches_) cancelled_.insert(id);
+  for (const Item& item : queue_) {
+    if (item.request && std::holds_alternative<protocol::Watch>(item.request->op)) cancelled_.insert(item.request->id);
+  }
+}
+
+bool ClientSession::wants_input() const {
+  std::lock_guard lock(mutex_);
+  return !input_closed_ && in_flight() < options_.max_in_flight_requests;
+}
+
+bool ClientSession::has_work() const {
+  std::lock_guard lock(mutex_);
+  if (shut_down_) return false;
+  if (!queue_.empty() || stream_id_) return true;
+  for (const auto& [id, watch] : watches_) {
+    if (!watch.pending.empty() || watch.overflowed || cancelled_.contains(id)) return true;
+  }
+  return false;
+}
+
+bool ClientSession::closing() const {
+  std::lock_guard lock(mutex_);
+  if (closing_) return true;
+  // Done after end_of_input(): nothing queued, streaming or watching. (Whole frames the in-flight limit
+  // held back are decoded by receive() as soon as the queue has room, so an empty queue means none.)
+  return close_when_done_ && queue_.empty() && !stream_id_ && watches_.empty();
+}
+
+std::string ClientSession::take_output() {
+  std::lock_guard lock(mutex_);
+  return std::exchange(output_, {});
+}
+
+std::size_t ClientSession::output_bytes() const {
+  std::lock_guard lock(mutex_);
+  return output_.size();
+}
+
+void ClientSession::emit(Response response) {
+  if (const auto* error = std::get_if<Error>(&response.body)) counters_.error_reply(error->code());
+  std::string frame = protocol::encode_response_frame(response);
+  std::lock_guard lock(mutex_);
+  output_ += frame;
+}
+
+// ---- ClientSession: work ----
+
+void ClientSession::step() {
+  if (watch_batch()) return;
+  {
+    std::unique_lock lock(mutex_);
+    if (shut_down_) return;
+    if (stream_id_) {
+      lock.unlock();
+      stream_batch();
+      return;
+    }
+    if (queue_.empty()) return;
+    Item item = std::move(queue_.front());
+    queue_.pop_front();
+    if (!item.request) {
+      if (item.fatal) closing_ = true;
+      lock.unlock();
+      emit(Response{item.error_id, false, std::move(*item.error)});
+      return;
+    }
+    if (is_stream(item.request->op) && cancelled_.erase(item.request->id) > 0) {
+      lock.unlock();
+      emit(Response{item.request->id, false, protocol::Done{}});
+      return;
+    }
+    lock.unlock();
+    run(*item.request);
+  }
+}
+
+void ClientSession::run(const protocol::Request& request) {
+  Store& store = services_.store;
+  const std::uint64_t id = request.id;
+  auto reply = [&](Body body) { emit(Response{id, false, std::move(body)}); };
+  std::visit(
+      [&](const auto& op) {
+        using Op = std::decay_t<decltype(op)>;
+        if constexpr (std::is_same_v<Op, protocol::Put>) {
+          reply(to_body(store.put(op.key, op.value)));
+        } else if constexpr (std::is_same_v<Op, protocol::Get>) {
+          reply(to_body(store.get(op.key)));
+        } else if constexpr (std::is_same_v<Op, protocol::Del>) {
+          reply(to_body(store.del(op.key)));
+        } else if constexpr (std::is_same_v<Op, protocol::Sadd>) {
+          reply(to_body(store.sadd(op.key, op.members)));
+        } else if constexpr (std::is_same_v<Op, protocol::Srem>) {
+          reply(to_body(store.srem(op.key, op.members)));
+        } else if constexpr (std::is_same_v<Op, protocol::Sismember>) {
+          auto member = store.sismember(op.key, op.member);
+          reply(member ? Body(protocol::IsMember{*member}) : Body(std::move(member.error())));
+        } else if constexpr (std::is_same_v<Op, protocol::Smembers>) {
+          start_stream(id, store.smembers(op.key));
+        } else if constexpr (std::is_same_v<Op, protocol::Incr>) {
+          reply(to_body(store.incr(op.key, op.amount)));
+        } else if constexpr (std::is_same_v<Op, protocol::Decr>) {
+          reply(to_body(store.decr(op.key, op.amount)));
+        } else if constexpr (std::is_same_v<Op, protocol::CounterGet>) {
+          auto value = store.counter(op.key);
+          reply(value ? Body(protocol::CounterValue{*value}) : Body(std::move(value.error())));
+        } else if constexpr (std::is_same_v<Op, protocol::KindGet>) {
+          reply(to_body(store.kind(op.key)));
+        } else if constexpr (std::is_same_v<Op, protocol::Scan>) {
+          start_stream(id, store.scan(op.prefix));
+        } else if constexpr (std::is_same_v<Op, protocol::Inspect>) {
+          reply(to_body(store.inspect(op.key)));
+        } else if constexpr (std::is_same_v<Op, protocol::StatusGet>) {
+          if (!services_.status) return reply(Error(ErrorCode::kUnsupported, "this peer serves no status"));
+          reply(services_.status());
+        } else if constexpr (std::is_same_v<Op, protocol::StatsGet>) {
+          if (!services_.metrics) return reply(Error(ErrorCode::kUnsupported, "this peer serves no metrics"));
+          reply(protocol::Stats{services_.metrics()});
+        } else if constexpr (std::is_same_v<Op, protocol::Watch>) {
+          start_watch(id, op.prefix);
+        } else {
+          static_assert(std::is_same_v<Op, protocol::Cancel>);  // Handled on receipt; never queued.
+        }
+      },
+      request.op);
+}
+
+// ---- Streams ----
+
+void ClientSession::start_stream(std::uint64_t id, Result<std::unique_ptr<Cursor>> cursor) {
+  if (!cursor) return emit(Response{id, false, std::move(cursor.error())});
+  stream_cursor_ = std::move(*cursor);
+  {
+    std::lock_guard lock(mutex_);
+    stream_id_ = id;
+  }
+  stream_batch();
+}
+
+void ClientSession::stream_batch() {
+  std::uint64_t id = 0;
+  bool cancelled = false;
+  {
+    std::lock_guard lock(mutex_);
+    id = *stream_id_;
+    cancelled = cancelled_.erase(id) > 0;
+  }
+  protocol::Items batch;
+  std::size_t bytes = 0;
+  bool finished = cancelled;
+  std::optional<Error> error;
+  while (!finished && batch.items.size() < options_.stream_batch_items && bytes < options_.stream_batch_bytes) {
+    auto item = stream_cursor_->next();
+    if (!item) {
+      error = std::move(item.error());
+      finished = true;
+    } else if (!*item) {
+      finished = true;
+    } else {
+      bytes += (*item)->size();
+      batch.items.push_back(std::move(**item));
+    }
+  }
+  if (finished) {
+    stream_cursor_.reset();
+    std::lock_guard lock(mutex_);
+    stream_id_.reset();
+  }
+  if (error) {
+    // The items read so far still go out, then the error ends the stream.
+    if (!batch.items.empty()) emit(Response{id, true, std::move(batch)});
+    return emit(Response{id, false, std::move(*error)});
+  }
+  if (cancelled) return emit(Response{id, false, protocol::Done{}});
+  emit(Response{id, !finished, std::move(batch)});
+}
+
+// ---- Watches ----
+
+void ClientSession::start_watch(std::uint64_t id, const std::string& prefix) {
+  bool refused = false;
+  {
+    std::lock_guard lock(mutex_);
+    refused = watches_.size() >= options_.max_watches_per_connection || watches_.contains(id);
+    if (!refused) watches_.emplace(id, WatchState{});
+  }
+  if (refused) {
+    return emit(Response{id, false,
+                         Error(ErrorCode::kLimitExceeded,
+                               "a connection may run at most " + std::to_string(options_.max_watches_per_connection) +
+                                   " watches, each with its own request id")});
+  }
+  const std::uint64_t subscription = services_.store.subscribe(prefix, [this, id](const Change& change) {
+    {
+      std::lock_guard lock(mutex_);
+      auto found = watches_.find(id);
+      if (found == watches_.end() || found->second.overflowed) return;
+      if (found->second.pending.size() >= options_.max_pending_watch_events) {
+        found->second.overflowed = true;
+        found->second.pending.clear();
+      } else {
+        found->second.pending.push_back(change);
+      }
+    }
+    if (wake_) wake_();
+  });
+  {
+    std::lock_guard lock(mutex_);
+    watches_[id].subscription = subscription;
+  }
+  // An empty first batch tells the client the watch is active: every later change reaches it.
+  emit(Response{id, true, protocol::Events{}});
+}
+
+// Sends one batch of one watch's events, or ends a cancelled or overflowed watch. False when no watch
+// had anything to do.
+bool ClientSession::watch_batch() {
+  std::uint64_t id = 0;
+  std::vector<Change> changes;
+  bool cancelled = false, overflowed = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (shut_down_) return false;
+    auto ready = std::find_if(watches_.begin(), watches_.end(), [&](const auto& entry) {
+      return !entry.second.pending.empty() || entry.second.overflowed || cancelled_.contains(entry.first);
+    });
+    if (ready == watches_.end()) return false;
+    id = ready->first;
+    cancelled = cancelled_.erase(id) > 0;
+    overflowed = ready->second.overflowed;
+    while (!cancelled && !overflowed && !ready->second.pending.empty() &&
+           changes.size() < options_.stream_batch_items) {
+      changes.push_back(std::move(ready->second.pending.front()));
+      ready->second.pending.pop_front();
+    }
+  }
+  if (cancelled) {
+    end_watch(id, std::nullopt);
+    return true;
+  }
+  if (overflowed) {
+    end_watch(id, Error(ErrorCode::kLimitExceeded, "the watch fell more than " +
+                                                       std::to_string(options_.max_pending_watch_events) +
+                                                       " changes behind and was ended"));
+    return true;
+  }
+  protocol::Events events;
+  for (Change& change : changes) {
+    const bool deleted = !services_.store.kind(change.key).has_value();
+    events.events.push_back(WatchEvent{std::move(change.key), change.kind, change.local, deleted});
+  }
+  emit(Response{id, true, std::move(events)});
+  return true;
+}
+
+void ClientSession::end_watch(std::uint64_t id, std::optional<Error> error) {
+  std::uint64_t subscription = 0;
+  {
+    std::lock_guard lock(mutex_);
+    auto found = watches_.find(id);
+    if (found == watches_.end()) return;
+    subscription = found->second.subscription;
+  }
+  // Without the lock: the store's writer may be inside our callback, waiting for it.
+  services_.store.unsubscribe(subscription);
+  {
+    std::lock_guard lock(mutex_);
+    watches_.erase(id);
+  }
+  if (error) return emit(Response{id, false, std::move(*error)});
+  emit(Response{id, false, protocol::Done{}});
+}
+
+void ClientSession::shutdown() {
+  std::vector<std::uint64_t> subscriptions;
+  {
+    std::lock_guard lock(mutex_);
+    if (shut_down_) return;
+    shut_down_ = true;
+    for (const auto& [id, watch] : watches_) subscriptions.push_back(watch.subscription);
+    queue_.clear();
+    input_.clear();
+  }
+  for (std::uint64_t subscription : subscriptions) services_.store.unsubscribe(subscription);
+  std::lock_guard lock(mutex_);
+  watches_.clear();
+  stream_cursor_.reset();
+  stream_id_.reset();
+}
+
+}  // namespace cairn::server

@@ -1,0 +1,69 @@
+#include "src/util/log.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <ctime>
+
+namespace cairn::log {
+namespace {
+
+std::atomic<int> current_level{static_cast<int>(Level::kInfo)};
+
+// "2026-11-25T10:41:02.123Z"
+std::string utc_timestamp() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  const auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm parts{};
+  gmtime_r(&seconds, &parts);
+  char text[32];
+  const std::size_t length = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &parts);
+  std::string result(text, length);
+  char fraction[8];
+  std::snprintf(fraction, sizeof fraction, ".%03dZ", static_cast<int>(millis));
+  return result + fraction;
+}
+
+}  // namespace
+
+void set_level(Level level) { current_level.store(static_cast<int>(level), std::memory_order_relaxed); }
+Level level() { return static_cast<Level>(current_level.load(std::memory_order_relaxed)); }
+bool enabled(Level level) { return static_cast<int>(level) >= current_level.load(std::memory_order_relaxed); }
+
+std::optional<Level> parse_level(std::string_view name) {
+  if (name == "debug") return Level::kDebug;
+  if (name == "info") return Level::kInfo;
+  if (name == "warn" || name == "warning") return Level::kWarn;
+  if (name == "error") return Level::kError;
+  return std::nullopt;
+}
+
+std::string_view to_string(Level level) {
+  switch (level) {
+    case Level::kDebug: return "debug";
+    case Level::kInfo: return "info";
+    case Level::kWarn: return "warn";
+    case Level::kError: return "error";
+  }
+  return "info";
+}
+
+void write(Level level, std::string_view component, std::string_view message) {
+  std::string line = utc_timestamp();
+  line += ' ';
+  std::string_view name = to_string(level);
+  line += name;
+  line.append(6 - name.size(), ' ');  // Align messages: the longest level name is 5 letters.
+  line += component;
+  line += ": ";
+  line += message;
+  line += '\n';
+  // One write(2) per line keeps concurrent lines whole; a short write to stderr is not retried (a log
+  // line is not worth blocking for).
+  [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, line.data(), line.size());
+}
+
+}  // namespace cairn::log

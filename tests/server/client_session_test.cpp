@@ -1,0 +1,324 @@
+#include "src/server/client_session.h"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "gossip/wire.h"
+#include "tests/server/protocol_test_support.h"
+#include "tests/store/store_test_support.h"
+#include "tests/support/temp_dir.h"
+
+namespace cairn::server {
+namespace {
+
+using protocol::Request;
+using protocol::Response;
+using test::body_of;
+using test::error_of;
+
+// A session over a real store in a temp dir, driven by hand: send requests, run steps, read replies.
+class Harness {
+ public:
+  explicit Harness(ClientListenerOptions options = {})
+      : store_(test::open_store(dir_.str())),
+        session_(Services{*store_, [] { return NodeStatus{42, 7400, {}, {}, {7}, 3}; },
+                          [] { return std::vector<MetricSample>{{"cairn_up", "Up.", MetricType::kGauge, {{"a", "b"}}, 1}}; }},
+                 options, counters_) {}
+
+  Store& store() { return *store_; }
+  ClientSession& session() { return session_; }
+  SessionCounters& counters() { return counters_; }
+
+  void send(const Request& request) { session_.receive(protocol::encode_request_frame(request)); }
+  void send_bytes(std::string_view bytes) { session_.receive(bytes); }
+
+  // Runs steps until the session has nothing to do; returns every reply produced.
+  std::vector<Response> run() {
+    for (int guard = 0; session_.has_work() && guard < 1'000'000; ++guard) session_.step();
+    output_ += session_.take_output();
+    return test::take_responses(output_);
+  }
+
+  // One request, one reply.
+  Response call(protocol::Op op) {
+    send(Request{++next_id_, std::move(op)});
+    auto replies = run();
+    REQUIRE(replies.size() == 1);
+    CHECK(replies[0].id == next_id_);
+    CHECK_FALSE(replies[0].more);
+    return replies[0];
+  }
+
+ private:
+  test::TempDir dir_;
+  std::unique_ptr<Store> store_;
+  SessionCounters counters_;
+  ClientSession session_;
+  std::string output_;
+  std::uint64_t next_id_ = 0;
+};
+
+std::string frame_with(gossip::FrameHeader header, std::string_view payload) {
+  header.payload_length = static_cast<std::uint32_t>(payload.size());
+  return gossip::encode_frame_header(header) + std::string(payload);
+}
+
+TEST_CASE("client session: every register, set and counter operation") {
+  Harness h;
+  body_of<protocol::Done>(h.call(protocol::Put{"k", "v"}));
+  CHECK(body_of<RegisterValue>(h.call(protocol::Get{"k"})).value == "v");
+  CHECK(body_of<ValueKind>(h.call(protocol::KindGet{"k"})) == ValueKind::kRegister);
+  body_of<protocol::Done>(h.call(protocol::Del{"k"}));
+  CHECK(error_of(h.call(protocol::Get{"k"})).code() == ErrorCode::kNotFound);
+
+  body_of<protocol::Done>(h.call(protocol::Sadd{"s", {"a", "b", "c"}}));
+  body_of<protocol::Done>(h.call(protocol::Srem{"s", {"b"}}));
+  CHECK(body_of<protocol::IsMember>(h.call(protocol::Sismember{"s", "a"})).value);
+  CHECK_FALSE(body_of<protocol::IsMember>(h.call(protocol::Sismember{"s", "b"})).value);
+  CHECK(error_of(h.call(protocol::Get{"s"})).code() == ErrorCode::kWrongType);
+
+  body_of<protocol::Done>(h.call(protocol::Incr{"c", 5}));
+  body_of<protocol::Done>(h.call(protocol::Decr{"c", 2}));
+  CHECK(body_of<protocol::CounterValue>(h.call(protocol::CounterGet{"c"})).value == 3);
+
+  const Response inspected = h.call(protocol::Inspect{"c"});
+  const auto& inspection = body_of<KeyInspection>(inspected);
+  CHECK(inspection.kind == ValueKind::kCounter);
+  CHECK(inspection.counter_value == 3);
+  CHECK(inspection.counter_parts.size() == 1);
+
+  const Response status_reply = h.call(protocol::StatusGet{});
+  const auto& status = body_of<NodeStatus>(status_reply);
+  CHECK(status.replica_id == 42);
+  CHECK(status.ring_positions == std::vector<std::uint64_t>{7});
+  const Response stats_reply = h.call(protocol::StatsGet{});
+  const auto& stats = body_of<protocol::Stats>(stats_reply);
+  REQUIRE(stats.samples.size() == 1);
+  CHECK(stats.samples[0].labels[0].second == "b");
+  CHECK(h.counters().snapshot().requests_by_op["put"] == 1);
+  CHECK(h.counters().snapshot().error_replies_by_code["not_found"] == 1);
+}
+
+TEST_CASE("client session: store errors come back with their code and message") {
+  Harness h;
+  CHECK(error_of(h.call(protocol::Put{"", "v"})).code() == ErrorCode::kInvalidArgument);
+  CHECK(error_of(h.call(protocol::Put{std::string(kMaxKeyBytes + 1, 'k'), "v"})).code() ==
+        ErrorCode::kLimitExceeded);
+  CHECK(error_of(h.call(protocol::CounterGet{"missing"})).code() == ErrorCode::kNotFound);
+}
+
+TEST_CASE("client session: smembers and scan stream in batches, in order") {
+  ClientListenerOptions options;
+  options.stream_batch_items = 10;
+  Harness h(options);
+  std::vector<std::string> members;
+  for (int i = 0; i < 95; ++i) members.push_back("m" + std::to_string(1000 + i));
+  REQUIRE(h.store().sadd("set", members));
+  for (int i = 0; i < 25; ++i) REQUIRE(h.store().put("key" + std::to_string(100 + i), "v"));
+
+  h.send(Request{1, protocol::Smembers{"set"}});
+  h.send(Request{2, protocol::Scan{"key"}});
+  h.send(Request{3, protocol::Get{"key100"}});
+  auto replies = h.run();
+  std::vector<std::string> streamed, keys;
+  std::size_t i = 0;
+  for (; i < replies.size() && replies[i].id == 1; ++i) {
+    const auto& items = body_of<protocol::Items>(replies[i]).items;
+    CHECK(items.size() <= 10);
+    streamed.insert(streamed.end(), items.begin(), items.end());
+    CHECK(replies[i].more == (streamed.size() < 95));
+  }
+  CHECK(streamed == members);
+  CHECK_FALSE(replies[i - 1].more);
+  for (; i < replies.size() && replies[i].id == 2; ++i) {
+    const auto& items = body_of<protocol::Items>(replies[i]).items;
+    keys.insert(keys.end(), items.begin(), items.end());
+  }
+  CHECK(keys.size() == 25);
+  REQUIRE(i + 1 == replies.size());
+  CHECK(replies[i].id == 3);
+}
+
+TEST_CASE("client session: a stream is cancelled by a cancel request, which overtakes it") {
+  ClientListenerOptions options;
+  options.stream_batch_items = 10;
+  Harness h(options);
+  std::vector<std::string> members;
+  for (int i = 0; i < 1000; ++i) members.push_back("m" + std::to_string(i));
+  REQUIRE(h.store().sadd("set", members));
+  h.send(Request{1, protocol::Smembers{"set"}});
+  h.session().step();  // The first batch.
+  h.send(Request{2, protocol::Cancel{1}});
+  h.send(Request{3, protocol::KindGet{"set"}});
+  auto replies = h.run();
+  REQUIRE(replies.size() == 3);  // First batch, the end of the cancelled stream, the kind.
+  CHECK(replies[0].more);
+  CHECK(replies[1].id == 1);
+  CHECK_FALSE(replies[1].more);
+  CHECK(replies[2].id == 3);
+}
+
+TEST_CASE("client session: pipelined requests split anywhere are answered in order") {
+  Harness h;
+  std::string bytes;
+  for (std::uint64_t id = 1; id <= 50; ++id) {
+    bytes += protocol::encode_request_frame(Request{id, protocol::Incr{"n", 1}});
+    bytes += protocol::encode_request_frame(Request{1000 + id, protocol::CounterGet{"n"}});
+  }
+  for (std::size_t at = 0; at < bytes.size(); at += 7) h.send_bytes(std::string_view(bytes).substr(at, 7));
+  auto replies = h.run();
+  REQUIRE(replies.size() == 100);
+  for (std::uint64_t i = 0; i < 50; ++i) {
+    CHECK(replies[2 * i].id == i + 1);
+    CHECK(replies[2 * i + 1].id == 1001 + i);
+    CHECK(body_of<protocol::CounterValue>(replies[2 * i + 1]).value == static_cast<std::int64_t>(i + 1));
+  }
+}
+
+TEST_CASE("client session: the in-flight limit holds requests back until answered") {
+  ClientListenerOptions options;
+  options.max_in_flight_requests = 3;
+  Harness h(options);
+  std::string bytes;
+  for (std::uint64_t id = 1; id <= 10; ++id) bytes += protocol::encode_request_frame(Request{id, protocol::Incr{"n", 1}});
+  h.send_bytes(bytes);
+  CHECK_FALSE(h.session().wants_input());
+  std::vector<Response> replies;
+  while (replies.size() < 10) {
+    auto more = h.run();
+    REQUIRE_FALSE(more.empty());
+    replies.insert(replies.end(), more.begin(), more.end());
+    h.send_bytes({});  // Resume decoding what was held back.
+  }
+  CHECK(h.session().wants_input());
+  CHECK(replies.back().id == 10);
+  CHECK(h.store().counter("n").value() == 10);
+}
+
+TEST_CASE("client session: a wrong protocol version gets an error reply, then the session closes") {
+  Harness h;
+  gossip::FrameHeader header;
+  header.type = gossip::FrameType::kClientRequest;
+  std::string frame = protocol::encode_request_frame(Request{1, protocol::Get{"k"}});
+  frame[4] = 2;  // The version byte.
+  h.send_bytes(frame);
+  h.send(Request{2, protocol::Get{"k"}});  // Ignored: the stream is not trusted any more.
+  auto replies = h.run();
+  REQUIRE(replies.size() == 1);
+  CHECK(error_of(replies[0]).code() == ErrorCode::kUnsupported);
+  CHECK(h.session().closing());
+  CHECK(h.counters().snapshot().bad_frames_by_reason["wrong_version"] == 1);
+}
+
+TEST_CASE("client session: garbage (bad magic) gets an error reply and closes") {
+  Harness h;
+  h.send_bytes(std::string(64, 'x'));
+  auto replies = h.run();
+  REQUIRE(replies.size() == 1);
+  CHECK(error_of(replies[0]).code() == ErrorCode::kProtocol);
+  CHECK(h.session().closing());
+}
+
+TEST_CASE("client session: an oversized frame is refused from its header and skipped, the next is served") {
+  ClientListenerOptions options;
+  options.max_frame_payload_bytes = 1024;
+  Harness h(options);
+  h.send(Request{1, protocol::Put{"k", std::string(4096, 'v')}});
+  h.send(Request{2, protocol::Put{"k", "small"}});
+  auto replies = h.run();
+  REQUIRE(replies.size() == 2);
+  CHECK(error_of(replies[0]).code() == ErrorCode::kLimitExceeded);
+  CHECK(replies[1].id == 2);
+  body_of<protocol::Done>(replies[1]);
+  CHECK_FALSE(h.session().closing());
+  CHECK(h.counters().snapshot().bad_frames_by_reason["oversized"] == 1);
+}
+
+TEST_CASE("client session: an undecodable payload or another frame type gets an error reply, in order") {
+  Harness h;
+  gossip::FrameHeader header;
+  header.type = gossip::FrameType::kClientRequest;
+  h.send(Request{1, protocol::Put{"k", "v"}});
+  h.send_bytes(frame_with(header, std::string(16, '\x7f')));
+  header.type = gossip::FrameType::kPeerMessage;
+  h.send_bytes(frame_with(header, std::string(8, '\0')));
+  h.send(Request{4, protocol::Get{"k"}});
+  auto replies = h.run();
+  REQUIRE(replies.size() == 4);
+  body_of<protocol::Done>(replies[0]);
+  CHECK(error_of(replies[1]).code() == ErrorCode::kProtocol);
+  CHECK(error_of(replies[2]).code() == ErrorCode::kProtocol);
+  CHECK(body_of<RegisterValue>(replies[3]).value == "v");
+  CHECK_FALSE(h.session().closing());
+}
+
+TEST_CASE("client session: a watch reports local writes until cancelled") {
+  Harness h;
+  h.send(Request{7, protocol::Watch{"w/"}});
+  auto started = h.run();
+  REQUIRE(started.size() == 1);
+  CHECK(started[0].more);
+  CHECK(body_of<protocol::Events>(started[0]).events.empty());
+
+  REQUIRE(h.store().put("w/a", "1"));
+  REQUIRE(h.store().put("other", "1"));
+  REQUIRE(h.store().sadd("w/s", {"x"}));
+  REQUIRE(h.store().del("w/a"));
+  std::vector<WatchEvent> events;
+  for (const Response& r : h.run()) {
+    CHECK(r.id == 7);
+    CHECK(r.more);
+    const auto& batch = body_of<protocol::Events>(r).events;
+    events.insert(events.end(), batch.begin(), batch.end());
+  }
+  REQUIRE(events.size() == 3);
+  CHECK(events[0].key == "w/a");
+  CHECK(events[0].local);
+  CHECK(events[1].key == "w/s");
+  CHECK(events[1].kind == ValueKind::kSet);
+  CHECK(events[2].key == "w/a");
+  CHECK(events[2].deleted);
+
+  h.send(Request{8, protocol::Cancel{7}});
+  auto ended = h.run();
+  REQUIRE(ended.size() == 1);
+  CHECK(ended[0].id == 7);
+  CHECK_FALSE(ended[0].more);
+  REQUIRE(h.store().put("w/b", "1"));
+  CHECK(h.run().empty());
+}
+
+TEST_CASE("client session: a watch that falls too far behind ends with kLimitExceeded") {
+  ClientListenerOptions options;
+  options.max_pending_watch_events = 5;
+  Harness h(options);
+  h.send(Request{1, protocol::Watch{""}});
+  h.run();
+  for (int i = 0; i < 10; ++i) REQUIRE(h.store().put("k" + std::to_string(i), "v"));
+  auto replies = h.run();
+  REQUIRE(replies.size() == 1);
+  CHECK(error_of(replies[0]).code() == ErrorCode::kLimitExceeded);
+}
+
+TEST_CASE("client session: after the end of input every request is answered, watches end, then it closes") {
+  Harness h;
+  h.send(Request{1, protocol::Watch{""}});
+  h.run();
+  h.send(Request{2, protocol::Put{"k", "v"}});
+  h.send(Request{3, protocol::Watch{"x"}});
+  h.session().end_of_input();
+  CHECK_FALSE(h.session().closing());
+  auto replies = h.run();
+  REQUIRE(replies.size() == 3);  // The first watch ends, the put, the second watch ends unstarted.
+  CHECK(replies[0].id == 1);
+  CHECK_FALSE(replies[0].more);
+  CHECK(replies[1].id == 2);
+  CHECK(replies[2].id == 3);
+  CHECK_FALSE(replies[2].more);
+  CHECK(h.session().closing());
+}
+
+}  // namespace
+}  // namespace cairn::server

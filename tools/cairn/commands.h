@@ -1,0 +1,50 @@
+// The `cairn` CLI's commands. Each returns the process exit code (exit_codes.h) and prints through
+// Output; a connection is opened only by the commands that need one.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cairn/client.h"
+#include "src/util/hex_id.h"
+#include "tools/cairn/output.h"
+
+namespace cairn::cli {
+
+struct Context {
+  ClientOptions client;
+  Output out{false};
+};
+
+// Registers, sets, counters, keys (tools/cairn/data_commands.cpp).
+int put_command(Context& context, const std::string& key, const std::string& value);
+int get_command(Context& context, const std::string& key);
+int del_command(Context& context, const std::string& key);
+int sadd_command(Context& context, const std::string& key, const std::vector<std::string>& members);
+int srem_command(Context& context, const std::string& key, const std::vector<std::string>& members);
+int smembers_command(Context& context, const std::string& key);
+int sismember_command(Context& context, const std::string& key, const std::string& member);
+int incr_command(Context& context, const std::string& key, std::int64_t amount);
+int counter_command(Context& context, const std::string& key);
+int scan_command(Context& context, const std::string& prefix);
+
+// The metadata behind one key (tools/cairn/inspect_command.cpp).
+int inspect_command(Context& context, const std::string& key);
+
+// The peer and its cluster (tools/cairn/cluster_commands.cpp).
+int peers_command(Context& context);
+int ring_command(Context& context);
+int stats_command(Context& context);
+int watch_command(Context& context, const std::string& prefix);
+
+// Offline, read-only listing of a data directory (tools/cairn/dump_command.cpp).
+int dump_command(Context& context, const std::string& data_dir);
+
+// Connects with context.client, or reports why it cannot (and sets `exit_code`).
+std::unique_ptr<Client> connect_or_report(Context& context, int& exit_code);
+
+// "register", "set", "counter".
+const char* kind_name(ValueKind kind);
+
+}  // namespace cairn::cli

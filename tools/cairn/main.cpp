@@ -1,0 +1,151 @@
+// cairn: looks inside a running cairn peer over its client port, and reads data directories offline.
+//
+//   cairn [--connect HOST:PORT] [--json] [--timeout-ms N] COMMAND ...
+//
+// Every command prints clear text for people, or JSON with --json for scripts; the exit codes are in
+// exit_codes.h and in `cairn --help`.
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "tools/cairn/commands.h"
+#include "tools/cairn/exit_codes.h"
+
+namespace {
+
+using namespace cairn::cli;
+
+// "host:port" or "[v6]:port" into the client options; false when it is neither.
+bool parse_address(const std::string& text, cairn::ClientOptions& options) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return false;
+  std::string host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  std::uint16_t port = 0;
+  const char* begin = text.data() + colon + 1;
+  const char* end = text.data() + text.size();
+  auto [ptr, error] = std::from_chars(begin, end, port);
+  if (error != std::errc() || ptr != end || port == 0) return false;
+  options.host = host;
+  options.port = port;
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Context context;
+  std::string address = "127.0.0.1:7401";
+  if (const char* from_environment = std::getenv("CAIRN_CONNECT")) address = from_environment;
+  bool json = false;
+
+  CLI::App app{"cairn: look inside a cairn peer (cairnd) and read its data.\n"
+               "Talks to a peer's client port (--connect, or CAIRN_CONNECT; default 127.0.0.1:7401);\n"
+               "`dump` reads a data directory offline instead."};
+  app.footer(kExitCodesHelp);
+  app.fallthrough();
+  app.require_subcommand(1);
+  app.add_option("--connect", address, "Peer client address HOST:PORT (env CAIRN_CONNECT)")->capture_default_str();
+  app.add_option("--timeout-ms", context.client.timeout_ms, "Connect and reply timeout")->capture_default_str();
+  app.add_flag("--json", json, "Print JSON for scripts (streamed lists are one JSON array; watch prints JSON lines)");
+
+  std::string key, value, prefix, member, data_dir;
+  std::vector<std::string> members;
+  std::int64_t amount = 1;
+  int exit_code = kExitOk;
+  const auto run = [&](CLI::App* command, auto action) { command->callback([&, action] { exit_code = action(); }); };
+
+  auto* put = app.add_subcommand("put", "Write a register: put KEY VALUE");
+  put->add_option("key", key)->required();
+  put->add_option("value", value)->required();
+  run(put, [&] { return put_command(context, key, value); });
+
+  auto* get = app.add_subcommand("get", "Read a register; shows concurrent values that lost the tie-break");
+  get->add_option("key", key)->required();
+  run(get, [&] { return get_command(context, key); });
+
+  auto* del = app.add_subcommand("del", "Delete a key of any type");
+  del->add_option("key", key)->required();
+  run(del, [&] { return del_command(context, key); });
+
+  auto* sadd = app.add_subcommand("sadd", "Add members to a set: sadd KEY MEMBER...");
+  sadd->add_option("key", key)->required();
+  sadd->add_option("members", members)->required();
+  run(sadd, [&] { return sadd_command(context, key, members); });
+
+  auto* srem = app.add_subcommand("srem", "Remove members from a set: srem KEY MEMBER...");
+  srem->add_option("key", key)->required();
+  srem->add_option("members", members)->required();
+  run(srem, [&] { return srem_command(context, key, members); });
+
+  auto* smembers = app.add_subcommand("smembers", "List a set's members, streamed in byte order");
+  smembers->add_option("key", key)->required();
+  run(smembers, [&] { return smembers_command(context, key); });
+
+  auto* sismember = app.add_subcommand("sismember", "Is MEMBER in the set? sismember KEY MEMBER");
+  sismember->add_option("key", key)->required();
+  sismember->add_option("member", member)->required();
+  run(sismember, [&] { return sismember_command(context, key, member); });
+
+  auto* incr = app.add_subcommand("incr", "Add N (default 1) to a counter; prints the value read right after");
+  incr->add_option("key", key)->required();
+  incr->add_option("n", amount)->check(CLI::Range(std::int64_t{1}, std::numeric_limits<std::int64_t>::max()));
+  run(incr, [&] { return incr_command(context, key, amount); });
+
+  auto* decr = app.add_subcommand("decr", "Subtract N (default 1) from a counter; prints the value read right after");
+  decr->add_option("key", key)->required();
+  decr->add_option("n", amount)->check(CLI::Range(std::int64_t{1}, std::numeric_limits<std::int64_t>::max()));
+  run(decr, [&] { return incr_command(context, key, -amount); });
+
+  auto* counter = app.add_subcommand("counter", "Read a counter");
+  counter->add_option("key", key)->required();
+  run(counter, [&] { return counter_command(context, key); });
+
+  auto* keys = app.add_subcommand("keys", "List keys (optionally starting with PREFIX), streamed");
+  keys->add_option("prefix", prefix);
+  run(keys, [&] { return scan_command(context, prefix); });
+
+  auto* scan = app.add_subcommand("scan", "List keys starting with PREFIX, streamed");
+  scan->add_option("prefix", prefix)->required();
+  run(scan, [&] { return scan_command(context, prefix); });
+
+  auto* inspect = app.add_subcommand(
+      "inspect", "Type, value, version vector, dots, HLC, writing replica and concurrent values of a key");
+  inspect->add_option("key", key)->required();
+  run(inspect, [&] { return inspect_command(context, key); });
+
+  auto* peers = app.add_subcommand("peers", "Cluster members: id, address, state, incarnation, last heard, ring, lag");
+  run(peers, [&] { return peers_command(context); });
+
+  auto* ring = app.add_subcommand("ring", "The hash ring: every position and its peer, gossip neighbours marked");
+  run(ring, [&] { return ring_command(context); });
+
+  auto* stats = app.add_subcommand("stats", "The peer's metrics (what /metrics serves)");
+  run(stats, [&] { return stats_command(context); });
+
+  auto* watch = app.add_subcommand("watch", "Print changes to keys starting with PREFIX as they happen");
+  watch->add_option("prefix", prefix);
+  run(watch, [&] { return watch_command(context, prefix); });
+
+  auto* dump = app.add_subcommand("dump", "Print every key of a data directory, offline and read-only "
+                                          "(safe on a running peer's directory)");
+  dump->add_option("--data-dir", data_dir, "The data directory")->required();
+  run(dump, [&] { return dump_command(context, data_dir); });
+
+  app.parse_complete_callback([&] {
+    context.out = Output(json);
+    if (!parse_address(address, context.client)) {
+      throw CLI::ValidationError("--connect", "'" + address + "' is not HOST:PORT");
+    }
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int code = app.exit(error);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  return exit_code;
+}
