@@ -63,11 +63,12 @@ Run reconcile(cairn::sim::StorePair& pair, std::uint64_t lower_bound) {
 }
 
 void report(const char* what, const Run& run, std::uint64_t data_set_bytes) {
-  std::printf("%-44s %12llu bytes %6llu frames %8.3f s | lower bound %10llu bytes (x%.1f) | %.4f%% of data set\n",
-              what, static_cast<unsigned long long>(run.bytes), static_cast<unsigned long long>(run.frames),
-              run.seconds, static_cast<unsigned long long>(run.lower_bound),
-              run.lower_bound > 0 ? static_cast<double>(run.bytes) / static_cast<double>(run.lower_bound) : 0.0,
-              100.0 * static_cast<double>(run.bytes) / static_cast<double>(data_set_bytes));
+  std::printf(
+      "%-44s %12llu bytes %6llu frames %8.3f s | lower bound %10llu bytes (x%.1f) | %.4f%% of data set\n",
+      what, static_cast<unsigned long long>(run.bytes), static_cast<unsigned long long>(run.frames),
+      run.seconds, static_cast<unsigned long long>(run.lower_bound),
+      run.lower_bound > 0 ? static_cast<double>(run.bytes) / static_cast<double>(run.lower_bound) : 0.0,
+      100.0 * static_cast<double>(run.bytes) / static_cast<double>(data_set_bytes));
 }
 
 }  // namespace
@@ -83,8 +84,10 @@ int main(int argc, char** argv) {
   app.add_option("--differing", differing, "Differing record counts to reconcile (comma separated)")
       ->delimiter(',');
   app.add_option("--value-bytes", value_bytes, "Bytes per register value")->capture_default_str();
-  app.add_option("--catch-up-writes", catch_up_writes, "Writes a returning peer missed")->capture_default_str();
-  app.add_option("--dir", dir, "Scratch directory (a fresh subdirectory is made and removed)")->capture_default_str();
+  app.add_option("--catch-up-writes", catch_up_writes, "Writes a returning peer missed")
+      ->capture_default_str();
+  app.add_option("--dir", dir, "Scratch directory (a fresh subdirectory is made and removed)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   const fs::path root = fs::path(dir) / ("anti_entropy_bench-" + std::to_string(getpid()));
@@ -96,9 +99,11 @@ int main(int argc, char** argv) {
     const std::uint64_t data_set_bytes =
         cairn::sim::load_registers({a.get(), b.get()}, 0x5eed, "key/", 0, records, value_bytes);
     if (data_set_bytes == 0) die("loading the data set failed");
-    std::printf("data set: %llu records of %zu-byte values, %llu bytes as delta-groups (loaded into both in %.1f s)\n",
-                static_cast<unsigned long long>(records), value_bytes, static_cast<unsigned long long>(data_set_bytes),
-                seconds_since(load_start));
+    std::printf(
+        "data set: %llu records of %zu-byte values, %llu bytes as delta-groups (loaded into both in %.1f "
+        "s)\n",
+        static_cast<unsigned long long>(records), value_bytes,
+        static_cast<unsigned long long>(data_set_bytes), seconds_since(load_start));
     cairn::sim::StorePair pair(*a, *b);
     std::uint64_t fresh = 0;
     for (std::uint64_t count : differing) {
@@ -121,10 +126,12 @@ int main(int argc, char** argv) {
     const std::uint64_t missed_bytes =
         cairn::sim::load_registers({a.get()}, 0xca7c4, "missed/", 0, catch_up_writes, value_bytes);
     std::uint64_t lower_bound = 0;
-    for (std::uint64_t i = 0; i < catch_up_writes; ++i) lower_bound += std::string("missed/").size() + std::to_string(i).size() + value_bytes;
+    for (std::uint64_t i = 0; i < catch_up_writes; ++i)
+      lower_bound += std::string("missed/").size() + std::to_string(i).size() + value_bytes;
     const std::string what = "catch-up after " + std::to_string(catch_up_writes) + " writes";
     report(what.c_str(), reconcile(pair, lower_bound), data_set_bytes);
-    std::printf("  (the missed writes as delta-groups: %llu bytes)\n", static_cast<unsigned long long>(missed_bytes));
+    std::printf("  (the missed writes as delta-groups: %llu bytes)\n",
+                static_cast<unsigned long long>(missed_bytes));
     auto check = b->get("missed/" + std::to_string(catch_up_writes - 1));
     if (!check) die("the returning store did not catch up");
   }

@@ -15,7 +15,8 @@ std::vector<std::uint32_t> children_of(const std::vector<std::uint32_t>& parents
   std::vector<std::uint32_t> children;
   children.reserve(parents.size() * kTreeFanout);
   for (std::uint32_t parent : parents) {
-    for (std::uint32_t child = 0; child < kTreeFanout; ++child) children.push_back(parent * kTreeFanout + child);
+    for (std::uint32_t child = 0; child < kTreeFanout; ++child)
+      children.push_back(parent * kTreeFanout + child);
   }
   return children;
 }
@@ -42,13 +43,16 @@ Envelope AntiEntropy::envelope(Body body) const {
 }
 
 bool AntiEntropy::round_running_with(PeerId peer) const {
-  return std::any_of(rounds_.begin(), rounds_.end(), [&](const auto& round) { return round.second.peer == peer; });
+  return std::any_of(rounds_.begin(), rounds_.end(),
+                     [&](const auto& round) { return round.second.peer == peer; });
 }
 
 void AntiEntropy::request_round(PeerId peer, const Endpoint& endpoint, std::uint64_t now_ms) {
   if (peer == self_ || round_running_with(peer)) return;
-  if (auto it = retry_not_before_ms_.find(peer); it != retry_not_before_ms_.end() && now_ms < it->second) return;
-  if (std::any_of(queued_.begin(), queued_.end(), [&](const auto& queued) { return queued.first == peer; })) return;
+  if (auto it = retry_not_before_ms_.find(peer); it != retry_not_before_ms_.end() && now_ms < it->second)
+    return;
+  if (std::any_of(queued_.begin(), queued_.end(), [&](const auto& queued) { return queued.first == peer; }))
+    return;
   queued_.emplace_back(peer, endpoint);
 }
 
@@ -59,7 +63,8 @@ Outbox AntiEntropy::tick(std::uint64_t now_ms, const std::vector<Neighbour>& nei
     if (now_ms >= round.last_activity_ms + options_.round_timeout_ms) expired.push_back(id);
   }
   for (std::uint64_t id : expired) fail_round(id, now_ms);
-  std::erase_if(initiator_contexts_, [now_ms](const auto& entry) { return entry.second.expires_ms <= now_ms; });
+  std::erase_if(initiator_contexts_,
+                [now_ms](const auto& entry) { return entry.second.expires_ms <= now_ms; });
 
   if (options_.periodic_interval_ms > 0) {
     // The first periodic round comes after a random part of the interval, so peers started together
@@ -121,7 +126,8 @@ void AntiEntropy::advance(std::uint64_t id, Round& round, Outbox& out) {
     auto [level, parents] = std::move(round.descents.front());
     round.descents.pop_front();
     round.asked = {level, parents};
-    out.push_back(Outgoing{round.endpoint, Channel::kStream, envelope(TreeLevel{id, false, level, std::move(parents), {}, {}})});
+    out.push_back(Outgoing{round.endpoint, Channel::kStream,
+                           envelope(TreeLevel{id, false, level, std::move(parents), {}, {}})});
     return;
   }
   if (!round.buckets.empty()) {
@@ -139,7 +145,8 @@ void AntiEntropy::advance(std::uint64_t id, Round& round, Outbox& out) {
     }
     // Buckets past the digest budget wait for the next slice.
     for (auto it = slice.rbegin(); it != slice.rend(); ++it) {
-      if (!std::binary_search(digests->buckets.begin(), digests->buckets.end(), *it)) round.buckets.push_front(*it);
+      if (!std::binary_search(digests->buckets.begin(), digests->buckets.end(), *it))
+        round.buckets.push_front(*it);
     }
     BucketDigest digest{id, digests->buckets, {}, {}};
     for (const RecordDigest& record : digests->records) {
@@ -176,7 +183,9 @@ void AntiEntropy::fail_round(std::uint64_t id, std::uint64_t now_ms) {
   rounds_.erase(it);
 }
 
-std::vector<std::pair<PeerId, std::uint64_t>> AntiEntropy::take_completed() { return std::exchange(completed_, {}); }
+std::vector<std::pair<PeerId, std::uint64_t>> AntiEntropy::take_completed() {
+  return std::exchange(completed_, {});
+}
 
 Outbox AntiEntropy::on_message(const Envelope& message, std::uint64_t now_ms) {
   Outbox out;
@@ -243,9 +252,10 @@ void AntiEntropy::on_tree_reply(std::uint64_t id, Round& round, const TreeLevel&
   if (reply.level < kTreeLeafLevel) {
     for (std::size_t first = 0; first < differing.size(); first += kMaxTreeParents) {
       const std::size_t end = std::min(differing.size(), first + kMaxTreeParents);
-      round.descents.emplace_back(static_cast<std::uint8_t>(reply.level + 1),
-                                  std::vector<std::uint32_t>(differing.begin() + static_cast<std::ptrdiff_t>(first),
-                                                             differing.begin() + static_cast<std::ptrdiff_t>(end)));
+      round.descents.emplace_back(
+          static_cast<std::uint8_t>(reply.level + 1),
+          std::vector<std::uint32_t>(differing.begin() + static_cast<std::ptrdiff_t>(first),
+                                     differing.begin() + static_cast<std::ptrdiff_t>(end)));
     }
   } else {
     round.buckets.insert(round.buckets.end(), differing.begin(), differing.end());
@@ -291,13 +301,14 @@ void AntiEntropy::on_delta_reply(std::uint64_t id, Round& round, const BucketDel
 }
 
 std::optional<BucketMerge> AntiEntropy::merge(PeerId from, const std::vector<std::uint32_t>& buckets,
-                                              const std::string& records, const std::vector<std::uint64_t>& absent,
+                                              const std::string& records,
+                                              const std::vector<std::uint64_t>& absent,
                                               const std::string& context) {
   auto merged = store_.merge_buckets(buckets, records, absent, context, from.value);
   if (!merged) {
     const ErrorCode code = merged.error().code();
     ++(code == ErrorCode::kCorrupt || code == ErrorCode::kLimitExceeded ? stats_.messages_rejected
-                                                                         : stats_.store_errors);
+                                                                        : stats_.store_errors);
     return std::nullopt;
   }
   stats_.records_received += merged->received.size();
@@ -320,9 +331,9 @@ Outbox AntiEntropy::answer_tree(const Envelope& message, const TreeLevel& reques
   const bool top = request.level == 1;
   if (top) {
     if (initiator_contexts_.size() >= kMaxInitiatorContexts && !initiator_contexts_.contains(request.round)) {
-      auto oldest = std::min_element(initiator_contexts_.begin(), initiator_contexts_.end(), [](const auto& a, const auto& b) {
-        return a.second.expires_ms < b.second.expires_ms;
-      });
+      auto oldest = std::min_element(
+          initiator_contexts_.begin(), initiator_contexts_.end(),
+          [](const auto& a, const auto& b) { return a.second.expires_ms < b.second.expires_ms; });
       initiator_contexts_.erase(oldest);
     }
     initiator_contexts_[request.round] =
@@ -335,7 +346,8 @@ Outbox AntiEntropy::answer_tree(const Envelope& message, const TreeLevel& reques
   }
   if (top && request.hashes == mine->hashes && !request.context.empty()) {
     auto joined = store_.join_context_if_tree_equals(request.hashes, request.context);
-    if (!joined) ++(joined.error().code() == ErrorCode::kCorrupt ? stats_.messages_rejected : stats_.store_errors);
+    if (!joined)
+      ++(joined.error().code() == ErrorCode::kCorrupt ? stats_.messages_rejected : stats_.store_errors);
   }
   out.push_back(Outgoing{message.sender_endpoint, Channel::kStream,
                          envelope(TreeLevel{request.round, true, request.level, request.parents,
@@ -351,7 +363,8 @@ Outbox AntiEntropy::answer_digest(const Envelope& message, const BucketDigest& d
     return out;
   }
   std::map<std::uint64_t, std::uint64_t> theirs;
-  for (std::size_t i = 0; i < digest.key_hashes.size(); ++i) theirs.emplace(digest.key_hashes[i], digest.record_hashes[i]);
+  for (std::size_t i = 0; i < digest.key_hashes.size(); ++i)
+    theirs.emplace(digest.key_hashes[i], digest.record_hashes[i]);
   BucketDelta reply{digest.round, true, digest.buckets, {}, {}, {}};
   std::vector<std::uint64_t> send;
   for (const RecordDigest& record : mine->records) {

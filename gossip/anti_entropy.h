@@ -34,12 +34,12 @@
 namespace cairn::gossip {
 
 struct AntiEntropyOptions {
-  std::uint64_t periodic_interval_ms = 30'000;  // A background round with a random neighbour; 0: never.
-  std::uint64_t round_timeout_ms = 10'000;      // No answer this long: the round is abandoned.
-  std::uint64_t retry_after_ms = 2'000;         // After a failed round, wait before another with that peer.
-  std::size_t max_concurrent_rounds = 2;        // Rounds this peer initiates at once.
-  std::size_t max_buckets_per_exchange = 64;    // Leaf buckets per digest; at most kMaxExchangeBuckets.
-  std::size_t max_digest_records = 16'384;      // Records per digest (one bucket always goes).
+  std::uint64_t periodic_interval_ms = 30'000;    // A background round with a random neighbour; 0: never.
+  std::uint64_t round_timeout_ms = 10'000;        // No answer this long: the round is abandoned.
+  std::uint64_t retry_after_ms = 2'000;           // After a failed round, wait before another with that peer.
+  std::size_t max_concurrent_rounds = 2;          // Rounds this peer initiates at once.
+  std::size_t max_buckets_per_exchange = 64;      // Leaf buckets per digest; at most kMaxExchangeBuckets.
+  std::size_t max_digest_records = 16'384;        // Records per digest (one bucket always goes).
   std::size_t max_bytes_per_exchange = 4u << 20;  // Record bytes per message (one record always goes).
   int max_passes = 3;
 };
@@ -51,8 +51,8 @@ struct AntiEntropyStats {
   std::uint64_t buckets_exchanged = 0;  // Leaf buckets whose record digests were compared.
   std::uint64_t records_sent = 0, records_received = 0;
   std::uint64_t bytes_sent = 0, bytes_received = 0;  // Whole frames of anti-entropy messages.
-  std::uint64_t messages_ignored = 0;   // Replies to rounds that are not (or no longer) ours.
-  std::uint64_t messages_rejected = 0;  // Records that failed to merge (corrupt, out of bucket).
+  std::uint64_t messages_ignored = 0;                // Replies to rounds that are not (or no longer) ours.
+  std::uint64_t messages_rejected = 0;               // Records that failed to merge (corrupt, out of bucket).
   std::uint64_t store_errors = 0;
 };
 
@@ -96,8 +96,8 @@ class AntiEntropy {
     std::uint64_t last_activity_ms = 0;
     int pass = 0;
     std::deque<std::pair<std::uint8_t, std::vector<std::uint32_t>>> descents;  // (level, parents) to ask.
-    std::deque<std::uint32_t> buckets;       // Differing leaf buckets not yet exchanged.
-    std::vector<std::uint32_t> in_exchange;  // Buckets of the digest awaiting its reply.
+    std::deque<std::uint32_t> buckets;                          // Differing leaf buckets not yet exchanged.
+    std::vector<std::uint32_t> in_exchange;                     // Buckets of the digest awaiting its reply.
     std::pair<std::uint8_t, std::vector<std::uint32_t>> asked;  // The tree request awaiting its reply.
     std::string peer_context;  // The responder's causal context, from this pass's level-1 reply.
   };
@@ -113,8 +113,9 @@ class AntiEntropy {
   void on_delta_reply(std::uint64_t id, Round& round, const BucketDelta& reply, Outbox& out);
   Outbox answer_tree(const Envelope& message, const TreeLevel& request, std::uint64_t now_ms);
   Outbox answer_digest(const Envelope& message, const BucketDigest& digest);
-  std::optional<BucketMerge> merge(PeerId from, const std::vector<std::uint32_t>& buckets, const std::string& records,
-                                   const std::vector<std::uint64_t>& absent, const std::string& context);
+  std::optional<BucketMerge> merge(PeerId from, const std::vector<std::uint32_t>& buckets,
+                                   const std::string& records, const std::vector<std::uint64_t>& absent,
+                                   const std::string& context);
   // Records of `buckets` with these key hashes, as a BucketDelta body's records (counted as sent).
   std::optional<std::string> records_of(const std::vector<std::uint32_t>& buckets,
                                         const std::vector<std::uint64_t>& key_hashes);

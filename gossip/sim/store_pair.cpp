@@ -17,8 +17,9 @@ gossip::AntiEntropyOptions without_background(gossip::AntiEntropyOptions options
 
 }  // namespace
 
-std::uint64_t load_registers(const std::vector<Store*>& stores, std::uint64_t writer, const std::string& prefix,
-                             std::uint64_t first, std::uint64_t count, std::size_t value_bytes) {
+std::uint64_t load_registers(const std::vector<Store*>& stores, std::uint64_t writer,
+                             const std::string& prefix, std::uint64_t first, std::uint64_t count,
+                             std::size_t value_bytes) {
   constexpr std::uint64_t kPerGroup = 10'000;
   std::uint64_t bytes = 0;
   for (std::uint64_t start = first; start < first + count; start += kPerGroup) {
@@ -31,8 +32,9 @@ std::uint64_t load_registers(const std::vector<Store*>& stores, std::uint64_t wr
       value.replace(0, std::min(number.size(), value.size()), number.substr(0, value.size()));
       crdt::LwwRegister::Store::Entries entries;
       entries.emplace(dot, crdt::LwwEntry{std::move(value), crdt::HlcTimestamp{1'700'000'000'000ull + i, 0}});
-      group.records.push_back(codec::RecordFragment{
-          codec::RecordKey{prefix + number, codec::ValueType::kRegister, {}}, crdt::LwwRegister::Store(std::move(entries))});
+      group.records.push_back(
+          codec::RecordFragment{codec::RecordKey{prefix + number, codec::ValueType::kRegister, {}},
+                                crdt::LwwRegister::Store(std::move(entries))});
       group.context.insert(dot);
     }
     const std::string encoded = codec::encode_delta_group(group);
@@ -67,7 +69,8 @@ StorePair::RoundResult StorePair::reconcile() {
     if (!decoded.ok) throw std::runtime_error("anti-entropy sent an undecodable frame: " + decoded.detail);
     ++now_ms_;
     gossip::AntiEntropy& to = message.to == a_endpoint_ ? a_ : b_;
-    for (gossip::Outgoing& reply : to.on_message(decoded.envelope, now_ms_)) in_flight.push_back(std::move(reply));
+    for (gossip::Outgoing& reply : to.on_message(decoded.envelope, now_ms_))
+      in_flight.push_back(std::move(reply));
   }
   (void)a_.take_completed();
   result.completed = a_.stats().rounds_completed > completed_before;

@@ -16,8 +16,9 @@ namespace cairn::sim {
 // <prefix><first> .. <prefix><first + count - 1>, values of `value_bytes` bytes, merged as delta-groups of
 // 10,000 writes, as if gossiped from that replica. Returns the bytes of those delta-groups (what
 // shipping the whole data set would cost), or 0 when a store refused one.
-std::uint64_t load_registers(const std::vector<Store*>& stores, std::uint64_t writer, const std::string& prefix,
-                             std::uint64_t first, std::uint64_t count, std::size_t value_bytes);
+std::uint64_t load_registers(const std::vector<Store*>& stores, std::uint64_t writer,
+                             const std::string& prefix, std::uint64_t first, std::uint64_t count,
+                             std::size_t value_bytes);
 
 class StorePair {
  public:
@@ -25,8 +26,8 @@ class StorePair {
   StorePair(Store& a, Store& b, gossip::AntiEntropyOptions options = {});
 
   struct RoundResult {
-    bool completed = false;   // The round ran to its end (not abandoned).
-    bool in_sync = false;     // It ended with every bucket equal and the contexts joined.
+    bool completed = false;  // The round ran to its end (not abandoned).
+    bool in_sync = false;    // It ended with every bucket equal and the contexts joined.
     std::uint64_t frames = 0;
     std::uint64_t bytes = 0;  // Whole frames, both directions.
   };

@@ -29,7 +29,8 @@ Status check_bucket(std::uint32_t bucket) {
 }  // namespace
 
 Result<BucketDigests> read_bucket_digests(const Txn& txn, const Databases& databases,
-                                          const std::vector<std::uint32_t>& buckets, std::size_t max_records) {
+                                          const std::vector<std::uint32_t>& buckets,
+                                          std::size_t max_records) {
   BucketDigests result;
   for (std::uint32_t bucket : buckets) {
     if (auto valid = check_bucket(bucket); !valid) return tl::unexpected(valid.error());
@@ -73,8 +74,9 @@ Result<BucketRecords> read_bucket_records(const Txn& txn, const Databases& datab
   return result;
 }
 
-Result<BucketDelta> bucket_delta(const Txn& txn, const Databases& databases, const std::set<std::uint32_t>& buckets,
-                                 const codec::DeltaGroup& theirs, const std::set<std::uint64_t>& absent) {
+Result<BucketDelta> bucket_delta(const Txn& txn, const Databases& databases,
+                                 const std::set<std::uint32_t>& buckets, const codec::DeltaGroup& theirs,
+                                 const std::set<std::uint64_t>& absent) {
   BucketDelta delta;
   delta.group.origin = theirs.origin;
   std::set<std::uint64_t> their_keys;
@@ -86,7 +88,8 @@ Result<BucketDelta> bucket_delta(const Txn& txn, const Databases& databases, con
                                            "' lie outside the buckets they were sent for");
     }
     their_keys.insert(hash);
-    delta.received.push_back(RecordDigest{hash, tree::record_hash(record_key, codec::encode_record(fragment.value))});
+    delta.received.push_back(
+        RecordDigest{hash, tree::record_hash(record_key, codec::encode_record(fragment.value))});
     for_each_dot(fragment.value, [&](const crdt::Dot& dot) { delta.group.context.insert(dot); });
     delta.group.records.push_back(fragment);
   }
@@ -109,7 +112,8 @@ Result<BucketDelta> bucket_delta(const Txn& txn, const Databases& databases, con
       for_each_dot(*mine, [&](const crdt::Dot& dot) {
         if (theirs.context.contains(dot)) delta.group.context.insert(dot);
       });
-      if (!sent) delta.group.records.push_back(codec::RecordFragment{std::move(*key), empty_record(key->type)});
+      if (!sent)
+        delta.group.records.push_back(codec::RecordFragment{std::move(*key), empty_record(key->type)});
     }
   }
   return delta;

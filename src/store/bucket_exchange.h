@@ -38,7 +38,8 @@ struct BucketDelta {
 // covers, i.e. that their side removed). Joined like any delta it equals joining those records under
 // their whole context, without marking dots of other records as seen. kCorrupt when a record or key
 // hash of theirs lies outside `buckets`.
-Result<BucketDelta> bucket_delta(const Txn& txn, const Databases& databases, const std::set<std::uint32_t>& buckets,
-                                 const codec::DeltaGroup& theirs, const std::set<std::uint64_t>& absent);
+Result<BucketDelta> bucket_delta(const Txn& txn, const Databases& databases,
+                                 const std::set<std::uint32_t>& buckets, const codec::DeltaGroup& theirs,
+                                 const std::set<std::uint64_t>& absent);
 
 }  // namespace cairn::store

@@ -32,26 +32,33 @@ Result<std::uint64_t> decode_hash(std::string_view bytes, const char* what) {
   return hash;
 }
 
+// The hash stored at `key` in `dbi`; nullopt when there is none.
+Result<std::optional<std::uint64_t>> read_hash(const Txn& txn, MDB_dbi dbi, std::string_view key,
+                                               const char* what) {
+  auto stored = txn.read(dbi, key);
+  if (!stored) return tl::unexpected(stored.error());
+  if (!stored->has_value()) return std::optional<std::uint64_t>();
+  auto decoded = decode_hash(**stored, what);
+  if (!decoded) return tl::unexpected(decoded.error());
+  return std::optional<std::uint64_t>(*decoded);
+}
+
 // Leaf ^= change (a leaf of 0 is not stored).
 Status xor_into_leaf(Txn& txn, const Databases& databases, std::uint32_t bucket, std::uint64_t change) {
   if (change == 0) return ok();
   const std::string key = bucket_key(bucket);
-  auto stored = txn.read(databases.tree, key);
+  auto stored = read_hash(txn, databases.tree, key, "a hash tree leaf");
   if (!stored) return tl::unexpected(stored.error());
-  std::uint64_t leaf = 0;
-  if (stored->has_value()) {
-    auto decoded = decode_hash(**stored, "a hash tree leaf");
-    if (!decoded) return tl::unexpected(decoded.error());
-    leaf = *decoded;
-  }
-  leaf ^= change;
+  const std::uint64_t leaf = stored->value_or(0) ^ change;
   if (leaf == 0) return txn.erase(databases.tree, key);
   return txn.write(databases.tree, key, encode_hash(leaf));
 }
 
 }  // namespace
 
-std::uint64_t key_hash(std::string_view record_key) { return XXH3_64bits(record_key.data(), record_key.size()); }
+std::uint64_t key_hash(std::string_view record_key) {
+  return XXH3_64bits(record_key.data(), record_key.size());
+}
 
 std::uint32_t bucket_of(std::string_view record_key) { return bucket_of_key_hash(key_hash(record_key)); }
 
@@ -65,18 +72,14 @@ Status update(Txn& txn, const Databases& databases, std::string_view record_key,
   const std::uint32_t bucket = bucket_of(record_key);
   std::string index_key = bucket_key(bucket);
   index_key.append(record_key);
-  auto old_entry = txn.read(databases.tree_keys, index_key);
+  auto old_entry = read_hash(txn, databases.tree_keys, index_key, "a hash tree index entry");
   if (!old_entry) return tl::unexpected(old_entry.error());
-  std::uint64_t old_hash = 0;
-  if (old_entry->has_value()) {
-    auto decoded = decode_hash(**old_entry, "a hash tree index entry");
-    if (!decoded) return tl::unexpected(decoded.error());
-    old_hash = *decoded;
-  }
+  const std::uint64_t old_hash = old_entry->value_or(0);
   std::uint64_t new_hash = 0;
   if (bytes) {
     new_hash = record_hash(record_key, *bytes);
-    if (auto written = txn.write(databases.tree_keys, index_key, encode_hash(new_hash)); !written) return written;
+    if (auto written = txn.write(databases.tree_keys, index_key, encode_hash(new_hash)); !written)
+      return written;
   } else if (old_entry->has_value()) {
     if (auto erased = txn.erase(databases.tree_keys, index_key); !erased) return erased;
   }
@@ -108,7 +111,8 @@ Result<std::vector<std::uint64_t>> node_hashes(const Txn& txn, const Databases& 
   return hashes;
 }
 
-Result<std::vector<BucketEntry>> bucket_entries(const Txn& txn, const Databases& databases, std::uint32_t bucket) {
+Result<std::vector<BucketEntry>> bucket_entries(const Txn& txn, const Databases& databases,
+                                                std::uint32_t bucket) {
   const std::string prefix = bucket_key(bucket);
   auto cursor = LmdbCursor::open(txn, databases.tree_keys);
   if (!cursor) return tl::unexpected(cursor.error());
@@ -125,7 +129,8 @@ Result<std::vector<BucketEntry>> bucket_entries(const Txn& txn, const Databases&
 
 Status rebuild(Txn& txn, const Databases& databases) {
   for (MDB_dbi dbi : {databases.tree, databases.tree_keys}) {
-    if (int rc = mdb_drop(txn.get(), dbi, 0); rc != 0) return tl::unexpected(lmdb_error(rc, "clear hash tree"));
+    if (int rc = mdb_drop(txn.get(), dbi, 0); rc != 0)
+      return tl::unexpected(lmdb_error(rc, "clear hash tree"));
   }
   // Leaves are accumulated in memory (65,536 of them at most) and written once each.
   std::vector<std::uint64_t> leaves(kLeafBuckets, 0);
@@ -140,7 +145,8 @@ Status rebuild(Txn& txn, const Databases& databases) {
       leaves[bucket] ^= hash;
       std::string index_key = bucket_key(bucket);
       index_key.append((*entry)->key);
-      if (auto written = txn.write(databases.tree_keys, index_key, encode_hash(hash)); !written) return written;
+      if (auto written = txn.write(databases.tree_keys, index_key, encode_hash(hash)); !written)
+        return written;
     }
   }
   for (std::uint32_t bucket = 0; bucket < kLeafBuckets; ++bucket) {

@@ -56,7 +56,8 @@ struct BucketEntry {
   std::string record_key;
   std::uint64_t record_hash = 0;
 };
-Result<std::vector<BucketEntry>> bucket_entries(const Txn& txn, const Databases& databases, std::uint32_t bucket);
+Result<std::vector<BucketEntry>> bucket_entries(const Txn& txn, const Databases& databases,
+                                                std::uint32_t bucket);
 
 // Drops the tree and builds it again from every record in `values` (a store written before the tree
 // existed; tests compare it with the incrementally maintained one).

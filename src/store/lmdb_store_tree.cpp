@@ -47,20 +47,24 @@ Result<TreeHashes> LmdbStore::tree_hashes(unsigned level, const std::vector<std:
   });
 }
 
-Result<BucketDigests> LmdbStore::bucket_digests(const std::vector<std::uint32_t>& buckets, std::size_t max_records) {
+Result<BucketDigests> LmdbStore::bucket_digests(const std::vector<std::uint32_t>& buckets,
+                                                std::size_t max_records) {
   if (auto writable = check_writable(queue_ != nullptr); !writable) return tl::unexpected(writable.error());
-  return with_read_txn([&](const Txn& txn) { return read_bucket_digests(txn, databases(), buckets, max_records); });
+  return with_read_txn(
+      [&](const Txn& txn) { return read_bucket_digests(txn, databases(), buckets, max_records); });
 }
 
 Result<BucketRecords> LmdbStore::bucket_records(const std::vector<std::uint32_t>& buckets,
-                                                const std::vector<std::uint64_t>& key_hashes, std::size_t max_bytes) {
+                                                const std::vector<std::uint64_t>& key_hashes,
+                                                std::size_t max_bytes) {
   if (auto writable = check_writable(queue_ != nullptr); !writable) return tl::unexpected(writable.error());
   const std::set<std::uint64_t> wanted(key_hashes.begin(), key_hashes.end());
   return with_read_txn(
       [&](const Txn& txn) { return read_bucket_records(txn, databases(), buckets, wanted, max_bytes); });
 }
 
-Result<BucketMerge> LmdbStore::merge_buckets(const std::vector<std::uint32_t>& buckets, std::string_view group_bytes,
+Result<BucketMerge> LmdbStore::merge_buckets(const std::vector<std::uint32_t>& buckets,
+                                             std::string_view group_bytes,
                                              const std::vector<std::uint64_t>& absent_key_hashes,
                                              std::string_view sender_context, std::uint64_t origin) {
   if (auto writable = check_writable(queue_ != nullptr); !writable) return tl::unexpected(writable.error());

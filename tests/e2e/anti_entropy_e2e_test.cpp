@@ -31,22 +31,11 @@ bool eventually(const std::function<bool()>& check, std::chrono::seconds limit) 
   return check();
 }
 
-// One cluster key for every peer here: daemons read it from a file, Nodes get it in their options.
-const std::string& shared_key() {
-  static const std::string key = test::random_cluster_key_hex();
-  return key;
-}
-
-const std::string& shared_key_file() {
-  static const test::TempDir key_dir;
-  static const std::string path = test::write_cluster_key_file(key_dir.str() + "/cluster.key", shared_key());
-  return path;
-}
-
 std::vector<std::string> daemon_args(const std::string& data_dir, const std::vector<std::string>& seeds) {
-  std::vector<std::string> args{"--data-dir", data_dir, "--gossip-port", "0", "--cluster", "ae-e2e",
-                                "--gossip-interval-ms", "100", "--durability", "nosync",
-                                "--cluster-key-file", shared_key_file()};
+  std::vector<std::string> args{
+      "--data-dir",   data_dir, "--gossip-port",        "0",
+      "--cluster",    "ae-e2e", "--gossip-interval-ms", "100",
+      "--durability", "nosync", "--cluster-key-file",   test::shared_cluster_key_file()};
   for (const std::string& seed : seeds) {
     args.push_back("--seed");
     args.push_back(seed);
@@ -65,7 +54,7 @@ NodeOptions fast_node(const std::string& data_dir, const std::string& host, std:
   options.gossip_interval_ms = 100;
   options.protocol_period_ms = 300;
   options.suspicion_timeout_ms = 1500;
-  options.cluster_keys = {shared_key()};
+  options.cluster_keys = {test::shared_cluster_key()};
   return options;
 }
 
@@ -107,7 +96,8 @@ TEST_CASE("e2e: a cairnd killed with SIGKILL, written around and restarted catch
   DaemonProcess a(CAIRND_PATH, daemon_args(a_dir, {}));
   DaemonProcess b(CAIRND_PATH, daemon_args(b_dir, {a.gossip_address()}));
   auto c = std::make_unique<DaemonProcess>(CAIRND_PATH, daemon_args(c_dir, {a.gossip_address()}));
-  auto writer_node = Node::start(fast_node((dir.path() / "writer").string(), "127.0.0.1", 0, {a.gossip_address()}));
+  auto writer_node =
+      Node::start(fast_node((dir.path() / "writer").string(), "127.0.0.1", 0, {a.gossip_address()}));
   REQUIRE(writer_node.has_value());
   Node& writer = **writer_node;
 
@@ -126,15 +116,20 @@ TEST_CASE("e2e: a cairnd killed with SIGKILL, written around and restarted catch
   const auto log_before = writer.store().delta_log_bounds();
   REQUIRE(log_before.has_value());
   constexpr int kKeys = 300;
-  for (int i = 0; i < kKeys; ++i) REQUIRE(writer.store().put("key/" + std::to_string(i), "v" + std::to_string(i)));
-  REQUIRE(eventually([&] { return keys_present(a_dir, kKeys) == kKeys && keys_present(b_dir, kKeys) == kKeys; },
-                     std::chrono::seconds(60)));
-  REQUIRE(eventually([&] {
-    auto bounds = writer.store().delta_log_bounds();
-    return bounds && bounds->first > log_before->last + kKeys;  // Every write of the outage trimmed.
-  }, std::chrono::seconds(30)));
+  for (int i = 0; i < kKeys; ++i)
+    REQUIRE(writer.store().put("key/" + std::to_string(i), "v" + std::to_string(i)));
+  REQUIRE(
+      eventually([&] { return keys_present(a_dir, kKeys) == kKeys && keys_present(b_dir, kKeys) == kKeys; },
+                 std::chrono::seconds(60)));
+  REQUIRE(eventually(
+      [&] {
+        auto bounds = writer.store().delta_log_bounds();
+        return bounds && bounds->first > log_before->last + kKeys;  // Every write of the outage trimmed.
+      },
+      std::chrono::seconds(30)));
   // The daemons' logs too: only anti-entropy can bring c back now.
-  REQUIRE(eventually([&] { return log_trimmed_empty(a_dir) && log_trimmed_empty(b_dir); }, std::chrono::seconds(60)));
+  REQUIRE(eventually([&] { return log_trimmed_empty(a_dir) && log_trimmed_empty(b_dir); },
+                     std::chrono::seconds(60)));
 
   c = std::make_unique<DaemonProcess>(CAIRND_PATH, daemon_args(c_dir, {a.gossip_address()}));
   INFO("c holds " << keys_present(c_dir, kKeys) << " of " << kKeys);
@@ -143,7 +138,9 @@ TEST_CASE("e2e: a cairnd killed with SIGKILL, written around and restarted catch
   writer.stop();
 }
 
-TEST_CASE("e2e: three Nodes in network namespaces, partitioned with writes on both sides, heal to identical state") {
+TEST_CASE(
+    "e2e: three Nodes in network namespaces, partitioned with writes on both sides, heal to identical "
+    "state") {
   test::TempDir dir;
   test::NetnsLab lab(3);
   std::unique_ptr<Node> nodes[3];
@@ -152,7 +149,8 @@ TEST_CASE("e2e: three Nodes in network namespaces, partitioned with writes on bo
         i == 0 ? std::vector<std::string>{} : std::vector<std::string>{test::NetnsLab::address(0) + ":7400"};
     Result<std::unique_ptr<Node>> started = fail(ErrorCode::kUnavailable, "not started");
     lab.inside(i, [&] {
-      started = Node::start(fast_node((dir.path() / std::to_string(i)).string(), test::NetnsLab::address(i), 7400, seeds));
+      started = Node::start(
+          fast_node((dir.path() / std::to_string(i)).string(), test::NetnsLab::address(i), 7400, seeds));
     });
     INFO((started ? std::string("started") : started.error().to_string()));
     REQUIRE(started.has_value());

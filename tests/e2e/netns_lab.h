@@ -61,8 +61,8 @@ class NetnsLab {
     for (int i = 0; i < hosts; ++i) {
       run("ip netns add " + host(i));
       created_.push_back(host(i));
-      run("ip link add name eth0 netns " + host(i) + " type veth peer name p" + std::to_string(i) + " netns " +
-          bridge());
+      run("ip link add name eth0 netns " + host(i) + " type veth peer name p" + std::to_string(i) +
+          " netns " + bridge());
       run("ip -n " + host(i) + " addr add " + address(i) + "/24 dev eth0");
       run("ip -n " + host(i) + " link set eth0 up");
       run("ip -n " + host(i) + " link set lo up");

@@ -19,7 +19,8 @@ TEST_CASE("anti-entropy: 100 differing records of 100,000 travel in under 1% of 
   auto a = open_store(dir.path() / "a", options);
   auto b = open_store(dir.path() / "b", options);
   // The shared data set, built fast: as if both had gossiped another replica's 100,000 writes.
-  const std::uint64_t data_set_bytes = sim::load_registers({a.get(), b.get()}, 0xabcdef, "key/", 0, 100'000, 100);
+  const std::uint64_t data_set_bytes =
+      sim::load_registers({a.get(), b.get()}, 0xabcdef, "key/", 0, 100'000, 100);
   REQUIRE(data_set_bytes > 0);
   // 50 records overwritten on a, 50 new ones on b.
   for (int i = 0; i < 50; ++i) {
@@ -33,10 +34,11 @@ TEST_CASE("anti-entropy: 100 differing records of 100,000 travel in under 1% of 
   CHECK(b->get("key/1999")->value == std::string(100, 'A'));
   CHECK(a->get("new/7")->value == std::string(100, 'B'));
   const double share = static_cast<double>(round.bytes) / static_cast<double>(data_set_bytes);
-  std::printf("anti-entropy: 100 of 100,000 records differ: %llu bytes on the wire in %llu frames, "
-              "%.3f%% of the %llu-byte data set\n",
-              static_cast<unsigned long long>(round.bytes), static_cast<unsigned long long>(round.frames),
-              100 * share, static_cast<unsigned long long>(data_set_bytes));
+  std::printf(
+      "anti-entropy: 100 of 100,000 records differ: %llu bytes on the wire in %llu frames, "
+      "%.3f%% of the %llu-byte data set\n",
+      static_cast<unsigned long long>(round.bytes), static_cast<unsigned long long>(round.frames),
+      100 * share, static_cast<unsigned long long>(data_set_bytes));
   CHECK(share < 0.01);
 }
 

@@ -120,7 +120,8 @@ TEST_CASE("anti-entropy: a bucket's records do not mark dots of other buckets as
   // Two keys in different buckets.
   std::string first = "k0", second;
   const auto key_hash = [](const std::string& key) {
-    return store::tree::key_hash(codec::encode_record_key(codec::RecordKey{key, codec::ValueType::kRegister, {}}));
+    return store::tree::key_hash(
+        codec::encode_record_key(codec::RecordKey{key, codec::ValueType::kRegister, {}}));
   };
   const auto bucket = [&](const std::string& key) { return store::tree::bucket_of_key_hash(key_hash(key)); };
   for (int i = 1; second.empty(); ++i) {
@@ -144,8 +145,8 @@ TEST_CASE("anti-entropy: records outside the buckets named are refused and chang
   auto a = open_store(dir.path() / "a");
   auto b = open_store(dir.path() / "b");
   REQUIRE(a->put("key", "value"));
-  const std::uint64_t hash =
-      store::tree::key_hash(codec::encode_record_key(codec::RecordKey{"key", codec::ValueType::kRegister, {}}));
+  const std::uint64_t hash = store::tree::key_hash(
+      codec::encode_record_key(codec::RecordKey{"key", codec::ValueType::kRegister, {}}));
   const std::uint32_t home = store::tree::bucket_of_key_hash(hash);
   const std::uint32_t elsewhere = (home + 1) % kTreeLeafBuckets;
   auto records = a->bucket_records({home}, {hash}, 1 << 20);
@@ -160,7 +161,8 @@ TEST_CASE("anti-entropy: records outside the buckets named are refused and chang
   // An absent key outside the buckets named is refused too.
   auto context_only = a->bucket_records({elsewhere}, {}, 1 << 20);
   REQUIRE(context_only.has_value());
-  auto absent_elsewhere = b->merge_buckets({elsewhere}, context_only->group, {hash}, context, a->replica_id());
+  auto absent_elsewhere =
+      b->merge_buckets({elsewhere}, context_only->group, {hash}, context, a->replica_id());
   REQUIRE_FALSE(absent_elsewhere.has_value());
   CHECK(absent_elsewhere.error().code() == ErrorCode::kCorrupt);
 }
@@ -176,8 +178,8 @@ TEST_CASE("wire: anti-entropy messages round-trip and break no rule") {
   const gossip::BucketDigest digest{9, {0, 17, 65535}, {in_17, 3}, {11, 12}};
   const gossip::BucketDelta reply{9, true, {0, 17}, "records", {in_17}, {in_17, 4}};
   const gossip::BucketDelta last{9, false, {17}, "records", {in_17}, {}};
-  for (const gossip::Body& body : {gossip::Body(top), gossip::Body(deep), gossip::Body(digest), gossip::Body(reply),
-                                   gossip::Body(last)}) {
+  for (const gossip::Body& body : {gossip::Body(top), gossip::Body(deep), gossip::Body(digest),
+                                   gossip::Body(reply), gossip::Body(last)}) {
     const auto decoded = gossip::decode_peer_frame(gossip::encode_peer_frame(envelope_of(body)));
     INFO(decoded.detail);
     REQUIRE(decoded.ok);
@@ -190,27 +192,27 @@ TEST_CASE("wire: anti-entropy messages that break a rule are refused") {
     const auto decoded = gossip::decode_peer_frame(gossip::encode_peer_frame(envelope_of(std::move(body))));
     return !decoded.ok && decoded.error == gossip::FrameError::kUndecodable;
   };
-  CHECK(refused(gossip::TreeLevel{1, false, 0, {0}, {}, {}}));                       // Level 0.
-  CHECK(refused(gossip::TreeLevel{1, false, 5, {0}, {}, {}}));                       // Below the leaves.
-  CHECK(refused(gossip::TreeLevel{1, false, 1, {1}, {}, {}}));                       // Level 1 has parent 0 only.
-  CHECK(refused(gossip::TreeLevel{1, false, 2, {}, {}, {}}));                        // No parents.
-  CHECK(refused(gossip::TreeLevel{1, false, 2, {3, 3}, {}, {}}));                    // Not ascending.
-  CHECK(refused(gossip::TreeLevel{1, false, 2, {16}, {}, {}}));                      // No such parent.
+  CHECK(refused(gossip::TreeLevel{1, false, 0, {0}, {}, {}}));     // Level 0.
+  CHECK(refused(gossip::TreeLevel{1, false, 5, {0}, {}, {}}));     // Below the leaves.
+  CHECK(refused(gossip::TreeLevel{1, false, 1, {1}, {}, {}}));     // Level 1 has parent 0 only.
+  CHECK(refused(gossip::TreeLevel{1, false, 2, {}, {}, {}}));      // No parents.
+  CHECK(refused(gossip::TreeLevel{1, false, 2, {3, 3}, {}, {}}));  // Not ascending.
+  CHECK(refused(gossip::TreeLevel{1, false, 2, {16}, {}, {}}));    // No such parent.
   CHECK(refused(gossip::TreeLevel{1, true, 2, {3}, std::vector<std::uint64_t>(15, 0), {}}));  // 15 hashes.
-  CHECK(refused(gossip::TreeLevel{1, false, 2, {3}, {}, "context"}));                // Context below level 1.
+  CHECK(refused(gossip::TreeLevel{1, false, 2, {3}, {}, "context"}));  // Context below level 1.
   std::vector<std::uint32_t> too_many(gossip::kMaxTreeParents + 1);
   for (std::uint32_t i = 0; i < too_many.size(); ++i) too_many[i] = i;
   CHECK(refused(gossip::TreeLevel{1, false, 4, too_many, {}, {}}));
-  CHECK(refused(gossip::BucketDigest{1, {}, {}, {}}));                              // No bucket.
-  CHECK(refused(gossip::BucketDigest{1, {65536}, {}, {}}));                         // No such bucket.
-  CHECK(refused(gossip::BucketDigest{1, {5, 4}, {}, {}}));                          // Not ascending.
-  CHECK(refused(gossip::BucketDigest{1, too_many, {}, {}}));                        // Too many.
-  CHECK(refused(gossip::BucketDigest{1, {0}, {1, 2}, {1}}));                        // Hashes unpaired.
-  CHECK(refused(gossip::BucketDigest{1, {0}, {std::uint64_t{1} << 48}, {1}}));     // Key outside its buckets.
+  CHECK(refused(gossip::BucketDigest{1, {}, {}, {}}));                          // No bucket.
+  CHECK(refused(gossip::BucketDigest{1, {65536}, {}, {}}));                     // No such bucket.
+  CHECK(refused(gossip::BucketDigest{1, {5, 4}, {}, {}}));                      // Not ascending.
+  CHECK(refused(gossip::BucketDigest{1, too_many, {}, {}}));                    // Too many.
+  CHECK(refused(gossip::BucketDigest{1, {0}, {1, 2}, {1}}));                    // Hashes unpaired.
+  CHECK(refused(gossip::BucketDigest{1, {0}, {std::uint64_t{1} << 48}, {1}}));  // Key outside its buckets.
   CHECK(refused(gossip::BucketDelta{1, true, {0}, "x", {std::uint64_t{2} << 48}, {}}));  // Absent outside.
   CHECK(refused(gossip::BucketDelta{1, true, {0}, "x", {}, {std::uint64_t{2} << 48}}));  // Wanted outside.
-  CHECK(refused(gossip::BucketDelta{1, false, {0}, "x", {}, {5}}));                 // Only a reply wants.
-  CHECK(refused(gossip::BucketDelta{1, true, {}, "x", {}, {}}));                    // No bucket.
+  CHECK(refused(gossip::BucketDelta{1, false, {0}, "x", {}, {5}}));  // Only a reply wants.
+  CHECK(refused(gossip::BucketDelta{1, true, {}, "x", {}, {}}));     // No bucket.
 }
 
 }  // namespace

@@ -70,14 +70,16 @@ TEST_CASE("hash tree: two replicas that merged the same deltas in different orde
     auto a = open_store(dir.path() / "a");
     auto b = open_store(dir.path() / "b");
     auto c = open_store(dir.path() / "c");
-    for (int i = 0; i < 60; ++i) random_write(rng.below(2) != 0 ? *a : *b, rng, static_cast<std::uint64_t>(i));
+    for (int i = 0; i < 60; ++i)
+      random_write(rng.below(2) != 0 ? *a : *b, rng, static_cast<std::uint64_t>(i));
     // c takes a's deltas then b's; b takes a's; a takes b's.
     ship_deltas(*a, *c);
     ship_deltas(*b, *c);
     auto b_before = b->deltas_since(0, 1'000'000);
     REQUIRE(b_before.has_value());
     ship_deltas(*a, *b);
-    for (const LoggedDelta& delta : *b_before) REQUIRE(a->merge_delta(delta.bytes, b->replica_id()).has_value());
+    for (const LoggedDelta& delta : *b_before)
+      REQUIRE(a->merge_delta(delta.bytes, b->replica_id()).has_value());
     CHECK(leaves(*a) == leaves(*b));
     CHECK(leaves(*a) == leaves(*c));
   });

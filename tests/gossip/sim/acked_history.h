@@ -34,13 +34,29 @@ class AckedHistory {
     const std::uint64_t tag = next_tag_++;
     const std::string slot = std::to_string(rng.below(4));
     switch (rng.below(9)) {
-      case 0: case 1: put(store, "reg/" + slot, "w" + std::to_string(tag)); break;
-      case 2: del_register(store, "reg/" + slot); break;
-      case 3: case 4: sadd(store, "set/" + slot, "m" + std::to_string(tag)); break;
-      case 5: srem_random(store, "set/" + slot, rng); break;
-      case 6: del_set(store, "set/" + slot); break;
-      case 7: count(store, "count/" + slot, rng); break;
-      default: bits(store, "bits/" + std::to_string(rng.below(2)), rng); break;
+      case 0:
+      case 1:
+        put(store, "reg/" + slot, "w" + std::to_string(tag));
+        break;
+      case 2:
+        del_register(store, "reg/" + slot);
+        break;
+      case 3:
+      case 4:
+        sadd(store, "set/" + slot, "m" + std::to_string(tag));
+        break;
+      case 5:
+        srem_random(store, "set/" + slot, rng);
+        break;
+      case 6:
+        del_set(store, "set/" + slot);
+        break;
+      case 7:
+        count(store, "count/" + slot, rng);
+        break;
+      default:
+        bits(store, "bits/" + std::to_string(rng.below(2)), rng);
+        break;
     }
   }
 
