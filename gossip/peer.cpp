@@ -157,15 +157,16 @@ std::vector<OutgoingFrame> Peer::on_frame(std::string_view frame, std::uint64_t 
 }
 
 DecodeResult Peer::open_and_decode(std::string_view frame) {
-  const HeaderResult header = parse_frame_header(frame);
+  const std::size_t max_payload_bytes = std::min(options_.max_frame_payload_bytes, kMaxFramePayloadBytes);
+  const HeaderResult header = parse_frame_header(frame, max_payload_bytes);
   const bool sealed = header.ok && header.header.key_id != 0;
-  if (options_.security.insecure && !sealed) return decode_peer_frame(frame);
+  if (options_.security.insecure && !sealed) return decode_peer_frame(frame, max_payload_bytes);
   DecodeResult refused;
   if (!sealer_) {
     refused.error = header.ok ? FrameError::kUnknownKey : header.error;
     return refused;
   }
-  OpenResult opened = sealer_->open(frame);
+  OpenResult opened = sealer_->open(frame, FrameType::kPeerMessage, max_payload_bytes);
   if (!opened.ok) {
     refused.error = opened.error;
     refused.detail = std::move(opened.detail);

@@ -39,6 +39,8 @@ struct PeerSecurity {
 struct PeerOptions {
   std::string cluster_name = "cairn";
   std::uint64_t gossip_interval_ms = 200;  // How often new deltas are pushed to neighbours.
+  // A received frame announcing a larger payload is dropped as kOversized (at most kMaxFramePayloadBytes).
+  std::size_t max_frame_payload_bytes = kMaxFramePayloadBytes;
   MembershipOptions membership;
   RingOptions ring;
   DisseminationOptions dissemination;

@@ -130,8 +130,8 @@ std::string FrameSealer::seal(FrameType type, CounterStream stream, std::string_
   return frame;
 }
 
-OpenResult FrameSealer::open(std::string_view frame, FrameType expected_type) {
-  const HeaderResult parsed = parse_frame_header(frame);
+OpenResult FrameSealer::open(std::string_view frame, FrameType expected_type, std::size_t max_payload_bytes) {
+  const HeaderResult parsed = parse_frame_header(frame, max_payload_bytes);
   if (!parsed.ok) return refuse(parsed.error, "refused header");
   const FrameHeader& header = parsed.header;
   if (header.type != expected_type) return refuse(FrameError::kUnknownType, "frame of an unexpected type");

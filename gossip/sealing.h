@@ -93,8 +93,10 @@ class FrameSealer {
   //   kUnknownKey       a key id none of our keys has;
   //   kUnauthenticated  the AEAD check failed (tampered, truncated tag, wrong key with a colliding id);
   //   kReplayed         authentic, but its counter was seen before or is older than the window.
-  // `expected_type` is the frame type the caller reads (kPeerMessage for peers).
-  OpenResult open(std::string_view frame, FrameType expected_type = FrameType::kPeerMessage);
+  // `expected_type` is the frame type the caller reads (kPeerMessage for peers); a header announcing
+  // more than `max_payload_bytes` is kOversized.
+  OpenResult open(std::string_view frame, FrameType expected_type = FrameType::kPeerMessage,
+                  std::size_t max_payload_bytes = kMaxFramePayloadBytes);
 
   std::uint32_t send_key_id() const { return keys_.front().id; }
   const SealerStats& stats() const { return stats_; }

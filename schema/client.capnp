@@ -61,6 +61,9 @@ struct Request {
     # Ends the stream or watch of request `cancel` (its last frame then has more = false). Gets no
     # response of its own.
     cancel @17 :UInt64;
+    # The client token (docs/security.md). The first request of every connection must be this one;
+    # anything before it, or a wrong token, gets error unauthenticated (11) and the connection closes.
+    auth @18 :Data;
   }
 }
 

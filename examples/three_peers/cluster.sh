@@ -44,7 +44,7 @@ start() {
   echo "peer $name: replica $(field "$name" replica), gossip $(field "$name" gossip), client $(field "$name" client)"
 }
 
-cli() { local name=$1; shift; "$cairn" --connect "$(field "$name" client)" "$@"; }
+cli() { local name=$1; shift; "$cairn" --connect "$(field "$name" client)" --data-dir "$work/$name" "$@"; }
 
 # until_true SECONDS COMMAND...: retries COMMAND every 0.2 s until it succeeds.
 until_true() {

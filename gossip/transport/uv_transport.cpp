@@ -1,5 +1,6 @@
 #include "gossip/transport/uv_transport.h"
 
+#include <algorithm>
 #include <array>
 #include <cassert>
 #include <climits>
@@ -251,7 +252,7 @@ void UvTransport::Impl::on_accept(uv_stream_t* server, int status) {
     self.close_connection(connection);
     return;
   }
-  if (self.inbound_connections_ >= kMaxInboundConnections) {
+  if (self.inbound_connections_ >= self.options_.max_inbound_connections) {
     ++self.stats_.connections_refused;
     self.close_connection(connection);
     return;
@@ -480,7 +481,8 @@ void UvTransport::Impl::consume(Connection& connection, const char* data, std::s
     if (connection.frame_bytes == 0) {
       if (available < gossip::kFrameHeaderBytes) break;
       const auto parsed =
-          gossip::parse_frame_header(std::string_view(input).substr(start, gossip::kFrameHeaderBytes));
+          gossip::parse_frame_header(std::string_view(input).substr(start, gossip::kFrameHeaderBytes),
+                                     std::min(options_.max_frame_payload_bytes, gossip::kMaxFramePayloadBytes));
       if (!parsed.ok) {
         ++stats_.bad_headers;
         close_connection(connection);

@@ -10,7 +10,7 @@
 // open to us are only read from: replies travel over our own outbound connection to the sender's
 // listening endpoint. Every connection, ours or theirs, is read as a sequence of frames: the 40-byte
 // header (gossip::parse_frame_header) gives the payload length; a bad header (wrong magic, version or
-// type, or a payload over gossip::kMaxFramePayloadBytes) closes that connection, since a corrupt
+// type, or a payload over UvTransportOptions::max_frame_payload_bytes) closes that connection, since a corrupt
 // stream cannot be resynchronised.
 //
 // Threads. Every method is loop-affine (see event_loop.h): call it on the loop thread, or while no
@@ -42,12 +42,18 @@ inline constexpr std::size_t kMaxQueuedBytesPerConnection = std::size_t{64} << 2
 inline constexpr int kEphemeralBindAttempts = 8;
 // The backlog of the TCP listener.
 inline constexpr int kListenBacklog = 128;
-// Inbound connections open at once; a connection accepted beyond this is closed at once (each may hold
-// up to one frame of gossip::kMaxFramePayloadBytes while it is read).
+// The default of UvTransportOptions::max_inbound_connections: inbound connections open at once; a
+// connection accepted beyond is closed at once (each may hold up to one frame of
+// max_frame_payload_bytes while it is read).
 inline constexpr std::size_t kMaxInboundConnections = 1024;
 
 struct UvTransportOptions {
   std::size_t max_queued_bytes_per_connection = kMaxQueuedBytesPerConnection;
+  // Inbound connections open at once; one accepted beyond is closed at once and counted.
+  std::size_t max_inbound_connections = kMaxInboundConnections;
+  // A stream frame whose header announces a larger payload closes its connection (bad_headers).
+  // Capped at gossip::kMaxFramePayloadBytes.
+  std::size_t max_frame_payload_bytes = gossip::kMaxFramePayloadBytes;
 };
 
 struct UvTransportStats {
@@ -65,7 +71,7 @@ struct UvTransportStats {
   std::uint64_t connects = 0;                        // Outbound connections established.
   std::uint64_t connect_failures = 0;                // Outbound connections that failed to connect.
   std::uint64_t connections_accepted = 0;            // Inbound connections.
-  std::uint64_t connections_refused = 0;             // Inbound connections over kMaxInboundConnections.
+  std::uint64_t connections_refused = 0;             // Inbound connections over max_inbound_connections.
   std::uint64_t connections_lost = 0;                // Established connections ended by EOF or an error.
   std::uint64_t frames_dropped_queue_full = 0;       // Over max_queued_bytes_per_connection.
   std::uint64_t frames_dropped_connection_lost = 0;  // Queued or in flight when their connection ended.

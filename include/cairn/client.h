@@ -10,7 +10,8 @@
 // Failures of the connection itself: kUnavailable when the peer cannot be reached or the connection
 // ends ("cannot connect to 127.0.0.1:7401: connection refused"), kUnavailable with "timed out" when
 // no reply came in time, kProtocol when the peer sent something that is not a valid reply, kUnsupported
-// when the peer speaks another protocol version. After a connection failure (anything but an error
+// when the peer speaks another protocol version, kUnauthenticated when the peer requires a token and
+// none or a wrong one was presented. After a connection failure (anything but an error
 // reply from the peer) the Client is closed and every later call fails with kUnavailable.
 #pragma once
 
@@ -34,6 +35,9 @@ struct ClientOptions {
   std::uint16_t port = 7401;
   // How long connect() and each wait for a reply frame may take.
   std::uint32_t timeout_ms = 5000;
+  // The peer's client token (DATA_DIR/client.token of the peer; docs/security.md), presented right
+  // after connecting. Empty: none is presented, and a peer that requires one refuses every request.
+  std::string token;
 };
 
 // One change seen by watch().
@@ -46,9 +50,10 @@ struct WatchEvent {
 
 class Client {
  public:
-  // Connects to options.host:options.port. kUnavailable "cannot connect to HOST:PORT: <reason>" when
-  // the peer refuses or does not answer within timeout_ms; kInvalidArgument for a host that is not
-  // an IP literal or "localhost".
+  // Connects to options.host:options.port and presents options.token (if any). kUnavailable "cannot
+  // connect to HOST:PORT: <reason>" when the peer refuses or does not answer within timeout_ms;
+  // kInvalidArgument for a host that is not an IP literal or "localhost"; kUnauthenticated when the
+  // peer refuses the token (the peer then closes the connection).
   static Result<std::unique_ptr<Client>> connect(const ClientOptions& options);
 
   // Closes the connection.

@@ -8,6 +8,7 @@
 // the network.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -19,6 +20,30 @@
 #include "cairn/store.h"
 
 namespace cairn {
+
+// What one peer spends at most on others: each limit bounds memory or work an outsider (or a faulty
+// peer or client) can make it spend. docs/security.md lists each one with the test that checks it.
+struct NodeLimits {
+  // Gossip. Inbound gossip TCP connections open at once; one beyond is closed at once.
+  std::size_t max_peer_connections = 1024;
+  // A peer frame's payload (sealed bytes); a stream frame announcing more closes its connection, a
+  // datagram is dropped. At most 24 MiB (the protocol's limit). Every peer of a cluster needs the same
+  // value, above its largest delta-group (a 16 MiB value and its metadata).
+  std::size_t max_peer_frame_bytes = std::size_t{24} << 20;
+  // Members the membership table holds; further unknown peers are ignored and counted.
+  std::size_t max_members = 4096;
+  // Delta-log entries and bytes in one push to a neighbour (a single larger entry still goes alone).
+  // A received push may carry at most 4096 entries (the protocol's limit).
+  std::size_t max_delta_batch_entries = 64;
+  std::size_t max_delta_batch_bytes = std::size_t{4} << 20;
+  // Clients. Connections open at once; one beyond is closed at once.
+  std::size_t max_client_connections = 1024;
+  // A request frame's payload; a larger one gets an error reply and its payload is skipped.
+  std::size_t max_client_frame_bytes = (std::size_t{16} << 20) + (std::size_t{64} << 10);
+  // Requests of one connection queued or running; beyond, the connection is not read until some are
+  // answered (backpressure, not an error).
+  std::size_t max_client_requests_in_flight = 256;
+};
 
 struct NodeOptions {
   std::string data_dir = "./cairn-data";
@@ -55,6 +80,7 @@ struct NodeOptions {
   std::uint64_t gossip_interval_ms = 200;   // How often new deltas go to neighbours.
   std::uint64_t protocol_period_ms = 1000;  // SWIM probe period.
   std::uint64_t suspicion_timeout_ms = 5000;
+  NodeLimits limits;
 };
 
 // A snapshot of what the node knows, for status displays.

@@ -26,6 +26,7 @@ enum class ErrorCode : std::uint8_t {
   kInvalidArgument = 8,  // The caller passed a value the call does not accept.
   kUnsupported = 9,      // A format or protocol version this build does not understand.
   kUnavailable = 10,     // The resource is busy or closed (e.g. the data directory is locked).
+  kUnauthenticated = 11, // The client did not present the peer's client token (missing or wrong).
 };
 
 // The lower-case name of a code, e.g. "not_found"; used in logs, `--json` output and metrics labels.

@@ -271,6 +271,11 @@ Result<T> as_body(Result<Response> response) {
 Result<std::unique_ptr<Client>> Client::connect(const ClientOptions& options) {
   auto impl = std::make_unique<Impl>(options);
   if (auto connected = impl->connect(); !connected) return tl::unexpected(connected.error());
+  if (!options.token.empty()) {
+    if (auto accepted = as_status(impl->call(protocol::Auth{options.token})); !accepted) {
+      return tl::unexpected(accepted.error());
+    }
+  }
   return std::unique_ptr<Client>(new Client(std::move(impl)));
 }
 

@@ -137,6 +137,20 @@ Status read_gossip(const toml::table& table, std::string_view origin, NodeOption
   return reader.no_unknown_keys();
 }
 
+Status read_limits(const toml::table& table, std::string_view origin, NodeLimits& limits) {
+  TableReader reader(table, origin, "limits");
+  constexpr std::int64_t kMaxCount = std::int64_t{1} << 40;
+  CAIRN_TRY(reader.integer("max_peer_connections", limits.max_peer_connections, 1, kMaxCount));
+  CAIRN_TRY(reader.integer("max_peer_frame_bytes", limits.max_peer_frame_bytes, 1024, std::int64_t{24} << 20));
+  CAIRN_TRY(reader.integer("max_members", limits.max_members, 1, kMaxCount));
+  CAIRN_TRY(reader.integer("max_delta_batch_entries", limits.max_delta_batch_entries, 1, 4096));
+  CAIRN_TRY(reader.integer("max_delta_batch_bytes", limits.max_delta_batch_bytes, 1, std::int64_t{24} << 20));
+  CAIRN_TRY(reader.integer("max_client_connections", limits.max_client_connections, 1, kMaxCount));
+  CAIRN_TRY(reader.integer("max_client_frame_bytes", limits.max_client_frame_bytes, 1024, std::int64_t{1} << 30));
+  CAIRN_TRY(reader.integer("max_client_requests_in_flight", limits.max_client_requests_in_flight, 1, kMaxCount));
+  return reader.no_unknown_keys();
+}
+
 }  // namespace
 
 NodeOptions DaemonConfig::defaults() {
@@ -190,8 +204,10 @@ Status apply_toml(std::string_view document, std::string_view origin, DaemonConf
   }
   CAIRN_TRY(reader.require_table("listen"));
   CAIRN_TRY(reader.require_table("gossip"));
+  CAIRN_TRY(reader.require_table("limits"));
   if (const toml::table* listen = reader.table("listen")) CAIRN_TRY(read_listen(*listen, origin, updated.node));
   if (const toml::table* gossip = reader.table("gossip")) CAIRN_TRY(read_gossip(*gossip, origin, updated.node));
+  if (const toml::table* limits = reader.table("limits")) CAIRN_TRY(read_limits(*limits, origin, updated.node.limits));
   CAIRN_TRY(reader.no_unknown_keys());
   config = std::move(updated);
   return ok();

@@ -6,6 +6,9 @@
 //   cluster_key_file = "/etc/cairn/cluster.key"   insecure = false      client_token_file = "..."
 //   [listen]  host, advertise, gossip_port, client_host, client_port, http_port
 //   [gossip]  interval_ms, protocol_period_ms, suspicion_timeout_ms
+//   [limits]  max_peer_connections, max_peer_frame_bytes, max_members, max_delta_batch_entries,
+//             max_delta_batch_bytes, max_client_connections, max_client_frame_bytes,
+//             max_client_requests_in_flight   (NodeLimits; docs/security.md)
 //
 // Unknown keys and values of the wrong type or range are errors that name the key and its line: a
 // typo in a config file must not silently fall back to a default.

@@ -243,7 +243,10 @@ class NodeImpl final : public Node {
     auto loop = transport::EventLoop::create();
     if (!loop) return tl::unexpected(loop.error());
     loop_ = std::move(*loop);
-    transport_ = std::make_unique<transport::UvTransport>(*loop_);
+    transport::UvTransportOptions transport_options;
+    transport_options.max_inbound_connections = options.limits.max_peer_connections;
+    transport_options.max_frame_payload_bytes = options.limits.max_peer_frame_bytes;
+    transport_ = std::make_unique<transport::UvTransport>(*loop_, transport_options);
     if (auto listening = transport_->listen(options.listen_host, options.gossip_port); !listening) {
       return fail(listening.error().code(), "gossip port " + options.listen_host + ":" +
                                                 std::to_string(options.gossip_port) + ": " +
@@ -262,6 +265,10 @@ class NodeImpl final : public Node {
     peer_options.gossip_interval_ms = options.gossip_interval_ms;
     peer_options.membership.protocol_period_ms = options.protocol_period_ms;
     peer_options.membership.suspicion_timeout_ms = options.suspicion_timeout_ms;
+    peer_options.max_frame_payload_bytes = options.limits.max_peer_frame_bytes;
+    peer_options.membership.max_members = options.limits.max_members;
+    peer_options.dissemination.max_entries_per_push = options.limits.max_delta_batch_entries;
+    peer_options.dissemination.max_bytes_per_push = options.limits.max_delta_batch_bytes;
     peer_options.security.cluster_keys = std::move(*cluster_keys);
     peer_options.security.insecure = options.insecure;
     const std::string advertised = options.advertise_host.empty() ? options.listen_host : options.advertise_host;
@@ -330,7 +337,13 @@ class NodeImpl final : public Node {
   // Binds the client protocol listener; its store calls run on its own worker pool.
   Status start_client_listener(const NodeOptions& options) {
     server::Services services{*store_, [this] { return status(); }, [this] { return metrics(); }};
-    auto listener = server::ClientListener::start(*loop_, options.client_host, options.client_port, services);
+    server::ClientListenerOptions limits;
+    limits.client_token = client_token_;
+    limits.max_connections = options.limits.max_client_connections;
+    limits.max_frame_payload_bytes = options.limits.max_client_frame_bytes;
+    limits.max_in_flight_requests = options.limits.max_client_requests_in_flight;
+    auto listener =
+        server::ClientListener::start(*loop_, options.client_host, options.client_port, services, limits);
     if (!listener) {
       return fail(listener.error().code(), "client port " + options.client_host + ":" +
                                                std::to_string(options.client_port) + ": " +

@@ -109,6 +109,9 @@ void add_client_metrics(const server::ClientListenerStats& stats, std::vector<Me
     counter(out, "cairn_client_bad_frames_total", "Client frames that were not a valid request, by reason.",
             static_cast<double>(count), {{"reason", reason}});
   }
+  counter(out, "cairn_client_auth_failures_total",
+          "Client connections closed because they did not present the client token (missing or wrong).",
+          static_cast<double>(stats.authentication_failures));
   counter(out, "cairn_client_bytes_received_total", "Bytes received from clients.", static_cast<double>(stats.bytes_in));
   counter(out, "cairn_client_bytes_sent_total", "Bytes sent to clients.", static_cast<double>(stats.bytes_out));
 }

@@ -7,6 +7,11 @@
 // A streamed reply holds a store Cursor, never the whole set; the caller decides when to take the next
 // step, which is how a slow reader holds back a stream (backpressure).
 //
+// Authentication. With ClientListenerOptions::client_token set, the first request must be an auth
+// carrying that token (compared in constant time); it is answered done. Any other first request, or a
+// wrong token, gets a kUnauthenticated error reply, is counted and logged, and the session closes: no
+// request after it is read.
+//
 // Errors. A request the store refuses gets an error reply with the ErrorCode and message. A frame that
 // cannot be a request (oversized, not a client request, a payload that does not decode, an unknown
 // request kind) gets an error reply (id 0 when its id could not be read) in its place in the order,
@@ -53,6 +58,9 @@ struct Services {
 };
 
 struct ClientListenerOptions {
+  // The token a client must present in an auth request before any other request (compared in constant
+  // time). Empty: no authentication (tests of the protocol itself; a Node always sets one).
+  std::string client_token;
   // A request frame announcing a larger payload is refused (error reply; its payload is skipped).
   std::size_t max_frame_payload_bytes = protocol::kDefaultMaxFramePayloadBytes;
   // Requests of one connection queued or running (a stream counts until its last batch); beyond it the
@@ -86,6 +94,8 @@ struct ClientListenerStats {
   // "undecodable" (gossip::FrameError names), "sealed", "unknown_request".
   std::map<std::string, std::uint64_t> bad_frames_by_reason;
   std::uint64_t bytes_in = 0, bytes_out = 0;
+  // Connections closed because their first request was not an auth with the right token.
+  std::uint64_t authentication_failures = 0;
 };
 
 // Counters shared by every session of a listener. Thread-safe.
@@ -99,6 +109,7 @@ class SessionCounters {
   void connection_accepted();
   void connection_closed();
   void connection_refused();
+  void authentication_failure();
   ClientListenerStats snapshot() const;
 
  private:
@@ -160,8 +171,11 @@ class ClientSession {
   void decode_frames();  // Under mutex_, as are the five below.
   bool refuse_header(const gossip::HeaderResult& parsed, std::size_t& start);
   void decode_frame(const gossip::FrameHeader& header, std::string_view payload);
+  // Counts a bad frame of `reason` (none when empty) and queues its error reply.
   void queue_error(std::uint64_t id, Error error, std::string_view reason, bool fatal);
   void queue_request(protocol::Request request);
+  // False (having queued the fatal error reply) when `request` may not run before authentication.
+  bool authenticate(const protocol::Request& request);
   std::size_t in_flight() const;
   void emit(protocol::Response response);
   void run(const protocol::Request& request);
@@ -183,6 +197,7 @@ class ClientSession {
   bool input_closed_ = false;
   bool closing_ = false;
   bool close_when_done_ = false;  // After end_of_input().
+  bool authenticated_ = false;    // Set by a valid auth request, or from the start with no token.
   std::deque<Item> queue_;
   std::optional<std::uint64_t> stream_id_;  // The stream being answered, if any.
   std::set<std::uint64_t> cancelled_;

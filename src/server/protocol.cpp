@@ -110,6 +110,7 @@ struct OpWriter {
   void operator()(const StatsGet&) { op.setStats(); }
   void operator()(const Watch& r) { op.setWatch(as_data(r.prefix)); }
   void operator()(const Cancel& r) { op.setCancel(r.target); }
+  void operator()(const Auth& r) { op.setAuth(as_data(r.token)); }
 };
 
 Result<std::vector<std::string>> read_members(capnp::List<capnp::Data>::Reader in) {
@@ -161,6 +162,7 @@ Result<Op> read_op(schema::Request::Op::Reader in) {
     case R::STATS: return StatsGet{};
     case R::WATCH: return Watch{to_string(in.getWatch())};
     case R::CANCEL: return Cancel{in.getCancel()};
+    case R::AUTH: return Auth{to_string(in.getAuth())};
   }
   return fail(ErrorCode::kUnsupported, "request kind " + std::to_string(static_cast<unsigned>(in.which())) +
                                            " is unknown to this peer (sent by a newer client?)");
@@ -437,7 +439,7 @@ Result<Body> read_body(schema::Response::Body::Reader in) {
     case B::ERROR: {
       const auto error = in.getError();
       const unsigned code = error.getCode();
-      if (code < static_cast<unsigned>(ErrorCode::kNotFound) || code > static_cast<unsigned>(ErrorCode::kUnavailable)) {
+      if (code < static_cast<unsigned>(ErrorCode::kNotFound) || code > static_cast<unsigned>(ErrorCode::kUnauthenticated)) {
         return protocol_error("error reply with unknown code " + std::to_string(code));
       }
       return Body(Error(static_cast<ErrorCode>(code), to_string(error.getMessage())));
@@ -498,12 +500,12 @@ Result<Body> read_body(schema::Response::Body::Reader in) {
 const std::vector<std::string_view>& op_names() {
   static const std::vector<std::string_view> names = {
       "put", "get", "del", "sadd", "srem", "sismember", "smembers", "incr", "decr", "counter", "kind", "scan",
-      "inspect", "status", "stats", "watch", "cancel"};
+      "inspect", "status", "stats", "watch", "cancel", "auth"};
   return names;
 }
 
 std::string_view op_name(const Op& op) {
-  static_assert(std::variant_size_v<Op> == 17);
+  static_assert(std::variant_size_v<Op> == 18);
   return op_names()[op.index()];
 }
 

@@ -45,9 +45,10 @@ struct StatusGet {};
 struct StatsGet {};
 struct Watch { std::string prefix; };
 struct Cancel { std::uint64_t target = 0; };
+struct Auth { std::string token; };
 
 using Op = std::variant<Put, Get, Del, Sadd, Srem, Sismember, Smembers, Incr, Decr, CounterGet, KindGet, Scan,
-                        Inspect, StatusGet, StatsGet, Watch, Cancel>;
+                        Inspect, StatusGet, StatsGet, Watch, Cancel, Auth>;
 
 struct Request {
   std::uint64_t id = 0;

@@ -14,6 +14,7 @@ std::string_view to_string(ErrorCode code) noexcept {
     case ErrorCode::kInvalidArgument: return "invalid_argument";
     case ErrorCode::kUnsupported: return "unsupported";
     case ErrorCode::kUnavailable: return "unavailable";
+    case ErrorCode::kUnauthenticated: return "unauthenticated";
   }
   return "unknown";
 }

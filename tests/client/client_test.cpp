@@ -34,7 +34,7 @@ class FakePeer {
   }
   ~FakePeer() { ::close(fd_); }
 
-  ClientOptions options(std::uint32_t timeout_ms = 300) const { return ClientOptions{"127.0.0.1", port_, timeout_ms}; }
+  ClientOptions options(std::uint32_t timeout_ms = 300) const { return ClientOptions{"127.0.0.1", port_, timeout_ms, ""}; }
 
   // Accepts one connection, reads one request's worth of bytes, sends `reply` (if any), then closes.
   std::thread serve_once(std::string reply) {
@@ -89,7 +89,7 @@ TEST_CASE("client: a reply of another protocol version is unsupported") {
 }
 
 TEST_CASE("client: a host that is not an IP literal is refused without a lookup") {
-  auto client = Client::connect(ClientOptions{"example.invalid", 7401, 100});
+  auto client = Client::connect(ClientOptions{"example.invalid", 7401, 100, ""});
   REQUIRE_FALSE(client.has_value());
   CHECK(client.error().code() == ErrorCode::kInvalidArgument);
 }

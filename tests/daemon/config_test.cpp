@@ -116,7 +116,7 @@ TEST_CASE("a config file is read from disk, and a missing one is kNotFound", "[c
   CHECK(missing.error().code() == ErrorCode::kNotFound);
 }
 
-TEST_CASE("security keys: the key and token files, insecure; secure by default", "[config]") {
+TEST_CASE("security keys: the key and token files, insecure, and secure by default", "[config]") {
   DaemonConfig config;
   CHECK_FALSE(config.node.insecure);
   CHECK(config.node.cluster_keys.empty());  // The node then uses DATA_DIR/cluster.key.
@@ -148,4 +148,32 @@ TEST_CASE("security keys: the key and token files, insecure; secure by default",
   DaemonConfig empty;
   empty.cluster_key_file = dir.path().string() + "/empty.key";
   CHECK(cairn::daemon::load_secrets(empty).error().code() == ErrorCode::kInvalidArgument);
+}
+
+TEST_CASE("resource limits: the [limits] table sets every NodeLimits field, within range", "[config]") {
+  DaemonConfig config;
+  const cairn::NodeLimits defaults;
+  CHECK(config.node.limits.max_peer_connections == defaults.max_peer_connections);
+  REQUIRE(apply_toml("[limits]\nmax_peer_connections = 10\nmax_peer_frame_bytes = 65536\nmax_members = 50\n"
+                     "max_delta_batch_entries = 8\nmax_delta_batch_bytes = 100000\nmax_client_connections = 20\n"
+                     "max_client_frame_bytes = 4096\nmax_client_requests_in_flight = 4\n",
+                     "test.toml", config));
+  const cairn::NodeLimits& limits = config.node.limits;
+  CHECK(limits.max_peer_connections == 10);
+  CHECK(limits.max_peer_frame_bytes == 65536);
+  CHECK(limits.max_members == 50);
+  CHECK(limits.max_delta_batch_entries == 8);
+  CHECK(limits.max_delta_batch_bytes == 100000);
+  CHECK(limits.max_client_connections == 20);
+  CHECK(limits.max_client_frame_bytes == 4096);
+  CHECK(limits.max_client_requests_in_flight == 4);
+
+  for (const char* bad : {"[limits]\nmax_peer_frame_bytes = 999999999\n", "[limits]\nmax_members = 0\n",
+                          "[limits]\nmax_delta_batch_entries = 5000\n", "[limits]\nmax_sockets = 1\n"}) {
+    INFO(bad);
+    const auto applied = apply_toml(bad, "test.toml", config);
+    REQUIRE_FALSE(applied);
+    CHECK_THAT(applied.error().message(), Catch::Contains("limits."));
+  }
+  CHECK(config.node.limits.max_members == 50);  // A file with an error changes nothing.
 }

@@ -23,7 +23,8 @@ using cairn::test::run_process;
 using cairn::test::TempDir;
 using Json = nlohmann::json;
 
-constexpr int kExitOk = 0, kExitUsage = 2, kExitUnavailable = 3, kExitNotFound = 4, kExitWrongType = 5;
+constexpr int kExitOk = 0, kExitUsage = 2, kExitUnavailable = 3, kExitNotFound = 4, kExitWrongType = 5,
+              kExitUnauthenticated = 7;
 
 // One cluster key for every daemon of these tests, so two daemons form one cluster.
 const std::string& shared_key_file() {
@@ -40,9 +41,9 @@ DaemonProcess start_daemon(const std::string& data_dir, std::vector<std::string>
   return DaemonProcess(CAIRND_PATH, arguments);
 }
 
-// Runs `cairn --connect <daemon> ARGS...`.
+// Runs `cairn --connect <daemon> --data-dir <its data dir> ARGS...` (the CLI reads the client token there).
 ProcessResult cli(const DaemonProcess& daemon, std::vector<std::string> arguments) {
-  arguments.insert(arguments.begin(), {"--connect", daemon.client_address()});
+  arguments.insert(arguments.begin(), {"--connect", daemon.client_address(), "--data-dir", daemon.data_dir()});
   return run_process(CAIRN_CLI_PATH, arguments);
 }
 
@@ -60,6 +61,7 @@ cairn::ClientOptions client_options(const DaemonProcess& daemon) {
   const std::string& address = daemon.client_address();
   options.host = address.substr(0, address.rfind(':'));
   options.port = static_cast<std::uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
+  options.token = daemon.client_token();
   return options;
 }
 
@@ -218,7 +220,8 @@ TEST_CASE("cairn peers, ring, stats and watch across two daemons", "[e2e][cli]")
   CHECK(ring["neighbours"] == Json{b.replica()});
 
   // watch on B sees a local write on B and a replicated write from A.
-  BackgroundProcess watch(CAIRN_CLI_PATH, {"--connect", b.client_address(), "watch", "w:", "--json"});
+  BackgroundProcess watch(CAIRN_CLI_PATH,
+                          {"--connect", b.client_address(), "--data-dir", b.data_dir(), "watch", "w:", "--json"});
   // The watch is registered once a change shows up; keep writing until one does.
   REQUIRE(eventually([&] {
     REQUIRE(cli(b, {"put", "w:local", "1"}).exit_code == 0);
@@ -289,6 +292,48 @@ TEST_CASE("cairn errors say where it tried, and usage errors exit 2", "[e2e][cli
   const ProcessResult help = run_process(CAIRN_CLI_PATH, {"--help"});
   CHECK(help.exit_code == kExitOk);
   CHECK_THAT(help.out, Catch::Contains("4 not found, 5 wrong type"));
+}
+
+TEST_CASE("cairn client token: found by --data-dir, --token-file, --token or CAIRN_TOKEN; a wrong or missing one exits 7", "[e2e][cli]") {
+  TempDir dir;
+  DaemonProcess daemon = start_daemon(dir.path().string());
+  const std::string address = daemon.client_address();
+  const std::string token_file = dir.path().string() + "/client.token";
+  const auto run = [&](std::vector<std::string> arguments) {
+    arguments.insert(arguments.begin(), {"--connect", address});
+    return run_process(CAIRN_CLI_PATH, arguments);
+  };
+  CHECK(run({"--data-dir", dir.path().string(), "put", "k", "v"}).exit_code == kExitOk);
+  CHECK(run({"--token-file", token_file, "get", "k"}).out == "v\n");
+  CHECK(run({"--token", daemon.client_token(), "get", "k"}).out == "v\n");
+  setenv("CAIRN_TOKEN", daemon.client_token().c_str(), 1);
+  const ProcessResult from_environment = run({"get", "k"});
+  unsetenv("CAIRN_TOKEN");
+  CHECK(from_environment.out == "v\n");
+
+  const ProcessResult wrong = run({"--token", "not-the-token", "put", "k", "injected"});
+  CHECK(wrong.exit_code == kExitUnauthenticated);
+  CHECK_THAT(wrong.err, Catch::Contains("wrong client token"));
+  CHECK_THAT(wrong.err, Catch::Contains("--token-file"));
+  const ProcessResult missing = run({"--json", "get", "k"});  // No token anywhere (the CWD has no cairn-data).
+  CHECK(missing.exit_code == kExitUnauthenticated);
+  CHECK(Json::parse(missing.out)["error"]["code"] == "unauthenticated");
+  CHECK(run({"--token-file", dir.path().string() + "/absent", "get", "k"}).exit_code == kExitUsage);
+  CHECK(run({"--token", daemon.client_token(), "get", "k"}).out == "v\n");  // Nothing was injected.
+
+  // The library: a wrong token fails connect() with kUnauthenticated; the refusals were counted.
+  cairn::ClientOptions options = client_options(daemon);
+  options.token = "wrong";
+  auto refused = cairn::Client::connect(options);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code() == cairn::ErrorCode::kUnauthenticated);
+  const Json stats = cli_json(daemon, {"stats"});
+  bool counted = false;
+  for (const Json& sample : stats["metrics"]) {
+    if (sample.value("name", "") == "cairn_client_auth_failures_total") counted = sample["value"].get<double>() >= 3;
+  }
+  CHECK(counted);
+  CHECK_THAT(run_process(CAIRN_CLI_PATH, {"--help"}).out, Catch::Contains("7 the peer refused the client token"));
 }
 
 TEST_CASE("cairnd refuses a second daemon on the same data directory", "[e2e][daemon]") {

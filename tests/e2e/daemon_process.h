@@ -61,6 +61,8 @@ class DaemonProcess {
   // Runs `binary` with `arguments` and waits (up to 20 s) for its ready line on stdout. The client and
   // HTTP ports are ephemeral unless `arguments` name them (so daemons of parallel tests never collide).
   DaemonProcess(const std::string& binary, std::vector<std::string> arguments) {
+    const auto data_dir_flag = std::find(arguments.begin(), arguments.end(), "--data-dir");
+    if (data_dir_flag != arguments.end() && data_dir_flag + 1 != arguments.end()) data_dir_ = *(data_dir_flag + 1);
     for (const char* port_flag : {"--client-port", "--http-port"}) {
       if (std::find(arguments.begin(), arguments.end(), port_flag) == arguments.end()) {
         arguments.insert(arguments.end(), {port_flag, "0"});
@@ -134,6 +136,15 @@ class DaemonProcess {
   // "127.0.0.1:PORT" of the client protocol listener.
   const std::string& client_address() const { return client_address_; }
   int http_port() const { return http_port_; }
+  // The --data-dir it was started with (empty: none given).
+  const std::string& data_dir() const { return data_dir_; }
+  // Its client token (DATA_DIR/client.token, which cairnd creates on first start).
+  std::string client_token() const {
+    std::ifstream file(data_dir_ + "/client.token");
+    std::string token;
+    std::getline(file, token);
+    return token;
+  }
 
  private:
   static int port_of(const std::string& host_port) { return std::stoi(host_port.substr(host_port.rfind(':') + 1)); }
@@ -158,6 +169,7 @@ class DaemonProcess {
   int gossip_port_ = 0;
   int http_port_ = 0;
   std::string client_address_;
+  std::string data_dir_;
   std::string replica_;
   std::string ready_line_;
 };

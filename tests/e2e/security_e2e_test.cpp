@@ -139,7 +139,7 @@ TEST_CASE("security e2e: a peer with the wrong cluster key cannot join, inject o
   (*writer)->stop();
 }
 
-TEST_CASE("security e2e: an --insecure peer is refused by a sealed cluster; it warns that it is insecure") {
+TEST_CASE("security e2e: an --insecure peer is refused by a sealed cluster and warns that it is insecure") {
   test::TempDir dir;
   const std::string key_file = test::write_cluster_key_file(dir.str() + "/cluster.key", test::random_cluster_key_hex());
   DaemonProcess sealed(CAIRND_PATH, daemon_args(dir.str() + "/sealed", key_file));
@@ -217,6 +217,59 @@ TEST_CASE("security e2e: a peer flooded with garbage and forged frames keeps ser
   CHECK(eventually([&] { return alive_members(a) == 2 && alive_members(b) == 2; }));
   (*writer)->stop();
   CHECK(a.stop() == 0);
+}
+
+TEST_CASE("security e2e: NodeLimits bound peer connections and frame sizes while the cluster is served") {
+  test::TempDir dir;
+  const std::string key = test::random_cluster_key_hex();
+  NodeOptions options;
+  options.data_dir = dir.str() + "/a";
+  options.gossip_port = 0;
+  options.gossip_interval_ms = 100;
+  options.cluster_keys = {key};
+  options.limits.max_peer_connections = 4;
+  options.limits.max_peer_frame_bytes = 64 << 10;
+  auto a = Node::start(options);
+  REQUIRE(a.has_value());
+  const int port = (*a)->gossip_port();
+
+  // Hold many idle connections (only 4 are accepted) and send frames announcing 1 MiB payloads.
+  std::vector<int> held;
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<std::uint16_t>(port));
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  for (int i = 0; i < 50; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0) held.push_back(fd);
+    else ::close(fd);
+  }
+  std::string big = "CAIR";
+  big += std::string{'\x01', '\x01', '\0', '\0', '\0', '\0', '\0', '\x07'};
+  big += std::string(24, '\0');
+  big += std::string{'\0', '\x10', '\0', '\0'};  // 1 MiB announced.
+  flood(port, 100, big + std::string(1000, 'x'));
+
+  // Another peer with the key still joins through the free connection slots and datagrams, and syncs.
+  NodeOptions b_options = options;
+  b_options.data_dir = dir.str() + "/b";
+  b_options.seeds = {"127.0.0.1:" + std::to_string(port)};
+  b_options.limits = NodeLimits{};
+  auto b = Node::start(b_options);
+  REQUIRE(b.has_value());
+  // Membership (datagrams) works while every connection slot is held...
+  CHECK(eventually([&] { return (*a)->status().members.size() == 1; }));
+  CHECK(held.size() == 50);  // The kernel accepts them all; the node closes all but 4 at once.
+  for (int fd : held) ::close(fd);  // ...and once they go, b's stream gets a slot.
+  REQUIRE((*b)->store().put("through", "the flood"));
+  CHECK(eventually([&] {
+    auto value = (*a)->store().get("through");
+    return value && value->value == "the flood";
+  }));
+  CHECK(eventually([&] { return (*a)->status().frames_dropped > 0; }));  // The oversized datagrams.
+  (*b)->stop();
+  (*a)->stop();
 }
 
 }  // namespace

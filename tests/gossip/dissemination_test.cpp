@@ -92,6 +92,34 @@ TEST_CASE("dissemination: a write reaches the neighbour, is acknowledged, and th
   CHECK(h.at(0).gossip->stats().pushes_sent == 1);
 }
 
+TEST_CASE("limits: a push carries at most max_entries_per_push entries and max_bytes_per_push bytes") {
+  for (const bool by_bytes : {false, true}) {
+    INFO((by_bytes ? "bytes" : "entries"));
+    DisseminationOptions options;
+    options.max_entries_per_push = by_bytes ? 64 : 3;
+    options.max_bytes_per_push = by_bytes ? 1 : std::size_t{4} << 20;  // 1 byte: one entry per push.
+    const std::size_t cap = by_bytes ? 1 : 3;
+    Harness h(2, options);
+    h.link(0, {1});
+    h.link(1, {0});
+    for (int i = 0; i < 10; ++i) REQUIRE(h.at(0).store->put("k" + std::to_string(i), "v"));
+    for (int round = 0; round < 40 && !h.at(1).store->get("k9"); ++round) {
+      h.now_ms += 100;
+      Outbox out = h.at(0).gossip->tick(h.now_ms);
+      for (const Outgoing& message : out) {
+        if (const auto* push = std::get_if<DeltaPush>(&message.envelope.body)) {
+          CHECK(push->entries.size() <= cap);
+          CHECK_FALSE(push->entries.empty());
+        }
+      }
+      h.deliver(std::move(out));
+      h.deliver(h.at(1).gossip->tick(h.now_ms));
+    }
+    for (int i = 0; i < 10; ++i) CHECK(h.at(1).store->get("k" + std::to_string(i)).has_value());
+    CHECK(h.at(0).gossip->stats().pushes_sent >= 10 / cap);
+  }
+}
+
 TEST_CASE("dissemination: a merged delta is forwarded onward but never back to its sender") {
   Harness h(3);  // A line: 0 - 1 - 2.
   h.link(0, {1});

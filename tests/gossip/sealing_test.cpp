@@ -93,7 +93,7 @@ TEST_CASE("sealing: a replayed frame is refused, in and out of order within the 
   CHECK(receiver.stats().opened == 10);
 }
 
-TEST_CASE("sealing: a frame older than the replay window is refused; the streams have their own windows") {
+TEST_CASE("sealing: a frame older than the replay window is refused, and the streams have their own windows") {
   FrameSealer sender({key_of(3)});
   FrameSealer receiver({key_of(3)});
   const std::string old_datagram = sender.seal(FrameType::kPeerMessage, CounterStream::kDatagram, "old");
@@ -241,7 +241,7 @@ class Net {
   std::uint64_t now_ = 1000;
 };
 
-TEST_CASE("sealed peers: two peers with the key join and replicate; every frame on the wire is sealed") {
+TEST_CASE("sealed peers: two peers with the key join and replicate, and every frame on the wire is sealed") {
   Net net;
   Peer& a = net.add("10.0.0.1", {key_of(1)});
   Peer& b = net.add("10.0.0.2", {key_of(1)}, {a.endpoint()});
@@ -298,7 +298,7 @@ TEST_CASE("sealed peers: an unsealed frame is refused and counted, even a well-f
   CHECK(peer.membership().members().empty());
 }
 
-TEST_CASE("sealed peers: a captured frame replayed is refused; a tampered one too; the original is answered once") {
+TEST_CASE("sealed peers: a captured frame replayed is refused, a tampered one too, and the original is answered once") {
   test::TempDir dir;
   auto store = test::open_store(dir.str());
   Peer peer(Endpoint{"10.0.0.1", 7400}, *store, {}, sealed_with({key_of(1)}), 1);
@@ -348,6 +348,24 @@ TEST_CASE("sealed peers: rotation without downtime: old, rotating and new peers 
   // a cannot open c's frames (sealed with the new key): the step the rotation procedure avoids.
   CHECK(a.stats().frames_dropped[index(FrameError::kUnknownKey)] > 0);
   CHECK(c.stats().frames_dropped[index(FrameError::kUnknownKey)] == 0);
+}
+
+TEST_CASE("limits: a peer drops sealed frames over its max_frame_payload_bytes before opening them") {
+  test::TempDir dir;
+  auto store = test::open_store(dir.str());
+  PeerOptions options = sealed_with({key_of(1)});
+  options.max_frame_payload_bytes = 256;
+  Peer peer(Endpoint{"10.0.0.1", 7400}, *store, {}, options, 1);
+  FrameSealer remote({key_of(1)});
+  for (int i = 0; i < 50; ++i) {
+    CHECK(peer.on_frame(remote.seal(FrameType::kPeerMessage, CounterStream::kStream, std::string(300, 'x')), 0).empty());
+  }
+  CHECK(peer.stats().frames_dropped[index(FrameError::kOversized)] == 50);
+  // A legitimate small frame is still answered.
+  CHECK(peer.on_frame(remote.seal(FrameType::kPeerMessage, CounterStream::kDatagram,
+                                  encode_peer_payload(ping_from(PeerId{9}))),
+                      0)
+            .size() == 1);
 }
 
 }  // namespace

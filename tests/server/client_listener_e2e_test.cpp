@@ -53,7 +53,7 @@ class Served {
 
   Store& store() { return *store_; }
   ClientListener& listener() { return *listener_; }
-  ClientOptions client_options() const { return ClientOptions{"127.0.0.1", listener_->port(), 10'000}; }
+  ClientOptions client_options() const { return ClientOptions{"127.0.0.1", listener_->port(), 10'000, ""}; }
 
   std::unique_ptr<Client> connect() const {
     auto client = Client::connect(client_options());
@@ -163,7 +163,7 @@ TEST_CASE("client listener: a value of the largest size goes both ways and one b
 }
 
 TEST_CASE("client listener: a refused connection says where it tried") {
-  ClientOptions options{"127.0.0.1", 0, 2000};
+  ClientOptions options{"127.0.0.1", 0, 2000, ""};
   {
     Served served;
     options.port = served.listener().port();

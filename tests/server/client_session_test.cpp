@@ -320,5 +320,61 @@ TEST_CASE("client session: after the end of input every request is answered, wat
   CHECK(h.session().closing());
 }
 
+// ---- Authentication (docs/security.md) ----
+
+ClientListenerOptions with_token(std::string token) {
+  ClientListenerOptions options;
+  options.client_token = std::move(token);
+  return options;
+}
+
+TEST_CASE("client session: with a token, auth must come first; then every request runs") {
+  Harness h(with_token("correct horse"));
+  body_of<protocol::Done>(h.call(protocol::Auth{"correct horse"}));
+  body_of<protocol::Done>(h.call(protocol::Put{"k", "v"}));
+  CHECK(body_of<RegisterValue>(h.call(protocol::Get{"k"})).value == "v");
+  CHECK(h.counters().snapshot().authentication_failures == 0);
+  CHECK_FALSE(h.session().closing());
+}
+
+TEST_CASE("client session: a wrong token is refused with kUnauthenticated, counted, and closes the session") {
+  for (const std::string wrong : {"correct horsf", "correct", "correct horse battery", ""}) {
+    INFO("token '" << wrong << "'");
+    Harness h(with_token("correct horse"));
+    h.send(Request{1, protocol::Auth{wrong}});
+    h.send(Request{2, protocol::Put{"k", "injected"}});  // Pipelined behind it: never runs.
+    const auto replies = h.run();
+    REQUIRE(replies.size() == 1);
+    CHECK(replies[0].id == 1);
+    CHECK(error_of(replies[0]).code() == ErrorCode::kUnauthenticated);
+    CHECK(h.session().closing());
+    CHECK(h.counters().snapshot().authentication_failures == 1);
+    CHECK_FALSE(h.store().get("k").has_value());
+  }
+}
+
+TEST_CASE("client session: any request before auth is refused with kUnauthenticated and nothing runs") {
+  Harness h(with_token("t0ken"));
+  h.store().put("secret", "s");
+  h.send(Request{7, protocol::Get{"secret"}});
+  h.send(Request{8, protocol::Auth{"t0ken"}});  // Too late: the session reads nothing after the refusal.
+  const auto replies = h.run();
+  REQUIRE(replies.size() == 1);
+  CHECK(replies[0].id == 7);
+  const Error error = error_of(replies[0]);
+  CHECK(error.code() == ErrorCode::kUnauthenticated);
+  CHECK_THAT(error.message(), Catch::Contains("auth"));
+  CHECK(h.session().closing());
+  h.send(Request{9, protocol::Put{"k", "v"}});
+  CHECK(h.run().empty());
+  CHECK_FALSE(h.store().get("k").has_value());
+}
+
+TEST_CASE("client session: without a token configured, requests run without auth") {
+  Harness h;
+  body_of<protocol::Done>(h.call(protocol::Put{"k", "v"}));
+  body_of<protocol::Done>(h.call(protocol::Auth{"anything"}));
+}
+
 }  // namespace
 }  // namespace cairn::server

@@ -29,7 +29,8 @@ TEST_CASE("every error code has a distinct, stable name") {
   const ErrorCode codes[] = {ErrorCode::kNotFound,      ErrorCode::kWrongType, ErrorCode::kCorrupt,
                              ErrorCode::kLimitExceeded, ErrorCode::kMapFull,   ErrorCode::kIo,
                              ErrorCode::kProtocol,      ErrorCode::kInvalidArgument,
-                             ErrorCode::kUnsupported,   ErrorCode::kUnavailable};
+                             ErrorCode::kUnsupported,   ErrorCode::kUnavailable,
+                             ErrorCode::kUnauthenticated};
   std::set<std::string_view> names;
   for (ErrorCode code : codes) {
     CHECK(to_string(code) != "unknown");

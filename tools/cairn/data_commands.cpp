@@ -18,9 +18,11 @@ const char* kind_name(ValueKind kind) {
 std::unique_ptr<Client> connect_or_report(Context& context, int& exit_code) {
   auto client = Client::connect(context.client);
   if (!client) {
-    exit_code = context.out.failure(Error(client.error().code(), client.error().message() +
-                                                                     " (is cairnd running there? choose the peer "
-                                                                     "with --connect HOST:PORT)"));
+    const bool unreachable = client.error().code() == ErrorCode::kUnavailable;
+    exit_code = context.out.failure(
+        unreachable ? Error(client.error().code(), client.error().message() +
+                                                       " (is cairnd running there? choose the peer with --connect HOST:PORT)")
+                    : client.error());
     return nullptr;
   }
   exit_code = kExitOk;

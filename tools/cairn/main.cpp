@@ -1,14 +1,20 @@
 // cairn: looks inside a running cairn peer over its client port, and reads data directories offline.
 //
-//   cairn [--connect HOST:PORT] [--json] [--timeout-ms N] COMMAND ...
+//   cairn [--connect HOST:PORT] [--json] [--timeout-ms N] [--token T | --token-file F | --data-dir D] COMMAND ...
+//
+// The client token (docs/security.md) comes from, first found: --token, --token-file, $CAIRN_TOKEN,
+// --data-dir DIR (DIR/client.token), then ./cairn-data/client.token (a local peer's default).
 //
 // Every command prints clear text for people, or JSON with --json for scripts; the exit codes are in
 // exit_codes.h and in `cairn --help`.
 #include <CLI/CLI.hpp>
 #include <charconv>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
+
+#include "src/util/secret_file.h"
 
 #include "tools/cairn/commands.h"
 #include "tools/cairn/exit_codes.h"
@@ -33,6 +39,28 @@ bool parse_address(const std::string& text, cairn::ClientOptions& options) {
   return true;
 }
 
+// The token from the first source that is set (see the top of the file); empty when none is. A token
+// file that is named but cannot be read is an error.
+cairn::Result<std::string> find_token(const std::string& token, const std::string& token_file,
+                                      const std::string& data_dir) {
+  if (!token.empty()) return token;
+  std::string file = token_file;
+  if (file.empty()) {
+    if (const char* from_environment = std::getenv("CAIRN_TOKEN"); from_environment && *from_environment) {
+      return std::string(from_environment);
+    }
+    if (!data_dir.empty()) {
+      file = data_dir + "/client.token";
+    } else if (std::filesystem::exists("cairn-data/client.token")) {
+      file = "cairn-data/client.token";
+    }
+  }
+  if (file.empty()) return std::string();
+  auto tokens = cairn::secrets::read_secret_file(file);
+  if (!tokens) return tl::unexpected(tokens.error());
+  return tokens->front();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -50,6 +78,11 @@ int main(int argc, char** argv) {
   app.add_option("--connect", address, "Peer client address HOST:PORT (env CAIRN_CONNECT)")->capture_default_str();
   app.add_option("--timeout-ms", context.client.timeout_ms, "Connect and reply timeout")->capture_default_str();
   app.add_flag("--json", json, "Print JSON for scripts (streamed lists are one JSON array; watch prints JSON lines)");
+  std::string token, token_file, token_data_dir;
+  app.add_option("--token", token, "The peer's client token (else --token-file, env CAIRN_TOKEN, --data-dir, "
+                                    "./cairn-data/client.token)");
+  app.add_option("--token-file", token_file, "Read the client token from this file");
+  app.add_option("--data-dir", token_data_dir, "A local peer's data directory: its client.token is used");
 
   std::string key, value, prefix, member, data_dir;
   std::vector<std::string> members;
@@ -136,6 +169,9 @@ int main(int argc, char** argv) {
 
   app.parse_complete_callback([&] {
     context.out = Output(json);
+    auto found = find_token(token, token_file, token_data_dir);
+    if (!found) throw CLI::ValidationError("client token", found.error().message());
+    context.client.token = std::move(*found);
     if (!parse_address(address, context.client)) {
       throw CLI::ValidationError("--connect", "'" + address + "' is not HOST:PORT");
     }

@@ -121,6 +121,10 @@ void Output::end_array() {
 
 int Output::failure(const Error& error) const {
   std::fprintf(stderr, "cairn: %s\n", error.message().c_str());
+  if (error.code() == ErrorCode::kUnauthenticated) {
+    std::fprintf(stderr, "cairn: give the peer's client token (its DATA_DIR/client.token): --data-dir DIR, "
+                         "--token-file FILE, --token TOKEN or CAIRN_TOKEN\n");
+  }
   if (json_) {
     Json json;
     json["error"] = {{"code", std::string(to_string(error.code()))}, {"message", error.message()}};

@@ -656,5 +656,50 @@ TEST_CASE("a transport destroyed while open closes itself in the background") {
   CHECK(wait_until(harness.loop(), [&] { return b.stats().datagrams_received == 1; }));
 }
 
+TEST_CASE("limits: inbound connections over max_inbound_connections are closed while the others are served") {
+  Harness harness;
+  UvTransportOptions options;
+  options.max_inbound_connections = 3;
+  UvTransport& b = harness.add(/*listen=*/true, kNoPort, options);
+  const std::uint16_t port = on_loop(harness.loop(), [&] { return b.port(); });
+  std::vector<std::unique_ptr<Socket>> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(connect_to(port));
+    write_all(*held.back(), make_frame("hello " + std::to_string(i)));
+  }
+  REQUIRE(harness.wait_received(b, 3));
+  std::vector<std::unique_ptr<Socket>> flood;
+  for (int i = 0; i < 20; ++i) {
+    flood.push_back(connect_to(port));
+    CHECK(closed_by_peer(*flood.back()));
+  }
+  // The connections within the limit are still read.
+  write_all(*held[1], make_frame("still served"));
+  REQUIRE(harness.wait_received(b, 4));
+  CHECK(on_loop(harness.loop(), [&] { return harness.inbox(b).back().frame; }) == make_frame("still served"));
+  const auto stats = harness.stats(b);
+  CHECK(stats.connections_refused == 20);
+  CHECK(stats.connections_accepted == 3);
+}
+
+TEST_CASE("limits: a stream frame over max_frame_payload_bytes closes its connection only") {
+  Harness harness;
+  UvTransportOptions options;
+  options.max_frame_payload_bytes = 4096;
+  UvTransport& b = harness.add(/*listen=*/true, kNoPort, options);
+  const std::uint16_t port = on_loop(harness.loop(), [&] { return b.port(); });
+  auto healthy = connect_to(port);
+  write_all(*healthy, make_frame(std::string(4096, 'a')));  // At the limit: delivered.
+  REQUIRE(harness.wait_received(b, 1));
+  for (int i = 0; i < 10; ++i) {
+    auto oversized = connect_to(port);
+    write_all(*oversized, make_frame("", "CAIR", 4097));
+    CHECK(closed_by_peer(*oversized));
+  }
+  write_all(*healthy, make_frame("after the flood"));
+  REQUIRE(harness.wait_received(b, 2));
+  CHECK(harness.stats(b).bad_headers == 10);
+}
+
 }  // namespace
 }  // namespace cairn::transport
