@@ -11,18 +11,22 @@
 // - counters: "count/*" only increments and decrements: expected the sum of all of them. "bits/*"
 //   increments by distinct powers of two and is deleted: a delete observes exactly the increments
 //   whose bits its peer read, so expected the sum of the powers no delete observed.
-// Which of several concurrent register values wins, by (HLC, replica id), is not modelled here (the
-// HLC is not visible through the API); the convergence check makes every peer agree on it.
+//   Of those, the one with the largest (HLC timestamp, writer's replica id) must be the value read:
+//   each write's timestamp is read from its record right after it is acknowledged (the HLC is not
+//   visible through the public API, so this reads the store's internals).
 #pragma once
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "cairn/store.h"
+#include "src/store/delta_apply.h"
+#include "src/store/lmdb_store.h"
 #include "src/util/rng.h"
 
 namespace cairn::test {
@@ -77,6 +81,10 @@ class AckedHistory {
       std::set<std::string> present{value->value};
       present.insert(value->concurrent.begin(), value->concurrent.end());
       CHECK(present == expected);
+      const auto winner = std::max_element(
+          expected.begin(), expected.end(),
+          [&](const auto& a, const auto& b) { return register_stamps_.at(a) < register_stamps_.at(b); });
+      CHECK(value->value == *winner);
     }
     for (const auto& [key, members] : set_adds_) {
       std::set<std::string> expected;
@@ -130,9 +138,29 @@ class AckedHistory {
     REQUIRE(status.has_value());
   }
 
+  // The (HLC timestamp, replica id) of the entry holding `value` in register `key` of `store`.
+  static std::pair<crdt::HlcTimestamp, std::uint64_t> stamp_of(Store& store, const std::string& key,
+                                                               const std::string& value) {
+    auto& internals = dynamic_cast<store::LmdbStore&>(store);
+    auto stamp = internals.with_read_txn(
+        [&](const store::Txn& txn) -> Result<std::pair<crdt::HlcTimestamp, std::uint64_t>> {
+          auto record = store::read_record(txn, internals.databases().values,
+                                           codec::RecordKey{key, codec::ValueType::kRegister, {}});
+          if (!record) return tl::unexpected(record.error());
+          for (const auto& [dot, entry] : std::get<crdt::LwwRegister::Store>(*record).entries()) {
+            if (entry.value == value) return std::make_pair(entry.timestamp, dot.replica.value);
+          }
+          return fail(ErrorCode::kNotFound, "the acknowledged write is not in its register");
+        });
+    INFO((stamp ? std::string("ok") : stamp.error().to_string()));
+    REQUIRE(stamp.has_value());
+    return *stamp;
+  }
+
   void put(Store& store, const std::string& key, const std::string& value) {
     const auto seen = visible_register(store, key);
     require_acked(store.put(key, value));
+    register_stamps_[value] = stamp_of(store, key, value);
     register_observed_.insert(seen.begin(), seen.end());
     register_writes_[key].push_back(value);
   }
@@ -201,6 +229,7 @@ class AckedHistory {
   std::uint64_t next_tag_ = 0;
   std::map<std::string, std::vector<std::string>> register_writes_;
   std::set<std::string> register_observed_;
+  std::map<std::string, std::pair<crdt::HlcTimestamp, std::uint64_t>> register_stamps_;
   std::map<std::string, std::vector<std::string>> set_adds_;
   std::set<std::string> set_removed_;
   std::map<std::string, std::int64_t> counter_totals_;
