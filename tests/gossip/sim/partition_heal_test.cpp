@@ -208,6 +208,52 @@ class Chaos {
   test::AckedHistory history_;
 };
 
+TEST_CASE(
+    "sim: a peer back after the others trimmed their logs is caught up by anti-entropy, not by the log") {
+  test::TempDir dir;
+  ClusterOptions options = chaos_options(4, 41);
+  options.faults = Network::Faults{};  // No loss: this test is about when rounds run, not about faults.
+  options.peer.anti_entropy.periodic_interval_ms = 0;  // Only the triggers under test start rounds.
+  Cluster cluster(dir.path(), options);
+  cluster.start_all();
+  REQUIRE(cluster.run_until([&] { return cluster.everyone_knows_everyone(); }, 30'000));
+  cluster.crash(3);
+  for (int i = 0; i < 50; ++i) REQUIRE(cluster.store(i % 3).put("while-away/" + std::to_string(i), "v"));
+  const auto trimmed = [&] {
+    for (int i = 0; i < 3; ++i) {
+      auto bounds = cluster.store(i).delta_log_bounds();
+      if (!bounds || bounds->first <= bounds->last) return false;  // Something still logged.
+    }
+    return true;
+  };
+  REQUIRE(cluster.run_until(trimmed, 30'000));
+
+  std::uint64_t rounds_before = 0;
+  for (int i = 0; i < 3; ++i) rounds_before += cluster.peer(i).anti_entropy().stats().rounds_completed;
+  cluster.restart(3);
+  const auto caught_up = [&] {
+    for (int i = 0; i < 50; ++i) {
+      if (!cluster.store(3).get("while-away/" + std::to_string(i))) return false;
+    }
+    return true;
+  };
+  REQUIRE(cluster.run_until(caught_up, 30'000));
+  std::uint64_t rounds_after = cluster.peer(3).anti_entropy().stats().rounds_completed;
+  for (int i = 0; i < 3; ++i) rounds_after += cluster.peer(i).anti_entropy().stats().rounds_completed;
+  CHECK(rounds_after > rounds_before);
+  // Once caught up, no neighbour is left waiting for anti-entropy and pushes resume.
+  REQUIRE(cluster.run_until(
+      [&] {
+        for (int i = 0; i < 4; ++i) {
+          if (!cluster.peer(i).dissemination().neighbours_needing_anti_entropy().empty()) return false;
+        }
+        return true;
+      },
+      30'000));
+  REQUIRE(cluster.store(0).put("after", "return"));
+  CHECK(cluster.run_until([&] { return cluster.store(3).get("after").has_value(); }, 10'000).has_value());
+}
+
 void chaos_histories(int peers, std::uint64_t histories) {
   test::for_each_history("sim chaos, " + std::to_string(peers) + " peers", histories, [&](Rng& rng) {
     test::TempDir dir;
