@@ -28,3 +28,6 @@ if(CAIRN_BUILD_TESTS)
   find_package(Catch2 2 CONFIG REQUIRED)
   include(Catch)
 endif()
+
+# xxHash (xxh3-64) for the anti-entropy hash tree's bucket and record hashes.
+pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)

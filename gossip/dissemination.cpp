@@ -136,6 +136,19 @@ void Dissemination::trim_acknowledged(const Store::DeltaLogBounds& bounds) {
   if (!store_.trim_delta_log(everyone_has)) ++stats_.store_errors;
 }
 
+void Dissemination::caught_up(PeerId neighbour, std::uint64_t through_sequence) {
+  auto it = neighbours_.find(neighbour);
+  if (it == neighbours_.end()) return;
+  NeighbourState& state = it->second;
+  state.behind_trimmed_log = false;
+  if (through_sequence <= state.acknowledged) return;
+  state.acknowledged = through_sequence;
+  // A push in flight below this point needs no answer any more.
+  state.sent_through = std::max(state.sent_through, through_sequence);
+  state.push_through = std::max(state.push_through, through_sequence);
+  if (state.push_through <= through_sequence) state.push_last_entry = 0;
+}
+
 std::map<PeerId, std::uint64_t> Dissemination::acknowledged() const {
   std::map<PeerId, std::uint64_t> result;
   for (const auto& [id, state] : neighbours_) result.emplace(id, state.acknowledged);

@@ -56,6 +56,10 @@ class Dissemination {
   // Handles DeltaPush (merge, then acknowledge) and DeltaAck; other bodies are ignored.
   Outbox on_message(const Envelope& envelope, std::uint64_t now_ms);
 
+  // Anti-entropy brought `neighbour` up to date with everything our log held through `through_sequence`:
+  // pushes resume after it (and the neighbour no longer needs anti-entropy, unless it falls behind again).
+  void caught_up(PeerId neighbour, std::uint64_t through_sequence);
+
   // Per neighbour: the highest sequence of ours it acknowledged (replication lag = log last - this).
   std::map<PeerId, std::uint64_t> acknowledged() const;
   // Neighbours the log can no longer catch up (their next entry was trimmed): anti-entropy's work.

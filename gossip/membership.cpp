@@ -113,6 +113,7 @@ Outbox Membership::tick(std::uint64_t now_ms) {
   expire_relays(now_ms);
   expire_suspicions(now_ms);
   rejoin_if_alone(now_ms, out);
+  probe_dead_member(now_ms, out);
   if (probe_ && !probe_->acked && !probe_->indirect_sent &&
       now_ms >= probe_->sent_ms + options_.ping_timeout_ms) {
     send_indirect_probes(out);
@@ -518,6 +519,24 @@ void Membership::rejoin_if_alone(std::uint64_t now_ms, Outbox& out) {
   if (seeds_.empty() || reachable_count() > 0) return;
   if (now_ms < last_seed_ping_ms_ + options_.rejoin_seed_interval_ms) return;
   ping_seeds(now_ms, out);
+}
+
+// A member declared dead may only have been cut off by a partition. SWIM never probes it again, so
+// after the partition heals each side would keep the other dead for ever. One random dead member is
+// pinged every dead_probe_interval_ms; the ping tells it we hold it dead, so a live one refutes with
+// a higher incarnation and comes back into everyone's view (memberlist's "reconnect" does the same).
+void Membership::probe_dead_member(std::uint64_t now_ms, Outbox& out) {
+  if (options_.dead_probe_interval_ms == 0) return;
+  if (next_dead_probe_ms_ == 0) next_dead_probe_ms_ = now_ms + options_.dead_probe_interval_ms;
+  if (now_ms < next_dead_probe_ms_) return;
+  next_dead_probe_ms_ = now_ms + options_.dead_probe_interval_ms;
+  std::vector<PeerId> dead;
+  for (const auto& [id, member] : members_) {
+    if (member.status == MemberStatus::kDead) dead.push_back(id);
+  }
+  if (dead.empty()) return;
+  const PeerId target = dead[rng_.below(dead.size())];
+  out.push_back(make_ping(members_.at(target).endpoint, target, next_probe_number_++, true));
 }
 
 // ---- Member selection ----

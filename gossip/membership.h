@@ -39,6 +39,9 @@ struct MembershipOptions {
   int retransmit_multiplier = 3;                 // ...each sent about multiplier * log2(N+1) times.
   std::size_t max_members = 4096;                // Further unknown peers are ignored (and counted).
   std::uint64_t rejoin_seed_interval_ms = 5000;  // While alone, re-ping seeds this often.
+  // Every this often, one random dead member is pinged, so members cut off by a partition that has
+  // healed come back into view (0: never).
+  std::uint64_t dead_probe_interval_ms = 10'000;
 };
 
 struct Member {
@@ -137,6 +140,7 @@ class Membership {
 
   // Message construction.
   Outgoing make_outgoing(const Endpoint& to, Body body) const;
+  void probe_dead_member(std::uint64_t now_ms, Outbox& out);
   Outgoing make_ping(const Endpoint& to, std::optional<PeerId> recipient, std::uint64_t probe,
                      bool include_self = false, const std::vector<MemberUpdate>& notices = {});
   void announce_self(std::optional<PeerId> except, Outbox& out);
@@ -200,6 +204,7 @@ class Membership {
 
   std::vector<Endpoint> seeds_;
   std::uint64_t last_seed_ping_ms_ = 0;
+  std::uint64_t next_dead_probe_ms_ = 0;
   std::vector<PeerId> probe_order_;  // Shuffled round-robin; entries that died since are skipped.
   std::size_t probe_index_ = 0;
   std::optional<Probe> probe_;

@@ -81,7 +81,48 @@ struct DeltaAck {
   friend bool operator==(const DeltaAck&, const DeltaAck&) = default;
 };
 
-using Body = std::variant<Ping, PingAck, PingRequest, DeltaPush, DeltaAck>;
+// ---- Anti-entropy, over TCP (gossip/anti_entropy.h) ----
+
+// Hash tree hashes of one level. A request names the parents (nodes of level - 1) whose children it
+// wants compared; at level 1 it also carries the sender's own hashes and causal context (one
+// snapshot), so a responder whose records all match can join that context. The reply carries the
+// responder's hashes of the same children, 16 per parent in order (and at level 1 its context).
+struct TreeLevel {
+  std::uint64_t round = 0;             // Chosen by the round's initiator; echoed in the reply.
+  bool reply = false;
+  std::uint8_t level = 1;              // 1 .. kTreeLeafLevel.
+  std::vector<std::uint32_t> parents;  // Ascending; at level 1 exactly {0}, the root.
+  std::vector<std::uint64_t> hashes;   // 16 per parent, or none (a request below level 1).
+  std::string context;                 // Encoded causal context; at level 1 only.
+  friend bool operator==(const TreeLevel&, const TreeLevel&) = default;
+};
+
+// Step 1 of repairing some leaf buckets that differ: the initiator's digest of every record in them
+// (key hash, record hash), so only records that differ need to travel.
+struct BucketDigest {
+  std::uint64_t round = 0;
+  std::vector<std::uint32_t> buckets;        // Ascending leaf buckets the digests cover.
+  std::vector<std::uint64_t> key_hashes;     // One per record...
+  std::vector<std::uint64_t> record_hashes;  // ...and what it holds.
+  friend bool operator==(const BucketDigest&, const BucketDigest&) = default;
+};
+
+// Steps 2 and 3: records that differ, with the sender's whole causal context (one encoded
+// delta-group, Store::bucket_records), and the key hashes of records the receiver holds and the
+// sender does not (the receiver removes those whose dots the context covers). The responder's reply
+// (step 2) also lists the records it wants; the initiator answers (step 3) with those, and with its
+// version of the records the reply carried when the merge left it different.
+struct BucketDelta {
+  std::uint64_t round = 0;
+  bool reply = false;                   // True for step 2 (responder to initiator).
+  std::vector<std::uint32_t> buckets;   // Ascending leaf buckets it is about.
+  std::string records;                  // Encoded codec::DeltaGroup.
+  std::vector<std::uint64_t> absent;    // Key hashes the sender does not hold.
+  std::vector<std::uint64_t> wanted;    // Key hashes whose records the sender asks for (step 2).
+  friend bool operator==(const BucketDelta&, const BucketDelta&) = default;
+};
+
+using Body = std::variant<Ping, PingAck, PingRequest, DeltaPush, DeltaAck, TreeLevel, BucketDigest, BucketDelta>;
 
 // Every peer message: who sent it, from which cluster, and the body. Messages from another cluster
 // (cluster_id differs) are dropped and counted.

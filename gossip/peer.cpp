@@ -15,11 +15,22 @@ Peer::Peer(Endpoint self_endpoint, Store& store, std::vector<Endpoint> seeds, Pe
       store_(store),
       membership_(PeerId{store.replica_id()}, endpoint_, cluster_id_, options_.membership, random_seed),
       ring_(options_.ring),
-      dissemination_(PeerId{store.replica_id()}, endpoint_, cluster_id_, store, options_.dissemination) {
+      dissemination_(PeerId{store.replica_id()}, endpoint_, cluster_id_, store, options_.dissemination),
+      anti_entropy_(PeerId{store.replica_id()}, endpoint_, cluster_id_, store, options_.anti_entropy,
+                    random_seed ^ 0x9e3779b97f4a7c15ULL) {
   assert((options_.security.insecure || !options_.security.cluster_keys.empty()) &&
          "a secure peer needs a cluster key");
   if (!options_.security.cluster_keys.empty()) sealer_.emplace(options_.security.cluster_keys);
 }
+
+namespace {
+
+bool is_anti_entropy(const Body& body) {
+  return std::holds_alternative<TreeLevel>(body) || std::holds_alternative<BucketDigest>(body) ||
+         std::holds_alternative<BucketDelta>(body);
+}
+
+}  // namespace
 
 std::vector<OutgoingFrame> Peer::frames_of(Outbox outbox) {
   std::vector<OutgoingFrame> frames;
@@ -37,6 +48,7 @@ std::vector<OutgoingFrame> Peer::frames_of(Outbox outbox) {
       ++stats_.frames_unsendable;
       continue;
     }
+    if (is_anti_entropy(message.envelope.body)) anti_entropy_.count_bytes_sent(bytes.size());
     ++stats_.frames_sent;
     stats_.bytes_sent += bytes.size();
     frames.push_back(OutgoingFrame{std::move(message.to), message.channel, std::move(bytes)});
@@ -91,8 +103,32 @@ std::vector<OutgoingFrame> Peer::tick(std::uint64_t now_ms) {
     refresh_neighbours();
     Outbox deltas = dissemination_.tick(now_ms);
     outbox.insert(outbox.end(), std::make_move_iterator(deltas.begin()), std::make_move_iterator(deltas.end()));
+    Outbox repairs = run_anti_entropy(now_ms);
+    outbox.insert(outbox.end(), std::make_move_iterator(repairs.begin()), std::make_move_iterator(repairs.end()));
   }
   return frames_of(std::move(outbox));
+}
+
+Outbox Peer::run_anti_entropy(std::uint64_t now_ms) {
+  std::vector<PeerId> reachable = membership_.reachable_members();
+  std::sort(reachable.begin(), reachable.end());
+  std::vector<AntiEntropy::Neighbour> neighbours;
+  for (PeerId neighbour : neighbours_) {
+    auto endpoint = membership_.endpoint_of(neighbour);
+    if (!endpoint) continue;
+    neighbours.push_back({neighbour, *endpoint});
+    // A neighbour that joined or came back since the last tick may have missed anything.
+    if (!std::binary_search(reachable_before_.begin(), reachable_before_.end(), neighbour)) {
+      anti_entropy_.request_round(neighbour, *endpoint, now_ms);
+    }
+  }
+  reachable_before_ = std::move(reachable);
+  for (PeerId behind : dissemination_.neighbours_needing_anti_entropy()) {
+    if (auto endpoint = membership_.endpoint_of(behind)) anti_entropy_.request_round(behind, *endpoint, now_ms);
+  }
+  Outbox out = anti_entropy_.tick(now_ms, neighbours);
+  for (const auto& [peer, through] : anti_entropy_.take_completed()) dissemination_.caught_up(peer, through);
+  return out;
 }
 
 std::vector<OutgoingFrame> Peer::on_frame(std::string_view frame, std::uint64_t now_ms) {
@@ -110,6 +146,12 @@ std::vector<OutgoingFrame> Peer::on_frame(std::string_view frame, std::uint64_t 
   }
   if (std::holds_alternative<DeltaPush>(envelope.body) || std::holds_alternative<DeltaAck>(envelope.body)) {
     return frames_of(dissemination_.on_message(envelope, now_ms));
+  }
+  if (is_anti_entropy(envelope.body)) {
+    anti_entropy_.count_bytes_received(frame.size());
+    Outbox out = anti_entropy_.on_message(envelope, now_ms);
+    for (const auto& [peer, through] : anti_entropy_.take_completed()) dissemination_.caught_up(peer, through);
+    return frames_of(std::move(out));
   }
   return frames_of(membership_.on_message(envelope, now_ms));
 }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cairn/store.h"
+#include "gossip/anti_entropy.h"
 #include "gossip/dissemination.h"
 #include "gossip/membership.h"
 #include "gossip/outgoing.h"
@@ -43,6 +44,7 @@ struct PeerOptions {
   MembershipOptions membership;
   RingOptions ring;
   DisseminationOptions dissemination;
+  AntiEntropyOptions anti_entropy;
   PeerSecurity security;
 };
 
@@ -86,6 +88,8 @@ class Peer {
   const Membership& membership() const { return membership_; }
   const Ring& ring() const { return ring_; }
   const Dissemination& dissemination() const { return dissemination_; }
+  // Anti-entropy rounds and their stats (anti_entropy().stats()).
+  const AntiEntropy& anti_entropy() const { return anti_entropy_; }
   const std::vector<PeerId>& neighbours() const { return neighbours_; }
   const PeerStats& stats() const { return stats_; }
 
@@ -95,6 +99,9 @@ class Peer {
   DecodeResult open_and_decode(std::string_view frame);
   void refresh_neighbours();
   void remember_membership_changes();
+  // Asks anti-entropy for rounds with neighbours the log cannot catch up and with members that
+  // joined or came back, and hands completed rounds to dissemination.
+  Outbox run_anti_entropy(std::uint64_t now_ms);
 
   Endpoint endpoint_;
   std::vector<Endpoint> seeds_;
@@ -104,7 +111,9 @@ class Peer {
   Membership membership_;
   Ring ring_;
   Dissemination dissemination_;
+  AntiEntropy anti_entropy_;
   std::vector<PeerId> neighbours_;
+  std::vector<PeerId> reachable_before_;  // Sorted; reachable members at the previous gossip tick.
   std::uint64_t next_gossip_ms_ = 0;
   PeerStats stats_;
   std::optional<FrameSealer> sealer_;  // Set when there are cluster keys.

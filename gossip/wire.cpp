@@ -27,6 +27,7 @@
 #include <variant>
 #include <vector>
 
+#include "cairn/store.h"
 #include "schema/wire.capnp.h"
 #include "src/codec/untrusted_message.h"
 
@@ -227,6 +228,81 @@ Status check_body(const DeltaPush& push) {
 
 Status check_body(const DeltaAck&) { return ok(); }
 
+// Strictly ascending, each below `limit`.
+template <typename Number>
+Status check_ascending(const std::vector<Number>& numbers, std::uint64_t limit, const char* what) {
+  for (std::size_t i = 0; i < numbers.size(); ++i) {
+    if (numbers[i] >= limit) return protocol_error(cat(what, " ", numbers[i], " is out of range (limit ", limit, ")"));
+    if (i > 0 && numbers[i] <= numbers[i - 1]) {
+      return protocol_error(cat(what, "s are not strictly ascending at index ", i));
+    }
+  }
+  return ok();
+}
+
+Status check_body(const TreeLevel& tree) {
+  if (tree.level < 1 || tree.level > kTreeLeafLevel) {
+    return protocol_error(cat("tree level message has level ", unsigned{tree.level}, "; levels are 1 to ",
+                              kTreeLeafLevel));
+  }
+  if (tree.parents.size() > kMaxTreeParents) {
+    return protocol_error(
+        cat("tree level message names ", tree.parents.size(), " parents, over the limit of ", kMaxTreeParents));
+  }
+  if (tree.parents.empty()) return protocol_error("tree level message names no parents");
+  std::uint64_t parents_at_level = 1;
+  for (unsigned l = 1; l < tree.level; ++l) parents_at_level *= kTreeFanout;
+  if (auto parents = check_ascending(tree.parents, parents_at_level, "tree parent"); !parents) return parents;
+  if (!tree.hashes.empty() && tree.hashes.size() != tree.parents.size() * kTreeFanout) {
+    return protocol_error(cat("tree level message carries ", tree.hashes.size(), " hashes for ",
+                              tree.parents.size(), " parents; it must carry 16 per parent or none"));
+  }
+  if (tree.level != 1 && !tree.context.empty()) {
+    return protocol_error("tree level message below level 1 carries a causal context");
+  }
+  if (tree.context.size() > kMaxFramePayloadBytes) return protocol_error("tree level context is oversized");
+  return ok();
+}
+
+Status check_buckets(const std::vector<std::uint32_t>& buckets, const char* what) {
+  if (buckets.size() > kMaxExchangeBuckets) {
+    return protocol_error(cat(what, " covers ", buckets.size(), " buckets, over the limit of ", kMaxExchangeBuckets));
+  }
+  if (buckets.empty()) return protocol_error(cat(what, " covers no bucket"));
+  return check_ascending(buckets, kTreeLeafBuckets, "bucket");
+}
+
+// Every key hash lies in one of the (ascending) buckets: its top 16 bits name its bucket.
+Status check_key_hashes(const std::vector<std::uint64_t>& hashes, const std::vector<std::uint32_t>& buckets,
+                        const char* what) {
+  if (hashes.size() > kMaxDigestRecords) {
+    return protocol_error(cat(what, " lists ", hashes.size(), " key hashes, over the limit of ", kMaxDigestRecords));
+  }
+  for (std::uint64_t hash : hashes) {
+    if (!std::binary_search(buckets.begin(), buckets.end(), static_cast<std::uint32_t>(hash >> 48))) {
+      return protocol_error(cat(what, " lists a key hash outside its buckets"));
+    }
+  }
+  return ok();
+}
+
+Status check_body(const BucketDigest& digest) {
+  if (auto buckets = check_buckets(digest.buckets, "bucket digest"); !buckets) return buckets;
+  if (digest.record_hashes.size() != digest.key_hashes.size()) {
+    return protocol_error("bucket digest has not as many record hashes as key hashes");
+  }
+  return check_key_hashes(digest.key_hashes, digest.buckets, "bucket digest");
+}
+
+Status check_body(const BucketDelta& delta) {
+  if (auto buckets = check_buckets(delta.buckets, "bucket delta"); !buckets) return buckets;
+  if (auto absent = check_key_hashes(delta.absent, delta.buckets, "bucket delta's absent list"); !absent) return absent;
+  if (auto wanted = check_key_hashes(delta.wanted, delta.buckets, "bucket delta's wanted list"); !wanted) return wanted;
+  if (!delta.reply && !delta.wanted.empty()) return protocol_error("a bucket delta that is no reply wants records");
+  if (delta.records.size() > kMaxFramePayloadBytes) return protocol_error("bucket delta records are oversized");
+  return ok();
+}
+
 // ---- Encoding. ----
 
 capnp::Data::Reader as_data(const std::string& bytes) {
@@ -281,6 +357,35 @@ struct BodyWriter {
     }
   }
   void operator()(const DeltaAck& ack) { body.initDeltaAck().setSequence(ack.sequence); }
+  void operator()(const TreeLevel& tree) {
+    auto out = body.initTreeLevel();
+    out.setRound(tree.round);
+    out.setReply(tree.reply);
+    out.setLevel(tree.level);
+    fill(out.initParents(static_cast<unsigned>(tree.parents.size())), tree.parents);
+    fill(out.initHashes(static_cast<unsigned>(tree.hashes.size())), tree.hashes);
+    if (!tree.context.empty()) out.setContext(as_data(tree.context));
+  }
+  template <typename ListBuilder, typename Numbers>
+  static void fill(ListBuilder list, const Numbers& numbers) {
+    for (unsigned i = 0; i < numbers.size(); ++i) list.set(i, numbers[i]);
+  }
+  void operator()(const BucketDigest& digest) {
+    auto out = body.initBucketDigest();
+    out.setRound(digest.round);
+    fill(out.initBuckets(static_cast<unsigned>(digest.buckets.size())), digest.buckets);
+    fill(out.initKeyHashes(static_cast<unsigned>(digest.key_hashes.size())), digest.key_hashes);
+    fill(out.initRecordHashes(static_cast<unsigned>(digest.record_hashes.size())), digest.record_hashes);
+  }
+  void operator()(const BucketDelta& delta) {
+    auto out = body.initBucketDelta();
+    out.setRound(delta.round);
+    out.setReply(delta.reply);
+    fill(out.initBuckets(static_cast<unsigned>(delta.buckets.size())), delta.buckets);
+    out.setRecords(as_data(delta.records));
+    fill(out.initAbsent(static_cast<unsigned>(delta.absent.size())), delta.absent);
+    fill(out.initWanted(static_cast<unsigned>(delta.wanted.size())), delta.wanted);
+  }
 };
 
 std::size_t words_for_bytes(std::size_t bytes) {
@@ -307,6 +412,16 @@ std::size_t estimate_words(const Envelope& envelope) {
   if (const auto* push = std::get_if<DeltaPush>(&envelope.body)) {
     for (const DeltaPush::Entry& entry : push->entries)
       words += 4 + words_for_bytes(entry.delta_group.size());
+  }
+  if (const auto* tree = std::get_if<TreeLevel>(&envelope.body)) {
+    words += 8 + tree->parents.size() / 2 + tree->hashes.size() + words_for_bytes(tree->context.size());
+  }
+  if (const auto* digest = std::get_if<BucketDigest>(&envelope.body)) {
+    words += 8 + digest->buckets.size() / 2 + 2 * digest->key_hashes.size();
+  }
+  if (const auto* delta = std::get_if<BucketDelta>(&envelope.body)) {
+    words += 12 + delta->buckets.size() / 2 + words_for_bytes(delta->records.size()) + delta->absent.size() +
+             delta->wanted.size();
   }
   return words;
 }
@@ -343,6 +458,12 @@ Result<std::vector<MemberUpdate>> read_updates(capnp::List<wire_schema::MemberUp
   return updates;
 }
 
+std::string read_data(capnp::Data::Reader data) {
+  std::string bytes;
+  if (data.size() > 0) bytes.assign(reinterpret_cast<const char*>(data.begin()), data.size());
+  return bytes;
+}
+
 Result<DeltaPush> read_delta_push(wire_schema::DeltaPush::Reader in) {
   const auto entries = in.getEntries();
   if (entries.size() > kMaxDeltaPushEntries) {
@@ -352,12 +473,66 @@ Result<DeltaPush> read_delta_push(wire_schema::DeltaPush::Reader in) {
   DeltaPush push;
   push.entries.reserve(entries.size());
   for (const auto element : entries) {
-    const capnp::Data::Reader group = element.getDeltaGroup();
-    std::string bytes;
-    if (group.size() > 0) bytes.assign(reinterpret_cast<const char*>(group.begin()), group.size());
-    push.entries.push_back(DeltaPush::Entry{element.getSequence(), std::move(bytes)});
+    push.entries.push_back(DeltaPush::Entry{element.getSequence(), read_data(element.getDeltaGroup())});
   }
   return push;
+}
+
+// Copies a list of numbers, refusing one longer than `limit` before copying anything.
+template <typename Number, typename List>
+Result<std::vector<Number>> read_numbers(List in, std::size_t limit, const char* what) {
+  if (in.size() > limit) return protocol_error(cat(what, " has ", in.size(), " entries, over the limit of ", limit));
+  std::vector<Number> numbers;
+  numbers.reserve(in.size());
+  for (const Number number : in) numbers.push_back(number);
+  return numbers;
+}
+
+Result<TreeLevel> read_tree_level(wire_schema::TreeLevel::Reader in) {
+  TreeLevel tree;
+  tree.round = in.getRound();
+  tree.reply = in.getReply();
+  tree.level = in.getLevel();
+  auto parents = read_numbers<std::uint32_t>(in.getParents(), kMaxTreeParents, "a tree level message's parents");
+  if (!parents) return forward(parents);
+  auto hashes = read_numbers<std::uint64_t>(in.getHashes(), kMaxTreeParents * kTreeFanout, "a tree level message's hashes");
+  if (!hashes) return forward(hashes);
+  tree.parents = std::move(*parents);
+  tree.hashes = std::move(*hashes);
+  tree.context = read_data(in.getContext());
+  return tree;
+}
+
+Result<BucketDigest> read_bucket_digest(wire_schema::BucketDigest::Reader in) {
+  BucketDigest digest;
+  digest.round = in.getRound();
+  auto buckets = read_numbers<std::uint32_t>(in.getBuckets(), kMaxExchangeBuckets, "a bucket digest's buckets");
+  if (!buckets) return forward(buckets);
+  auto keys = read_numbers<std::uint64_t>(in.getKeyHashes(), kMaxDigestRecords, "a bucket digest's key hashes");
+  if (!keys) return forward(keys);
+  auto records = read_numbers<std::uint64_t>(in.getRecordHashes(), kMaxDigestRecords, "a bucket digest's record hashes");
+  if (!records) return forward(records);
+  digest.buckets = std::move(*buckets);
+  digest.key_hashes = std::move(*keys);
+  digest.record_hashes = std::move(*records);
+  return digest;
+}
+
+Result<BucketDelta> read_bucket_delta(wire_schema::BucketDelta::Reader in) {
+  BucketDelta delta;
+  delta.round = in.getRound();
+  delta.reply = in.getReply();
+  auto buckets = read_numbers<std::uint32_t>(in.getBuckets(), kMaxExchangeBuckets, "a bucket delta's buckets");
+  if (!buckets) return forward(buckets);
+  delta.buckets = std::move(*buckets);
+  delta.records = read_data(in.getRecords());
+  auto absent = read_numbers<std::uint64_t>(in.getAbsent(), kMaxDigestRecords, "a bucket delta's absent list");
+  if (!absent) return forward(absent);
+  auto wanted = read_numbers<std::uint64_t>(in.getWanted(), kMaxDigestRecords, "a bucket delta's wanted list");
+  if (!wanted) return forward(wanted);
+  delta.absent = std::move(*absent);
+  delta.wanted = std::move(*wanted);
+  return delta;
 }
 
 template <typename Message>
@@ -392,6 +567,21 @@ Result<Body> read_body(wire_schema::Envelope::Body::Reader in) {
     }
     case wire_schema::Envelope::Body::DELTA_ACK:
       return Body(DeltaAck{in.getDeltaAck().getSequence()});
+    case wire_schema::Envelope::Body::TREE_LEVEL: {
+      auto tree = read_tree_level(in.getTreeLevel());
+      if (!tree) return forward(tree);
+      return Body(std::move(*tree));
+    }
+    case wire_schema::Envelope::Body::BUCKET_DIGEST: {
+      auto digest = read_bucket_digest(in.getBucketDigest());
+      if (!digest) return forward(digest);
+      return Body(std::move(*digest));
+    }
+    case wire_schema::Envelope::Body::BUCKET_DELTA: {
+      auto delta = read_bucket_delta(in.getBucketDelta());
+      if (!delta) return forward(delta);
+      return Body(std::move(*delta));
+    }
   }
   return protocol_error(cat("envelope has body kind ", static_cast<unsigned>(in.which()),
                             ", unknown to this build (sent by a newer cairn?)"));

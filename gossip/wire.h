@@ -42,6 +42,12 @@ inline constexpr std::size_t kMaxUpdatesPerMessage = 64;
 // Delta-log entries one DeltaPush may carry; a sender splits a longer batch (and one whose frame would
 // exceed kMaxFramePayloadBytes) into several pushes.
 inline constexpr std::size_t kMaxDeltaPushEntries = 4096;
+// Parents one anti-entropy TreeLevel message may name (16 hashes each), and leaf buckets one
+// BucketExchange may cover; a round splits longer lists over several messages.
+inline constexpr std::size_t kMaxTreeParents = 256;
+inline constexpr std::size_t kMaxExchangeBuckets = 256;
+// Record digests (and absent or wanted key hashes) one BucketDigest or BucketDelta may list.
+inline constexpr std::size_t kMaxDigestRecords = 1u << 20;
 // The longest host an Endpoint may name (a DNS name is at most 253 bytes).
 inline constexpr std::size_t kMaxHostBytes = 255;
 
@@ -100,7 +106,12 @@ std::string encode_frame_header(const FrameHeader& header);
 // ping request's target) has a port other than 0 and a host of 1 to kMaxHostBytes bytes without a NUL
 // byte; every member status is a known one; at most kMaxUpdatesPerMessage updates per message; a
 // DeltaPush has at most kMaxDeltaPushEntries entries, with strictly increasing sequences and each
-// delta-group at most kMaxFramePayloadBytes. Returns ErrorCode::kProtocol saying which rule broke.
+// delta-group at most kMaxFramePayloadBytes; a TreeLevel has a level of 1 to 4, at most
+// kMaxTreeParents strictly ascending parents that exist at the level above (exactly {0} at level 1),
+// 16 hashes per parent or none, and a context only at level 1; a BucketDigest or BucketDelta has 1
+// to kMaxExchangeBuckets strictly ascending buckets below 65536, at most kMaxDigestRecords entries
+// per list, as many record hashes as key hashes, and every key hash in one of its buckets. Returns ErrorCode::kProtocol saying
+// which rule broke.
 Status validate_envelope(const Envelope& envelope);
 
 // A whole frame (header + payload) carrying `envelope`: an unsealed kPeerMessage frame (flags 0, key id

@@ -76,6 +76,34 @@ struct DeltaAck {
   sequence @0 :UInt64;  # The highest sequence of the receiver's peer's log merged here.
 }
 
+# Anti-entropy: hash tree hashes of one level (over TCP). See gossip/messages.h.
+struct TreeLevel {
+  round @0 :UInt64;           # Chosen by the round's initiator; echoed in the reply.
+  reply @1 :Bool;             # False: a request; true: the answer to one.
+  level @2 :UInt8;            # 1 .. 4 (the leaves).
+  parents @3 :List(UInt32);   # Ascending nodes of level - 1; at level 1 exactly [0]. At most kMaxTreeParents.
+  hashes @4 :List(UInt64);    # 16 per parent, in order, or none (a request below level 1).
+  context @5 :Data;           # Encoded causal context (codec StoredContext); level 1 only.
+}
+
+# Anti-entropy: the digests of every record in some differing leaf buckets (over TCP).
+struct BucketDigest {
+  round @0 :UInt64;              # The round it belongs to.
+  buckets @1 :List(UInt32);      # Ascending leaf buckets below 65536. At most kMaxExchangeBuckets.
+  keyHashes @2 :List(UInt64);    # One per record (at most kMaxDigestRecords)...
+  recordHashes @3 :List(UInt64); # ...and what it holds; as many as keyHashes.
+}
+
+# Anti-entropy: the records that differ, with the sender's whole causal context (over TCP).
+struct BucketDelta {
+  round @0 :UInt64;              # The round it belongs to.
+  reply @1 :Bool;                # True: the responder's answer to a BucketDigest.
+  buckets @2 :List(UInt32);      # Ascending leaf buckets below 65536. At most kMaxExchangeBuckets.
+  records @3 :Data;              # An encoded codec DeltaGroup.
+  absent @4 :List(UInt64);       # Key hashes of records the sender does not hold (at most kMaxDigestRecords).
+  wanted @5 :List(UInt64);       # Key hashes of records the sender asks for (at most kMaxDigestRecords).
+}
+
 # Every peer message: who sent it, from which cluster, and the body.
 struct Envelope {
   clusterId @0 :UInt64;         # cluster_id_of(cluster name); frames of other clusters are dropped.
@@ -88,5 +116,8 @@ struct Envelope {
     pingRequest @5 :PingRequest;  # Membership, over UDP.
     deltaPush @6 :DeltaPush;      # Delta dissemination, over TCP.
     deltaAck @7 :DeltaAck;        # Delta dissemination, over TCP.
+    treeLevel @8 :TreeLevel;      # Anti-entropy, over TCP.
+    bucketDigest @9 :BucketDigest;  # Anti-entropy, over TCP.
+    bucketDelta @10 :BucketDelta;   # Anti-entropy, over TCP.
   }
 }

@@ -117,8 +117,7 @@ const gossip::Endpoint& Cluster::endpoint(int i) const {
   return nodes_[static_cast<std::size_t>(i)]->endpoint;
 }
 
-std::string Cluster::digest(int i) {
-  Store& replica = store(i);
+std::string digest_of(Store& replica) {
   std::string text;
   auto keys = replica.scan("");
   for (auto key = keys->next(); key && key->has_value(); key = keys->next()) {
@@ -139,6 +138,8 @@ std::string Cluster::digest(int i) {
   }
   return text;
 }
+
+std::string Cluster::digest(int i) { return digest_of(store(i)); }
 
 bool Cluster::everyone_knows_everyone() const {
   for (int i = 0; i < size(); ++i) {

@@ -27,6 +27,10 @@ struct ClusterOptions {
   Network::Faults faults;
 };
 
+// A text rendering of every key and value in `store` (registers with their concurrent values, set
+// members, counter values), for comparing replicas.
+std::string digest_of(Store& store);
+
 class Cluster {
  public:
   // Stores live in subdirectories of `data_root`, which must exist and outlive the cluster.

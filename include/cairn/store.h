@@ -53,6 +53,39 @@ struct PeerRecord {
   std::uint64_t incarnation = 0;
 };
 
+// ---- Anti-entropy types (see the Store methods of the same block). ----
+inline constexpr unsigned kTreeLeafLevel = 4;
+inline constexpr std::uint32_t kTreeFanout = 16;
+inline constexpr std::uint32_t kTreeLeafBuckets = 65536;
+
+struct TreeHashes {
+  std::vector<std::uint64_t> hashes;  // One per requested node, in request order.
+  std::string context;                // Encoded causal context, when asked for.
+};
+
+// One record as anti-entropy compares it: which record, and what it holds.
+struct RecordDigest {
+  std::uint64_t key_hash = 0;     // Of its record key; the top 16 bits are its leaf bucket.
+  std::uint64_t record_hash = 0;  // What it adds to its bucket's hash.
+  friend bool operator==(const RecordDigest&, const RecordDigest&) = default;
+};
+
+struct BucketDigests {
+  std::vector<std::uint32_t> buckets;  // The buckets covered: a prefix of those asked for.
+  std::vector<RecordDigest> records;   // Every record in them.
+};
+
+struct BucketRecords {
+  std::string group;        // The records, as a delta-group with an empty context.
+  std::size_t records = 0;  // How many records it holds.
+};
+
+struct BucketMerge {
+  std::size_t keys_changed = 0;            // Keys whose value changed here (removals included).
+  std::uint64_t logged_sequence = 0;       // Where the change was logged (0: nothing new).
+  std::vector<RecordDigest> received;      // The digests of the records received.
+};
+
 // A change notification for subscribe().
 struct Change {
   std::string key;
@@ -247,6 +280,52 @@ class Store {
   // The store's map use, file size, delta log length and operation counts now: cheap (no scan), for
   // metrics. Thread-safe. Fails only when LMDB cannot begin a read transaction.
   virtual Result<StoreUsage> usage() = 0;
+
+  // ---- Anti-entropy: the hash tree over the records (docs/anti-entropy.md). ----
+  // The gossip layer uses these to reconcile two replicas by exchanging bucket hashes top-down and
+  // then the records of the differing buckets; an application needs none of them. The tree has
+  // levels 0 (the root) to kTreeLeafLevel (kTreeLeafBuckets leaf buckets); node n at level L has the
+  // children 16n .. 16n+15 at level L+1. All of them fail with kUnavailable on a read-only store.
+
+  // The hashes of `nodes` at `level` (0 for an empty subtree), in the order given; with
+  // `with_context`, also the encoded causal context, read in the same snapshot as the hashes.
+  // kInvalidArgument for a level or node out of range.
+  virtual Result<TreeHashes> tree_hashes(unsigned level, const std::vector<std::uint32_t>& nodes,
+                                         bool with_context) = 0;
+
+  // The digest of every record in leaf `buckets` (in the order given): per record, the hash of its
+  // key (whose top 16 bits are its bucket) and the hash it adds to the tree. Stops after the bucket
+  // that takes the count past `max_records` (at least one bucket is always covered).
+  virtual Result<BucketDigests> bucket_digests(const std::vector<std::uint32_t>& buckets,
+                                               std::size_t max_records) = 0;
+
+  // The records of `buckets` whose key hashes are listed, read in one snapshot and encoded as one
+  // delta-group (with an empty context: merge_buckets takes the sender's context apart, so a round
+  // ships it once, not with every slice). Stops once the records pass `max_bytes` (at least one record
+  // goes); what is left out is found again by the next comparison.
+  virtual Result<BucketRecords> bucket_records(const std::vector<std::uint32_t>& buckets,
+                                               const std::vector<std::uint64_t>& key_hashes,
+                                               std::size_t max_bytes) = 0;
+
+  // Joins another replica's bucket_records() into this store under that replica's encoded causal
+  // context `sender_context` (from tree_hashes; it may be older than the records, which only makes
+  // removals more cautious), and treats each record of ours whose key hash is in `absent_key_hashes`
+  // as absent there:
+  // joined with nothing under that context, it is removed when the context covers its dots. Each
+  // record is joined under both causal contexts, but only the dots of the records involved join this
+  // store's context (the rest of the sender's context speaks of other records). The change is logged
+  // as a delta from `origin`, so gossip carries it on. kCorrupt for bytes that do not decode or a
+  // record or key hash outside `buckets`; nothing changes then.
+  virtual Result<BucketMerge> merge_buckets(const std::vector<std::uint32_t>& buckets,
+                                            std::string_view group_bytes,
+                                            const std::vector<std::uint64_t>& absent_key_hashes,
+                                            std::string_view sender_context, std::uint64_t origin) = 0;
+
+  // When this store's level-1 hashes equal `level1_hashes` (all records equal another replica's),
+  // joins that replica's encoded causal context (read in the same snapshot as those hashes) into
+  // this store's, in one transaction, and returns true; otherwise changes nothing and returns false.
+  virtual Result<bool> join_context_if_tree_equals(const std::vector<std::uint64_t>& level1_hashes,
+                                                   std::string_view context_bytes) = 0;
 };
 
 }  // namespace cairn

@@ -11,10 +11,16 @@ struct Databases {
   MDB_dbi values = 0;  // "values": one record per register or counter, one per set member.
   MDB_dbi deltas = 0;  // "deltas": big-endian sequence -> encoded delta-group.
   MDB_dbi peers = 0;   // "peers": membership (filled by the gossip layer).
+  MDB_dbi tree = 0;       // "tree": the hash tree's leaf buckets (see hash_tree.h).
+  MDB_dbi tree_keys = 0;  // "tree_keys": bucket + record key -> record hash (see hash_tree.h).
 };
 
 // Keys inside the meta database.
 inline constexpr char kMetaIdentityKey[] = "identity";
 inline constexpr char kMetaContextKey[] = "context";
+// Present once the hash tree covers every record; its value names the tree's scheme, so a store
+// whose tree was built differently (or not at all) is rebuilt on open.
+inline constexpr char kMetaTreeKey[] = "tree";
+inline constexpr char kTreeScheme[] = "xxh3-64/16-bit-buckets/v1";
 
 }  // namespace cairn::store

@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "src/codec/codec.h"
+#include "src/store/hash_tree.h"
 
 namespace cairn::store {
 namespace {
@@ -61,10 +62,16 @@ Result<codec::RecordValue> read_record(const Txn& txn, MDB_dbi values, const cod
   return value;
 }
 
-Status write_record(Txn& txn, MDB_dbi values, const codec::RecordKey& key, const codec::RecordValue& value) {
+Status write_record(Txn& txn, const Databases& databases, const codec::RecordKey& key,
+                    const codec::RecordValue& value) {
   const std::string record_key = codec::encode_record_key(key);
-  if (value_is_empty(value)) return txn.erase(values, record_key);
-  return txn.write(values, record_key, codec::encode_record(value));
+  if (value_is_empty(value)) {
+    if (auto erased = txn.erase(databases.values, record_key); !erased) return erased;
+    return tree::update(txn, databases, record_key, std::nullopt);
+  }
+  const std::string bytes = codec::encode_record(value);
+  if (auto written = txn.write(databases.values, record_key, bytes); !written) return written;
+  return tree::update(txn, databases, record_key, bytes);
 }
 
 bool context_covers(const crdt::DotContext& context, const crdt::DotContext& fragment) {
@@ -78,7 +85,7 @@ bool context_covers(const crdt::DotContext& context, const crdt::DotContext& fra
                      [&](const crdt::Dot& dot) { return context.contains(dot); });
 }
 
-Result<AppliedDelta> apply_delta_group(Txn& txn, MDB_dbi values, crdt::DotContext& context,
+Result<AppliedDelta> apply_delta_group(Txn& txn, const Databases& databases, crdt::DotContext& context,
                                        const codec::DeltaGroup& group) {
   // A key listed twice (a group joined from deltas) is joined with itself first, under the group's own
   // context; joining it into the store twice against the stale store context would be wrong.
@@ -93,11 +100,11 @@ Result<AppliedDelta> apply_delta_group(Txn& txn, MDB_dbi values, crdt::DotContex
 
   AppliedDelta applied;
   for (const auto& [key, fragment] : fragments) {
-    auto current = read_record(txn, values, key);
+    auto current = read_record(txn, databases.values, key);
     if (!current) return tl::unexpected(current.error());
     codec::RecordValue joined = join_values(*current, context, fragment, group.context);
     if (joined == *current) continue;
-    if (auto written = write_record(txn, values, key, joined); !written) return tl::unexpected(written.error());
+    if (auto written = write_record(txn, databases, key, joined); !written) return tl::unexpected(written.error());
     applied.changed.push_back(key);
   }
   // Forward the whole group when any of it was new: a fragment that changed nothing here may still

@@ -6,6 +6,7 @@
 
 #include "crdt/dot_context.h"
 #include "src/codec/records.h"
+#include "src/store/databases.h"
 #include "src/store/lmdb.h"
 
 namespace cairn::store {
@@ -18,18 +19,19 @@ struct AppliedDelta {
   std::vector<codec::RecordKey> changed;
 };
 
-// Joins `group` into the records in `txn` (database `values`) and into `context`, which must be the
+// Joins `group` into the records in `txn` (database `values`, keeping the hash tree in step) and into `context`, which must be the
 // store's causal context as of the transaction's start and is updated in place. Fails with kCorrupt
 // when a fragment's value type does not match its key or a stored record does not decode; in that case
 // the caller must abort the transaction and restore `context`.
-Result<AppliedDelta> apply_delta_group(Txn& txn, MDB_dbi values, crdt::DotContext& context,
+Result<AppliedDelta> apply_delta_group(Txn& txn, const Databases& databases, crdt::DotContext& context,
                                        const codec::DeltaGroup& group);
 
 // The current value of one record, or the empty value of its type when the record does not exist.
 Result<codec::RecordValue> read_record(const Txn& txn, MDB_dbi values, const codec::RecordKey& key);
 
-// Writes a record, or deletes it when its value is empty.
-Status write_record(Txn& txn, MDB_dbi values, const codec::RecordKey& key, const codec::RecordValue& value);
+// Writes a record, or deletes it when its value is empty, and updates its hash tree bucket.
+Status write_record(Txn& txn, const Databases& databases, const codec::RecordKey& key,
+                    const codec::RecordValue& value);
 
 // The empty value of a record type.
 codec::RecordValue empty_record(codec::ValueType type);

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "src/codec/codec.h"
+#include "src/store/hash_tree.h"
 #include "src/store/lmdb.h"
 
 namespace cairn::store {
@@ -101,8 +102,15 @@ Status Environment::open_databases(bool read_only) {
     MDB_dbi* dbi;
   };
   for (Named named : {Named{"meta", &databases_.meta}, Named{"values", &databases_.values},
-                      Named{"deltas", &databases_.deltas}, Named{"peers", &databases_.peers}}) {
+                      Named{"deltas", &databases_.deltas}, Named{"peers", &databases_.peers},
+                      Named{"tree", &databases_.tree}, Named{"tree_keys", &databases_.tree_keys}}) {
+    const bool is_tree = named.dbi == &databases_.tree || named.dbi == &databases_.tree_keys;
     if (int rc = mdb_dbi_open(txn.get(), named.name, flags, named.dbi); rc != 0) {
+      // A read-only open of a store from before the hash tree: readers never need the tree.
+      if (read_only && is_tree && rc == MDB_NOTFOUND) {
+        *named.dbi = 0;
+        continue;
+      }
       return tl::unexpected(lmdb_error(rc, std::string("open database ") + named.name));
     }
   }
@@ -156,7 +164,16 @@ Status Environment::load_or_create_meta(const StoreOptions& options) {
     next_delta_sequence_ = std::max<std::uint64_t>(meta_.next_delta_sequence,
                                                    last->has_value() ? decode_sequence((*last)->key) + 1 : 1);
   }
-  return read_only ? ok() : txn.commit();
+  if (read_only) return ok();
+  // A store written before the hash tree existed (or under another tree scheme) gets it built here,
+  // once, before any write can change a record.
+  auto tree_scheme = txn.read(databases_.meta, kMetaTreeKey);
+  if (!tree_scheme) return tl::unexpected(tree_scheme.error());
+  if (!tree_scheme->has_value() || **tree_scheme != kTreeScheme) {
+    if (auto built = tree::rebuild(txn, databases_); !built) return built;
+    if (auto marked = txn.write(databases_.meta, kMetaTreeKey, kTreeScheme); !marked) return marked;
+  }
+  return txn.commit();
 }
 
 }  // namespace cairn::store

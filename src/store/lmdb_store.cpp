@@ -105,7 +105,7 @@ Status LmdbStore::write_local(std::string_view key, std::optional<ValueKind> kin
 
 Result<std::uint64_t> LmdbStore::commit_group(Txn& txn, const codec::DeltaGroup& group, bool local,
                                               Staged& staged) {
-  auto applied = apply_delta_group(txn, databases().values, staged.context, group);
+  auto applied = apply_delta_group(txn, databases(), staged.context, group);
   if (!applied) return tl::unexpected(applied.error());
   const bool anything_new = !applied->new_part.records.empty() || !applied->new_part.context.empty();
   if (anything_new) {
@@ -296,16 +296,20 @@ Result<MergeOutcome> LmdbStore::merge_delta(std::string_view delta_bytes, std::u
     adopt(std::move(staged));
     outcome.logged_sequence = *logged;
     outcome.changed = *logged != 0;
-    // Later local writes must order after the remote ones they may overwrite.
-    for (const codec::RecordFragment& fragment : group->records) {
-      if (const auto* entries = std::get_if<crdt::LwwRegister::Store>(&fragment.value)) {
-        for (const auto& [dot, entry] : entries->entries()) clock_.observe(entry.timestamp);
-      }
-    }
+    observe_timestamps(*group);
     return ok();
   });
   if (!merged) return tl::unexpected(merged.error());
   return outcome;
+}
+
+void LmdbStore::observe_timestamps(const codec::DeltaGroup& group) {
+  // Later local writes must order after the remote ones they may overwrite.
+  for (const codec::RecordFragment& fragment : group.records) {
+    if (const auto* entries = std::get_if<crdt::LwwRegister::Store>(&fragment.value)) {
+      for (const auto& [dot, entry] : entries->entries()) clock_.observe(entry.timestamp);
+    }
+  }
 }
 
 Result<std::vector<LoggedDelta>> LmdbStore::deltas_since(std::uint64_t after_sequence, std::size_t max_count) {

@@ -49,6 +49,22 @@ class LmdbStore final : public Store {
   Status save_peers(const std::vector<PeerRecord>& peers) override;
   Status trim_delta_log(std::uint64_t through_sequence) override;
 
+  // Anti-entropy (lmdb_store_tree.cpp).
+  Result<TreeHashes> tree_hashes(unsigned level, const std::vector<std::uint32_t>& nodes,
+                                 bool with_context) override;
+  Result<BucketDigests> bucket_digests(const std::vector<std::uint32_t>& buckets, std::size_t max_records) override;
+  Result<BucketRecords> bucket_records(const std::vector<std::uint32_t>& buckets,
+                                       const std::vector<std::uint64_t>& key_hashes, std::size_t max_bytes) override;
+  Result<BucketMerge> merge_buckets(const std::vector<std::uint32_t>& buckets, std::string_view group_bytes,
+                                    const std::vector<std::uint64_t>& absent_key_hashes,
+                                    std::string_view sender_context, std::uint64_t origin) override;
+  Result<bool> join_context_if_tree_equals(const std::vector<std::uint64_t>& level1_hashes,
+                                           std::string_view context_bytes) override;
+  // Rebuilds the hash tree from the records, for tests that compare it with the maintained one.
+  Status rebuild_tree_for_test();
+  // Shifts the wall clock the store's HLC reads by `skew_ms` (simulated clock skew).
+  void skew_clock_for_test(std::int64_t skew_ms) { wall_clock_.skew_ms = skew_ms; }
+
   // Runs `read` in a fresh read transaction (and holds off map resizing while it runs).
   template <typename Read>
   auto with_read_txn(Read&& read) -> decltype(read(std::declval<const Txn&>()));
@@ -72,6 +88,9 @@ class LmdbStore final : public Store {
   // sequence (0: nothing new).
   Result<std::uint64_t> commit_group(Txn& txn, const codec::DeltaGroup& group, bool local, Staged& staged);
   bool grow_map();
+  // The committed causal context, as read in `txn`.
+  Result<crdt::DotContext> committed_context(const Txn& txn) const;
+  void observe_timestamps(const codec::DeltaGroup& group);
   void notify_subscribers();
 
   std::unique_ptr<Environment> environment_;
@@ -89,7 +108,17 @@ class LmdbStore final : public Store {
     bool context_dirty;
     std::size_t change_count;
   } saved_{};
-  SystemWallClock wall_clock_;
+  // The system clock, shifted by a skew only the simulator sets (to model peers whose clocks are
+  // minutes apart).
+  class SkewedWallClock final : public crdt::WallClock {
+   public:
+    std::uint64_t now_ms() override { return system_.now_ms() + static_cast<std::uint64_t>(skew_ms.load()); }
+    std::atomic<std::int64_t> skew_ms{0};
+
+   private:
+    SystemWallClock system_;
+  };
+  SkewedWallClock wall_clock_;
   crdt::HybridClock clock_{wall_clock_};
 
   // next_sequence_ as of the last commit, for readers on any thread.

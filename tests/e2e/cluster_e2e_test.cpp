@@ -22,22 +22,10 @@ using test::DaemonProcess;
 using test::eventually;
 using test::read_register;
 
-// One cluster key for every peer these tests start (daemons read it from a file, embedded nodes get it
-// in NodeOptions), so they form one cluster.
-const std::string& shared_key() {
-  static const std::string key = test::random_cluster_key_hex();
-  return key;
-}
-
-const std::string& shared_key_file() {
-  static const test::TempDir key_dir;
-  static const std::string path = test::write_cluster_key_file(key_dir.str() + "/cluster.key", shared_key());
-  return path;
-}
-
 std::vector<std::string> daemon_args(const std::string& data_dir, const std::vector<std::string>& seeds) {
   std::vector<std::string> args{"--data-dir", data_dir, "--gossip-port", "0", "--cluster", "e2e",
-                                "--gossip-interval-ms", "100", "--cluster-key-file", shared_key_file()};
+                                "--gossip-interval-ms", "100",
+                                "--cluster-key-file", test::shared_cluster_key_file()};
   for (const std::string& seed : seeds) {
     args.push_back("--seed");
     args.push_back(seed);
@@ -52,7 +40,7 @@ std::unique_ptr<Node> start_node(const std::string& data_dir, const std::vector<
   options.seeds = seeds;
   options.cluster_name = "e2e";
   options.gossip_interval_ms = 100;
-  options.cluster_keys = {shared_key()};
+  options.cluster_keys = {test::shared_cluster_key()};
   auto node = Node::start(options);
   INFO((node ? std::string("started") : node.error().to_string()));
   REQUIRE(node.has_value());

@@ -21,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/temp_dir.h"
+
 extern char** environ;
 
 namespace cairn::test {
@@ -38,6 +40,19 @@ inline std::string random_cluster_key_hex() {
 inline std::string write_cluster_key_file(const std::string& path, const std::string& key) {
   { std::ofstream(path) << key << "\n"; }
   std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  return path;
+}
+
+// One cluster key for every peer a test binary starts, so they form one cluster: daemons read it
+// from shared_cluster_key_file(), embedded Nodes get shared_cluster_key() in NodeOptions::cluster_keys.
+inline const std::string& shared_cluster_key() {
+  static const std::string key = random_cluster_key_hex();
+  return key;
+}
+
+inline const std::string& shared_cluster_key_file() {
+  static const TempDir key_dir;
+  static const std::string path = write_cluster_key_file(key_dir.str() + "/cluster.key", shared_cluster_key());
   return path;
 }
 

@@ -1,0 +1,132 @@
+// LmdbStore's anti-entropy entry points: the hash tree's hashes, the records of buckets, and joining
+// another replica's buckets and context (see include/cairn/store.h and docs/anti-entropy.md).
+#include <set>
+
+#include "src/codec/codec.h"
+#include "src/store/bucket_exchange.h"
+#include "src/store/hash_tree.h"
+#include "src/store/lmdb_store.h"
+
+namespace cairn::store {
+namespace {
+
+Status check_writable(bool writable) {
+  if (!writable) return fail(ErrorCode::kUnavailable, "the store was opened read-only");
+  return ok();
+}
+
+std::vector<std::uint32_t> all_nodes_at(unsigned level) {
+  std::vector<std::uint32_t> nodes(tree::nodes_at(level));
+  for (std::uint32_t i = 0; i < nodes.size(); ++i) nodes[i] = i;
+  return nodes;
+}
+
+}  // namespace
+
+Result<crdt::DotContext> LmdbStore::committed_context(const Txn& txn) const {
+  auto bytes = txn.read(databases().meta, kMetaContextKey);
+  if (!bytes) return tl::unexpected(bytes.error());
+  if (!bytes->has_value()) return crdt::DotContext{};
+  return codec::decode_context(**bytes);
+}
+
+Result<TreeHashes> LmdbStore::tree_hashes(unsigned level, const std::vector<std::uint32_t>& nodes,
+                                          bool with_context) {
+  if (auto writable = check_writable(queue_ != nullptr); !writable) return tl::unexpected(writable.error());
+  return with_read_txn([&](const Txn& txn) -> Result<TreeHashes> {
+    TreeHashes result;
+    auto hashes = tree::node_hashes(txn, databases(), level, nodes);
+    if (!hashes) return tl::unexpected(hashes.error());
+    result.hashes = std::move(*hashes);
+    if (with_context) {
+      auto context = committed_context(txn);
+      if (!context) return tl::unexpected(context.error());
+      result.context = codec::encode_context(*context);
+    }
+    return result;
+  });
+}
+
+Result<BucketDigests> LmdbStore::bucket_digests(const std::vector<std::uint32_t>& buckets,
+                                                std::size_t max_records) {
+  if (auto writable = check_writable(queue_ != nullptr); !writable) return tl::unexpected(writable.error());
+  return with_read_txn(
+      [&](const Txn& txn) { return read_bucket_digests(txn, databases(), buckets, max_records); });
+}
+
+Result<BucketRecords> LmdbStore::bucket_records(const std::vector<std::uint32_t>& buckets,
+                                                const std::vector<std::uint64_t>& key_hashes,
+                                                std::size_t max_bytes) {
+  if (auto writable = check_writable(queue_ != nullptr); !writable) return tl::unexpected(writable.error());
+  const std::set<std::uint64_t> wanted(key_hashes.begin(), key_hashes.end());
+  return with_read_txn(
+      [&](const Txn& txn) { return read_bucket_records(txn, databases(), buckets, wanted, max_bytes); });
+}
+
+Result<BucketMerge> LmdbStore::merge_buckets(const std::vector<std::uint32_t>& buckets,
+                                             std::string_view group_bytes,
+                                             const std::vector<std::uint64_t>& absent_key_hashes,
+                                             std::string_view sender_context, std::uint64_t origin) {
+  if (auto writable = check_writable(queue_ != nullptr); !writable) return tl::unexpected(writable.error());
+  auto theirs = codec::decode_delta_group(group_bytes);
+  if (!theirs) return tl::unexpected(theirs.error());
+  auto context = codec::decode_context(sender_context);
+  if (!context) return tl::unexpected(context.error());
+  theirs->origin = crdt::ReplicaId{origin};
+  theirs->context = std::move(*context);
+  std::set<std::uint32_t> bucket_set;
+  for (std::uint32_t bucket : buckets) {
+    if (bucket >= tree::kLeafBuckets) return fail(ErrorCode::kCorrupt, "anti-entropy bucket out of range");
+    bucket_set.insert(bucket);
+  }
+  for (const codec::RecordFragment& fragment : theirs->records) {
+    if (fragment.key.key.empty() || fragment.key.key.size() > kMaxKeyBytes ||
+        fragment.key.member.size() > kMaxMemberBytes) {
+      return fail(ErrorCode::kLimitExceeded, "anti-entropy records hold a key or member outside the limits");
+    }
+  }
+  const std::set<std::uint64_t> absent(absent_key_hashes.begin(), absent_key_hashes.end());
+  BucketMerge outcome;
+  auto merged = queue_->submit([&](Txn& txn) -> Status {
+    auto delta = bucket_delta(txn, databases(), bucket_set, *theirs, absent);
+    if (!delta) return tl::unexpected(delta.error());
+    Staged staged = stage();
+    // Logged like a merged delta, so ordinary gossip carries the repair on (never back to `origin`).
+    auto logged = commit_group(txn, delta->group, /*local=*/false, staged);
+    if (!logged) return tl::unexpected(logged.error());
+    outcome.keys_changed = staged.changes.size();
+    outcome.logged_sequence = *logged;
+    outcome.received = std::move(delta->received);
+    adopt(std::move(staged));
+    observe_timestamps(delta->group);
+    return ok();
+  });
+  if (!merged) return tl::unexpected(merged.error());
+  return outcome;
+}
+
+Result<bool> LmdbStore::join_context_if_tree_equals(const std::vector<std::uint64_t>& level1_hashes,
+                                                    std::string_view context_bytes) {
+  if (auto writable = check_writable(queue_ != nullptr); !writable) return tl::unexpected(writable.error());
+  auto theirs = codec::decode_context(context_bytes);
+  if (!theirs) return tl::unexpected(theirs.error());
+  bool joined = false;
+  auto done = queue_->submit([&](Txn& txn) -> Status {
+    auto mine = tree::node_hashes(txn, databases(), 1, all_nodes_at(1));
+    if (!mine) return tl::unexpected(mine.error());
+    joined = *mine == level1_hashes;
+    if (!joined) return ok();
+    context_.join(*theirs);
+    context_dirty_ = true;
+    return ok();
+  });
+  if (!done) return tl::unexpected(done.error());
+  return joined;
+}
+
+Status LmdbStore::rebuild_tree_for_test() {
+  if (auto writable = check_writable(queue_ != nullptr); !writable) return writable;
+  return queue_->submit([&](Txn& txn) -> Status { return tree::rebuild(txn, databases()); });
+}
+
+}  // namespace cairn::store
