@@ -404,6 +404,7 @@ class NodeImpl final : public Node {
     snapshot.peer = peer_->stats();
     snapshot.dissemination = peer_->dissemination().stats();
     snapshot.membership = peer_->membership().stats();
+    snapshot.anti_entropy = peer_->anti_entropy().stats();
     snapshot.frames_dropped_busy = frames_dropped_busy_.load();
     {
       std::lock_guard lock(status_mutex_);

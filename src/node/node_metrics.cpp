@@ -1,5 +1,6 @@
 #include "src/node/node_metrics.h"
 
+#include <algorithm>
 #include <array>
 #include <cinttypes>
 #include <cstdio>
@@ -36,6 +37,25 @@ void add_protocol_metrics(const ProtocolSnapshot& snapshot, std::vector<MetricSa
           static_cast<double>(deltas.bytes_received));
   counter(out, "cairn_deltas_new_total", "Received delta-groups that held something new here.",
           static_cast<double>(deltas.entries_new));
+
+  const gossip::AntiEntropyStats& repair = snapshot.anti_entropy;
+  counter(out, "cairn_anti_entropy_rounds_total", "Anti-entropy rounds this peer started.",
+          static_cast<double>(repair.rounds_started));
+  counter(out, "cairn_anti_entropy_rounds_completed_total", "Anti-entropy rounds completed, by outcome.",
+          static_cast<double>(repair.rounds_completed - std::min(repair.rounds_completed, repair.rounds_in_sync)),
+          {{"outcome", "repaired"}});
+  counter(out, "cairn_anti_entropy_rounds_completed_total", "Anti-entropy rounds completed, by outcome.",
+          static_cast<double>(repair.rounds_in_sync), {{"outcome", "in_sync"}});
+  counter(out, "cairn_anti_entropy_rounds_failed_total", "Anti-entropy rounds that timed out or failed.",
+          static_cast<double>(repair.rounds_failed));
+  counter(out, "cairn_anti_entropy_bytes_total", "Bytes of anti-entropy frames, by direction.",
+          static_cast<double>(repair.bytes_sent), {{"direction", "sent"}});
+  counter(out, "cairn_anti_entropy_bytes_total", "Bytes of anti-entropy frames, by direction.",
+          static_cast<double>(repair.bytes_received), {{"direction", "received"}});
+  counter(out, "cairn_anti_entropy_records_total", "Records shipped by anti-entropy, by direction.",
+          static_cast<double>(repair.records_sent), {{"direction", "sent"}});
+  counter(out, "cairn_anti_entropy_records_total", "Records shipped by anti-entropy, by direction.",
+          static_cast<double>(repair.records_received), {{"direction", "received"}});
 
   std::map<std::string, double> peers_by_state{{"alive", 0}, {"suspect", 0}, {"dead", 0}, {"left", 0}};
   for (const NodeStatus::Member& member : snapshot.status.members) peers_by_state[member.state] += 1;

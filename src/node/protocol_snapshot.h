@@ -7,6 +7,7 @@
 
 #include "cairn/node.h"
 #include "cairn/store.h"
+#include "gossip/anti_entropy.h"
 #include "gossip/dissemination.h"
 #include "gossip/membership.h"
 #include "gossip/peer.h"
@@ -18,6 +19,7 @@ struct ProtocolSnapshot {
   gossip::PeerStats peer;
   gossip::DisseminationStats dissemination;
   gossip::MembershipStats membership;
+  gossip::AntiEntropyStats anti_entropy;
   std::uint64_t frames_dropped_busy = 0;  // Frames dropped because the protocol worker's queue was full.
   StoreUsage store_usage;
   std::uint64_t store_usage_at_ms = 0;  // When store_usage was read (0: never).

@@ -253,7 +253,8 @@ TEST_CASE("cairn peers, ring, stats and watch across two daemons", "[e2e][cli]")
   std::set<std::string> names;
   for (const Json& metric : stats["metrics"]) names.insert(metric["name"].get<std::string>());
   for (const char* expected : {"cairn_operations_total", "cairn_deltas_sent_total", "cairn_peers",
-                               "cairn_delta_log_entries", "cairn_lmdb_map_size_bytes", "cairn_replication_lag_entries"}) {
+                               "cairn_delta_log_entries", "cairn_lmdb_map_size_bytes", "cairn_replication_lag_entries",
+                               "cairn_anti_entropy_rounds_total", "cairn_anti_entropy_bytes_total"}) {
     CHECK(names.count(expected) == 1);
   }
   CHECK_THAT(cli(a, {"stats"}).out, Catch::Contains("cairn_peers{state=\"alive\"} 1"));
