@@ -260,6 +260,46 @@ TEST_CASE("cairn peers, ring, stats and watch across two daemons", "[e2e][cli]")
   CHECK_THAT(cli(a, {"stats"}).out, Catch::Contains("cairn_peers{state=\"alive\"} 1"));
 }
 
+TEST_CASE("cairn get and inspect show the concurrent values of writes that did not see each other", "[e2e][cli]") {
+  TempDir dir_a, dir_b;
+  DaemonProcess a = start_daemon(dir_a.path().string());
+  {
+    // B writes the key while it has never met A: the two writes are concurrent.
+    DaemonProcess b_alone = start_daemon(dir_b.path().string());
+    REQUIRE(cli(b_alone, {"put", "colour", "blue from b"}).exit_code == kExitOk);
+  }
+  REQUIRE(cli(a, {"put", "colour", "red from a"}).exit_code == kExitOk);
+  DaemonProcess b = start_daemon(dir_b.path().string(), {"--seed", a.gossip_address()});
+
+  Json got;
+  REQUIRE(eventually([&] {
+    got = cli_json(a, {"get", "colour"});
+    return got["concurrent"].size() == 1;
+  }));
+  // Both peers pick the same winner by (HLC, replica id), and show the loser beside it.
+  const std::set<std::string> values{got["value"].get<std::string>(), got["concurrent"][0]["value"].get<std::string>()};
+  CHECK(values == std::set<std::string>{"red from a", "blue from b"});
+  REQUIRE(eventually([&] { return cli_json(b, {"get", "colour"}) == got; }));
+
+  const Json inspected = cli_json(a, {"inspect", "colour"});
+  REQUIRE(inspected["versions"].size() == 2);
+  CHECK(inspected["value"] == got["value"]);
+  CHECK(inspected["concurrent"][0]["value"] == got["concurrent"][0]["value"]);
+  const std::string winner = inspected["writing_replica"].get<std::string>();
+  CHECK(winner == (got["value"] == "red from a" ? a.replica() : b.replica()));
+  CHECK(inspected["version_vector"].contains(a.replica()));
+  CHECK(inspected["version_vector"].contains(b.replica()));
+
+  const ProcessResult text = cli(a, {"get", "colour"});
+  CHECK_THAT(text.out, Catch::Contains("(concurrent, lost the tie-break) " +
+                                       got["concurrent"][0]["value"].get<std::string>()));
+  CHECK_THAT(cli(a, {"inspect", "colour"}).out, Catch::Contains("concurrent values"));
+
+  // A write that saw both replaces them.
+  REQUIRE(cli(a, {"put", "colour", "green"}).exit_code == kExitOk);
+  REQUIRE(eventually([&] { return cli_json(b, {"get", "colour"}) == Json{{"key", "colour"}, {"value", "green"}, {"concurrent", Json::array()}}; }));
+}
+
 TEST_CASE("cairn dump reads a running peer's data directory offline", "[e2e][cli]") {
   TempDir dir;
   DaemonProcess daemon = start_daemon(dir.path().string());
