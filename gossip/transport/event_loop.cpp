@@ -178,4 +178,32 @@ void EventLoop::cancel(TimerId timer) {
 
 std::uint64_t EventLoop::now_ms() const { return uv_now(&impl_->loop); }
 
+namespace {
+
+struct OwnedWrite {
+  uv_write_t request{};
+  std::string bytes;
+  void* context = nullptr;
+  WriteDone done = nullptr;
+};
+
+void on_owned_write(uv_write_t* raw, int status) {
+  std::unique_ptr<OwnedWrite> write(static_cast<OwnedWrite*>(raw->data));
+  write->done(write->context, write->bytes.size(), status);
+}
+
+}  // namespace
+
+int write_owned(uv_stream_t* stream, std::string bytes, void* context, WriteDone done) {
+  auto write = std::make_unique<OwnedWrite>();
+  write->bytes = std::move(bytes);
+  write->context = context;
+  write->done = done;
+  write->request.data = write.get();
+  const uv_buf_t buffer = uv_buf_init(write->bytes.data(), static_cast<unsigned>(write->bytes.size()));
+  if (const int rc = uv_write(&write->request, stream, &buffer, 1, on_owned_write); rc < 0) return rc;
+  (void)write.release();  // Owned by libuv until on_owned_write.
+  return 0;
+}
+
 }  // namespace cairn::transport

@@ -62,6 +62,13 @@ struct EventLoop::Impl {
   void shut_down();  // Closes everything on the loop; uv_run then returns once the closes are done.
 };
 
+// Writes `bytes` on `stream`, keeping them alive until libuv is done with them, and then calls
+// `done(context, bytes_size, status)` on the loop thread (status < 0: failed or cancelled; libuv
+// completes or cancels every write before the stream's close callback). Returns libuv's error, and
+// never calls `done`, when the write could not even start. The one write path of every libuv adapter.
+using WriteDone = void (*)(void* context, std::size_t bytes, int status);
+int write_owned(uv_stream_t* stream, std::string bytes, void* context, WriteDone done);
+
 // "<what>: <libuv's message> (<libuv's error name>)", with a code chosen from the libuv error.
 Error uv_error(const std::string& what, int uv_code);
 

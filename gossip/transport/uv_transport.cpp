@@ -128,11 +128,6 @@ class UvTransport::Impl final : public LoopMember {
     uv_tcp_t handle{};
     uv_connect_t connect_request{};
   };
-  struct WriteRequest {
-    Connection* connection = nullptr;
-    std::string bytes;
-    uv_write_t request{};
-  };
   struct DatagramRequest {
     Impl* owner = nullptr;
     std::string bytes;
@@ -163,7 +158,7 @@ class UvTransport::Impl final : public LoopMember {
   static void on_connect(uv_connect_t* request, int status);
   static void on_alloc_stream(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buffer);
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buffer);
-  static void on_write(uv_write_t* request, int status);
+  static void on_write(void* context, std::size_t bytes, int status);
   static void on_connection_closed(uv_handle_t* handle);
   template <typename Handle>
   static void on_socket_closed(uv_handle_t* handle);
@@ -392,28 +387,21 @@ void UvTransport::Impl::on_connect(uv_connect_t* request, int status) {
 }
 
 void UvTransport::Impl::write_frame(Connection& connection, std::string bytes) {
-  auto request = std::make_unique<WriteRequest>();
-  request->connection = &connection;
-  request->bytes = std::move(bytes);
-  request->request.data = request.get();
-  const uv_buf_t buffer = uv_buf_init(request->bytes.data(), static_cast<unsigned>(request->bytes.size()));
-  if (uv_write(&request->request, as_stream(&connection.handle), &buffer, 1, on_write) < 0) {
-    connection.buffered_bytes -= request->bytes.size();
+  const std::size_t size = bytes.size();
+  if (write_owned(as_stream(&connection.handle), std::move(bytes), &connection, on_write) < 0) {
+    connection.buffered_bytes -= size;
     ++stats_.frames_dropped_connection_lost;
     ++stats_.connections_lost;
     close_connection(connection);
-    return;
   }
-  (void)request.release();  // Owned by libuv until on_write.
 }
 
 // libuv completes (or cancels, with UV_ECANCELED) every write before the connection's close callback,
 // so the connection is still alive here.
-void UvTransport::Impl::on_write(uv_write_t* raw, int status) {
-  std::unique_ptr<WriteRequest> request(static_cast<WriteRequest*>(raw->data));
-  Connection& connection = *request->connection;
+void UvTransport::Impl::on_write(void* context, std::size_t bytes, int status) {
+  Connection& connection = *static_cast<Connection*>(context);
   Impl& self = *connection.owner;
-  connection.buffered_bytes -= request->bytes.size();
+  connection.buffered_bytes -= bytes;
   if (status < 0) {
     ++self.stats_.frames_dropped_connection_lost;
     if (!connection.closing) {
@@ -423,7 +411,7 @@ void UvTransport::Impl::on_write(uv_write_t* raw, int status) {
     return;
   }
   ++self.stats_.frames_sent;
-  self.stats_.frame_bytes_sent += request->bytes.size();
+  self.stats_.frame_bytes_sent += bytes;
 }
 
 // ---- Receiving ----

@@ -138,31 +138,25 @@ void HttpListener::Impl::update_reading(Connection& connection) {
 }
 
 void HttpListener::Impl::write(Connection& connection, std::string bytes) {
-  auto request = std::make_unique<WriteRequest>();
-  request->connection = &connection;
-  request->bytes = std::move(bytes);
-  request->request.data = request.get();
-  const uv_buf_t buffer = uv_buf_init(request->bytes.data(), static_cast<unsigned>(request->bytes.size()));
-  if (uv_write(&request->request, as_stream(&connection.handle), &buffer, 1, on_write) < 0) {
+  const std::size_t size = bytes.size();
+  if (transport::write_owned(as_stream(&connection.handle), std::move(bytes), &connection, on_write) < 0) {
     close_connection(connection);
     return;
   }
-  connection.queued_bytes += request->bytes.size();
-  (void)request.release();  // Owned by libuv until on_write.
+  connection.queued_bytes += size;
 }
 
 // libuv completes (or cancels) every write before the connection's close callback: it is alive here.
-void HttpListener::Impl::on_write(uv_write_t* raw, int status) {
-  std::unique_ptr<WriteRequest> request(static_cast<WriteRequest*>(raw->data));
-  Connection& connection = *request->connection;
+void HttpListener::Impl::on_write(void* context, std::size_t bytes, int status) {
+  Connection& connection = *static_cast<Connection*>(context);
   Impl& self = connection.owner;
-  connection.queued_bytes -= request->bytes.size();
+  connection.queued_bytes -= bytes;
   if (connection.closing) return;
   if (status < 0) {
     self.close_connection(connection);
     return;
   }
-  bump(self.counters_.bytes_sent, request->bytes.size());
+  bump(self.counters_.bytes_sent, bytes);
   connection.last_activity_ms = self.loop_.now_ms();
   if (connection.finishing) {
     self.maybe_shutdown(connection);

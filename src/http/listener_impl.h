@@ -69,11 +69,6 @@ class HttpListener::Impl final : public transport::LoopMember {
     bool shutdown_done = false;
     bool closing = false;
   };
-  struct WriteRequest {
-    Connection* connection = nullptr;
-    std::string bytes;
-    uv_write_t request{};
-  };
   // Relaxed atomics: stats() reads them from any thread.
   struct Counters {
     std::atomic<std::uint64_t> connections_accepted{0}, connections_refused{0}, connections_timed_out{0},
@@ -98,7 +93,7 @@ class HttpListener::Impl final : public transport::LoopMember {
   static void on_accept(uv_stream_t* server, int status);
   static void on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buffer);
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buffer);
-  static void on_write(uv_write_t* request, int status);
+  static void on_write(void* context, std::size_t bytes, int status);
   static void on_shutdown(uv_shutdown_t* request, int status);
   static void on_connection_closed(uv_handle_t* handle);
   static void on_listener_closed(uv_handle_t* handle);

@@ -63,11 +63,6 @@ class ClientListener::Impl final : public transport::LoopMember, public std::ena
     bool closing = false;
     std::size_t unflushed_bytes = 0;  // Handed to uv_write, not yet completed.
   };
-  struct WriteRequest {
-    Connection* connection = nullptr;
-    std::string bytes;
-    uv_write_t request{};
-  };
 
   Connection& add_connection();
   void pump(Connection& connection);
@@ -82,7 +77,7 @@ class ClientListener::Impl final : public transport::LoopMember, public std::ena
   static void on_accept(uv_stream_t* server, int status);
   static void on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buffer);
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buffer);
-  static void on_write(uv_write_t* request, int status);
+  static void on_write(void* context, std::size_t bytes, int status);
   static void on_connection_closed(uv_handle_t* handle);
 
   transport::EventLoop& loop_;
@@ -225,26 +220,20 @@ void ClientListener::Impl::pump(Connection& connection) {
 void ClientListener::Impl::flush(Connection& connection) {
   std::string bytes = connection.session->take_output();
   if (bytes.empty()) return;
-  auto request = std::make_unique<WriteRequest>();
-  request->connection = &connection;
-  request->bytes = std::move(bytes);
-  request->request.data = request.get();
-  const uv_buf_t buffer = uv_buf_init(request->bytes.data(), static_cast<unsigned>(request->bytes.size()));
-  if (uv_write(&request->request, as_stream(&connection.handle), &buffer, 1, on_write) < 0) {
+  const std::size_t size = bytes.size();
+  if (transport::write_owned(as_stream(&connection.handle), std::move(bytes), &connection, on_write) < 0) {
     return close_connection(connection);
   }
-  connection.unflushed_bytes += request->bytes.size();
-  (void)request.release();  // Owned by libuv until on_write.
+  connection.unflushed_bytes += size;
 }
 
 // libuv completes (or cancels) every write before the connection's close callback.
-void ClientListener::Impl::on_write(uv_write_t* raw, int status) {
-  std::unique_ptr<WriteRequest> request(static_cast<WriteRequest*>(raw->data));
-  Connection& connection = *request->connection;
+void ClientListener::Impl::on_write(void* context, std::size_t bytes, int status) {
+  Connection& connection = *static_cast<Connection*>(context);
   Impl& self = *connection.owner;
-  connection.unflushed_bytes -= request->bytes.size();
+  connection.unflushed_bytes -= bytes;
   if (status < 0) return self.close_connection(connection);
-  self.counters_.bytes_out(request->bytes.size());
+  self.counters_.bytes_out(bytes);
   self.pump(connection);
 }
 
