@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "gossip/transport/ip_address.h"
 #include "gossip/transport/loop_internal.h"
 #include "gossip/wire.h"
 
@@ -32,42 +33,6 @@ const sockaddr* as_sockaddr(const sockaddr_storage& address) {
 
 std::string host_port(const std::string& host, std::uint16_t port) {
   return host + ":" + std::to_string(port);
-}
-
-// The socket address of an IP literal; "localhost" means 127.0.0.1. No DNS: a transport driven by a
-// loop must not block on a resolver, and peers announce the literal address they listen on.
-Result<sockaddr_storage> resolve(const std::string& host, std::uint16_t port) {
-  const std::string literal = host == "localhost" ? "127.0.0.1" : host;
-  sockaddr_storage address{};
-  if (literal.find('\0') == std::string::npos) {
-    sockaddr_in v4{};
-    if (uv_ip4_addr(literal.c_str(), port, &v4) == 0) {
-      std::memcpy(&address, &v4, sizeof v4);
-      return address;
-    }
-    sockaddr_in6 v6{};
-    if (uv_ip6_addr(literal.c_str(), port, &v6) == 0) {
-      std::memcpy(&address, &v6, sizeof v6);
-      return address;
-    }
-  }
-  return fail(ErrorCode::kInvalidArgument, "'" + host +
-                                               "' is not an IPv4 or IPv6 address or \"localhost\" (the "
-                                               "transport does no DNS lookups)");
-}
-
-std::uint16_t port_of(const sockaddr_storage& address) {
-  std::array<unsigned char, 2> bytes{};  // The port, in network byte order.
-  if (address.ss_family == AF_INET) {
-    sockaddr_in v4{};
-    std::memcpy(&v4, &address, sizeof v4);
-    std::memcpy(bytes.data(), &v4.sin_port, bytes.size());
-  } else if (address.ss_family == AF_INET6) {
-    sockaddr_in6 v6{};
-    std::memcpy(&v6, &address, sizeof v6);
-    std::memcpy(bytes.data(), &v6.sin6_port, bytes.size());
-  }
-  return static_cast<std::uint16_t>(bytes[0] << 8 | bytes[1]);
 }
 
 sockaddr_storage with_port(sockaddr_storage address, std::uint16_t port) {
@@ -184,7 +149,7 @@ Status UvTransport::Impl::listen(const std::string& host, std::uint16_t port) {
   if (listener_ != nullptr) {
     return fail(ErrorCode::kInvalidArgument, "listen: already listening on port " + std::to_string(port_));
   }
-  auto address = resolve(host, port);
+  auto address = resolve_ip(host, port);
   if (!address) return tl::unexpected(address.error());
   const int attempts = port == 0 ? kEphemeralBindAttempts : 1;
   for (int attempt = 1;; ++attempt) {
@@ -270,7 +235,7 @@ void UvTransport::Impl::send(gossip::OutgoingFrame frame) {
 }
 
 void UvTransport::Impl::send_datagram(gossip::OutgoingFrame frame) {
-  auto address = resolve(frame.to.host, frame.to.port);
+  auto address = resolve_ip(frame.to.host, frame.to.port);
   if (closing_ || udp_ == nullptr || !address || frame.to.port == 0 || frame.bytes.size() > UINT_MAX) {
     ++stats_.datagrams_dropped;
     return;
@@ -347,7 +312,7 @@ UvTransport::Impl::Connection& UvTransport::Impl::add_connection(bool outbound) 
 
 // Returns the new connection, or nullptr (counting the frame as dropped) when `to` is unusable.
 UvTransport::Impl::Connection* UvTransport::Impl::open_connection(const gossip::Endpoint& to) {
-  auto address = resolve(to.host, to.port);
+  auto address = resolve_ip(to.host, to.port);
   if (!address) {
     ++stats_.frames_dropped_unsendable;
     return nullptr;

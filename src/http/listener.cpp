@@ -7,29 +7,11 @@
 #include <cstring>
 #include <utility>
 
+#include "gossip/transport/ip_address.h"
 #include "src/http/listener_impl.h"
 
 namespace cairn::http {
 namespace {
-
-// An IPv4 or IPv6 literal, or "localhost" (127.0.0.1). No DNS: the loop must never block on a resolver.
-Result<sockaddr_storage> parse_address(const std::string& host, std::uint16_t port) {
-  const std::string literal = host == "localhost" ? "127.0.0.1" : host;
-  sockaddr_storage address{};
-  sockaddr_in v4{};
-  sockaddr_in6 v6{};
-  if (literal.find('\0') != std::string::npos) {
-    // Falls through to the refusal below: a C string would silently end at the NUL.
-  } else if (uv_ip4_addr(literal.c_str(), port, &v4) == 0) {
-    std::memcpy(&address, &v4, sizeof v4);
-    return address;
-  } else if (uv_ip6_addr(literal.c_str(), port, &v6) == 0) {
-    std::memcpy(&address, &v6, sizeof v6);
-    return address;
-  }
-  return fail(ErrorCode::kInvalidArgument,
-              "HTTP listener: '" + host + "' is not an IP address or \"localhost\"");
-}
 
 Result<std::uint16_t> bound_port(uv_tcp_t& tcp) {
   sockaddr_storage bound{};
@@ -54,7 +36,7 @@ Result<std::uint16_t> bound_port(uv_tcp_t& tcp) {
 Status HttpListener::Impl::listen(const std::string& host, std::uint16_t port) {
   if (uv_.shutting_down)
     return fail(ErrorCode::kUnavailable, "HTTP listener: the event loop is shutting down");
-  auto address = parse_address(host, port);
+  auto address = transport::resolve_ip(host, port);
   if (!address) return tl::unexpected(address.error());
   auto tcp = std::make_unique<uv_tcp_t>();
   if (int rc = uv_tcp_init(&uv_.loop, tcp.get()); rc < 0)

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "gossip/transport/loop_internal.h"
-#include "src/server/ip_address.h"
+#include "gossip/transport/ip_address.h"
 #include "src/server/worker_pool.h"
 
 namespace cairn::server {
@@ -102,7 +102,7 @@ class ClientListener::Impl final : public transport::LoopMember, public std::ena
 Status ClientListener::Impl::listen(const std::string& host, std::uint16_t port) {
   transport::EventLoop::Impl& loop = loop_.impl();
   if (loop.shutting_down) return fail(ErrorCode::kUnavailable, "the event loop is shutting down");
-  auto address = resolve_ip(host, port);
+  auto address = transport::resolve_ip(host, port);
   if (!address) return tl::unexpected(address.error());
   loop.members.insert(this);
   registered_ = true;
@@ -125,7 +125,7 @@ Status ClientListener::Impl::listen(const std::string& host, std::uint16_t port)
     close_on_loop();
     return tl::unexpected(transport::uv_error(where, rc));
   }
-  port_ = port_of(bound);
+  port_ = transport::port_of(bound);
   return ok();
 }
 

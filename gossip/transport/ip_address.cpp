@@ -1,11 +1,11 @@
-#include "src/server/ip_address.h"
+#include "gossip/transport/ip_address.h"
 
 #include <netinet/in.h>
 #include <uv.h>
 
 #include <cstring>
 
-namespace cairn::server {
+namespace cairn::transport {
 
 Result<sockaddr_storage> resolve_ip(const std::string& host, std::uint16_t port) {
   const std::string literal = host == "localhost" ? "127.0.0.1" : host;
@@ -40,4 +40,4 @@ std::uint16_t port_of(const sockaddr_storage& address) {
   return 0;
 }
 
-}  // namespace cairn::server
+}  // namespace cairn::transport

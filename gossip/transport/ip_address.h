@@ -1,5 +1,6 @@
-// IP literals to socket addresses for the client listener and the client library. No DNS: code driven
-// by an event loop must not block on a resolver, and cairn's addresses are literals (or "localhost").
+// IP literals to socket addresses, for every libuv adapter (gossip transport, client listener, HTTP
+// listener) and the client library. No DNS: code driven by an event loop must not block on a resolver,
+// and cairn's addresses are literals (or "localhost").
 #pragma once
 
 #include <sys/socket.h>
@@ -9,7 +10,7 @@
 
 #include "cairn/status.h"
 
-namespace cairn::server {
+namespace cairn::transport {
 
 // The address of `host`:`port`; "localhost" means 127.0.0.1. kInvalidArgument for anything else that
 // is not an IPv4 or IPv6 literal.
@@ -18,4 +19,4 @@ Result<sockaddr_storage> resolve_ip(const std::string& host, std::uint16_t port)
 // The port of an IPv4 or IPv6 address (0 for another family).
 std::uint16_t port_of(const sockaddr_storage& address);
 
-}  // namespace cairn::server
+}  // namespace cairn::transport
