@@ -76,6 +76,13 @@ std::string format_sample_value(double value) {
   return std::string(buffer.data(), end);
 }
 
+std::string format_sample_line(const MetricSample& sample) {
+  std::string line;
+  append_sample_line(line, sanitized_name(sample.name, /*allow_colon=*/true), sample);
+  line.pop_back();  // The newline.
+  return line;
+}
+
 std::string render_prometheus(const std::vector<MetricSample>& samples) {
   // Groups in order of first appearance, each a list of indices into `samples`.
   std::vector<std::pair<std::string, std::vector<std::size_t>>> groups;

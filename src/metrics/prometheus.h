@@ -30,4 +30,8 @@ std::string render_prometheus(const std::vector<MetricSample>& samples);
 // The value as the format writes it (see above); exposed for tests and other renderers.
 std::string format_sample_value(double value);
 
+// One sample's line as render_prometheus writes it, without the newline: `name{label="value"} value`
+// (what `cairn stats` prints).
+std::string format_sample_line(const MetricSample& sample);
+
 }  // namespace cairn::metrics

@@ -3,36 +3,15 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "src/metrics/prometheus.h"
 #include "tools/cairn/commands.h"
 #include "tools/cairn/exit_codes.h"
 
 namespace cairn::cli {
 namespace {
 
-std::string position_text(std::uint64_t position) {
-  char text[24];
-  std::snprintf(text, sizeof text, "%016" PRIx64, position);
-  return text;
-}
-
-std::string labels_text(const MetricSample& sample) {
-  if (sample.labels.empty()) return "";
-  std::string text = "{";
-  for (const auto& [name, value] : sample.labels) {
-    text += (text.size() > 1 ? "," : "") + name + "=\"" + value + "\"";
-  }
-  return text + "}";
-}
-
-std::string number_text(double value) {
-  char text[32];
-  if (value == static_cast<double>(static_cast<std::int64_t>(value))) {
-    std::snprintf(text, sizeof text, "%" PRId64, static_cast<std::int64_t>(value));
-  } else {
-    std::snprintf(text, sizeof text, "%.6g", value);
-  }
-  return text;
-}
+// A ring position as 16 hex digits, like replica ids.
+std::string position_text(std::uint64_t position) { return hex_id(position); }
 
 }  // namespace
 
@@ -69,8 +48,9 @@ int peers_command(Context& context) {
                 "INCARNATION", "LAST HEARD", "RING (first)", "LAG");
   context.out.line(line);
   for (const NodeStatus::Member& member : status->members) {
-    const std::string heard =
-        member.last_heard_ms_ago == 0 ? "-" : number_text(static_cast<double>(member.last_heard_ms_ago) / 1000.0) + "s";
+    const std::string heard = member.last_heard_ms_ago == 0
+                                  ? "-"
+                                  : metrics::format_sample_value(static_cast<double>(member.last_heard_ms_ago) / 1000.0) + "s";
     const std::string ring = member.ring_positions.empty() ? "-" : position_text(member.ring_positions.front());
     const std::string lag = member.neighbour ? std::to_string(member.lag_entries) : "- (not a neighbour)";
     std::snprintf(line, sizeof line, "%-16s  %-21s  %-7s  %11" PRIu64 "  %10s  %-16s  %s", hex_id(member.id).c_str(),
@@ -141,9 +121,7 @@ int stats_command(Context& context) {
     context.out.document(Json{{"metrics", metrics}});
     return kExitOk;
   }
-  for (const MetricSample& sample : *samples) {
-    context.out.line(sample.name + labels_text(sample) + " " + number_text(sample.value));
-  }
+  for (const MetricSample& sample : *samples) context.out.line(metrics::format_sample_line(sample));
   return kExitOk;
 }
 

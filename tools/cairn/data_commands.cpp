@@ -143,34 +143,34 @@ int sismember_command(Context& context, const std::string& key, const std::strin
   });
 }
 
+namespace {
+
+// Reads and prints a counter: its value (text) or {"key","value"} (JSON).
+Status print_counter(const Context& context, Client& client, const std::string& key) {
+  auto value = client.counter(key);
+  if (!value) return tl::unexpected(value.error());
+  if (context.out.json()) {
+    context.out.document(Json{{"key", key}, {"value", *value}});
+  } else {
+    context.out.line(std::to_string(*value));
+  }
+  return ok();
+}
+
+}  // namespace
+
 int incr_command(Context& context, const std::string& key, std::int64_t amount) {
   return with_client(context, [&](Client& client) -> Status {
     const std::uint64_t magnitude =
         amount < 0 ? static_cast<std::uint64_t>(-(amount + 1)) + 1 : static_cast<std::uint64_t>(amount);
     if (auto done = amount < 0 ? client.decr(key, magnitude) : client.incr(key, magnitude); !done) return done;
     // The value read right after the write: other writers may already have moved it.
-    auto value = client.counter(key);
-    if (!value) return tl::unexpected(value.error());
-    if (context.out.json()) {
-      context.out.document(Json{{"key", key}, {"value", *value}});
-    } else {
-      context.out.line(std::to_string(*value));
-    }
-    return ok();
+    return print_counter(context, client, key);
   });
 }
 
 int counter_command(Context& context, const std::string& key) {
-  return with_client(context, [&](Client& client) -> Status {
-    auto value = client.counter(key);
-    if (!value) return tl::unexpected(value.error());
-    if (context.out.json()) {
-      context.out.document(Json{{"key", key}, {"value", *value}});
-    } else {
-      context.out.line(std::to_string(*value));
-    }
-    return ok();
-  });
+  return with_client(context, [&](Client& client) { return print_counter(context, client, key); });
 }
 
 int scan_command(Context& context, const std::string& prefix) {
