@@ -179,7 +179,7 @@ class NodeImpl final : public Node {
     if (clients_) node::add_client_metrics(clients_->stats(), samples);
     return samples;
   }
-  std::uint64_t replica_id() const override { return store_->replica_id(); }
+  std::uint64_t replica_id() const override { return replica_id_; }
 
   NodeStatus status() override {
     std::lock_guard lock(status_mutex_);
@@ -372,7 +372,7 @@ class NodeImpl final : public Node {
   void publish_status() {
     node::ProtocolSnapshot snapshot;
     NodeStatus& status = snapshot.status;
-    status.replica_id = store_->replica_id();
+    status.replica_id = replica_id_;
     status.gossip_port = port_;
     const std::uint64_t now = now_ms();
     const std::map<gossip::PeerId, std::uint64_t> acknowledged = peer_->dissemination().acknowledged();
