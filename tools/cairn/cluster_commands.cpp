@@ -13,17 +13,10 @@ namespace {
 // A ring position as 16 hex digits, like replica ids.
 std::string position_text(std::uint64_t position) { return hex_id(position); }
 
-}  // namespace
-
-int peers_command(Context& context) {
-  int exit_code = kExitOk;
-  std::unique_ptr<Client> client = connect_or_report(context, exit_code);
-  if (!client) return exit_code;
-  auto status = client->status();
-  if (!status) return context.out.failure(status.error());
+void print_peers(const Context& context, const NodeStatus& status) {
   if (context.out.json()) {
     Json peers = Json::array();
-    for (const NodeStatus::Member& member : status->members) {
+    for (const NodeStatus::Member& member : status.members) {
       Json positions = Json::array();
       for (std::uint64_t position : member.ring_positions) positions.push_back(position_text(position));
       peers.push_back(Json{{"id", hex_id(member.id)},
@@ -35,19 +28,19 @@ int peers_command(Context& context) {
                            {"lag_entries", member.lag_entries},
                            {"ring_positions", positions}});
     }
-    context.out.document(Json{{"self", hex_id(status->replica_id)}, {"peers", peers}});
-    return kExitOk;
+    context.out.document(Json{{"self", hex_id(status.replica_id)}, {"peers", peers}});
+    return;
   }
-  context.out.line("this peer: " + hex_id(status->replica_id));
-  if (status->members.empty()) {
+  context.out.line("this peer: " + hex_id(status.replica_id));
+  if (status.members.empty()) {
     context.out.line("no other peers known (a single-peer cluster until one joins with --seed)");
-    return kExitOk;
+    return;
   }
   char line[256];
   std::snprintf(line, sizeof line, "%-16s  %-21s  %-7s  %11s  %10s  %-16s  %s", "ID", "ADDRESS", "STATE",
                 "INCARNATION", "LAST HEARD", "RING (first)", "LAG");
   context.out.line(line);
-  for (const NodeStatus::Member& member : status->members) {
+  for (const NodeStatus::Member& member : status.members) {
     const std::string heard = member.last_heard_ms_ago == 0
                                   ? "-"
                                   : metrics::format_sample_value(static_cast<double>(member.last_heard_ms_ago) / 1000.0) + "s";
@@ -58,59 +51,47 @@ int peers_command(Context& context) {
                   lag.c_str());
     context.out.line(line);
   }
-  return kExitOk;
 }
 
-int ring_command(Context& context) {
-  int exit_code = kExitOk;
-  std::unique_ptr<Client> client = connect_or_report(context, exit_code);
-  if (!client) return exit_code;
-  auto status = client->status();
-  if (!status) return context.out.failure(status.error());
+void print_ring(const Context& context, const NodeStatus& status) {
   struct Slot {
     std::uint64_t position;
     std::uint64_t replica;
     std::string state;
   };
   std::vector<Slot> slots;
-  for (std::uint64_t position : status->ring_positions) slots.push_back({position, status->replica_id, "self"});
-  for (const NodeStatus::Member& member : status->members) {
+  for (std::uint64_t position : status.ring_positions) slots.push_back({position, status.replica_id, "self"});
+  for (const NodeStatus::Member& member : status.members) {
     for (std::uint64_t position : member.ring_positions) slots.push_back({position, member.id, member.state});
   }
   std::sort(slots.begin(), slots.end(), [](const Slot& a, const Slot& b) { return a.position < b.position; });
   const auto is_neighbour = [&](std::uint64_t replica) {
-    return std::find(status->neighbours.begin(), status->neighbours.end(), replica) != status->neighbours.end();
+    return std::find(status.neighbours.begin(), status.neighbours.end(), replica) != status.neighbours.end();
   };
   if (context.out.json()) {
     Json ring = Json::array();
     for (const Slot& slot : slots) {
       ring.push_back(Json{{"position", position_text(slot.position)},
                           {"replica", hex_id(slot.replica)},
-                          {"self", slot.replica == status->replica_id},
+                          {"self", slot.replica == status.replica_id},
                           {"neighbour", is_neighbour(slot.replica)}});
     }
     Json neighbours = Json::array();
-    for (std::uint64_t neighbour : status->neighbours) neighbours.push_back(hex_id(neighbour));
-    context.out.document(Json{{"self", hex_id(status->replica_id)}, {"neighbours", neighbours}, {"ring", ring}});
-    return kExitOk;
+    for (std::uint64_t neighbour : status.neighbours) neighbours.push_back(hex_id(neighbour));
+    context.out.document(Json{{"self", hex_id(status.replica_id)}, {"neighbours", neighbours}, {"ring", ring}});
+    return;
   }
   context.out.line("ring positions in order (" + std::to_string(slots.size()) + "); * = this peer, n = a gossip neighbour");
   for (const Slot& slot : slots) {
-    const char* mark = slot.replica == status->replica_id ? "*" : is_neighbour(slot.replica) ? "n" : " ";
+    const char* mark = slot.replica == status.replica_id ? "*" : is_neighbour(slot.replica) ? "n" : " ";
     context.out.line(position_text(slot.position) + "  " + mark + " " + hex_id(slot.replica));
   }
-  return kExitOk;
 }
 
-int stats_command(Context& context) {
-  int exit_code = kExitOk;
-  std::unique_ptr<Client> client = connect_or_report(context, exit_code);
-  if (!client) return exit_code;
-  auto samples = client->stats();
-  if (!samples) return context.out.failure(samples.error());
+void print_stats(const Context& context, const std::vector<MetricSample>& samples) {
   if (context.out.json()) {
     Json metrics = Json::array();
-    for (const MetricSample& sample : *samples) {
+    for (const MetricSample& sample : samples) {
       Json labels = Json::object();
       for (const auto& [name, value] : sample.labels) labels[name] = value;
       metrics.push_back(Json{{"name", sample.name},
@@ -119,37 +100,62 @@ int stats_command(Context& context) {
                              {"value", sample.value}});
     }
     context.out.document(Json{{"metrics", metrics}});
-    return kExitOk;
+    return;
   }
-  for (const MetricSample& sample : *samples) context.out.line(metrics::format_sample_line(sample));
-  return kExitOk;
+  for (const MetricSample& sample : samples) context.out.line(metrics::format_sample_line(sample));
+}
+
+}  // namespace
+
+int peers_command(Context& context) {
+  return with_client(context, [&](Client& client) -> Status {
+    auto status = client.status();
+    if (!status) return tl::unexpected(status.error());
+    print_peers(context, *status);
+    return ok();
+  });
+}
+
+int ring_command(Context& context) {
+  return with_client(context, [&](Client& client) -> Status {
+    auto status = client.status();
+    if (!status) return tl::unexpected(status.error());
+    print_ring(context, *status);
+    return ok();
+  });
+}
+
+int stats_command(Context& context) {
+  return with_client(context, [&](Client& client) -> Status {
+    auto samples = client.stats();
+    if (!samples) return tl::unexpected(samples.error());
+    print_stats(context, *samples);
+    return ok();
+  });
 }
 
 int watch_command(Context& context, const std::string& prefix) {
-  int exit_code = kExitOk;
-  std::unique_ptr<Client> client = connect_or_report(context, exit_code);
-  if (!client) return exit_code;
-  if (!context.out.json()) {
-    std::fprintf(stderr, "watching keys starting with '%s' on %s (Ctrl-C to stop)\n", printable(prefix).c_str(),
-                 client->address().c_str());
-  }
-  Status watched = client->watch(prefix, [&](const WatchEvent& event) {
-    if (context.out.json()) {
-      Json json;
-      put_bytes(json, "key", event.key);
-      json["type"] = kind_name(event.kind);
-      json["origin"] = event.local ? "local" : "replicated";
-      json["deleted"] = event.deleted;
-      context.out.document(json);
-    } else {
-      context.out.line(printable(event.key) + "  " + kind_name(event.kind) + "  " +
-                       (event.local ? "local" : "replicated") + (event.deleted ? "  deleted" : ""));
+  return with_client(context, [&](Client& client) {
+    if (!context.out.json()) {
+      std::fprintf(stderr, "watching keys starting with '%s' on %s (Ctrl-C to stop)\n", printable(prefix).c_str(),
+                   client.address().c_str());
     }
-    std::fflush(stdout);  // Changes show as they happen, also through a pipe.
-    return true;
+    return client.watch(prefix, [&](const WatchEvent& event) {
+      if (context.out.json()) {
+        Json json;
+        put_bytes(json, "key", event.key);
+        json["type"] = kind_name(event.kind);
+        json["origin"] = event.local ? "local" : "replicated";
+        json["deleted"] = event.deleted;
+        context.out.document(json);
+      } else {
+        context.out.line(printable(event.key) + "  " + kind_name(event.kind) + "  " +
+                         (event.local ? "local" : "replicated") + (event.deleted ? "  deleted" : ""));
+      }
+      std::fflush(stdout);  // Changes show as they happen, also through a pipe.
+      return true;
+    });
   });
-  if (!watched) return context.out.failure(watched.error());
-  return kExitOk;
 }
 
 }  // namespace cairn::cli

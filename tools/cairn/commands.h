@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,8 +42,9 @@ int watch_command(Context& context, const std::string& prefix);
 // Offline, read-only listing of a data directory (tools/cairn/dump_command.cpp).
 int dump_command(Context& context, const std::string& data_dir);
 
-// Connects with context.client, or reports why it cannot (and sets `exit_code`).
-std::unique_ptr<Client> connect_or_report(Context& context, int& exit_code);
+// Connects with context.client and runs `call` with the connection. Returns the exit code: of the
+// connection failure (the message says where it tried), of the error `call` returned, or kExitOk.
+int with_client(Context& context, const std::function<Status(Client&)>& call);
 
 // "register", "set", "counter".
 const char* kind_name(ValueKind kind);

@@ -15,30 +15,20 @@ const char* kind_name(ValueKind kind) {
   return "unknown";
 }
 
-std::unique_ptr<Client> connect_or_report(Context& context, int& exit_code) {
+int with_client(Context& context, const std::function<Status(Client&)>& call) {
   auto client = Client::connect(context.client);
   if (!client) {
     const bool unreachable = client.error().code() == ErrorCode::kUnavailable;
-    exit_code = context.out.failure(
+    return context.out.failure(
         unreachable ? Error(client.error().code(), client.error().message() +
                                                        " (is cairnd running there? choose the peer with --connect HOST:PORT)")
                     : client.error());
-    return nullptr;
   }
-  exit_code = kExitOk;
-  return std::move(*client);
+  if (auto done = call(**client); !done) return context.out.failure(done.error());
+  return kExitOk;
 }
 
 namespace {
-
-// Connects, runs `call` with the client, and maps a failure to its exit code.
-int with_client(Context& context, const std::function<Status(Client&)>& call) {
-  int exit_code = kExitOk;
-  std::unique_ptr<Client> client = connect_or_report(context, exit_code);
-  if (!client) return exit_code;
-  if (auto done = call(*client); !done) return context.out.failure(done.error());
-  return kExitOk;
-}
 
 // Prints "OK" (text) or {"ok":true} (JSON) after a write.
 Status acknowledged(const Context& context) {

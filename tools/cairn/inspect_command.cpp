@@ -147,17 +147,16 @@ void print_inspection(const Output& out, const KeyInspection& inspection) {
 }  // namespace
 
 int inspect_command(Context& context, const std::string& key) {
-  int exit_code = kExitOk;
-  std::unique_ptr<Client> client = connect_or_report(context, exit_code);
-  if (!client) return exit_code;
-  auto inspection = client->inspect(key);
-  if (!inspection) return context.out.failure(inspection.error());
-  if (context.out.json()) {
-    context.out.document(inspection_json(*inspection));
-  } else {
-    print_inspection(context.out, *inspection);
-  }
-  return kExitOk;
+  return with_client(context, [&](Client& client) -> Status {
+    auto inspection = client.inspect(key);
+    if (!inspection) return tl::unexpected(inspection.error());
+    if (context.out.json()) {
+      context.out.document(inspection_json(*inspection));
+    } else {
+      print_inspection(context.out, *inspection);
+    }
+    return ok();
+  });
 }
 
 }  // namespace cairn::cli
