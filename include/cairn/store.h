@@ -86,6 +86,40 @@ struct BucketMerge {
   std::vector<RecordDigest> received;      // The digests of the records received.
 };
 
+// ---- Metadata compaction and retirement types (see the Store methods of the same block). ----
+
+struct VersionVectorEntry {
+  std::uint64_t replica = 0;
+  std::uint64_t counter = 0;  // Every dot 1..counter of `replica` seen.
+  friend bool operator==(const VersionVectorEntry&, const VersionVectorEntry&) = default;
+};
+
+// What one replica last reported of its causal context.
+struct ReplicaReport {
+  std::uint64_t replica = 0;
+  std::vector<VersionVectorEntry> vector;  // Ascending by replica.
+};
+
+struct CompactionPass {
+  std::size_t records_examined = 0;  // Counter records holding resets that were looked at.
+  std::size_t resets_dropped = 0;
+  std::size_t records_removed = 0;   // Records left with no entry at all, hence removed.
+  bool wrapped = false;              // This call reached the end of the records holding resets.
+};
+
+// A replica retired by a replicated decision: its dots 1..through are all there will ever be.
+struct Retirement {
+  std::uint64_t replica = 0;
+  std::uint64_t through = 0;
+  friend bool operator==(const Retirement&, const Retirement&) = default;
+};
+
+struct Reincarnation {
+  std::uint64_t old_replica = 0;
+  std::uint64_t new_replica = 0;
+  std::size_t writes_set_aside = 0;
+};
+
 // A change notification for subscribe().
 struct Change {
   std::string key;
@@ -326,6 +360,44 @@ class Store {
   // this store's, in one transaction, and returns true; otherwise changes nothing and returns false.
   virtual Result<bool> join_context_if_tree_equals(const std::vector<std::uint64_t>& level1_hashes,
                                                    std::string_view context_bytes) = 0;
+
+  // ---- Metadata compaction and retiring replicas (docs/metadata-gc.md). ----
+  // The gossip layer drives these from what other replicas report of their causal contexts; an
+  // application needs none of them.
+
+  // The version vector part of this store's committed causal context (replica -> every counter up to
+  // this one seen), ascending by replica, without retired replicas this store has seen all of.
+  virtual Result<std::vector<VersionVectorEntry>> context_vector() = 0;
+
+  // Drops counter reset entries that no replica can need any more, examining at most `max_records`
+  // counter records that hold resets, continuing where the previous call stopped (wrapping around).
+  // A reset of contributor C's chain goes when this store holds no contribution of that chain and C's
+  // report in `reports` shows C had seen the reset while this store has seen every dot C had minted by
+  // then (so no contribution the reset must cancel can still arrive). Nothing else changes; the change
+  // is not logged (every replica compacts for itself; anti-entropy carries the removal, which is safe).
+  virtual Result<CompactionPass> compact_counter_resets(const std::vector<ReplicaReport>& reports,
+                                                        std::size_t max_records) = 0;
+
+  // Records that `replica` is retired with its dots 1..`through` (a replicated decision of the gossip
+  // layer): its dots beyond `through` are dropped wherever they arrive from, and once this store has
+  // seen 1..`through` its entry leaves the stored and shipped causal context (the retirement stands in
+  // for it). Idempotent. kInvalidArgument for this store's own replica id (see reincarnate()).
+  virtual Status retire_replica(std::uint64_t replica, std::uint64_t through) = 0;
+  // Every retirement this store knows, ascending by replica.
+  virtual Result<std::vector<Retirement>> retirements() = 0;
+
+  // This store's own replica was retired through `through`: sets aside every write of its own beyond
+  // `through` (they reached no other replica), empties the store, and takes a new random replica id, in
+  // one transaction. The gossip layer then fills the store from a peer (anti-entropy) and calls
+  // reissue_retired_writes(). Survives a crash at any point (the set-aside writes are durable).
+  virtual Result<Reincarnation> reincarnate(std::uint64_t through) = 0;
+  // Re-issues the writes reincarnate() set aside as new local writes under the new replica id, and
+  // forgets them: register values that would still win, set adds, and counter increments and
+  // decrements beyond what the retired replica's entries held here. Returns how many writes it
+  // issued; 0 when nothing was pending.
+  virtual Result<std::size_t> reissue_retired_writes() = 0;
+  // True while writes set aside by reincarnate() wait for reissue_retired_writes().
+  virtual Result<bool> has_retired_writes() = 0;
 };
 
 }  // namespace cairn

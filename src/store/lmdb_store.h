@@ -60,6 +60,16 @@ class LmdbStore final : public Store {
                                     std::string_view sender_context, std::uint64_t origin) override;
   Result<bool> join_context_if_tree_equals(const std::vector<std::uint64_t>& level1_hashes,
                                            std::string_view context_bytes) override;
+  // Metadata compaction (counter_gc.cpp).
+  Result<std::vector<VersionVectorEntry>> context_vector() override;
+  Result<CompactionPass> compact_counter_resets(const std::vector<ReplicaReport>& reports,
+                                                std::size_t max_records) override;
+  // Retiring replicas (retirement.cpp).
+  Status retire_replica(std::uint64_t replica, std::uint64_t through) override;
+  Result<std::vector<Retirement>> retirements() override;
+  Result<Reincarnation> reincarnate(std::uint64_t through) override;
+  Result<std::size_t> reissue_retired_writes() override;
+  Result<bool> has_retired_writes() override;
   // Rebuilds the hash tree from the records, for tests that compare it with the maintained one.
   Status rebuild_tree_for_test();
   // Shifts the wall clock the store's HLC reads by `skew_ms` (simulated clock skew).
