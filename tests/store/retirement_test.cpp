@@ -1,0 +1,1 @@
+// Tests of retiring replicas in the store (docs/metadata-gc.md); filled in with the implementation.
