@@ -12,7 +12,8 @@
 // contributor absorbs such resets into its next entry (the offset) and drops them, so resets live only
 // until the contributor next writes. The value is therefore exactly the increments and decrements that
 // no delete observed, and a fully deleted counter keeps at most one reset per contributor and
-// concurrent deleter until that contributor writes again.
+// concurrent deleter until that contributor writes again, or until the store's metadata compaction
+// drops it once no contribution it must cancel can still arrive (without_settled_resets).
 #pragma once
 
 #include <algorithm>
@@ -20,6 +21,8 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "crdt/causal.h"
 #include "crdt/dot_fun.h"
@@ -153,6 +156,49 @@ class PnCounter : public CausalCrdt<PnCounter, DotFun<CounterEntry>> {
   PnCounter clear(ReplicaId replica) { return apply(clear_delta(state_.store, state_.context, replica)); }
 
   std::int64_t value() const { return value_of(state_.store); }
+
+  // ---- Metadata compaction of reset entries (docs/metadata-gc.md). ----
+
+  // True when `store` holds at least one reset entry (the store keeps an index of such records).
+  static bool holds_resets(const Store& store) {
+    return std::any_of(store.entries().begin(), store.entries().end(),
+                       [](const auto& item) { return item.second.kind == CounterEntry::Kind::kReset; });
+  }
+
+  // The reset entries of `store` whose chain has no contribution in `store`, in dot order. Only these
+  // may ever be dropped: a reset of a chain that still has a contribution here subtracts from it (it
+  // goes when the contributor next writes and absorbs it). Dropping any of them changes neither
+  // value_of() nor present(), which look only at the resets of the chains of live contributions.
+  static std::vector<EntryRef> orphaned_resets(const Store& store) {
+    std::vector<EntryRef> orphaned;
+    for (const auto& item : store.entries()) {
+      if (item.second.kind != CounterEntry::Kind::kReset) continue;
+      const bool chain_alive =
+          std::any_of(store.entries().begin(), store.entries().end(), [&](const auto& other) {
+            return other.second.kind == CounterEntry::Kind::kContribution &&
+                   other.second.contributor == item.second.contributor &&
+                   other.second.chain == item.second.chain;
+          });
+      if (!chain_alive) orphaned.push_back(&item);
+    }
+    return orphaned;
+  }
+
+  // `store` without the orphaned resets (see orphaned_resets) for which `settled(dot, entry)` is true:
+  // the caller decides, from what other replicas reported, that no contribution of the reset's chain
+  // can still arrive. The caller's causal context must keep the dropped dots (it does: they were
+  // seen), so a join never brings them back; the drop is an observed-remove of those dots.
+  template <typename Settled>
+  static Store without_settled_resets(const Store& store, Settled&& settled) {
+    std::vector<Dot> doomed;
+    for (EntryRef reset : orphaned_resets(store)) {
+      if (settled(reset->first, reset->second)) doomed.push_back(reset->first);
+    }
+    if (doomed.empty()) return store;
+    Store::Entries kept = store.entries();
+    for (const Dot& dot : doomed) kept.erase(dot);
+    return Store(std::move(kept));
+  }
 
  private:
   // The newest contribution of `replica`, or nullptr: its others are older links of a chain

@@ -266,5 +266,119 @@ TEST_CASE(
   CHECK(a == b);
 }
 
+// ---- Metadata compaction of reset entries: the pure part (the store decides what is settled). ----
+
+using CounterState = Causal<PnCounter::Store>;
+
+std::vector<Dot> dots_of(const std::vector<PnCounter::EntryRef>& refs) {
+  std::vector<Dot> dots;
+  for (PnCounter::EntryRef ref : refs) dots.push_back(ref->first);
+  return dots;
+}
+
+CounterEntry entry_of(CounterEntry::Kind kind, ReplicaId contributor, Dot chain, std::uint64_t increments) {
+  CounterEntry entry;
+  entry.kind = kind;
+  entry.contributor = contributor;
+  entry.chain = chain;
+  entry.increments = increments;
+  return entry;
+}
+
+TEST_CASE("pn-counter gc: a deleter holding only the reset of a contributor's chain sees it as orphaned") {
+  PnCounter a, b;
+  b.join(a.increment(kA, 3));
+  b.clear(kB);
+  REQUIRE(reset_entries(b) == 1);
+  CHECK(PnCounter::holds_resets(b.state().store));
+  const auto orphaned = PnCounter::orphaned_resets(b.state().store);
+  REQUIRE(orphaned.size() == 1);
+  CHECK(orphaned.front()->second.contributor == kA);
+  CHECK_FALSE(PnCounter::holds_resets(a.state().store));
+  CHECK(PnCounter::orphaned_resets(a.state().store).empty());
+}
+
+TEST_CASE("pn-counter gc: a reset whose chain still has a contribution in the store is not orphaned") {
+  PnCounter a, b;
+  b.join(a.increment(kA, 3));
+  const PnCounter clear = b.clear(kB);
+  const PnCounter concurrent = a.increment(kA, 1);  // A extends the chain without having seen the clear.
+  b.join(concurrent);
+  a.join(clear);
+  for (const PnCounter* replica : {&a, &b}) {
+    CHECK(reset_entries(*replica) == 1);
+    CHECK(PnCounter::orphaned_resets(replica->state().store).empty());
+    CHECK(replica->value() == 1);
+  }
+}
+
+TEST_CASE("pn-counter gc: only resets of chains with no contribution at all are orphaned") {
+  // Built by hand: contributor A has a live chain Y with a reset, and an older reset of chain X.
+  const Dot chain_x{kA, 1}, chain_y{kA, 5};
+  PnCounter::Store store;
+  store.insert(Dot{kB, 1}, entry_of(CounterEntry::Kind::kReset, kA, chain_x, 4));
+  store.insert(Dot{kB, 2}, entry_of(CounterEntry::Kind::kReset, kA, chain_y, 1));
+  store.insert(Dot{kA, 6}, entry_of(CounterEntry::Kind::kContribution, kA, chain_y, 3));
+  store.insert(Dot{kC, 1}, entry_of(CounterEntry::Kind::kReset, kC, Dot{kC, 1}, 2));
+  CHECK(dots_of(PnCounter::orphaned_resets(store)) == std::vector<Dot>{Dot{kB, 1}, Dot{kC, 1}});
+  CHECK(PnCounter::value_of(store) == 2);
+}
+
+TEST_CASE(
+    "pn-counter gc: dropping settled orphaned resets keeps the value, and joins do not bring them back") {
+  PnCounter a, b, c;
+  b.join(a.increment(kA, 3));
+  b.join(c.decrement(kC, 2));
+  const PnCounter clear = b.clear(kB);
+  REQUIRE(reset_entries(b) == 2);
+
+  CounterState compacted = b.state();
+  // Only A's reset is declared settled: C's stays.
+  compacted.store = PnCounter::without_settled_resets(
+      compacted.store, [](const Dot&, const CounterEntry& reset) { return reset.contributor == kA; });
+  REQUIRE(compacted.store.size() == 1);
+  CHECK(compacted.store.entries().begin()->second.contributor == kC);
+  CHECK(PnCounter::value_of(compacted.store) == b.value());
+  CHECK(PnCounter::present(compacted.store) == PnCounter::present(b.state().store));
+
+  // The same predicate never drops a reset whose chain has a contribution.
+  CHECK(PnCounter::without_settled_resets(
+            a.state().store, [](const Dot&, const CounterEntry&) { return true; }) == a.state().store);
+
+  // The context still holds the dropped dot: the old clear delta, or B's whole old state, is a no-op.
+  const CounterState before = compacted;
+  compacted.join(clear.state());
+  compacted.join(b.state());
+  CHECK(compacted == before);
+
+  // Everything dropped: the record is empty.
+  compacted.store = PnCounter::without_settled_resets(compacted.store,
+                                                      [](const Dot&, const CounterEntry&) { return true; });
+  CHECK(compacted.store.empty());
+  CHECK_FALSE(PnCounter::holds_resets(compacted.store));
+}
+
+TEST_CASE(
+    "pn-counter gc: a reset dropped while a contribution of its chain is in flight revives deleted "
+    "increments") {
+  // Why the store's rule needs more than "orphaned": B holds only the reset of A's chain, but A's
+  // concurrent increment (which extends the deleted running total 10 -> 11) is still on its way.
+  PnCounter a, b;
+  b.join(a.increment(kA, 10));
+  b.clear(kB);
+  const PnCounter in_flight = a.increment(kA, 1);
+  REQUIRE(PnCounter::orphaned_resets(b.state().store).size() == 1);
+
+  CounterState kept = b.state();
+  kept.join(in_flight.state());
+  CHECK(PnCounter::value_of(kept.store) == 1);  // Right: only the unobserved +1.
+
+  CounterState too_early = b.state();
+  too_early.store = PnCounter::without_settled_resets(too_early.store,
+                                                      [](const Dot&, const CounterEntry&) { return true; });
+  too_early.join(in_flight.state());
+  CHECK(PnCounter::value_of(too_early.store) == 11);  // Wrong: the deleted +10 is back.
+}
+
 }  // namespace
 }  // namespace cairn::crdt
