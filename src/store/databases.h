@@ -13,6 +13,9 @@ struct Databases {
   MDB_dbi peers = 0;   // "peers": membership (filled by the gossip layer).
   MDB_dbi tree = 0;       // "tree": the hash tree's leaf buckets (see hash_tree.h).
   MDB_dbi tree_keys = 0;  // "tree_keys": bucket + record key -> record hash (see hash_tree.h).
+  // "resets": record key -> empty, for every counter record holding at least one reset entry (the
+  // records compact_counter_resets looks at); kept by write_record in the record's transaction.
+  MDB_dbi resets = 0;
 };
 
 // Keys inside the meta database.
@@ -22,5 +25,9 @@ inline constexpr char kMetaContextKey[] = "context";
 // whose tree was built differently (or not at all) is rebuilt on open.
 inline constexpr char kMetaTreeKey[] = "tree";
 inline constexpr char kTreeScheme[] = "xxh3-64/16-bit-buckets/v1";
+// Present once the `resets` index lists every counter record holding a reset; a store written before
+// the index (or under another scheme) gets it built on open.
+inline constexpr char kMetaResetIndexKey[] = "reset_index";
+inline constexpr char kResetIndexScheme[] = "counter-records-with-resets/v1";
 
 }  // namespace cairn::store

@@ -65,6 +65,17 @@ Result<codec::RecordValue> read_record(const Txn& txn, MDB_dbi values, const cod
 Status write_record(Txn& txn, const Databases& databases, const codec::RecordKey& key,
                     const codec::RecordValue& value) {
   const std::string record_key = codec::encode_record_key(key);
+  // The index of counter records holding resets (the records metadata compaction looks at) changes
+  // with the record, in the same transaction.
+  if (key.type == codec::ValueType::kCounter) {
+    const auto* counter = std::get_if<crdt::PnCounter::Store>(&value);
+    const bool holds_resets = counter != nullptr && crdt::PnCounter::holds_resets(*counter);
+    if (auto indexed = holds_resets ? txn.write(databases.resets, record_key, "")
+                                    : txn.erase(databases.resets, record_key);
+        !indexed) {
+      return indexed;
+    }
+  }
   if (value_is_empty(value)) {
     if (auto erased = txn.erase(databases.values, record_key); !erased) return erased;
     return tree::update(txn, databases, record_key, std::nullopt);

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <filesystem>
 #include <random>
+#include <string>
+#include <variant>
 
 #include "src/codec/codec.h"
 #include "src/store/hash_tree.h"
@@ -25,6 +27,31 @@ std::uint64_t random_replica_id() {
   std::uint64_t id = 0;
   while (id == 0) id = (static_cast<std::uint64_t>(device()) << 32) ^ device();
   return id;
+}
+
+// Drops the `resets` index and lists again every counter record that holds a reset entry: one pass over
+// the values, for a store written before the index existed.
+Status rebuild_reset_index(Txn& txn, const Databases& databases) {
+  if (int rc = mdb_drop(txn.get(), databases.resets, 0); rc != 0) {
+    return tl::unexpected(lmdb_error(rc, "clear the reset index"));
+  }
+  auto cursor = LmdbCursor::open(txn, databases.values);
+  if (!cursor) return tl::unexpected(cursor.error());
+  for (auto entry = cursor->seek("");; entry = cursor->next()) {
+    if (!entry) return tl::unexpected(entry.error());
+    if (!entry->has_value()) break;
+    // A record that does not decode is left out rather than failing the open: compaction could not
+    // rewrite it anyway, and reading it reports the damage where it is used.
+    auto key = codec::decode_record_key((*entry)->key);
+    if (!key || key->type != codec::ValueType::kCounter) continue;
+    auto value = codec::decode_record((*entry)->value, key->type);
+    if (!value) continue;
+    const auto* counter = std::get_if<crdt::PnCounter::Store>(&*value);
+    if (counter == nullptr || !crdt::PnCounter::holds_resets(*counter)) continue;
+    const std::string record_key((*entry)->key);  // A copy: the view is the page's, and this writes.
+    if (auto written = txn.write(databases.resets, record_key, ""); !written) return written;
+  }
+  return ok();
 }
 
 }  // namespace
@@ -69,7 +96,8 @@ Result<std::unique_ptr<Environment>> Environment::open(const std::string& path, 
   MDB_env* env = nullptr;
   if (int rc = mdb_env_create(&env); rc != 0) return tl::unexpected(lmdb_error(rc, "create environment"));
   environment->databases_.env = env;
-  mdb_env_set_maxdbs(env, 8);
+  // Seven named databases today; room for the ones later formats add (retirement, ...).
+  mdb_env_set_maxdbs(env, 16);
   mdb_env_set_mapsize(env, options.map_size_bytes);
   // MDB_NOTLS: read transactions are not tied to threads, so any thread may read at any time.
   unsigned flags = MDB_NOTLS;
@@ -103,11 +131,14 @@ Status Environment::open_databases(bool read_only) {
   };
   for (Named named : {Named{"meta", &databases_.meta}, Named{"values", &databases_.values},
                       Named{"deltas", &databases_.deltas}, Named{"peers", &databases_.peers},
-                      Named{"tree", &databases_.tree}, Named{"tree_keys", &databases_.tree_keys}}) {
-    const bool is_tree = named.dbi == &databases_.tree || named.dbi == &databases_.tree_keys;
+                      Named{"tree", &databases_.tree}, Named{"tree_keys", &databases_.tree_keys},
+                      Named{"resets", &databases_.resets}}) {
+    const bool is_index = named.dbi == &databases_.tree || named.dbi == &databases_.tree_keys ||
+                          named.dbi == &databases_.resets;
     if (int rc = mdb_dbi_open(txn.get(), named.name, flags, named.dbi); rc != 0) {
-      // A read-only open of a store from before the hash tree: readers never need the tree.
-      if (read_only && is_tree && rc == MDB_NOTFOUND) {
+      // A read-only open of a store from before the hash tree or the reset index: readers never
+      // need either.
+      if (read_only && is_index && rc == MDB_NOTFOUND) {
         *named.dbi = 0;
         continue;
       }
@@ -172,6 +203,14 @@ Status Environment::load_or_create_meta(const StoreOptions& options) {
   if (!tree_scheme->has_value() || **tree_scheme != kTreeScheme) {
     if (auto built = tree::rebuild(txn, databases_); !built) return built;
     if (auto marked = txn.write(databases_.meta, kMetaTreeKey, kTreeScheme); !marked) return marked;
+  }
+  // Likewise the index of counter records holding resets (compact_counter_resets reads only it).
+  auto reset_index = txn.read(databases_.meta, kMetaResetIndexKey);
+  if (!reset_index) return tl::unexpected(reset_index.error());
+  if (!reset_index->has_value() || **reset_index != kResetIndexScheme) {
+    if (auto built = rebuild_reset_index(txn, databases_); !built) return built;
+    if (auto marked = txn.write(databases_.meta, kMetaResetIndexKey, kResetIndexScheme); !marked)
+      return marked;
   }
   return txn.commit();
 }

@@ -159,6 +159,13 @@ class LmdbStore final : public Store {
   static void count(std::atomic<std::uint64_t>& counter) { counter.fetch_add(1, std::memory_order_relaxed); }
   OperationCounters operations_;
 
+  // ---- Metadata compaction of counter resets (src/store/counter_gc.cpp) ----
+  // The record key of the last counter record a compact_counter_resets pass examined (empty: none yet);
+  // the next pass starts after it. In memory only: after a restart the passes start from the
+  // beginning again. Owned by the writer thread.
+  std::string counter_gc_resume_after_;
+  // ---- End of metadata compaction ----
+
   std::unique_ptr<WriteQueue> queue_;  // Last: its writer thread uses everything above.
 };
 
