@@ -4,7 +4,8 @@
 # Rules for changing this file:
 # - A field number, once used, is never reused or retyped; a removed field is renamed `obsoleteX` and
 #   kept. New fields take the next number; readers of an older format see their defaults.
-# - Every top-level message (ValueRecord, StoredContext, StoreMeta, DeltaGroup) starts with
+# - Every top-level message (ValueRecord, StoredContext, StoreMeta, DeltaGroup, PeerRecord,
+#   RetirementTable, RetiredWrites) starts with
 #   formatVersion and a type tag. A change older readers must not misread bumps
 #   cairn::codec::kFormatVersion; readers refuse versions newer than their own.
 # - Version 0 is never written: a zeroed or empty message reads as version 0 and is refused.
@@ -25,6 +26,8 @@ enum MessageType {
   storeMeta @3;     # A StoreMeta: the store's identity and counters.
   deltaGroup @4;    # A DeltaGroup: record fragments plus a context fragment.
   peerRecord @5;    # A PeerRecord: one member of the cluster as this peer last knew it.
+  retirementTable @6; # A RetirementTable: the replicas retired by a replicated decision.
+  retiredWrites @7;   # A RetiredWrites: a retired replica's own writes set aside for re-issue.
 }
 
 # The kind of value a record holds. Numbers match cairn::codec::ValueType and the type byte of
@@ -116,7 +119,13 @@ struct ValueRecord {
 struct StoredContext {
   formatVersion @0 :UInt16;  # The codec format version that wrote it; never 0.
   type @1 :MessageType;      # Always storedContext.
-  context @2 :DotContext;    # Every dot the store has seen.
+  context @2 :DotContext;    # Every dot the store has seen (less retired replicas, see below).
+  # True when `context` leaves out every replica of a retirement table (RetirementTable) whose digest
+  # is `retirementDigest`: the writer had seen each retired replica's dots 1..through. A reader whose
+  # own table has that digest adds them back; any other reader (or one of an older format, which
+  # ignores these fields) takes them as unseen, which only makes it more cautious.
+  omitsRetired @3 :Bool;
+  retirementDigest @4 :UInt64;  # xxh3-64 of the omitted table (see src/codec/codec.h); 0 unless omitsRetired.
 }
 
 # The persistent identity and state of a store (meta database).
@@ -166,4 +175,61 @@ struct DeltaGroup {
   origin @2 :UInt64;                 # The neighbour it came from; 0 for a local mutation.
   records @3 :List(RecordFragment);  # Every record it touches, also those it only removes dots from.
   context @4 :DotContext;            # The dots it saw and minted.
+}
+
+# ---- Retiring replicas (docs/metadata-gc.md). ----
+
+# One replica retired by a replicated decision: its dots 1..through are all there will ever be.
+struct RetiredReplica {
+  replica @0 :UInt64;  # Never 0.
+  through @1 :UInt64;  # Its last accepted counter; may be 0 (it minted nothing anyone kept).
+}
+
+# Every retirement a store knows (meta database, key "retirements").
+struct RetirementTable {
+  formatVersion @0 :UInt16;              # The codec format version that wrote it; never 0.
+  type @1 :MessageType;                  # Always retirementTable.
+  retired @2 :List(RetiredReplica);      # Ascending by replica, each replica once.
+}
+
+# A register write of the retired replica, beyond its retirement.
+struct RetiredRegisterWrite {
+  key @0 :Data;
+  value @1 :Data;
+  timestamp @2 :Hlc;
+  dot @3 :Dot;  # Its dot under the old replica id.
+}
+
+# A set add of the retired replica, beyond its retirement.
+struct RetiredMemberAdd {
+  key @0 :Data;
+  member @1 :Data;
+}
+
+# The running totals of one of the retired replica's counter chains, beyond its retirement.
+struct RetiredCounterTotals {
+  key @0 :Data;
+  chain @1 :Dot;         # The chain's first dot (old replica id).
+  increments @2 :UInt64;
+  decrements @3 :UInt64;
+}
+
+# What a logged local delta of the retired replica removed: the records it named and the dots it had
+# observed there (its own minted dots and dots beyond the retirement left out).
+struct RetiredRemoval {
+  records @0 :List(RecordKey);
+  context @1 :DotContext;
+}
+
+# The writes a retired replica set aside when it reincarnated (meta database, key "retired-writes"),
+# re-issued under its new id once anti-entropy has refilled it.
+struct RetiredWrites {
+  formatVersion @0 :UInt16;                    # The codec format version that wrote it; never 0.
+  type @1 :MessageType;                        # Always retiredWrites.
+  oldReplica @2 :UInt64;                       # The retired id; never 0.
+  through @3 :UInt64;                          # It was retired with its dots 1..through.
+  registers @4 :List(RetiredRegisterWrite);
+  members @5 :List(RetiredMemberAdd);
+  counters @6 :List(RetiredCounterTotals);
+  removals @7 :List(RetiredRemoval);
 }

@@ -15,6 +15,7 @@
 #include <capnp/serialize.h>
 #include <kj/array.h>
 #include <kj/exception.h>
+#include <xxhash.h>
 
 #include <cassert>
 #include <cstdint>
@@ -92,6 +93,10 @@ std::string message_type_name(schema::MessageType type) {
       return "delta-group";
     case schema::MessageType::PEER_RECORD:
       return "peer record";
+    case schema::MessageType::RETIREMENT_TABLE:
+      return "retirement table";
+    case schema::MessageType::RETIRED_WRITES:
+      return "retired writes";
     case schema::MessageType::UNKNOWN:
       break;
   }
@@ -529,6 +534,30 @@ Result<DotContext> decode_context(std::string_view bytes) {
       });
 }
 
+std::string encode_stored_context(const StoredContext& stored) {
+  capnp::MallocMessageBuilder message;
+  auto root = message.initRoot<schema::StoredContext>();
+  root.setFormatVersion(kFormatVersion);
+  root.setType(schema::MessageType::STORED_CONTEXT);
+  write_context(root.initContext(), stored.context);
+  root.setOmitsRetired(stored.omitted_retirements.has_value());
+  root.setRetirementDigest(stored.omitted_retirements.value_or(0));
+  return to_bytes(message);
+}
+
+Result<StoredContext> decode_stored_context(std::string_view bytes) {
+  return decode_message<schema::StoredContext>(
+      bytes, "stored context", [](schema::StoredContext::Reader root) -> Result<StoredContext> {
+        if (auto header = check_header(root, schema::MessageType::STORED_CONTEXT); !header)
+          return forward(header);
+        auto context = read_context(root.getContext());
+        if (!context) return forward(context);
+        StoredContext stored{std::move(*context), std::nullopt};
+        if (root.getOmitsRetired()) stored.omitted_retirements = root.getRetirementDigest();
+        return stored;
+      });
+}
+
 std::string encode_meta(const StoreMeta& meta) {
   capnp::MallocMessageBuilder message;
   auto root = message.initRoot<schema::StoreMeta>();
@@ -587,6 +616,161 @@ std::string encode_delta_group(const DeltaGroup& group) {
 
 Result<DeltaGroup> decode_delta_group(std::string_view bytes) {
   return decode_message<schema::DeltaGroup>(bytes, "delta-group", read_delta_group);
+}
+
+// ---- Retiring replicas. ----
+
+std::uint64_t retirement_digest(const std::vector<RetiredReplica>& table) {
+  std::string bytes;
+  bytes.reserve(table.size() * 16);
+  const auto append = [&](std::uint64_t value) {
+    for (int i = 0; i < 8; ++i, value >>= 8) bytes.push_back(static_cast<char>(value & 0xFF));
+  };
+  for (const RetiredReplica& retired : table) {
+    append(retired.replica.value);
+    append(retired.through);
+  }
+  return XXH3_64bits(bytes.data(), bytes.size());
+}
+
+std::string encode_retirements(const std::vector<RetiredReplica>& table) {
+  capnp::MallocMessageBuilder message;
+  auto root = message.initRoot<schema::RetirementTable>();
+  root.setFormatVersion(kFormatVersion);
+  root.setType(schema::MessageType::RETIREMENT_TABLE);
+  auto list = root.initRetired(static_cast<unsigned>(table.size()));
+  for (unsigned i = 0; i < table.size(); ++i) {
+    list[i].setReplica(table[i].replica.value);
+    list[i].setThrough(table[i].through);
+  }
+  return to_bytes(message);
+}
+
+Result<std::vector<RetiredReplica>> decode_retirements(std::string_view bytes) {
+  return decode_message<schema::RetirementTable>(
+      bytes, "retirement table",
+      [](schema::RetirementTable::Reader root) -> Result<std::vector<RetiredReplica>> {
+        if (auto header = check_header(root, schema::MessageType::RETIREMENT_TABLE); !header)
+          return forward(header);
+        const auto list = root.getRetired();
+        if (auto length = check_length(list, "a retirement table"); !length) return forward(length);
+        std::vector<RetiredReplica> table;
+        table.reserve(list.size());
+        for (const auto element : list) {
+          const RetiredReplica retired{ReplicaId{element.getReplica()}, element.getThrough()};
+          if (retired.replica.value == 0) return corrupt("a retirement table names replica 0");
+          if (!table.empty() && table.back().replica >= retired.replica) {
+            return corrupt(cat("a retirement table is not ascending by replica at replica ",
+                               retired.replica.value));
+          }
+          table.push_back(retired);
+        }
+        return table;
+      });
+}
+
+namespace {
+
+Result<RecordKey> read_plain_key(schema::RecordKey::Reader in) { return read_key(in); }
+
+void write_key(schema::RecordKey::Builder out, const RecordKey& key) {
+  out.setKey(as_data(key.key));
+  out.setType(static_cast<schema::ValueType>(key.type));
+  out.setMember(as_data(key.member));
+}
+
+Result<RetiredWrites> read_retired_writes(schema::RetiredWrites::Reader root) {
+  if (auto header = check_header(root, schema::MessageType::RETIRED_WRITES); !header) return forward(header);
+  RetiredWrites writes;
+  writes.old_replica = ReplicaId{root.getOldReplica()};
+  if (writes.old_replica.value == 0) return corrupt("retired writes name replica 0 as the retired one");
+  writes.through = root.getThrough();
+  const auto registers = root.getRegisters();
+  if (auto length = check_length(registers, "retired register writes"); !length) return forward(length);
+  for (const auto element : registers) {
+    auto dot = read_dot(element.getDot(), "a retired register write's dot");
+    if (!dot) return forward(dot);
+    const auto timestamp = element.getTimestamp();
+    writes.registers.push_back(RetiredRegisterWrite{as_string(element.getKey()), as_string(element.getValue()),
+                                                    crdt::HlcTimestamp{timestamp.getWallMs(), timestamp.getLogical()},
+                                                    *dot});
+  }
+  const auto members = root.getMembers();
+  if (auto length = check_length(members, "retired set adds"); !length) return forward(length);
+  for (const auto element : members) {
+    writes.members.push_back(RetiredMemberAdd{as_string(element.getKey()), as_string(element.getMember())});
+  }
+  const auto counters = root.getCounters();
+  if (auto length = check_length(counters, "retired counter totals"); !length) return forward(length);
+  for (const auto element : counters) {
+    auto chain = read_dot(element.getChain(), "retired counter totals' chain");
+    if (!chain) return forward(chain);
+    writes.counters.push_back(
+        RetiredCounterTotals{as_string(element.getKey()), *chain, element.getIncrements(), element.getDecrements()});
+  }
+  const auto removals = root.getRemovals();
+  if (auto length = check_length(removals, "retired removals"); !length) return forward(length);
+  for (const auto element : removals) {
+    RetiredRemoval removal;
+    const auto keys = element.getRecords();
+    if (auto length = check_length(keys, "a retired removal's records"); !length) return forward(length);
+    for (const auto key : keys) {
+      auto record_key = read_plain_key(key);
+      if (!record_key) return forward(record_key);
+      removal.records.push_back(std::move(*record_key));
+    }
+    auto context = read_context(element.getContext());
+    if (!context) return forward(context);
+    removal.context = std::move(*context);
+    writes.removals.push_back(std::move(removal));
+  }
+  return writes;
+}
+
+}  // namespace
+
+std::string encode_retired_writes(const RetiredWrites& writes) {
+  capnp::MallocMessageBuilder message;
+  auto root = message.initRoot<schema::RetiredWrites>();
+  root.setFormatVersion(kFormatVersion);
+  root.setType(schema::MessageType::RETIRED_WRITES);
+  root.setOldReplica(writes.old_replica.value);
+  root.setThrough(writes.through);
+  auto registers = root.initRegisters(static_cast<unsigned>(writes.registers.size()));
+  for (unsigned i = 0; i < writes.registers.size(); ++i) {
+    const RetiredRegisterWrite& write = writes.registers[i];
+    registers[i].setKey(as_data(write.key));
+    registers[i].setValue(as_data(write.value));
+    auto timestamp = registers[i].initTimestamp();
+    timestamp.setWallMs(write.timestamp.wall_ms);
+    timestamp.setLogical(write.timestamp.logical);
+    write_dot(registers[i].initDot(), write.dot);
+  }
+  auto members = root.initMembers(static_cast<unsigned>(writes.members.size()));
+  for (unsigned i = 0; i < writes.members.size(); ++i) {
+    members[i].setKey(as_data(writes.members[i].key));
+    members[i].setMember(as_data(writes.members[i].member));
+  }
+  auto counters = root.initCounters(static_cast<unsigned>(writes.counters.size()));
+  for (unsigned i = 0; i < writes.counters.size(); ++i) {
+    const RetiredCounterTotals& totals = writes.counters[i];
+    counters[i].setKey(as_data(totals.key));
+    write_dot(counters[i].initChain(), totals.chain);
+    counters[i].setIncrements(totals.increments);
+    counters[i].setDecrements(totals.decrements);
+  }
+  auto removals = root.initRemovals(static_cast<unsigned>(writes.removals.size()));
+  for (unsigned i = 0; i < writes.removals.size(); ++i) {
+    const RetiredRemoval& removal = writes.removals[i];
+    auto keys = removals[i].initRecords(static_cast<unsigned>(removal.records.size()));
+    for (unsigned j = 0; j < removal.records.size(); ++j) write_key(keys[j], removal.records[j]);
+    write_context(removals[i].initContext(), removal.context);
+  }
+  return to_bytes(message);
+}
+
+Result<RetiredWrites> decode_retired_writes(std::string_view bytes) {
+  return decode_message<schema::RetiredWrites>(bytes, "retired writes", read_retired_writes);
 }
 
 std::string encode_record_key(const RecordKey& key) {

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cairn/status.h"
 #include "src/codec/records.h"
@@ -37,6 +38,12 @@ Result<RecordValue> decode_record(std::string_view bytes, ValueType expected);
 std::string encode_context(const crdt::DotContext& context);
 Result<crdt::DotContext> decode_context(std::string_view bytes);
 
+// The causal context as the store persists and ships it, possibly without the retired replicas of a
+// retirement table (see StoredContext). decode_context() reads the same bytes as the bare context,
+// without them: a reader that cannot restore them takes them as unseen.
+std::string encode_stored_context(const StoredContext& stored);
+Result<StoredContext> decode_stored_context(std::string_view bytes);
+
 // Store identity.
 std::string encode_meta(const StoreMeta& meta);
 Result<StoreMeta> decode_meta(std::string_view bytes);
@@ -48,6 +55,20 @@ Result<PeerRecord> decode_peer_record(std::string_view bytes);
 // Delta-groups, on disk (the delta log) and on the wire.
 std::string encode_delta_group(const DeltaGroup& group);
 Result<DeltaGroup> decode_delta_group(std::string_view bytes);
+
+// ---- Retiring replicas. ----
+
+// The digest two stores compare to tell that their retirement tables are equal: xxh3-64 of the
+// entries in ascending replica order, each as replica and through in 8 little-endian bytes.
+std::uint64_t retirement_digest(const std::vector<RetiredReplica>& table);
+
+// The retirement table: ascending by replica, each replica once, replica never 0 (else kCorrupt).
+std::string encode_retirements(const std::vector<RetiredReplica>& table);
+Result<std::vector<RetiredReplica>> decode_retirements(std::string_view bytes);
+
+// The writes a retired replica set aside (kCorrupt for a zero old replica id or a zero dot).
+std::string encode_retired_writes(const RetiredWrites& writes);
+Result<RetiredWrites> decode_retired_writes(std::string_view bytes);
 
 // LMDB key of a record: escape(key) 0x00 0x01 type [member]. Inside the escaped key every 0x00 byte
 // becomes 0x00 0xFF, so record keys sort by user key first (a key sorts before its extensions) and

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -71,6 +72,72 @@ struct PeerRecord {
   std::uint64_t incarnation = 0;
 
   friend bool operator==(const PeerRecord&, const PeerRecord&) = default;
+};
+
+// ---- Retiring replicas (src/store/retirement.h, docs/metadata-gc.md). ----
+
+// A replica retired by a replicated decision: its dots 1..through are all there will ever be.
+struct RetiredReplica {
+  crdt::ReplicaId replica;
+  std::uint64_t through = 0;
+
+  friend auto operator<=>(const RetiredReplica&, const RetiredReplica&) = default;
+};
+
+// A causal context as the store persists and ships it. When `omitted_retirements` holds a digest
+// (retirement_digest), the writer had seen dots 1..through of every replica of the retirement table
+// with that digest and left those replicas out of `context`.
+struct StoredContext {
+  crdt::DotContext context;
+  std::optional<std::uint64_t> omitted_retirements;
+
+  friend bool operator==(const StoredContext&, const StoredContext&) = default;
+};
+
+// The writes a retired replica had made beyond its retirement, set aside for re-issue under a new id.
+struct RetiredRegisterWrite {
+  std::string key;
+  std::string value;
+  crdt::HlcTimestamp timestamp;
+  crdt::Dot dot;  // Under the old replica id.
+
+  friend bool operator==(const RetiredRegisterWrite&, const RetiredRegisterWrite&) = default;
+};
+
+struct RetiredMemberAdd {
+  std::string key;
+  std::string member;
+
+  friend bool operator==(const RetiredMemberAdd&, const RetiredMemberAdd&) = default;
+};
+
+// The running totals of one counter chain of the retired replica.
+struct RetiredCounterTotals {
+  std::string key;
+  crdt::Dot chain;
+  std::uint64_t increments = 0;
+  std::uint64_t decrements = 0;
+
+  friend bool operator==(const RetiredCounterTotals&, const RetiredCounterTotals&) = default;
+};
+
+// What one logged local delta removed: the records it named and the dots it had observed there.
+struct RetiredRemoval {
+  std::vector<RecordKey> records;
+  crdt::DotContext context;
+
+  friend bool operator==(const RetiredRemoval&, const RetiredRemoval&) = default;
+};
+
+struct RetiredWrites {
+  crdt::ReplicaId old_replica;
+  std::uint64_t through = 0;
+  std::vector<RetiredRegisterWrite> registers;
+  std::vector<RetiredMemberAdd> members;
+  std::vector<RetiredCounterTotals> counters;
+  std::vector<RetiredRemoval> removals;
+
+  friend bool operator==(const RetiredWrites&, const RetiredWrites&) = default;
 };
 
 }  // namespace cairn::codec

@@ -465,6 +465,39 @@ TEST_CASE("codec: malformed record keys are refused") {
   CHECK(*member == RecordKey{"a\x00"s, ValueType::kSetMember, "\x00\x01"s});
 }
 
+// ---- Retirement records. ----
+
+std::vector<RetiredReplica> random_retirements(Rng& rng) {
+  std::set<std::uint64_t> replicas;
+  for (std::uint64_t i = 1 + rng.below(5); i > 0; --i) replicas.insert(1 + rng.below(UINT64_MAX));
+  std::vector<RetiredReplica> table;
+  for (std::uint64_t replica : replicas) table.push_back(RetiredReplica{ReplicaId{replica}, rng.below(UINT64_MAX)});
+  return table;
+}
+
+RetiredWrites random_retired_writes(Rng& rng) {
+  RetiredWrites writes;
+  writes.old_replica = ReplicaId{1 + rng.below(UINT64_MAX)};
+  writes.through = rng.below(1000);
+  for (std::uint64_t i = 1 + rng.below(3); i > 0; --i) {
+    writes.registers.push_back(
+        RetiredRegisterWrite{random_bytes(rng, 20), random_bytes(rng, 40), random_timestamp(rng), random_dot(rng)});
+  }
+  for (std::uint64_t i = 1 + rng.below(3); i > 0; --i) {
+    writes.members.push_back(RetiredMemberAdd{random_bytes(rng, 20), random_bytes(rng, 20)});
+  }
+  for (std::uint64_t i = 1 + rng.below(3); i > 0; --i) {
+    writes.counters.push_back(RetiredCounterTotals{random_bytes(rng, 20), random_dot(rng), rng.next(), rng.next()});
+  }
+  for (std::uint64_t i = 1 + rng.below(3); i > 0; --i) {
+    RetiredRemoval removal;
+    for (std::uint64_t j = rng.below(4); j > 0; --j) removal.records.push_back(random_record_key(rng, 20));
+    removal.context = random_context(rng);
+    writes.removals.push_back(std::move(removal));
+  }
+  return writes;
+}
+
 // ---- Message errors. ----
 
 // One valid encoding of each message kind, with a decoder that reports only the error.
@@ -499,6 +532,10 @@ std::vector<Kind> every_kind() {
                    [](std::string_view b) { return error_of(decode_meta(b)); }});
   kinds.push_back({"delta-group", encode_delta_group(group),
                    [](std::string_view b) { return error_of(decode_delta_group(b)); }});
+  kinds.push_back({"retirement table", encode_retirements(random_retirements(rng)),
+                   [](std::string_view b) { return error_of(decode_retirements(b)); }});
+  kinds.push_back({"retired writes", encode_retired_writes(random_retired_writes(rng)),
+                   [](std::string_view b) { return error_of(decode_retired_writes(b)); }});
   return kinds;
 }
 
@@ -839,6 +876,101 @@ TEST_CASE("codec: a pointer of the wrong kind is reported as corrupt, not thrown
   const auto decoded = decode_record(bytes, ValueType::kSetMember);
   REQUIRE_FALSE(decoded.has_value());
   CHECK(decoded.error().code() == ErrorCode::kCorrupt);
+}
+
+TEST_CASE("codec: stored contexts round-trip with and without omitted retirements") {
+  test::for_each_history("codec stored context", 100, [](Rng& rng) {
+    StoredContext stored{random_context(rng), std::nullopt};
+    if (rng.chance(1, 2)) stored.omitted_retirements = rng.next();
+    const std::string bytes = encode_stored_context(stored);
+    for (const auto& decoded : {decode_stored_context(bytes), decode_stored_context(Unaligned(bytes).view())}) {
+      REQUIRE(decoded.has_value());
+      CHECK(*decoded == stored);
+    }
+    // A reader that knows nothing of retirements reads the same context, without the omitted replicas.
+    const auto bare = decode_context(bytes);
+    REQUIRE(bare.has_value());
+    CHECK(*bare == stored.context);
+  });
+  // A context written by encode_context omits nothing.
+  const auto plain = decode_stored_context(encode_context(DotContext{}));
+  REQUIRE(plain.has_value());
+  CHECK_FALSE(plain->omitted_retirements.has_value());
+}
+
+TEST_CASE("codec: retirement tables and retired writes round-trip, aligned and unaligned") {
+  test::for_each_history("codec retirements", 100, [](Rng& rng) {
+    const std::vector<RetiredReplica> table = random_retirements(rng);
+    const std::string table_bytes = encode_retirements(table);
+    for (const auto& decoded : {decode_retirements(table_bytes), decode_retirements(Unaligned(table_bytes).view())}) {
+      REQUIRE(decoded.has_value());
+      CHECK(*decoded == table);
+    }
+    const RetiredWrites writes = random_retired_writes(rng);
+    const std::string writes_bytes = encode_retired_writes(writes);
+    for (const auto& decoded :
+         {decode_retired_writes(writes_bytes), decode_retired_writes(Unaligned(writes_bytes).view())}) {
+      REQUIRE(decoded.has_value());
+      CHECK(*decoded == writes);
+    }
+  });
+  const auto empty = decode_retirements(encode_retirements({}));
+  REQUIRE(empty.has_value());
+  CHECK(empty->empty());
+}
+
+TEST_CASE("codec: the retirement digest tells tables apart") {
+  const std::vector<RetiredReplica> one{{ReplicaId{5}, 10}};
+  CHECK(retirement_digest(one) == retirement_digest(one));
+  CHECK(retirement_digest(one) != retirement_digest({{ReplicaId{5}, 11}}));
+  CHECK(retirement_digest(one) != retirement_digest({{ReplicaId{6}, 10}}));
+  CHECK(retirement_digest(one) != retirement_digest({}));
+  CHECK(retirement_digest(one) != retirement_digest({{ReplicaId{5}, 10}, {ReplicaId{7}, 1}}));
+}
+
+TEST_CASE("codec: malformed retirement tables and retired writes are refused") {
+  {
+    capnp::MallocMessageBuilder message;
+    auto root = message.initRoot<schema::RetirementTable>();
+    set_header(root, kFormatVersion, schema::MessageType::RETIREMENT_TABLE);
+    auto list = root.initRetired(2);
+    list[0].setReplica(9);
+    list[1].setReplica(3);
+    check_error(decode_retirements(to_bytes(message)), ErrorCode::kCorrupt, "not ascending");
+    list[1].setReplica(9);
+    check_error(decode_retirements(to_bytes(message)), ErrorCode::kCorrupt, "not ascending");
+    list[0].setReplica(0);
+    check_error(decode_retirements(to_bytes(message)), ErrorCode::kCorrupt, "replica 0");
+  }
+  {
+    capnp::MallocMessageBuilder message;
+    auto root = message.initRoot<schema::RetiredWrites>();
+    set_header(root, kFormatVersion, schema::MessageType::RETIRED_WRITES);
+    check_error(decode_retired_writes(to_bytes(message)), ErrorCode::kCorrupt, "replica 0");
+    root.setOldReplica(4);
+    auto registers = root.initRegisters(1);
+    check_error(decode_retired_writes(to_bytes(message)), ErrorCode::kCorrupt, "dot");
+    registers[0].initDot().setReplica(4);
+    registers[0].getDot().setCounter(2);
+    REQUIRE(decode_retired_writes(to_bytes(message)).has_value());
+    root.initCounters(1);
+    check_error(decode_retired_writes(to_bytes(message)), ErrorCode::kCorrupt, "chain");
+    root.initCounters(0);
+    auto removals = root.initRemovals(1);
+    auto keys = removals[0].initRecords(1);
+    keys[0].setType(schema::ValueType::REGISTER);
+    keys[0].setMember(capnp::Data::Reader(reinterpret_cast<const kj::byte*>("m"), 1));
+    check_error(decode_retired_writes(to_bytes(message)), ErrorCode::kCorrupt, "names a set member");
+  }
+  for (const std::uint16_t version : {std::uint16_t(kFormatVersion + 1), std::uint16_t(0)}) {
+    const ErrorCode code = version == 0 ? ErrorCode::kCorrupt : ErrorCode::kUnsupported;
+    capnp::MallocMessageBuilder table;
+    set_header(table.initRoot<schema::RetirementTable>(), version, schema::MessageType::RETIREMENT_TABLE);
+    check_error(decode_retirements(to_bytes(table)), code, "retirement table has format version");
+    capnp::MallocMessageBuilder writes;
+    set_header(writes.initRoot<schema::RetiredWrites>(), version, schema::MessageType::RETIRED_WRITES);
+    check_error(decode_retired_writes(to_bytes(writes)), code, "retired writes has format version");
+  }
 }
 
 }  // namespace
