@@ -134,7 +134,7 @@ Outbox Membership::on_message(const Envelope& envelope, std::uint64_t now_ms) {
     ++stats_.other_cluster;
     return out;
   }
-  if (envelope.sender == self_) return out;
+  if (envelope.sender == self_ || retired_.contains(envelope.sender)) return out;
   corrections_.clear();
   if (left_) {
     // Whoever still probes us learns that we left; nothing else is processed any more.
@@ -170,6 +170,18 @@ Outbox Membership::leave(std::uint64_t /*now_ms*/) {
   queue_gossip(self_update());
   announce_self(std::nullopt, out);
   return out;
+}
+
+void Membership::retire(PeerId peer) {
+  if (peer == self_) return;
+  retired_.insert(peer);
+  members_.erase(peer);
+  gossip_.erase(peer);
+  heard_from_.erase(peer);
+  std::erase(probe_order_, peer);
+  probe_index_ = std::min(probe_index_, probe_order_.size());
+  if (probe_ && probe_->target == peer) probe_.reset();
+  std::erase_if(relays_, [&](const auto& relay) { return relay.second.target == peer || relay.second.requester == peer; });
 }
 
 std::vector<PeerId> Membership::reachable_members() const {
@@ -303,6 +315,7 @@ void Membership::apply_one(const MemberUpdate& update, std::uint64_t now_ms) {
     apply_about_self(update);
     return;
   }
+  if (retired_.contains(update.id)) return;
   auto it = members_.find(update.id);
   if (it == members_.end()) {
     if (table_full()) {

@@ -99,6 +99,11 @@ class Membership {
   // members. After this, tick() sends nothing and a received ping is answered only with that record.
   Outbox leave(std::uint64_t now_ms);
 
+  // Forgets `peer` for good (it was retired, gossip/stability.h): it leaves the table, is never
+  // probed, and updates about it and messages from it are ignored from now on.
+  void retire(PeerId peer);
+  bool is_retired(PeerId peer) const { return retired_.contains(peer); }
+
   // Members other than self, by id (any status).
   const std::map<PeerId, Member>& members() const { return members_; }
   // Ids of members currently alive or suspect (suspects still get deltas), excluding self.
@@ -214,6 +219,7 @@ class Membership {
   std::map<PeerId, Gossip> gossip_;
   std::uint64_t gossip_sequence_ = 0;
   std::set<PeerId> heard_from_;  // Members that sent us a message directly (they know who we are).
+  std::set<PeerId> retired_;     // Retired replicas: never members again.
 };
 
 }  // namespace cairn::gossip

@@ -122,7 +122,38 @@ struct BucketDelta {
   friend bool operator==(const BucketDelta&, const BucketDelta&) = default;
 };
 
-using Body = std::variant<Ping, PingAck, PingRequest, DeltaPush, DeltaAck, TreeLevel, BucketDigest, BucketDelta>;
+// ---- Causal stability and retirement, over TCP (gossip/stability.h) ----
+
+// A version vector entry: every dot 1..counter of `replica`.
+struct VectorEntry {
+  PeerId replica;
+  std::uint64_t counter = 0;
+  friend bool operator==(const VectorEntry&, const VectorEntry&) = default;
+};
+
+// A replica retired by a replicated decision: its dots 1..through are all it will ever have.
+struct RetiredReplica {
+  PeerId replica;
+  std::uint64_t through = 0;
+  friend bool operator==(const RetiredReplica&, const RetiredReplica&) = default;
+};
+
+// What the sender has seen (the version vector of its causal context, without retired replicas), sent
+// to every member now and then, and every retirement it knows.
+struct ContextReport {
+  std::vector<VectorEntry> vector;           // Ascending by replica, counters above 0.
+  std::vector<RetiredReplica> retirements;   // Ascending by replica.
+  friend bool operator==(const ContextReport&, const ContextReport&) = default;
+};
+
+// "You were retired": the answer to any frame from a retired replica.
+struct RetiredNotice {
+  std::uint64_t through = 0;  // The receiver's dots 1..through are the ones the cluster kept.
+  friend bool operator==(const RetiredNotice&, const RetiredNotice&) = default;
+};
+
+using Body = std::variant<Ping, PingAck, PingRequest, DeltaPush, DeltaAck, TreeLevel, BucketDigest, BucketDelta,
+                          ContextReport, RetiredNotice>;
 
 // Every peer message: who sent it, from which cluster, and the body. Messages from another cluster
 // (cluster_id differs) are dropped and counted.

@@ -13,14 +13,42 @@ Peer::Peer(Endpoint self_endpoint, Store& store, std::vector<Endpoint> seeds, Pe
       options_(std::move(options)),
       cluster_id_(cluster_id_of(options_.cluster_name)),
       store_(store),
-      membership_(PeerId{store.replica_id()}, endpoint_, cluster_id_, options_.membership, random_seed),
-      ring_(options_.ring),
-      dissemination_(PeerId{store.replica_id()}, endpoint_, cluster_id_, store, options_.dissemination),
-      anti_entropy_(PeerId{store.replica_id()}, endpoint_, cluster_id_, store, options_.anti_entropy,
-                    random_seed ^ 0x9e3779b97f4a7c15ULL) {
+      random_seed_(random_seed),
+      ring_(options_.ring) {
   assert((options_.security.insecure || !options_.security.cluster_keys.empty()) &&
          "a secure peer needs a cluster key");
   if (!options_.security.cluster_keys.empty()) sealer_.emplace(options_.security.cluster_keys);
+  build_machines();
+}
+
+void Peer::build_machines() {
+  const PeerId self{store_.replica_id()};
+  const std::uint64_t seed = random_seed_ ^ (reincarnations_ * 0xbf58476d1ce4e5b9ULL);
+  membership_.emplace(self, endpoint_, cluster_id_, options_.membership, seed);
+  dissemination_.emplace(self, endpoint_, cluster_id_, store_, options_.dissemination);
+  anti_entropy_.emplace(self, endpoint_, cluster_id_, store_, options_.anti_entropy, seed ^ 0x9e3779b97f4a7c15ULL);
+  stability_.emplace(self, endpoint_, cluster_id_, store_, options_.stability);
+  stability_->start(*membership_);
+  neighbours_.clear();
+  reachable_before_.clear();
+  rounds_in_sync_seen_ = 0;
+}
+
+std::vector<OutgoingFrame> Peer::start_over(std::uint64_t now_ms) {
+  ++reincarnations_;
+  build_machines();
+  return start(now_ms);
+}
+
+void Peer::finish_rounds() {
+  for (const auto& [peer, through] : anti_entropy_->take_completed()) dissemination_->caught_up(peer, through);
+  const std::uint64_t in_sync = anti_entropy_->stats().rounds_in_sync;
+  if (in_sync == rounds_in_sync_seen_) return;
+  rounds_in_sync_seen_ = in_sync;
+  // Refilled from a peer that holds every kept dot of our old id: the set-aside writes can be re-issued
+  // against the cluster's state (counter increments beyond what it kept, register values that still win).
+  auto pending = store_.has_retired_writes();
+  if (pending && *pending && !store_.reissue_retired_writes()) ++stats_.store_errors;
 }
 
 namespace {
@@ -48,7 +76,7 @@ std::vector<OutgoingFrame> Peer::frames_of(Outbox outbox) {
       ++stats_.frames_unsendable;
       continue;
     }
-    if (is_anti_entropy(message.envelope.body)) anti_entropy_.count_bytes_sent(bytes.size());
+    if (is_anti_entropy(message.envelope.body)) anti_entropy_->count_bytes_sent(bytes.size());
     ++stats_.frames_sent;
     stats_.bytes_sent += bytes.size();
     frames.push_back(OutgoingFrame{std::move(message.to), message.channel, std::move(bytes)});
@@ -57,15 +85,15 @@ std::vector<OutgoingFrame> Peer::frames_of(Outbox outbox) {
 }
 
 void Peer::refresh_neighbours() {
-  std::vector<PeerId> members = membership_.reachable_members();
+  std::vector<PeerId> members = membership_->reachable_members();
   members.push_back(id());
   ring_.set_members(members);
   neighbours_ = ring_.neighbours(id());
   std::vector<Dissemination::Neighbour> with_endpoints;
   for (PeerId neighbour : neighbours_) {
-    if (auto endpoint = membership_.endpoint_of(neighbour)) with_endpoints.push_back({neighbour, *endpoint});
+    if (auto endpoint = membership_->endpoint_of(neighbour)) with_endpoints.push_back({neighbour, *endpoint});
   }
-  dissemination_.set_neighbours(with_endpoints);
+  dissemination_->set_neighbours(with_endpoints);
 }
 
 std::vector<OutgoingFrame> Peer::start(std::uint64_t now_ms) {
@@ -77,13 +105,13 @@ std::vector<OutgoingFrame> Peer::start(std::uint64_t now_ms) {
       members.push_back(MemberUpdate{PeerId{record.id}, Endpoint{record.host, record.port},
                                      static_cast<MemberStatus>(record.status), record.incarnation});
     }
-    membership_.restore(members, now_ms);
+    membership_->restore(members, now_ms);
   }
-  return frames_of(membership_.join(seeds_, now_ms));
+  return frames_of(membership_->join(seeds_, now_ms));
 }
 
 void Peer::remember_membership_changes() {
-  std::vector<MemberUpdate> changes = membership_.take_changes();
+  std::vector<MemberUpdate> changes = membership_->take_changes();
   if (changes.empty()) return;
   std::vector<PeerRecord> records;
   for (const MemberUpdate& change : changes) {
@@ -96,38 +124,41 @@ void Peer::remember_membership_changes() {
 }
 
 std::vector<OutgoingFrame> Peer::tick(std::uint64_t now_ms) {
-  Outbox outbox = membership_.tick(now_ms);
+  if (stability_->reincarnated()) return start_over(now_ms);
+  Outbox outbox = membership_->tick(now_ms);
   if (now_ms >= next_gossip_ms_) {
     next_gossip_ms_ = now_ms + options_.gossip_interval_ms;
     remember_membership_changes();
     refresh_neighbours();
-    Outbox deltas = dissemination_.tick(now_ms);
+    Outbox deltas = dissemination_->tick(now_ms);
     outbox.insert(outbox.end(), std::make_move_iterator(deltas.begin()), std::make_move_iterator(deltas.end()));
     Outbox repairs = run_anti_entropy(now_ms);
     outbox.insert(outbox.end(), std::make_move_iterator(repairs.begin()), std::make_move_iterator(repairs.end()));
   }
+  Outbox reports = stability_->tick(now_ms, *membership_);
+  outbox.insert(outbox.end(), std::make_move_iterator(reports.begin()), std::make_move_iterator(reports.end()));
   return frames_of(std::move(outbox));
 }
 
 Outbox Peer::run_anti_entropy(std::uint64_t now_ms) {
-  std::vector<PeerId> reachable = membership_.reachable_members();
+  std::vector<PeerId> reachable = membership_->reachable_members();
   std::sort(reachable.begin(), reachable.end());
   std::vector<AntiEntropy::Neighbour> neighbours;
   for (PeerId neighbour : neighbours_) {
-    auto endpoint = membership_.endpoint_of(neighbour);
+    auto endpoint = membership_->endpoint_of(neighbour);
     if (!endpoint) continue;
     neighbours.push_back({neighbour, *endpoint});
     // A neighbour that joined or came back since the last tick may have missed anything.
     if (!std::binary_search(reachable_before_.begin(), reachable_before_.end(), neighbour)) {
-      anti_entropy_.request_round(neighbour, *endpoint, now_ms);
+      anti_entropy_->request_round(neighbour, *endpoint, now_ms);
     }
   }
   reachable_before_ = std::move(reachable);
-  for (PeerId behind : dissemination_.neighbours_needing_anti_entropy()) {
-    if (auto endpoint = membership_.endpoint_of(behind)) anti_entropy_.request_round(behind, *endpoint, now_ms);
+  for (PeerId behind : dissemination_->neighbours_needing_anti_entropy()) {
+    if (auto endpoint = membership_->endpoint_of(behind)) anti_entropy_->request_round(behind, *endpoint, now_ms);
   }
-  Outbox out = anti_entropy_.tick(now_ms, neighbours);
-  for (const auto& [peer, through] : anti_entropy_.take_completed()) dissemination_.caught_up(peer, through);
+  Outbox out = anti_entropy_->tick(now_ms, neighbours);
+  finish_rounds();
   return out;
 }
 
@@ -144,16 +175,22 @@ std::vector<OutgoingFrame> Peer::on_frame(std::string_view frame, std::uint64_t 
     ++stats_.frames_from_other_clusters;
     return {};
   }
+  if (stability_->reincarnated()) return {};
+  if (stability_->is_retired(envelope.sender)) return frames_of(stability_->answer_retired(envelope, now_ms));
+  if (std::holds_alternative<ContextReport>(envelope.body) || std::holds_alternative<RetiredNotice>(envelope.body)) {
+    stability_->on_message(envelope, now_ms, *membership_);
+    return {};
+  }
   if (std::holds_alternative<DeltaPush>(envelope.body) || std::holds_alternative<DeltaAck>(envelope.body)) {
-    return frames_of(dissemination_.on_message(envelope, now_ms));
+    return frames_of(dissemination_->on_message(envelope, now_ms));
   }
   if (is_anti_entropy(envelope.body)) {
-    anti_entropy_.count_bytes_received(frame.size());
-    Outbox out = anti_entropy_.on_message(envelope, now_ms);
-    for (const auto& [peer, through] : anti_entropy_.take_completed()) dissemination_.caught_up(peer, through);
+    anti_entropy_->count_bytes_received(frame.size());
+    Outbox out = anti_entropy_->on_message(envelope, now_ms);
+    finish_rounds();
     return frames_of(std::move(out));
   }
-  return frames_of(membership_.on_message(envelope, now_ms));
+  return frames_of(membership_->on_message(envelope, now_ms));
 }
 
 DecodeResult Peer::open_and_decode(std::string_view frame) {
@@ -175,6 +212,6 @@ DecodeResult Peer::open_and_decode(std::string_view frame) {
   return decode_peer_payload(opened.payload);
 }
 
-std::vector<OutgoingFrame> Peer::leave(std::uint64_t now_ms) { return frames_of(membership_.leave(now_ms)); }
+std::vector<OutgoingFrame> Peer::leave(std::uint64_t now_ms) { return frames_of(membership_->leave(now_ms)); }
 
 }  // namespace cairn::gossip

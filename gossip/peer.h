@@ -22,6 +22,7 @@
 #include "gossip/outgoing.h"
 #include "gossip/ring.h"
 #include "gossip/sealing.h"
+#include "gossip/stability.h"
 #include "gossip/wire.h"
 
 namespace cairn::gossip {
@@ -45,6 +46,7 @@ struct PeerOptions {
   RingOptions ring;
   DisseminationOptions dissemination;
   AntiEntropyOptions anti_entropy;
+  StabilityOptions stability;
   PeerSecurity security;
 };
 
@@ -83,13 +85,25 @@ class Peer {
   // Announces a graceful leave.
   std::vector<OutgoingFrame> leave(std::uint64_t now_ms);
 
-  PeerId id() const { return membership_.self(); }
+  // Asks to retire `replica` (an operator's decision; see Stability::propose_retirement): decided
+  // once every reachable member agrees on its last dot, then known cluster-wide.
+  Status retire(PeerId replica, std::uint64_t now_ms) {
+    return stability_->propose_retirement(replica, now_ms, *membership_);
+  }
+
+  // This peer's replica id: a new one after the cluster retired the old one (the store reincarnated,
+  // and the peer started over under the new id; `reincarnations()` counts those restarts).
+  PeerId id() const { return membership_->self(); }
+  std::uint64_t reincarnations() const { return reincarnations_; }
   const Endpoint& endpoint() const { return endpoint_; }
-  const Membership& membership() const { return membership_; }
+  const Membership& membership() const { return *membership_; }
   const Ring& ring() const { return ring_; }
-  const Dissemination& dissemination() const { return dissemination_; }
+  const Dissemination& dissemination() const { return *dissemination_; }
   // Anti-entropy rounds and their stats (anti_entropy().stats()).
-  const AntiEntropy& anti_entropy() const { return anti_entropy_; }
+  const AntiEntropy& anti_entropy() const { return *anti_entropy_; }
+  // Context reports, metadata compaction and retirement.
+  Stability& stability() { return *stability_; }
+  const Stability& stability() const { return *stability_; }
   const std::vector<PeerId>& neighbours() const { return neighbours_; }
   const PeerStats& stats() const { return stats_; }
 
@@ -102,16 +116,29 @@ class Peer {
   // Asks anti-entropy for rounds with neighbours the log cannot catch up and with members that
   // joined or came back, and hands completed rounds to dissemination.
   Outbox run_anti_entropy(std::uint64_t now_ms);
+  // (Re)creates the state machines under the store's current replica id: at construction, and after
+  // the store reincarnated because the cluster retired this peer.
+  void build_machines();
+  // Starts over under the new replica id after a reincarnation; the frames of the new join.
+  std::vector<OutgoingFrame> start_over(std::uint64_t now_ms);
+  // Completed anti-entropy rounds go to dissemination; the first round that found this peer in sync
+  // after a reincarnation re-issues the writes the store set aside.
+  void finish_rounds();
 
   Endpoint endpoint_;
   std::vector<Endpoint> seeds_;
   PeerOptions options_;
   std::uint64_t cluster_id_;
   Store& store_;
-  Membership membership_;
+  std::uint64_t random_seed_;
+  // Optional only so that build_machines() can recreate them under a new replica id.
+  std::optional<Membership> membership_;
   Ring ring_;
-  Dissemination dissemination_;
-  AntiEntropy anti_entropy_;
+  std::optional<Dissemination> dissemination_;
+  std::optional<AntiEntropy> anti_entropy_;
+  std::optional<Stability> stability_;
+  std::uint64_t reincarnations_ = 0;
+  std::uint64_t rounds_in_sync_seen_ = 0;
   std::vector<PeerId> neighbours_;
   std::vector<PeerId> reachable_before_;  // Sorted; reachable members at the previous gossip tick.
   std::uint64_t next_gossip_ms_ = 0;

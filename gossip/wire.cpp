@@ -303,6 +303,31 @@ Status check_body(const BucketDelta& delta) {
   return ok();
 }
 
+template <typename Entry>
+Status check_ascending_replicas(const std::vector<Entry>& entries, const char* what) {
+  if (entries.size() > kMaxReportEntries) {
+    return protocol_error(cat("context report lists ", entries.size(), " ", what, ", over the limit of ",
+                              kMaxReportEntries));
+  }
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i].replica.value == 0) return protocol_error(cat("context report ", what, " name replica 0"));
+    if (i > 0 && !(entries[i - 1].replica < entries[i].replica)) {
+      return protocol_error(cat("context report ", what, " are not strictly ascending by replica"));
+    }
+  }
+  return ok();
+}
+
+Status check_body(const ContextReport& report) {
+  if (auto vector = check_ascending_replicas(report.vector, "vector entries"); !vector) return vector;
+  for (const VectorEntry& entry : report.vector) {
+    if (entry.counter == 0) return protocol_error("context report has a vector entry of counter 0");
+  }
+  return check_ascending_replicas(report.retirements, "retirements");
+}
+
+Status check_body(const RetiredNotice&) { return ok(); }
+
 // ---- Encoding. ----
 
 capnp::Data::Reader as_data(const std::string& bytes) {
@@ -386,6 +411,20 @@ struct BodyWriter {
     fill(out.initAbsent(static_cast<unsigned>(delta.absent.size())), delta.absent);
     fill(out.initWanted(static_cast<unsigned>(delta.wanted.size())), delta.wanted);
   }
+  void operator()(const ContextReport& report) {
+    auto out = body.initContextReport();
+    auto vector = out.initVector(static_cast<unsigned>(report.vector.size()));
+    for (unsigned i = 0; i < report.vector.size(); ++i) {
+      vector[i].setReplica(report.vector[i].replica.value);
+      vector[i].setCounter(report.vector[i].counter);
+    }
+    auto retirements = out.initRetirements(static_cast<unsigned>(report.retirements.size()));
+    for (unsigned i = 0; i < report.retirements.size(); ++i) {
+      retirements[i].setReplica(report.retirements[i].replica.value);
+      retirements[i].setThrough(report.retirements[i].through);
+    }
+  }
+  void operator()(const RetiredNotice& notice) { body.initRetiredNotice().setThrough(notice.through); }
 };
 
 std::size_t words_for_bytes(std::size_t bytes) {
@@ -422,6 +461,9 @@ std::size_t estimate_words(const Envelope& envelope) {
   if (const auto* delta = std::get_if<BucketDelta>(&envelope.body)) {
     words += 12 + delta->buckets.size() / 2 + words_for_bytes(delta->records.size()) + delta->absent.size() +
              delta->wanted.size();
+  }
+  if (const auto* report = std::get_if<ContextReport>(&envelope.body)) {
+    words += 8 + 3 * (report->vector.size() + report->retirements.size());
   }
   return words;
 }
@@ -535,6 +577,23 @@ Result<BucketDelta> read_bucket_delta(wire_schema::BucketDelta::Reader in) {
   return delta;
 }
 
+Result<ContextReport> read_context_report(wire_schema::ContextReport::Reader in) {
+  ContextReport report;
+  const auto vector = in.getVector();
+  const auto retirements = in.getRetirements();
+  if (vector.size() > kMaxReportEntries || retirements.size() > kMaxReportEntries) {
+    return protocol_error(cat("context report lists ", vector.size(), " vector entries and ", retirements.size(),
+                              " retirements, over the limit of ", kMaxReportEntries));
+  }
+  report.vector.reserve(vector.size());
+  for (auto entry : vector) report.vector.push_back(VectorEntry{PeerId{entry.getReplica()}, entry.getCounter()});
+  report.retirements.reserve(retirements.size());
+  for (auto entry : retirements) {
+    report.retirements.push_back(RetiredReplica{PeerId{entry.getReplica()}, entry.getThrough()});
+  }
+  return report;
+}
+
 template <typename Message>
 Result<Body> with_updates(Message message, Result<std::vector<MemberUpdate>> updates) {
   if (!updates) return forward(updates);
@@ -582,6 +641,13 @@ Result<Body> read_body(wire_schema::Envelope::Body::Reader in) {
       if (!delta) return forward(delta);
       return Body(std::move(*delta));
     }
+    case wire_schema::Envelope::Body::CONTEXT_REPORT: {
+      auto report = read_context_report(in.getContextReport());
+      if (!report) return forward(report);
+      return Body(std::move(*report));
+    }
+    case wire_schema::Envelope::Body::RETIRED_NOTICE:
+      return Body(RetiredNotice{in.getRetiredNotice().getThrough()});
   }
   return protocol_error(cat("envelope has body kind ", static_cast<unsigned>(in.which()),
                             ", unknown to this build (sent by a newer cairn?)"));

@@ -48,6 +48,8 @@ inline constexpr std::size_t kMaxTreeParents = 256;
 inline constexpr std::size_t kMaxExchangeBuckets = 256;
 // Record digests (and absent or wanted key hashes) one BucketDigest or BucketDelta may list.
 inline constexpr std::size_t kMaxDigestRecords = 1u << 20;
+// Vector entries, and retirements, one ContextReport may list.
+inline constexpr std::size_t kMaxReportEntries = 1u << 16;
 // The longest host an Endpoint may name (a DNS name is at most 253 bytes).
 inline constexpr std::size_t kMaxHostBytes = 255;
 
@@ -110,7 +112,9 @@ std::string encode_frame_header(const FrameHeader& header);
 // kMaxTreeParents strictly ascending parents that exist at the level above (exactly {0} at level 1),
 // 16 hashes per parent or none, and a context only at level 1; a BucketDigest or BucketDelta has 1
 // to kMaxExchangeBuckets strictly ascending buckets below 65536, at most kMaxDigestRecords entries
-// per list, as many record hashes as key hashes, and every key hash in one of its buckets. Returns ErrorCode::kProtocol saying
+// per list, as many record hashes as key hashes, and every key hash in one of its buckets; a
+// ContextReport lists at most kMaxReportEntries vector entries and retirements, each list strictly
+// ascending by replica, with no zero replica id and no zero vector counter. Returns ErrorCode::kProtocol saying
 // which rule broke.
 Status validate_envelope(const Envelope& envelope);
 

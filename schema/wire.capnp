@@ -105,6 +105,25 @@ struct BucketDelta {
 }
 
 # Every peer message: who sent it, from which cluster, and the body.
+struct VectorEntry {
+  replica @0 :UInt64;  # A replica id.
+  counter @1 :UInt64;  # Every dot 1..counter of it seen; never 0.
+}
+
+struct RetiredReplica {
+  replica @0 :UInt64;  # The retired replica's id.
+  through @1 :UInt64;  # Its dots 1..through are all it will ever have.
+}
+
+struct ContextReport {
+  vector @0 :List(VectorEntry);          # Strictly ascending replicas; at most kMaxReportEntries.
+  retirements @1 :List(RetiredReplica);  # Strictly ascending replicas; at most kMaxReportEntries.
+}
+
+struct RetiredNotice {
+  through @0 :UInt64;  # The receiver was retired; its dots 1..through are the ones the cluster kept.
+}
+
 struct Envelope {
   clusterId @0 :UInt64;         # cluster_id_of(cluster name); frames of other clusters are dropped.
   sender @1 :UInt64;            # The sender's peer (replica) id.
@@ -119,5 +138,7 @@ struct Envelope {
     treeLevel @8 :TreeLevel;      # Anti-entropy, over TCP.
     bucketDigest @9 :BucketDigest;  # Anti-entropy, over TCP.
     bucketDelta @10 :BucketDelta;   # Anti-entropy, over TCP.
+    contextReport @11 :ContextReport;  # Causal stability, over TCP.
+    retiredNotice @12 :RetiredNotice;  # Retirement, over UDP.
   }
 }

@@ -107,7 +107,7 @@ std::vector<MemberUpdate> random_updates(Rng& rng) {
 }
 
 Body random_body(Rng& rng) {
-  switch (rng.below(5)) {
+  switch (rng.below(7)) {
     case 0:
       return Ping{random_u64(rng), random_updates(rng)};
     case 1:
@@ -123,6 +123,22 @@ Body random_body(Rng& rng) {
       }
       return push;
     }
+    case 4: {
+      ContextReport report;
+      std::uint64_t replica = 0;
+      for (std::uint64_t i = rng.below(20); i > 0 && replica < UINT64_MAX - 1000; --i) {
+        replica += 1 + rng.below(1000);
+        report.vector.push_back(VectorEntry{PeerId{replica}, 1 + rng.below(1u << 20)});
+      }
+      replica = 0;
+      for (std::uint64_t i = rng.below(4); i > 0; --i) {
+        replica += 1 + rng.below(1000);
+        report.retirements.push_back(RetiredReplica{PeerId{replica}, random_u64(rng)});
+      }
+      return report;
+    }
+    case 5:
+      return RetiredNotice{random_u64(rng)};
     default:
       return DeltaAck{random_u64(rng)};
   }
@@ -161,6 +177,34 @@ TEST_CASE("wire: every body type round-trips", "[wire]") {
   }
   SECTION("empty delta push") { check_round_trip(envelope_with(DeltaPush{})); }
   SECTION("delta ack") { check_round_trip(envelope_with(DeltaAck{123456789})); }
+  SECTION("context report") {
+    check_round_trip(envelope_with(ContextReport{{{PeerId{3}, 7}, {PeerId{UINT64_MAX}, UINT64_MAX}},
+                                                 {{PeerId{5}, 0}, {PeerId{9}, 120}}}));
+  }
+  SECTION("empty context report") { check_round_trip(envelope_with(ContextReport{})); }
+  SECTION("retired notice") { check_round_trip(envelope_with(RetiredNotice{41})); }
+}
+
+TEST_CASE("wire: a context report must list replicas strictly ascending, none 0, counters above 0", "[wire]") {
+  const auto refused = [](ContextReport report) {
+    const Envelope envelope = envelope_with(std::move(report));
+    CHECK_FALSE(validate_envelope(envelope));
+    rejected(encode_peer_frame(envelope), FrameError::kUndecodable);
+  };
+  refused(ContextReport{{{PeerId{4}, 1}, {PeerId{4}, 2}}, {}});
+  refused(ContextReport{{{PeerId{5}, 1}, {PeerId{4}, 2}}, {}});
+  refused(ContextReport{{{PeerId{0}, 1}}, {}});
+  refused(ContextReport{{{PeerId{4}, 0}}, {}});
+  refused(ContextReport{{}, {{PeerId{8}, 1}, {PeerId{2}, 1}}});
+  refused(ContextReport{{}, {{PeerId{0}, 1}}});
+}
+
+TEST_CASE("wire: a context report with more than kMaxReportEntries entries is rejected", "[wire]") {
+  ContextReport report;
+  for (std::uint64_t i = 1; i <= kMaxReportEntries + 1; ++i) report.vector.push_back({PeerId{i}, 1});
+  const Envelope envelope = envelope_with(std::move(report));
+  CHECK_FALSE(validate_envelope(envelope));
+  rejected(encode_peer_frame(envelope), FrameError::kUndecodable);
 }
 
 TEST_CASE("wire: a ping with the most updates allowed round-trips", "[wire]") {

@@ -1,0 +1,248 @@
+#include "gossip/stability.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "src/util/hex_id.h"
+
+namespace cairn::gossip {
+namespace {
+
+bool is_reachable(MemberStatus status) { return status == MemberStatus::kAlive || status == MemberStatus::kSuspect; }
+
+std::uint64_t entry_of(const std::map<PeerId, std::uint64_t>& vector, PeerId replica) {
+  auto it = vector.find(replica);
+  return it == vector.end() ? 0 : it->second;
+}
+
+}  // namespace
+
+Stability::Stability(PeerId self, Endpoint self_endpoint, std::uint64_t cluster_id, Store& store,
+                     StabilityOptions options)
+    : self_(self),
+      self_endpoint_(std::move(self_endpoint)),
+      cluster_id_(cluster_id),
+      store_(store),
+      options_(options) {}
+
+void Stability::start(Membership& membership) {
+  auto known = store_.retirements();
+  if (!known) {
+    ++stats_.store_errors;
+    return;
+  }
+  for (const Retirement& retirement : *known) {
+    retired_[PeerId{retirement.replica}] = retirement.through;
+    membership.retire(PeerId{retirement.replica});
+  }
+}
+
+Outbox Stability::tick(std::uint64_t now_ms, Membership& membership) {
+  if (reincarnated_) return {};
+  propose_dead_members(now_ms, membership);
+  decide(membership);
+  if (!sweeping_ && now_ms >= next_sweep_ms_) {
+    sweeping_ = true;
+    next_sweep_ms_ = now_ms + options_.compaction_interval_ms;
+  }
+  if (sweeping_) compact_slice();
+  if (options_.report_interval_ms == 0 || now_ms < next_report_ms_) return {};
+  next_report_ms_ = now_ms + options_.report_interval_ms;
+  return send_reports(now_ms, membership);
+}
+
+std::map<PeerId, std::uint64_t> Stability::own_vector() {
+  std::map<PeerId, std::uint64_t> vector;
+  auto entries = store_.context_vector();
+  if (!entries) {
+    ++stats_.store_errors;
+    return vector;
+  }
+  for (const VersionVectorEntry& entry : *entries) {
+    if (!retired_.contains(PeerId{entry.replica})) vector[PeerId{entry.replica}] = entry.counter;
+  }
+  return vector;
+}
+
+Outbox Stability::send_reports(std::uint64_t, const Membership& membership) {
+  ContextReport report;
+  for (const auto& [replica, counter] : own_vector()) {
+    if (counter != 0) report.vector.push_back(VectorEntry{replica, counter});
+  }
+  for (const auto& [replica, through] : retired_) report.retirements.push_back(RetiredReplica{replica, through});
+  Outbox out;
+  for (PeerId member : membership.reachable_members()) {
+    auto endpoint = membership.endpoint_of(member);
+    if (!endpoint) continue;
+    out.push_back(Outgoing{*endpoint, Channel::kStream, Envelope{cluster_id_, self_, self_endpoint_, report}});
+    ++stats_.reports_sent;
+  }
+  return out;
+}
+
+void Stability::compact_slice() {
+  std::vector<ReplicaReport> reports;
+  reports.reserve(reports_.size());
+  for (const auto& [member, report] : reports_) {
+    ReplicaReport converted{member.value, {}};
+    for (const auto& [replica, counter] : report.vector) converted.vector.push_back({replica.value, counter});
+    reports.push_back(std::move(converted));
+  }
+  auto pass = store_.compact_counter_resets(reports, options_.compaction_records_per_tick);
+  if (!pass) {
+    ++stats_.store_errors;
+    sweeping_ = false;
+    return;
+  }
+  stats_.resets_dropped += pass->resets_dropped;
+  stats_.records_removed += pass->records_removed;
+  if (pass->wrapped) {
+    sweeping_ = false;
+    ++stats_.compaction_sweeps;
+  }
+}
+
+void Stability::on_message(const Envelope& envelope, std::uint64_t now_ms, Membership& membership) {
+  if (reincarnated_ || envelope.sender == self_) return;
+  if (const auto* notice = std::get_if<RetiredNotice>(&envelope.body)) {
+    learn_retirement(self_, notice->through, membership);
+    return;
+  }
+  const auto* incoming = std::get_if<ContextReport>(&envelope.body);
+  if (!incoming) return;
+  ++stats_.reports_received;
+  // Retirements first: a report may be what tells this peer that it, or its sender, was retired.
+  for (const RetiredReplica& retirement : incoming->retirements) {
+    auto known = retired_.find(retirement.replica);
+    if (known == retired_.end() || retirement.through < known->second) {
+      learn_retirement(retirement.replica, retirement.through, membership);
+    }
+    if (reincarnated_) return;
+  }
+  if (retired_.contains(envelope.sender)) return;
+  // Both reports are true of the sender's context, which only grows: their pointwise max is too.
+  Report& report = reports_[envelope.sender];
+  for (const VectorEntry& entry : incoming->vector) {
+    std::uint64_t& counter = report.vector[entry.replica];
+    counter = std::max(counter, entry.counter);
+  }
+  report.received_ms = now_ms;
+}
+
+Outbox Stability::answer_retired(const Envelope& envelope, std::uint64_t now_ms) {
+  auto retired = retired_.find(envelope.sender);
+  if (retired == retired_.end()) return {};
+  auto [last, first_time] = last_notice_ms_.try_emplace(envelope.sender, now_ms);
+  if (!first_time && now_ms < last->second + options_.notice_interval_ms) return {};
+  last->second = now_ms;
+  ++stats_.retired_notices_sent;
+  Outbox out;
+  out.push_back(Outgoing{envelope.sender_endpoint, Channel::kDatagram,
+                         Envelope{cluster_id_, self_, self_endpoint_, RetiredNotice{retired->second}}});
+  return out;
+}
+
+void Stability::learn_retirement(PeerId replica, std::uint64_t through, Membership& membership) {
+  if (replica == self_) {
+    if (reincarnated_) return;
+    // Our own dots beyond `through` reached no live peer: the store sets them aside, starts empty under
+    // a new id and re-issues them once anti-entropy has refilled it (gossip::Peer restarts us then).
+    if (auto reborn = store_.reincarnate(through); !reborn) {
+      ++stats_.store_errors;
+      return;
+    }
+    reincarnated_ = true;
+    return;
+  }
+  if (auto stored = store_.retire_replica(replica.value, through); !stored) {
+    ++stats_.store_errors;  // Tried again when the next report repeats it.
+    return;
+  }
+  auto [entry, added] = retired_.try_emplace(replica, through);
+  entry->second = std::min(entry->second, through);
+  if (added) ++stats_.retirements_learned;
+  membership.retire(replica);
+  reports_.erase(replica);
+  proposals_.erase(replica);
+}
+
+Status Stability::propose_retirement(PeerId replica, std::uint64_t now_ms, const Membership& membership) {
+  if (replica == self_) return fail(ErrorCode::kInvalidArgument, "a peer cannot retire itself");
+  if (retired_.contains(replica)) return ok();
+  auto member = membership.members().find(replica);
+  if (member == membership.members().end()) {
+    return fail(ErrorCode::kNotFound, "no member " + hex_id(replica.value) + " is known here");
+  }
+  if (is_reachable(member->second.status)) {
+    return fail(ErrorCode::kInvalidArgument, "member " + hex_id(replica.value) +
+                                                 " is reachable: stop it (or wait until it is dead) before retiring it");
+  }
+  Proposal& proposal = proposals_[replica];
+  proposal.proposed_ms = now_ms;
+  proposal.by_operator = true;
+  return ok();
+}
+
+void Stability::propose_dead_members(std::uint64_t now_ms, const Membership& membership) {
+  if (options_.retire_after_ms == 0) return;
+  for (const auto& [id, member] : membership.members()) {
+    if (is_reachable(member.status) || proposals_.contains(id)) continue;
+    if (now_ms >= member.status_since_ms + options_.retire_after_ms) proposals_[id] = Proposal{now_ms, false};
+  }
+}
+
+std::vector<PeerId> Stability::blockers(PeerId replica, const Proposal& proposal, const Membership& membership,
+                                        std::uint64_t* through) const {
+  std::vector<PeerId> waiting;
+  for (PeerId member : membership.reachable_members()) {
+    if (member == replica) continue;
+    auto report = reports_.find(member);
+    // A report from before the proposal may predate a dot of the replica the member received later.
+    if (report == reports_.end() || report->second.received_ms <= proposal.proposed_ms ||
+        entry_of(report->second.vector, replica) != *through) {
+      waiting.push_back(member);
+    }
+  }
+  return waiting;
+}
+
+void Stability::decide(Membership& membership) {
+  if (proposals_.empty()) return;
+  const std::map<PeerId, std::uint64_t> own = own_vector();
+  for (auto it = proposals_.begin(); it != proposals_.end();) {
+    const PeerId replica = it->first;
+    auto member = membership.members().find(replica);
+    if (member == membership.members().end() || is_reachable(member->second.status)) {
+      it = proposals_.erase(it);  // It came back (or is gone): nothing to retire.
+      continue;
+    }
+    std::uint64_t through = entry_of(own, replica);
+    if (!blockers(replica, it->second, membership, &through).empty()) {
+      ++it;
+      continue;
+    }
+    if (auto stored = store_.retire_replica(replica.value, through); !stored) {
+      ++stats_.store_errors;
+      ++it;
+      continue;
+    }
+    retired_[replica] = through;
+    membership.retire(replica);
+    reports_.erase(replica);
+    ++stats_.retirements_decided;
+    it = proposals_.erase(it);
+  }
+}
+
+std::vector<PendingRetirement> Stability::pending(const Membership& membership) {
+  const std::map<PeerId, std::uint64_t> own = own_vector();
+  std::vector<PendingRetirement> result;
+  for (const auto& [replica, proposal] : proposals_) {
+    std::uint64_t through = entry_of(own, replica);
+    result.push_back(PendingRetirement{replica, proposal.proposed_ms, proposal.by_operator,
+                                       blockers(replica, proposal, membership, &through)});
+  }
+  return result;
+}
+
+}  // namespace cairn::gossip

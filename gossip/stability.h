@@ -1,0 +1,128 @@
+// Causal stability and retirement: what each peer has seen, told to every member, and what it is for
+// (docs/metadata-gc.md).
+//
+// Every report_interval_ms a peer sends each reachable member a ContextReport: the version vector of its
+// causal context and every retirement it knows. From the reports it keeps (the newest per member):
+//   - counter reset entries are compacted (Store::compact_counter_resets, in bounded slices): a reset
+//     goes once its contributor's report shows it had seen it and this peer has every dot the
+//     contributor had minted by then; no clock is consulted, so nothing is ever reaped early;
+//   - a replica is retired: an operator asks (propose_retirement), or a member stays dead or left for
+//     retire_after_ms. The proposal becomes a decision only when the replica is still unreachable and
+//     every reachable member has reported since the proposal with the same counter n for it as this
+//     peer has (so no live peer holds a dot of it beyond n). The decision (replica, n) is stored, the
+//     replica forgotten by membership, and carried by every later report, so every peer learns it.
+// A frame from a retired replica is answered with a RetiredNotice; the retired peer (or any peer that
+// learns from a report that it is retired) empties its store, takes a new replica id and re-issues
+// its unsynced writes once anti-entropy has refilled it (Store::reincarnate): gossip::Peer then starts
+// over under the new id.
+//
+// Sans-I/O: no sockets, no clock; one thread calls everything.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cairn/store.h"
+#include "gossip/membership.h"
+#include "gossip/messages.h"
+#include "gossip/outgoing.h"
+
+namespace cairn::gossip {
+
+struct StabilityOptions {
+  std::uint64_t report_interval_ms = 5'000;      // A report to every reachable member; 0: never.
+  std::uint64_t compaction_interval_ms = 10'000;  // A sweep of the counter records holding resets.
+  std::size_t compaction_records_per_tick = 256;  // Records one tick of a sweep examines.
+  // A member dead or left this long is proposed for retirement; 0: only an operator retires peers.
+  std::uint64_t retire_after_ms = 7ull * 24 * 3600 * 1000;
+  std::uint64_t notice_interval_ms = 1'000;  // At most one RetiredNotice per retired sender this often.
+};
+
+struct StabilityStats {
+  std::uint64_t reports_sent = 0, reports_received = 0;
+  std::uint64_t resets_dropped = 0, records_removed = 0, compaction_sweeps = 0;
+  std::uint64_t retirements_decided = 0;  // Decided by this peer.
+  std::uint64_t retirements_learned = 0;  // Heard from others.
+  std::uint64_t retired_notices_sent = 0;
+  std::uint64_t store_errors = 0;
+};
+
+// A retirement this peer proposed that is not decided yet, and what it waits for.
+struct PendingRetirement {
+  PeerId replica;
+  std::uint64_t proposed_ms = 0;
+  bool by_operator = false;
+  std::vector<PeerId> waiting_for;  // Reachable members with no report since the proposal, or another counter.
+};
+
+class Stability {
+ public:
+  // `store` is borrowed and must outlive this object.
+  Stability(PeerId self, Endpoint self_endpoint, std::uint64_t cluster_id, Store& store, StabilityOptions options);
+
+  // Loads the retirements the store knows and makes membership forget those replicas.
+  void start(Membership& membership);
+
+  // Reports, compaction slices, horizon proposals and decisions.
+  Outbox tick(std::uint64_t now_ms, Membership& membership);
+
+  // Handles ContextReport and RetiredNotice; other bodies are ignored.
+  void on_message(const Envelope& envelope, std::uint64_t now_ms, Membership& membership);
+
+  // True when `sender` is a retired replica; answer_retired() then gives the notice to send it (at
+  // most one per notice_interval_ms per sender).
+  bool is_retired(PeerId replica) const { return retired_.contains(replica); }
+  Outbox answer_retired(const Envelope& envelope, std::uint64_t now_ms);
+
+  // An operator's request to retire `replica`. kInvalidArgument for this peer itself and for a member
+  // that is reachable (stop it first), kNotFound for a replica membership never knew. Retiring an
+  // already retired replica succeeds and changes nothing.
+  Status propose_retirement(PeerId replica, std::uint64_t now_ms, const Membership& membership);
+  std::vector<PendingRetirement> pending(const Membership& membership);
+  const std::map<PeerId, std::uint64_t>& retired() const { return retired_; }
+
+  // Set once this peer learned that it was retired and its store reincarnated under a new replica id.
+  bool reincarnated() const { return reincarnated_; }
+
+  const StabilityStats& stats() const { return stats_; }
+
+ private:
+  struct Report {
+    std::map<PeerId, std::uint64_t> vector;  // Pointwise max of what the member reported.
+    std::uint64_t received_ms = 0;
+  };
+  struct Proposal {
+    std::uint64_t proposed_ms = 0;
+    bool by_operator = false;
+  };
+
+  Outbox send_reports(std::uint64_t now_ms, const Membership& membership);
+  void compact_slice();
+  void propose_dead_members(std::uint64_t now_ms, const Membership& membership);
+  void decide(Membership& membership);
+  // What blocks `replica`'s proposal (empty: it can be decided, at `*through`).
+  std::vector<PeerId> blockers(PeerId replica, const Proposal& proposal, const Membership& membership,
+                               std::uint64_t* through) const;
+  void learn_retirement(PeerId replica, std::uint64_t through, Membership& membership);
+  std::map<PeerId, std::uint64_t> own_vector();
+
+  PeerId self_;
+  Endpoint self_endpoint_;
+  std::uint64_t cluster_id_;
+  Store& store_;
+  StabilityOptions options_;
+  std::map<PeerId, Report> reports_;
+  std::map<PeerId, std::uint64_t> retired_;  // Replica -> through.
+  std::map<PeerId, Proposal> proposals_;
+  std::map<PeerId, std::uint64_t> last_notice_ms_;
+  std::uint64_t next_report_ms_ = 0;
+  std::uint64_t next_sweep_ms_ = 0;
+  bool sweeping_ = false;
+  bool reincarnated_ = false;
+  StabilityStats stats_;
+};
+
+}  // namespace cairn::gossip
