@@ -80,6 +80,8 @@ struct NodeOptions {
   std::uint64_t gossip_interval_ms = 200;   // How often new deltas go to neighbours.
   std::uint64_t protocol_period_ms = 1000;  // SWIM probe period.
   std::uint64_t suspicion_timeout_ms = 5000;
+  // A member dead or left this long is retired (docs/metadata-gc.md); 0: only `cairn retire` retires.
+  std::uint64_t retire_after_ms = 7ull * 24 * 3600 * 1000;
   NodeLimits limits;
 };
 
@@ -120,10 +122,16 @@ class Node {
   // The bound client and HTTP ports (0 when not serving them).
   virtual std::uint16_t client_port() const = 0;
   virtual std::uint16_t http_port() const = 0;
+  // This peer's replica id; a new one if the cluster retired the old one while this peer was away.
   virtual std::uint64_t replica_id() const = 0;
   virtual NodeStatus status() = 0;
   // Every metric of the node now (what /metrics serves).
   virtual std::vector<MetricSample> metrics() = 0;
+
+  // Proposes retiring the dead or stopped peer `replica` (docs/metadata-gc.md): decided once every
+  // reachable peer agrees on its last write, then known cluster-wide. kInvalidArgument for this peer
+  // or a reachable one, kNotFound for a peer never known here, kUnavailable once stopped.
+  virtual Status retire(std::uint64_t replica) = 0;
 
   // Leaves the cluster gracefully (announces it), closes the network and the store. Idempotent.
   virtual void stop() = 0;

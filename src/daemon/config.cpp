@@ -134,6 +134,8 @@ Status read_gossip(const toml::table& table, std::string_view origin, NodeOption
   CAIRN_TRY(reader.integer("interval_ms", node.gossip_interval_ms, 1, kMaxIntervalMs));
   CAIRN_TRY(reader.integer("protocol_period_ms", node.protocol_period_ms, 1, kMaxIntervalMs));
   CAIRN_TRY(reader.integer("suspicion_timeout_ms", node.suspicion_timeout_ms, 1, kMaxIntervalMs));
+  // 0 turns automatic retirement off; at most ten years.
+  CAIRN_TRY(reader.integer("retire_after_ms", node.retire_after_ms, 0, 3650 * kMaxIntervalMs));
   return reader.no_unknown_keys();
 }
 

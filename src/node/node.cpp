@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <random>
@@ -179,7 +180,19 @@ class NodeImpl final : public Node {
     if (clients_) node::add_client_metrics(clients_->stats(), samples);
     return samples;
   }
-  std::uint64_t replica_id() const override { return replica_id_; }
+  std::uint64_t replica_id() const override { return replica_id_.load(); }
+
+  Status retire(std::uint64_t replica) override {
+    if (stopped_ || !worker_ || !peer_) return fail(ErrorCode::kUnavailable, "the node is stopped");
+    // The peer belongs to the protocol worker: ask there and wait (the worker runs every queued task,
+    // also when stopping, so the answer always comes).
+    auto answer = std::make_shared<std::promise<Status>>();
+    std::future<Status> result = answer->get_future();
+    if (!worker_->post([this, replica, answer] { answer->set_value(peer_->retire(gossip::PeerId{replica}, now_ms())); })) {
+      return fail(ErrorCode::kUnavailable, "the node is too busy or stopping; try again");
+    }
+    return result.get();
+  }
 
   NodeStatus status() override {
     std::lock_guard lock(status_mutex_);
@@ -265,6 +278,7 @@ class NodeImpl final : public Node {
     peer_options.gossip_interval_ms = options.gossip_interval_ms;
     peer_options.membership.protocol_period_ms = options.protocol_period_ms;
     peer_options.membership.suspicion_timeout_ms = options.suspicion_timeout_ms;
+    peer_options.stability.retire_after_ms = options.retire_after_ms;
     peer_options.max_frame_payload_bytes = options.limits.max_peer_frame_bytes;
     peer_options.membership.max_members = options.limits.max_members;
     peer_options.dissemination.max_entries_per_push = options.limits.max_delta_batch_entries;
@@ -372,6 +386,12 @@ class NodeImpl final : public Node {
   void publish_status() {
     node::ProtocolSnapshot snapshot;
     NodeStatus& status = snapshot.status;
+    if (peer_->id().value != replica_id_.load()) {
+      log::warn("gossip", "the cluster retired replica " + hex_id(replica_id_.load()) +
+                              " while it was away: this peer now continues as replica " + hex_id(peer_->id().value) +
+                              " and re-issues its unsynced writes once it has caught up");
+      replica_id_ = peer_->id().value;
+    }
     status.replica_id = replica_id_;
     status.gossip_port = port_;
     const std::uint64_t now = now_ms();
@@ -405,6 +425,7 @@ class NodeImpl final : public Node {
     snapshot.dissemination = peer_->dissemination().stats();
     snapshot.membership = peer_->membership().stats();
     snapshot.anti_entropy = peer_->anti_entropy().stats();
+    snapshot.stability = peer_->stability().stats();
     snapshot.frames_dropped_busy = frames_dropped_busy_.load();
     {
       std::lock_guard lock(status_mutex_);
@@ -432,7 +453,7 @@ class NodeImpl final : public Node {
   std::uint16_t port_ = 0;
   std::uint16_t http_port_ = 0;
   std::uint16_t client_port_ = 0;
-  std::uint64_t replica_id_ = 0;
+  std::atomic<std::uint64_t> replica_id_{0};  // Changes if the cluster retires this peer.
   std::string client_token_;  // What clients must present; set when serving clients.
   std::atomic<std::uint64_t> frames_dropped_busy_{0};
   std::atomic<bool> stopped_{false};

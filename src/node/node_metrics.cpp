@@ -57,6 +57,21 @@ void add_protocol_metrics(const ProtocolSnapshot& snapshot, std::vector<MetricSa
   counter(out, "cairn_anti_entropy_records_total", "Records shipped by anti-entropy, by direction.",
           static_cast<double>(repair.records_received), {{"direction", "received"}});
 
+  const gossip::StabilityStats& stability = snapshot.stability;
+  counter(out, "cairn_context_reports_total", "Causal context reports exchanged with members, by direction.",
+          static_cast<double>(stability.reports_sent), {{"direction", "sent"}});
+  counter(out, "cairn_context_reports_total", "Causal context reports exchanged with members, by direction.",
+          static_cast<double>(stability.reports_received), {{"direction", "received"}});
+  counter(out, "cairn_counter_resets_compacted_total",
+          "Counter reset entries dropped once no replica could need them.",
+          static_cast<double>(stability.resets_dropped));
+  counter(out, "cairn_retirements_total", "Peers retired, by who decided.",
+          static_cast<double>(stability.retirements_decided), {{"decided_by", "this_peer"}});
+  counter(out, "cairn_retirements_total", "Peers retired, by who decided.",
+          static_cast<double>(stability.retirements_learned), {{"decided_by", "another_peer"}});
+  counter(out, "cairn_retired_notices_sent_total", "Frames from retired peers answered with a retired notice.",
+          static_cast<double>(stability.retired_notices_sent));
+
   std::map<std::string, double> peers_by_state{{"alive", 0}, {"suspect", 0}, {"dead", 0}, {"left", 0}};
   for (const NodeStatus::Member& member : snapshot.status.members) peers_by_state[member.state] += 1;
   for (const auto& [state, count] : peers_by_state) {

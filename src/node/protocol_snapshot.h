@@ -11,6 +11,7 @@
 #include "gossip/dissemination.h"
 #include "gossip/membership.h"
 #include "gossip/peer.h"
+#include "gossip/stability.h"
 
 namespace cairn::node {
 
@@ -20,6 +21,7 @@ struct ProtocolSnapshot {
   gossip::DisseminationStats dissemination;
   gossip::MembershipStats membership;
   gossip::AntiEntropyStats anti_entropy;
+  gossip::StabilityStats stability;
   std::uint64_t frames_dropped_busy = 0;  // Frames dropped because the protocol worker's queue was full.
   StoreUsage store_usage;
   std::uint64_t store_usage_at_ms = 0;  // When store_usage was read (0: never).

@@ -45,6 +45,7 @@ http_port = 9000
 [gossip]
 interval_ms = 50
 suspicion_timeout_ms = 3000
+retire_after_ms = 0
 )",
                                   "test.toml", config);
   REQUIRE(applied);
@@ -62,6 +63,7 @@ suspicion_timeout_ms = 3000
   CHECK(config.node.gossip_interval_ms == 50);
   CHECK(config.node.protocol_period_ms == 1000);
   CHECK(config.node.suspicion_timeout_ms == 3000);
+  CHECK(config.node.retire_after_ms == 0);
 }
 
 TEST_CASE("an empty file changes nothing", "[config]") {
