@@ -1,0 +1,179 @@
+#include "gossip/stability.h"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <string>
+
+#include "tests/store/store_test_support.h"
+#include "tests/support/temp_dir.h"
+
+namespace cairn::gossip {
+namespace {
+
+constexpr std::uint64_t kCluster = 7;
+const PeerId kAlive{0xa1};
+const PeerId kOther{0xa2};
+const PeerId kDead{0xdead};
+
+// One Stability machine over a real store, with a membership that knows one alive member (kAlive)
+// and one dead one (kDead), as told by kAlive's ping.
+struct Fixture {
+  test::TempDir dir;
+  std::unique_ptr<Store> store = test::open_store(dir.str());
+  PeerId self{store->replica_id()};
+  Membership membership{self, Endpoint{"10.0.0.1", 7400}, kCluster, MembershipOptions{}, 1};
+  Stability stability{self, Endpoint{"10.0.0.1", 7400}, kCluster, *store, options()};
+
+  static StabilityOptions options() {
+    StabilityOptions options;
+    options.retire_after_ms = 0;
+    return options;
+  }
+
+  Fixture() {
+    membership.on_message(
+        Envelope{kCluster, kAlive, Endpoint{"10.0.0.2", 7400},
+                 Ping{1, {MemberUpdate{kDead, Endpoint{"10.0.0.9", 7400}, MemberStatus::kDead, 3}}}},
+        0);
+    stability.start(membership);
+  }
+
+  void report_from(PeerId sender, ContextReport report, std::uint64_t now_ms) {
+    stability.on_message(Envelope{kCluster, sender, Endpoint{"10.0.0.2", 7400}, std::move(report)}, now_ms,
+                         membership);
+  }
+};
+
+TEST_CASE("stability: who may be retired, and the errors that say why not") {
+  Fixture f;
+  REQUIRE(f.membership.members().at(kAlive).status == MemberStatus::kAlive);
+  REQUIRE(f.membership.members().at(kDead).status == MemberStatus::kDead);
+
+  auto self = f.stability.propose_retirement(f.self, 10, f.membership);
+  REQUIRE_FALSE(self);
+  CHECK(self.error().code() == ErrorCode::kInvalidArgument);
+  auto alive = f.stability.propose_retirement(kAlive, 10, f.membership);
+  REQUIRE_FALSE(alive);
+  CHECK(alive.error().code() == ErrorCode::kInvalidArgument);
+  CHECK(alive.error().message().find("reachable") != std::string::npos);
+  auto unknown = f.stability.propose_retirement(PeerId{0x5555}, 10, f.membership);
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().code() == ErrorCode::kNotFound);
+
+  REQUIRE(f.stability.propose_retirement(kDead, 10, f.membership));
+  const auto pending = f.stability.pending(f.membership);
+  REQUIRE(pending.size() == 1);
+  CHECK(pending[0].replica == kDead);
+  CHECK(pending[0].by_operator);
+  CHECK(pending[0].waiting_for == std::vector<PeerId>{kAlive});
+}
+
+TEST_CASE("stability: a retirement is decided only on reports newer than the proposal that agree on its last dot") {
+  Fixture f;
+  REQUIRE(f.stability.propose_retirement(kDead, 100, f.membership));
+
+  // A report from before the proposal says nothing about dots of kDead that arrived since.
+  f.report_from(kAlive, ContextReport{}, 50);
+  f.stability.tick(60, f.membership);
+  CHECK(f.stability.retired().empty());
+
+  // A newer report that has seen more of kDead than we have: not yet (we would drop those dots).
+  f.report_from(kAlive, ContextReport{{{kDead, 4}}, {}}, 150);
+  f.stability.tick(160, f.membership);
+  CHECK(f.stability.retired().empty());
+  CHECK(f.stability.pending(f.membership).at(0).waiting_for == std::vector<PeerId>{kAlive});
+
+  // Once this peer has the same four dots of kDead, everyone reachable agrees: decided at 4.
+  test::TempDir source_dir;
+  StoreOptions dead_options;
+  dead_options.replica_id_for_new_store = kDead.value;
+  auto dead_store = test::open_store(source_dir.str(), dead_options);
+  for (int i = 0; i < 4; ++i) REQUIRE(dead_store->put("k" + std::to_string(i), "v"));
+  test::ship_deltas(*dead_store, *f.store);
+  f.stability.tick(170, f.membership);
+  REQUIRE(f.stability.retired().contains(kDead));
+  CHECK(f.stability.retired().at(kDead) == 4);
+  CHECK(f.stability.stats().retirements_decided == 1);
+  CHECK_FALSE(f.membership.members().contains(kDead));
+  auto stored = f.store->retirements();
+  REQUIRE(stored.has_value());
+  CHECK(*stored == std::vector<Retirement>{{kDead.value, 4}});
+
+  // Updates about the retired replica no longer bring it back into membership.
+  f.membership.on_message(
+      Envelope{kCluster, kAlive, Endpoint{"10.0.0.2", 7400},
+               Ping{2, {MemberUpdate{kDead, Endpoint{"10.0.0.9", 7400}, MemberStatus::kAlive, 9}}}},
+      200);
+  CHECK_FALSE(f.membership.members().contains(kDead));
+}
+
+TEST_CASE("stability: a member that comes back cancels the proposal to retire it") {
+  Fixture f;
+  REQUIRE(f.stability.propose_retirement(kDead, 100, f.membership));
+  // It refutes its death with a higher incarnation, as a restarted peer does.
+  f.membership.on_message(
+      Envelope{kCluster, kDead, Endpoint{"10.0.0.9", 7400},
+               Ping{5, {MemberUpdate{kDead, Endpoint{"10.0.0.9", 7400}, MemberStatus::kAlive, 4}}}},
+      150);
+  REQUIRE(f.membership.members().at(kDead).status == MemberStatus::kAlive);
+  f.report_from(kAlive, ContextReport{}, 160);
+  f.stability.tick(170, f.membership);
+  CHECK(f.stability.retired().empty());
+  CHECK(f.stability.pending(f.membership).empty());
+}
+
+TEST_CASE("stability: retirements learned from a report are stored, and a retired sender is told, at most once a second") {
+  Fixture f;
+  f.report_from(kAlive, ContextReport{{}, {{kDead, 2}}}, 10);
+  REQUIRE(f.stability.retired().contains(kDead));
+  CHECK(f.stability.stats().retirements_learned == 1);
+  CHECK_FALSE(f.membership.members().contains(kDead));
+
+  const Envelope from_retired{kCluster, kDead, Endpoint{"10.0.0.9", 7400}, Ping{1, {}}};
+  CHECK(f.stability.is_retired(kDead));
+  Outbox first = f.stability.answer_retired(from_retired, 1000);
+  REQUIRE(first.size() == 1);
+  CHECK(first[0].to == Endpoint{"10.0.0.9", 7400});
+  REQUIRE(std::holds_alternative<RetiredNotice>(first[0].envelope.body));
+  CHECK(std::get<RetiredNotice>(first[0].envelope.body).through == 2);
+  CHECK(f.stability.answer_retired(from_retired, 1500).empty());
+  CHECK(f.stability.answer_retired(from_retired, 2000).size() == 1);
+}
+
+TEST_CASE("stability: a peer told it was retired reincarnates its store under a new id") {
+  Fixture f;
+  const std::uint64_t old_id = f.store->replica_id();
+  REQUIRE(f.store->put("mine", "unsynced"));
+  f.stability.on_message(Envelope{kCluster, kAlive, Endpoint{"10.0.0.2", 7400}, RetiredNotice{0}}, 10,
+                         f.membership);
+  CHECK(f.stability.reincarnated());
+  CHECK(f.store->replica_id() != old_id);
+  auto pending = f.store->has_retired_writes();
+  REQUIRE(pending.has_value());
+  CHECK(*pending);
+  CHECK(f.stability.tick(20, f.membership).empty());  // Done: gossip::Peer starts over.
+}
+
+TEST_CASE("stability: reports go to every reachable member with the vector and the retirements") {
+  Fixture f;
+  f.membership.on_message(Envelope{kCluster, kOther, Endpoint{"10.0.0.3", 7400}, Ping{1, {}}}, 0);
+  REQUIRE(f.store->put("k", "v"));
+  f.report_from(kAlive, ContextReport{{}, {{kDead, 1}}}, 0);
+  Outbox out = f.stability.tick(10, f.membership);
+  std::vector<Endpoint> to;
+  for (const Outgoing& message : out) {
+    REQUIRE(std::holds_alternative<ContextReport>(message.envelope.body));
+    const auto& report = std::get<ContextReport>(message.envelope.body);
+    CHECK(report.vector == std::vector<VectorEntry>{{f.self, 1}});
+    CHECK(report.retirements == std::vector<RetiredReplica>{{kDead, 1}});
+    CHECK(message.channel == Channel::kStream);
+    to.push_back(message.to);
+  }
+  std::sort(to.begin(), to.end());
+  CHECK(to == std::vector<Endpoint>{{"10.0.0.2", 7400}, {"10.0.0.3", 7400}});
+  CHECK(f.stability.tick(20, f.membership).empty());  // Not again before the interval.
+}
+
+}  // namespace
+}  // namespace cairn::gossip
