@@ -70,11 +70,15 @@ Outbox Stability::send_reports(std::uint64_t, const Membership& membership) {
     if (counter != 0) report.vector.push_back(VectorEntry{replica, counter});
   }
   for (const auto& [replica, through] : retired_) report.retirements.push_back(RetiredReplica{replica, through});
+  // A small report fits a datagram (no connection to every member); a large one needs a stream.
+  const Channel channel = report.vector.size() + report.retirements.size() <= kMaxDatagramReportEntries
+                              ? Channel::kDatagram
+                              : Channel::kStream;
   Outbox out;
   for (PeerId member : membership.reachable_members()) {
     auto endpoint = membership.endpoint_of(member);
     if (!endpoint) continue;
-    out.push_back(Outgoing{*endpoint, Channel::kStream, Envelope{cluster_id_, self_, self_endpoint_, report}});
+    out.push_back(Outgoing{*endpoint, channel, Envelope{cluster_id_, self_, self_endpoint_, report}});
     ++stats_.reports_sent;
   }
   return out;

@@ -2,7 +2,7 @@
 // (docs/metadata-gc.md).
 //
 // Every report_interval_ms a peer sends each reachable member a ContextReport: the version vector of its
-// causal context and every retirement it knows. From the reports it keeps (the newest per member):
+// causal context and every retirement it knows (a datagram while small, else over the stream channel). From the reports it keeps (the newest per member):
 //   - counter reset entries are compacted (Store::compact_counter_resets, in bounded slices): a reset
 //     goes once its contributor's report shows it had seen it and this peer has every dot the
 //     contributor had minted by then; no clock is consulted, so nothing is ever reaped early;
@@ -31,6 +31,10 @@
 #include "gossip/outgoing.h"
 
 namespace cairn::gossip {
+
+// Reports of at most this many entries (vector entries plus retirements) go as one datagram, well
+// within kMaxDatagramBytes; larger ones over the stream channel.
+inline constexpr std::size_t kMaxDatagramReportEntries = 40;
 
 struct StabilityOptions {
   std::uint64_t report_interval_ms = 5'000;      // A report to every reachable member; 0: never.

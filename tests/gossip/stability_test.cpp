@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <string>
 
+#include "gossip/wire.h"
 #include "tests/store/store_test_support.h"
 #include "tests/support/temp_dir.h"
 
@@ -167,12 +168,29 @@ TEST_CASE("stability: reports go to every reachable member with the vector and t
     const auto& report = std::get<ContextReport>(message.envelope.body);
     CHECK(report.vector == std::vector<VectorEntry>{{f.self, 1}});
     CHECK(report.retirements == std::vector<RetiredReplica>{{kDead, 1}});
-    CHECK(message.channel == Channel::kStream);
+    CHECK(message.channel == Channel::kDatagram);  // Small enough for one.
     to.push_back(message.to);
   }
   std::sort(to.begin(), to.end());
   CHECK(to == std::vector<Endpoint>{{"10.0.0.2", 7400}, {"10.0.0.3", 7400}});
   CHECK(f.stability.tick(20, f.membership).empty());  // Not again before the interval.
+}
+
+}  // namespace
+}  // namespace cairn::gossip
+
+namespace cairn::gossip {
+namespace {
+
+TEST_CASE("stability: a report of kMaxDatagramReportEntries entries fits one sealed datagram") {
+  ContextReport report;
+  for (std::uint64_t i = 0; i < kMaxDatagramReportEntries; ++i) {
+    report.vector.push_back(VectorEntry{PeerId{UINT64_MAX - kMaxDatagramReportEntries + i}, UINT64_MAX});
+  }
+  const Envelope envelope{UINT64_MAX, PeerId{UINT64_MAX}, Endpoint{std::string(kMaxHostBytes, 'h'), 65535},
+                          report};
+  REQUIRE(validate_envelope(envelope));
+  CHECK(kFrameHeaderBytes + encode_peer_payload(envelope).size() + kSealOverheadBytes <= kMaxDatagramBytes);
 }
 
 }  // namespace
