@@ -64,6 +64,11 @@ struct Request {
     # The client token (docs/security.md). The first request of every connection must be this one;
     # anything before it, or a wrong token, gets error unauthenticated (11) and the connection closes.
     auth @18 :Data;
+    # Proposes retiring the peer with this replica id (docs/metadata-gc.md), which must be dead or
+    # stopped: answered done once proposed (the decision follows when every reachable peer agrees on
+    # its last write), or an error: invalid argument for the answering peer itself or a reachable one,
+    # not found for a replica never known there, unsupported by a peer that cannot retire.
+    retire @19 :UInt64;
   }
 }
 
@@ -182,7 +187,7 @@ struct Response {
   more @1 :Bool;
   body :union {
     error @2 :Error;                    # The request failed; always the last frame for its id.
-    done @3 :Void;                      # Success with nothing to return (writes; the end of a stream).
+    done @3 :Void;                      # Success with nothing to return (writes, retire; the end of a stream).
     value @4 :RegisterValue;            # get
     isMember @5 :Bool;                  # sismember
     counter @6 :Int64;                  # counter

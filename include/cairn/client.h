@@ -91,6 +91,12 @@ class Client {
   Result<NodeStatus> status();
   Result<std::vector<MetricSample>> stats();
 
+  // Asks the peer to propose retiring the dead or stopped peer `replica` (Node::retire,
+  // docs/metadata-gc.md). Ok once proposed: the retirement is decided when every reachable peer agrees
+  // on its last write. The peer's kInvalidArgument for itself or a reachable member (the message says
+  // which), kNotFound for a replica it never knew, kUnsupported when it cannot retire peers.
+  Status retire(std::uint64_t replica);
+
   // Calls `each` with every change to a key starting with `prefix` (local writes and replicated ones)
   // from now on. Blocks, without a timeout, until `each` returns false (ok: the watch is cancelled
   // and the connection stays usable) or the connection ends (kUnavailable).

@@ -338,6 +338,8 @@ Result<std::vector<MetricSample>> Client::stats() {
   return std::move(body->samples);
 }
 
+Status Client::retire(std::uint64_t replica) { return as_status(impl_->call(protocol::Retire{replica})); }
+
 template <typename Batch, typename Each>
 Status Client::Impl::stream(protocol::Op op, bool with_timeout, Each&& each_frame) {
   auto first = call(std::move(op), with_timeout);

@@ -375,6 +375,9 @@ void ClientSession::run(const protocol::Request& request) {
         } else if constexpr (std::is_same_v<Op, protocol::StatsGet>) {
           if (!services_.metrics) return reply(Error(ErrorCode::kUnsupported, "this peer serves no metrics"));
           reply(protocol::Stats{services_.metrics()});
+        } else if constexpr (std::is_same_v<Op, protocol::Retire>) {
+          if (!services_.retire) return reply(Error(ErrorCode::kUnsupported, "this peer cannot retire peers"));
+          reply(to_body(services_.retire(op.replica)));
         } else if constexpr (std::is_same_v<Op, protocol::Watch>) {
           start_watch(id, op.prefix);
         } else if constexpr (std::is_same_v<Op, protocol::Auth>) {

@@ -47,14 +47,17 @@
 
 namespace cairn::server {
 
-// What the client protocol serves: the store, and the node's status and metrics (either may be empty:
-// the request then fails with kUnsupported). Every one of them is called on a worker thread of the
-// listener, several at once: they must be thread-safe, and must not wait for the loop thread (the
-// listener's close() joins its workers there).
+// What the client protocol serves: the store, the node's status and metrics, and retiring a peer (any
+// of the callbacks may be empty: its request then fails with kUnsupported). Every one of them is called
+// on a worker thread of the listener, several at once: they must be thread-safe, and must not wait for
+// the loop thread (the listener's close() joins its workers there).
 struct Services {
   Store& store;
   std::function<NodeStatus()> status;
   std::function<std::vector<MetricSample>()> metrics;
+  // Proposes retiring the dead or stopped peer with this replica id (Node::retire); its error, code
+  // and message, is the reply.
+  std::function<Status(std::uint64_t)> retire = {};
 };
 
 struct ClientListenerOptions {

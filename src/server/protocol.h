@@ -46,9 +46,11 @@ struct StatsGet {};
 struct Watch { std::string prefix; };
 struct Cancel { std::uint64_t target = 0; };
 struct Auth { std::string token; };
+// Proposes retiring the dead or stopped peer `replica` (Node::retire). Answered Done or an Error.
+struct Retire { std::uint64_t replica = 0; };
 
 using Op = std::variant<Put, Get, Del, Sadd, Srem, Sismember, Smembers, Incr, Decr, CounterGet, KindGet, Scan,
-                        Inspect, StatusGet, StatsGet, Watch, Cancel, Auth>;
+                        Inspect, StatusGet, StatsGet, Watch, Cancel, Auth, Retire>;
 
 struct Request {
   std::uint64_t id = 0;

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,13 +33,14 @@ using protocol::Response;
 // about the protocol, and CI runs them on slow disks).
 class Served {
  public:
-  explicit Served(ClientListenerOptions options = {})
+  // `retire` stands in for Node::retire (none by default: retire requests are unsupported).
+  explicit Served(ClientListenerOptions options = {}, std::function<Status(std::uint64_t)> retire = {})
       : store_(test::open_store(dir_.str(), StoreOptions{.durability = Durability::kNoSync})) {
     auto loop = transport::EventLoop::create();
     REQUIRE(loop.has_value());
     loop_ = std::move(*loop);
     REQUIRE(loop_->start());
-    Services services{*store_, [] { return NodeStatus{1, 7400, {}, {}, {}, 0}; }, {}};
+    Services services{*store_, [] { return NodeStatus{1, 7400, {}, {}, {}, 0}; }, {}, std::move(retire)};
     auto listener = ClientListener::start(*loop_, "127.0.0.1", 0, services, options);
     INFO((listener ? std::string("listening") : listener.error().to_string()));
     REQUIRE(listener.has_value());
@@ -147,6 +149,29 @@ TEST_CASE("client listener: every client operation end to end") {
   REQUIRE(client->del("k"));
   CHECK(client->get("k").error().code() == ErrorCode::kNotFound);
   CHECK(served.listener().stats().requests_by_op["put"] == 1);
+}
+
+TEST_CASE("client listener: Client::retire reaches the node's callback and returns its error") {
+  std::atomic<std::uint64_t> asked{0};
+  Served served({}, [&](std::uint64_t replica) -> Status {
+    asked = replica;
+    if (replica == 0xdead) return ok();
+    if (replica == 0xa11e) return fail(ErrorCode::kInvalidArgument, "member 000000000000a11e is reachable: stop it");
+    return fail(ErrorCode::kNotFound, "no member is known here");
+  });
+  auto client = served.connect();
+  REQUIRE(client->retire(0xdead));
+  CHECK(asked == 0xdead);
+  CHECK(client->retire(0xa11e).error() ==
+        Error(ErrorCode::kInvalidArgument, "member 000000000000a11e is reachable: stop it"));
+  CHECK(client->retire(0x5).error().code() == ErrorCode::kNotFound);
+  CHECK(client->get("absent").error().code() == ErrorCode::kNotFound);  // The connection still serves.
+  CHECK(served.listener().stats().requests_by_op["retire"] == 3);
+}
+
+TEST_CASE("client listener: Client::retire of a peer that cannot retire is unsupported") {
+  Served served;
+  CHECK(served.connect()->retire(0xdead).error().code() == ErrorCode::kUnsupported);
 }
 
 TEST_CASE("client listener: a value of the largest size goes both ways and one byte more is refused") {

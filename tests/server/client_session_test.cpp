@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,10 +22,12 @@ using test::error_of;
 // A session over a real store in a temp dir, driven by hand: send requests, run steps, read replies.
 class Harness {
  public:
-  explicit Harness(ClientListenerOptions options = {})
+  // `retire` is the node's retire callback (none by default: retire requests are unsupported).
+  explicit Harness(ClientListenerOptions options = {}, std::function<Status(std::uint64_t)> retire = {})
       : store_(test::open_store(dir_.str())),
         session_(Services{*store_, [] { return NodeStatus{42, 7400, {}, {}, {7}, 3}; },
-                          [] { return std::vector<MetricSample>{{"cairn_up", "Up.", MetricType::kGauge, {{"a", "b"}}, 1}}; }},
+                          [] { return std::vector<MetricSample>{{"cairn_up", "Up.", MetricType::kGauge, {{"a", "b"}}, 1}}; },
+                          std::move(retire)},
                  options, counters_) {}
 
   Store& store() { return *store_; }
@@ -107,6 +110,48 @@ TEST_CASE("client session: store errors come back with their code and message") 
   CHECK(error_of(h.call(protocol::Put{std::string(kMaxKeyBytes + 1, 'k'), "v"})).code() ==
         ErrorCode::kLimitExceeded);
   CHECK(error_of(h.call(protocol::CounterGet{"missing"})).code() == ErrorCode::kNotFound);
+}
+
+// ---- Retiring a peer (Services::retire) ----
+
+// A stand-in for Node::retire: records what it was asked, answers `answer`.
+struct FakeRetire {
+  Status answer = ok();
+  std::vector<std::uint64_t> asked;
+  std::function<Status(std::uint64_t)> callback() {
+    return [this](std::uint64_t replica) {
+      asked.push_back(replica);
+      return answer;
+    };
+  }
+};
+
+TEST_CASE("client session: retire calls the node's callback with the replica id and answers done") {
+  FakeRetire fake;
+  Harness h({}, fake.callback());
+  body_of<protocol::Done>(h.call(protocol::Retire{0x00c0ffee12345678}));
+  CHECK(fake.asked == std::vector<std::uint64_t>{0x00c0ffee12345678});
+  CHECK(h.counters().snapshot().requests_by_op["retire"] == 1);
+}
+
+TEST_CASE("client session: the node's retire error comes back with its code and message") {
+  FakeRetire fake;
+  const std::string message = "member 0000000000000007 is reachable: stop it (or wait until it is dead) before retiring it";
+  fake.answer = fail(ErrorCode::kInvalidArgument, message);
+  Harness h({}, fake.callback());
+  CHECK(error_of(h.call(protocol::Retire{7})) == Error(ErrorCode::kInvalidArgument, message));
+  fake.answer = fail(ErrorCode::kNotFound, "no member 0000000000000009 is known here");
+  CHECK(error_of(h.call(protocol::Retire{9})) == Error(ErrorCode::kNotFound, "no member 0000000000000009 is known here"));
+  CHECK(fake.asked == std::vector<std::uint64_t>{7, 9});
+  CHECK(h.counters().snapshot().error_replies_by_code["invalid_argument"] == 1);
+  body_of<protocol::Done>(h.call(protocol::Put{"k", "v"}));  // The session goes on serving.
+}
+
+TEST_CASE("client session: retire without a retire callback is unsupported") {
+  Harness h;
+  const Error error = error_of(h.call(protocol::Retire{7}));
+  CHECK(error.code() == ErrorCode::kUnsupported);
+  CHECK_THAT(error.message(), Catch::Contains("retire"));
 }
 
 TEST_CASE("client session: smembers and scan stream in batches, in order") {
@@ -368,6 +413,17 @@ TEST_CASE("client session: any request before auth is refused with kUnauthentica
   h.send(Request{9, protocol::Put{"k", "v"}});
   CHECK(h.run().empty());
   CHECK_FALSE(h.store().get("k").has_value());
+}
+
+TEST_CASE("client session: a retire before auth is refused with kUnauthenticated and never reaches the node") {
+  FakeRetire fake;
+  Harness h(with_token("t0ken"), fake.callback());
+  h.send(Request{1, protocol::Retire{7}});
+  const auto replies = h.run();
+  REQUIRE(replies.size() == 1);
+  CHECK(error_of(replies[0]).code() == ErrorCode::kUnauthenticated);
+  CHECK(fake.asked.empty());
+  CHECK(h.session().closing());
 }
 
 TEST_CASE("client session: without a token configured, requests run without auth") {

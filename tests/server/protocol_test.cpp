@@ -44,7 +44,8 @@ TEST_CASE("client protocol: every request kind survives encoding, binary keys in
   const std::vector<Op> ops = {Put{key, std::string("v\0", 2)}, Get{key}, Del{key}, Sadd{key, {"a", "b"}},
                                Srem{key, {"a"}}, Sismember{key, "a"}, Smembers{key}, Incr{key, 7}, Decr{key, 3},
                                CounterGet{key}, KindGet{key}, Scan{"p"}, Inspect{key}, StatusGet{}, StatsGet{},
-                               Watch{"w"}, Cancel{99}, Auth{std::string("t\0ken", 5)}};
+                               Watch{"w"}, Cancel{99}, Auth{std::string("t\0ken", 5)},
+                               Retire{0xfedcba9876543210}};
   REQUIRE(ops.size() == op_names().size());
   for (std::size_t i = 0; i < ops.size(); ++i) {
     const Request decoded = round_trip(Request{i + 1, ops[i]});
@@ -57,6 +58,8 @@ TEST_CASE("client protocol: every request kind survives encoding, binary keys in
   CHECK(std::get<Incr>(round_trip(Request{1, ops[7]}).op).amount == 7);
   CHECK(std::get<Cancel>(round_trip(Request{1, ops[16]}).op).target == 99);
   CHECK(std::get<Auth>(round_trip(Request{1, ops[17]}).op).token == std::string("t\0ken", 5));
+  CHECK(std::get<Retire>(round_trip(Request{1, ops[18]}).op).replica == 0xfedcba9876543210);
+  CHECK(op_name(Retire{}) == "retire");
 }
 
 TEST_CASE("client protocol: every response kind survives encoding") {

@@ -1,5 +1,6 @@
-// peers, ring, stats, watch: the peer and its view of the cluster.
+// peers, ring, stats, watch, retire: the peer and its view of the cluster.
 #include <algorithm>
+#include <charconv>
 #include <cinttypes>
 #include <cstdio>
 
@@ -155,6 +156,30 @@ int watch_command(Context& context, const std::string& prefix) {
       std::fflush(stdout);  // Changes show as they happen, also through a pipe.
       return true;
     });
+  });
+}
+
+std::optional<std::uint64_t> parse_replica_id(std::string_view text) {
+  if (text.starts_with("0x") || text.starts_with("0X")) text.remove_prefix(2);
+  // from_chars would take a sign; a replica id has none, and has at most 16 digits.
+  if (text.empty() || text.size() > 16 || text.front() == '-' || text.front() == '+') return std::nullopt;
+  std::uint64_t id = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id, 16);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return id;
+}
+
+int retire_command(Context& context, std::uint64_t replica) {
+  return with_client(context, [&](Client& client) -> Status {
+    if (auto proposed = client.retire(replica); !proposed) return proposed;
+    if (context.out.json()) {
+      context.out.document(Json{{"replica", hex_id(replica)}, {"proposed", true}});
+    } else {
+      context.out.line("retirement of " + hex_id(replica) +
+                       " proposed: it is decided once every reachable peer agrees on its last write; a retired "
+                       "peer that comes back re-issues its unsynced writes under a new id");
+    }
+    return ok();
   });
 }
 

@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cairn/client.h"
@@ -38,6 +40,12 @@ int peers_command(Context& context);
 int ring_command(Context& context);
 int stats_command(Context& context);
 int watch_command(Context& context, const std::string& prefix);
+// Proposes retiring the dead or stopped peer `replica` (docs/metadata-gc.md).
+int retire_command(Context& context, std::uint64_t replica);
+
+// A replica id as `peers` prints it: 1 to 16 hex digits, either case, with or without 0x. Nothing
+// when `text` is not one.
+std::optional<std::uint64_t> parse_replica_id(std::string_view text);
 
 // Offline, read-only listing of a data directory (tools/cairn/dump_command.cpp).
 int dump_command(Context& context, const std::string& data_dir);

@@ -162,6 +162,21 @@ int main(int argc, char** argv) {
   watch->add_option("prefix", prefix);
   run(watch, [&] { return watch_command(context, prefix); });
 
+  std::uint64_t replica = 0;
+  auto* retire = app.add_subcommand("retire", "Retire a dead or stopped peer: retire REPLICA-ID (hex, as `peers` "
+                                              "prints it)");
+  retire
+      ->add_option_function<std::string>(
+          "replica-id",
+          [&](const std::string& text) {
+            const auto id = parse_replica_id(text);
+            if (!id) throw CLI::ValidationError("replica-id", "'" + text + "' is not a replica id (up to 16 hex digits)");
+            replica = *id;
+          },
+          "The replica id of the peer to retire, as `cairn peers` shows it (0x optional)")
+      ->required();
+  run(retire, [&] { return retire_command(context, replica); });
+
   auto* dump = app.add_subcommand("dump", "Print every key of a data directory, offline and read-only "
                                           "(safe on a running peer's directory)");
   dump->add_option("--data-dir", data_dir, "The data directory")->required();
