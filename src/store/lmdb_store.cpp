@@ -5,13 +5,16 @@
 #include "src/codec/codec.h"
 #include "src/store/cursors.h"
 #include "src/store/delta_apply.h"
+#include "src/store/retirement.h"
 
 namespace cairn {
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& path, const StoreOptions& options) {
   auto environment = store::Environment::open(path, options);
   if (!environment) return tl::unexpected(environment.error());
-  return std::unique_ptr<Store>(std::make_unique<store::LmdbStore>(std::move(*environment), options));
+  auto store = std::make_unique<store::LmdbStore>(std::move(*environment), options);
+  if (auto loaded = store->load_retirements(); !loaded) return tl::unexpected(loaded.error());
+  return std::unique_ptr<Store>(std::move(store));
 }
 
 namespace store {
@@ -56,11 +59,17 @@ LmdbStore::LmdbStore(std::unique_ptr<Environment> environment, const StoreOption
       context_(environment_->initial_context()),
       next_sequence_(environment_->next_delta_sequence()),
       committed_next_sequence_(next_sequence_),
-      map_size_bytes_(options.map_size_bytes) {
+      map_size_bytes_(options.map_size_bytes),
+      published_replica_(replica_.value) {
   if (options.read_only) return;  // No writer thread: every write fails with kUnavailable.
   WriteQueue::Hooks hooks;
-  hooks.save_state = [this] { saved_ = Saved{context_, next_sequence_, context_dirty_, uncommitted_changes_.size()}; };
+  hooks.save_state = [this] {
+    saved_ = Saved{context_, next_sequence_, context_dirty_, uncommitted_changes_.size()};
+    saved_retirement_ = SavedRetirement{replica_, retired_};
+  };
   hooks.restore_state = [this] {
+    replica_ = saved_retirement_.replica;
+    retired_ = saved_retirement_.retired;
     context_ = saved_.context;
     next_sequence_ = saved_.next_sequence;
     context_dirty_ = saved_.context_dirty;
@@ -68,11 +77,12 @@ LmdbStore::LmdbStore(std::unique_ptr<Environment> environment, const StoreOption
   };
   hooks.before_commit = [this](Txn& txn) -> Status {
     if (!context_dirty_) return ok();
-    return txn.write(databases().meta, kMetaContextKey, codec::encode_context(context_));
+    return txn.write(databases().meta, kMetaContextKey, encode_persisted_context());
   };
   hooks.after_commit = [this] {
     context_dirty_ = false;
     committed_next_sequence_ = next_sequence_;
+    published_replica_.store(replica_.value, std::memory_order_release);
     notify_subscribers();
   };
   hooks.grow_map = [this] { return grow_map(); };
@@ -290,6 +300,7 @@ Result<MergeOutcome> LmdbStore::merge_delta(std::string_view delta_bytes, std::u
   if (!queue_) return fail(ErrorCode::kUnavailable, "the store was opened read-only");
   MergeOutcome outcome;
   auto merged = queue_->submit([&](Txn& txn) -> Status {
+    drop_dots_beyond(*group, retired_);  // Dots of retired replicas beyond their retirement never enter.
     Staged staged = stage();
     auto logged = commit_group(txn, *group, /*local=*/false, staged);
     if (!logged) return tl::unexpected(logged.error());
@@ -371,6 +382,7 @@ Status LmdbStore::trim_delta_log(std::uint64_t through_sequence) {
     // it, so the next sequence is recorded here too: a sequence must never be reused (neighbours
     // acknowledge by sequence).
     codec::StoreMeta meta = environment_->meta();
+    meta.replica = replica_;  // The meta read at open names the id before any reincarnation.
     meta.next_delta_sequence = next_sequence_;
     return txn.write(databases().meta, kMetaIdentityKey, codec::encode_meta(meta));
   });

@@ -25,7 +25,8 @@ class LmdbStore final : public Store {
   LmdbStore(std::unique_ptr<Environment> environment, const StoreOptions& options);
   ~LmdbStore() override;
 
-  std::uint64_t replica_id() const override { return replica_.value; }
+  // Any thread: the id as of the last commit (reincarnate() changes it; see published_replica_).
+  std::uint64_t replica_id() const override { return published_replica_.load(std::memory_order_acquire); }
 
   Status put(std::string_view key, std::string_view value) override;
   Result<RegisterValue> get(std::string_view key) override;
@@ -165,6 +166,27 @@ class LmdbStore final : public Store {
   // beginning again. Owned by the writer thread.
   std::string counter_gc_resume_after_;
   // ---- End of metadata compaction ----
+
+  // ---- Retiring replicas (src/store/retirement.cpp, retirement.h) ----
+ public:
+  // Loads the retirement table and adds back to the in-memory context the retired replicas the
+  // persisted one leaves out. Store::open calls it once, before the store is shared.
+  Status load_retirements();
+
+ private:
+  // context_ as persisted in meta: without the retired replicas once it covers all of them.
+  std::string encode_persisted_context() const;
+  // Writer-thread state, saved and restored with each batch like context_: every retirement this
+  // store knows (replica -> through), and replica_ / retired_ as the batch found them.
+  std::map<crdt::ReplicaId, std::uint64_t> retired_;
+  struct SavedRetirement {
+    crdt::ReplicaId replica;
+    std::map<crdt::ReplicaId, std::uint64_t> retired;
+  } saved_retirement_{};
+  // replica_ as of the last commit, for replica_id() on any thread (replica_ itself is written by the
+  // writer thread when reincarnate() commits).
+  std::atomic<std::uint64_t> published_replica_{0};
+  // ---- End of retiring replicas ----
 
   std::unique_ptr<WriteQueue> queue_;  // Last: its writer thread uses everything above.
 };

@@ -6,6 +6,7 @@
 #include "src/store/bucket_exchange.h"
 #include "src/store/hash_tree.h"
 #include "src/store/lmdb_store.h"
+#include "src/store/retirement.h"
 
 namespace cairn::store {
 namespace {
@@ -39,9 +40,11 @@ Result<TreeHashes> LmdbStore::tree_hashes(unsigned level, const std::vector<std:
     if (!hashes) return tl::unexpected(hashes.error());
     result.hashes = std::move(*hashes);
     if (with_context) {
-      auto context = committed_context(txn);
-      if (!context) return tl::unexpected(context.error());
-      result.context = codec::encode_context(*context);
+      // Shipped as persisted: possibly without the retired replicas, naming the table it omits
+      // (retirement.h), which a receiver with the same table restores.
+      auto stored = txn.read(databases().meta, kMetaContextKey);
+      if (!stored) return tl::unexpected(stored.error());
+      result.context = stored->has_value() ? std::string(**stored) : codec::encode_context(crdt::DotContext{});
     }
     return result;
   });
@@ -70,10 +73,9 @@ Result<BucketMerge> LmdbStore::merge_buckets(const std::vector<std::uint32_t>& b
   if (auto writable = check_writable(queue_ != nullptr); !writable) return tl::unexpected(writable.error());
   auto theirs = codec::decode_delta_group(group_bytes);
   if (!theirs) return tl::unexpected(theirs.error());
-  auto context = codec::decode_context(sender_context);
+  auto context = codec::decode_stored_context(sender_context);
   if (!context) return tl::unexpected(context.error());
   theirs->origin = crdt::ReplicaId{origin};
-  theirs->context = std::move(*context);
   std::set<std::uint32_t> bucket_set;
   for (std::uint32_t bucket : buckets) {
     if (bucket >= tree::kLeafBuckets) return fail(ErrorCode::kCorrupt, "anti-entropy bucket out of range");
@@ -88,8 +90,12 @@ Result<BucketMerge> LmdbStore::merge_buckets(const std::vector<std::uint32_t>& b
   const std::set<std::uint64_t> absent(absent_key_hashes.begin(), absent_key_hashes.end());
   BucketMerge outcome;
   auto merged = queue_->submit([&](Txn& txn) -> Status {
+    // Their context as it stands here: retired replicas they omitted restored only when our
+    // retirement tables agree (otherwise taken as unseen), dots beyond a retirement dropped.
+    theirs->context = restored_context(*context, retired_);
     auto delta = bucket_delta(txn, databases(), bucket_set, *theirs, absent);
     if (!delta) return tl::unexpected(delta.error());
+    drop_dots_beyond(delta->group, retired_);
     Staged staged = stage();
     // Logged like a merged delta, so ordinary gossip carries the repair on (never back to `origin`).
     auto logged = commit_group(txn, delta->group, /*local=*/false, staged);
@@ -108,7 +114,7 @@ Result<BucketMerge> LmdbStore::merge_buckets(const std::vector<std::uint32_t>& b
 Result<bool> LmdbStore::join_context_if_tree_equals(const std::vector<std::uint64_t>& level1_hashes,
                                                     std::string_view context_bytes) {
   if (auto writable = check_writable(queue_ != nullptr); !writable) return tl::unexpected(writable.error());
-  auto theirs = codec::decode_context(context_bytes);
+  auto theirs = codec::decode_stored_context(context_bytes);
   if (!theirs) return tl::unexpected(theirs.error());
   bool joined = false;
   auto done = queue_->submit([&](Txn& txn) -> Status {
@@ -116,7 +122,7 @@ Result<bool> LmdbStore::join_context_if_tree_equals(const std::vector<std::uint6
     if (!mine) return tl::unexpected(mine.error());
     joined = *mine == level1_hashes;
     if (!joined) return ok();
-    context_.join(*theirs);
+    context_.join(restored_context(*theirs, retired_));
     context_dirty_ = true;
     return ok();
   });

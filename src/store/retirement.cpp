@@ -1,16 +1,233 @@
-// Placeholder until retiring replicas lands (docs/metadata-gc.md).
+// LmdbStore's retirement entry points: retiring other replicas, and reincarnating this one when it was
+// retired itself (include/cairn/store.h, retirement.h, docs/metadata-gc.md).
+//
+// Retiring X through n: X's dots beyond n are dropped wherever they arrive (merge_delta, merge_buckets,
+// join_context_if_tree_equals), the records of a straggler that already holds some are purged, and the
+// persisted and shipped context leave X out once they cover (X,1..n) (retirement.h says why that is
+// safe). Retiring X again with another `through` keeps the smaller one and succeeds: the decision is
+// replicated, so two values can only meet transiently, and the smaller one never accepts a dot the
+// decision did not.
+//
+// Reincarnating (this store's own replica retired through n), in one write transaction: every write of
+// its own beyond n is set aside durably (meta "retired-writes"), every database but `meta` and `peers`
+// is emptied, the context is reset, the old id is recorded as retired through n and a new random id is
+// taken. reissue_retired_writes() later re-issues the set-aside writes under the new id, in one write
+// transaction that also forgets them, so a crash can neither lose nor repeat them.
+#include <random>
+#include <utility>
+
+#include "src/codec/codec.h"
+#include "src/store/delta_apply.h"
 #include "src/store/lmdb_store.h"
+#include "src/store/retirement.h"
+#include "src/store/retirement_writes.h"
 
 namespace cairn::store {
+namespace {
 
-Status LmdbStore::retire_replica(std::uint64_t, std::uint64_t) {
-  return tl::unexpected(Error(ErrorCode::kUnsupported, "retire_replica: not built yet"));
+Status check_writable(bool writable) {
+  if (!writable) return fail(ErrorCode::kUnavailable, "the store was opened read-only");
+  return ok();
 }
-Result<std::vector<Retirement>> LmdbStore::retirements() { return std::vector<Retirement>{}; }
-Result<Reincarnation> LmdbStore::reincarnate(std::uint64_t) {
-  return tl::unexpected(Error(ErrorCode::kUnsupported, "reincarnate: not built yet"));
+
+// A random id, never 0, the current one or a retired one.
+crdt::ReplicaId fresh_replica_id(crdt::ReplicaId current, const RetiredMap& retired) {
+  std::random_device device;
+  for (;;) {
+    const crdt::ReplicaId id{(static_cast<std::uint64_t>(device()) << 32) ^ device()};
+    if (id.value != 0 && id != current && !retired.contains(id)) return id;
+  }
 }
-Result<std::size_t> LmdbStore::reissue_retired_writes() { return std::size_t{0}; }
-Result<bool> LmdbStore::has_retired_writes() { return false; }
+
+}  // namespace
+
+Status LmdbStore::load_retirements() {
+  return with_read_txn([&](const Txn& txn) -> Status {
+    auto retired = read_retirements(txn, databases().meta);
+    if (!retired) return tl::unexpected(retired.error());
+    retired_ = std::move(*retired);
+    auto stored = txn.read(databases().meta, kMetaContextKey);
+    if (!stored) return tl::unexpected(stored.error());
+    if (!stored->has_value()) return ok();
+    auto decoded = codec::decode_stored_context(**stored);
+    if (!decoded) return fail(decoded.error().code(), "causal context: " + decoded.error().message());
+    // The same transaction wrote the table and the context, so the digests agree and this restores
+    // exactly the omitted replicas.
+    context_ = restored_context(*decoded, retired_);
+    return ok();
+  });
+}
+
+std::string LmdbStore::encode_persisted_context() const {
+  return codec::encode_stored_context(stored_context(context_, retired_));
+}
+
+Status LmdbStore::retire_replica(std::uint64_t replica, std::uint64_t through) {
+  if (replica == 0) return fail(ErrorCode::kInvalidArgument, "replica id 0 names no replica");
+  if (auto writable = check_writable(queue_ != nullptr); !writable) return writable;
+  return queue_->submit([&](Txn& txn) -> Status {
+    const crdt::ReplicaId id{replica};
+    if (id == replica_) {
+      return fail(ErrorCode::kInvalidArgument,
+                  "replica " + std::to_string(replica) + " is this store's own: it reincarnates instead");
+    }
+    auto known = retired_.find(id);
+    if (known != retired_.end() && known->second <= through) return ok();  // The smaller one stands.
+    RetiredMap retired = retired_;
+    retired[id] = through;
+    if (auto written = write_retirements(txn, databases().meta, retired); !written) return written;
+    crdt::DotContext context = without_dots_beyond(context_, retired);
+    // Fast path: only a straggler (a peer X reached after the decision's cut) holds dots beyond it.
+    if (context != context_) {
+      if (auto purged = purge_dots_beyond(txn, databases(), retired); !purged) return purged;
+    }
+    retired_ = std::move(retired);
+    context_ = std::move(context);
+    context_dirty_ = true;  // The persisted context may now leave the retired replicas out.
+    return ok();
+  });
+}
+
+Result<std::vector<Retirement>> LmdbStore::retirements() {
+  return with_read_txn([&](const Txn& txn) -> Result<std::vector<Retirement>> {
+    auto retired = read_retirements(txn, databases().meta);
+    if (!retired) return tl::unexpected(retired.error());
+    std::vector<Retirement> out;
+    for (const auto& [replica, through] : *retired) out.push_back(Retirement{replica.value, through});
+    return out;
+  });
+}
+
+Result<Reincarnation> LmdbStore::reincarnate(std::uint64_t through) {
+  if (auto writable = check_writable(queue_ != nullptr); !writable) return tl::unexpected(writable.error());
+  Reincarnation result;
+  auto done = queue_->submit([&](Txn& txn) -> Status {
+    auto pending = txn.read(databases().meta, kMetaRetiredWritesKey);
+    if (!pending) return tl::unexpected(pending.error());
+    if (pending->has_value()) {
+      return fail(ErrorCode::kInvalidArgument,
+                  "writes set aside by an earlier reincarnation still wait for reissue_retired_writes()");
+    }
+    auto writes = collect_retired_writes(txn, databases(), replica_, through);
+    if (!writes) return tl::unexpected(writes.error());
+    if (auto cleared = clear_databases_except(txn, {"meta", "peers"}); !cleared) return cleared;
+    RetiredMap retired = retired_;
+    retired[replica_] = through;
+    const crdt::ReplicaId new_replica = fresh_replica_id(replica_, retired);
+    codec::StoreMeta meta = environment_->meta();
+    meta.replica = new_replica;
+    meta.next_delta_sequence = next_sequence_;  // The log is empty now; its sequence keeps increasing.
+    if (auto written = txn.write(databases().meta, kMetaIdentityKey, codec::encode_meta(meta)); !written) {
+      return written;
+    }
+    if (auto written = write_retirements(txn, databases().meta, retired); !written) return written;
+    if (auto written =
+            txn.write(databases().meta, kMetaRetiredWritesKey, codec::encode_retired_writes(*writes));
+        !written) {
+      return written;
+    }
+    result = Reincarnation{replica_.value, new_replica.value,
+                           writes->registers.size() + writes->members.size() + writes->counters.size()};
+    retired_ = std::move(retired);
+    replica_ = new_replica;
+    context_ = crdt::DotContext{};
+    context_dirty_ = true;  // before_commit persists the empty context in this commit.
+    return ok();
+  });
+  if (!done) return tl::unexpected(done.error());
+  return result;
+}
+
+Result<bool> LmdbStore::has_retired_writes() {
+  return with_read_txn([&](const Txn& txn) -> Result<bool> {
+    auto pending = txn.read(databases().meta, kMetaRetiredWritesKey);
+    if (!pending) return tl::unexpected(pending.error());
+    return pending->has_value();
+  });
+}
+
+Result<std::size_t> LmdbStore::reissue_retired_writes() {
+  if (auto writable = check_writable(queue_ != nullptr); !writable) return tl::unexpected(writable.error());
+  std::size_t issued = 0;
+  auto done = queue_->submit([&](Txn& txn) -> Status {
+    issued = 0;  // A batch retried after the map grew runs this again from scratch.
+    auto bytes = txn.read(databases().meta, kMetaRetiredWritesKey);
+    if (!bytes) return tl::unexpected(bytes.error());
+    if (!bytes->has_value()) return ok();
+    auto writes = codec::decode_retired_writes(**bytes);
+    if (!writes) return fail(writes.error().code(), "retired writes: " + writes.error().message());
+    Staged staged = stage();
+
+    // First the removals (offline deletes): they remove only the dots they had observed, if still
+    // here. Before the counters, so a chain entry an offline increment replaced is gone when what
+    // this store holds of the chain is measured.
+    for (const codec::RetiredRemoval& removal : writes->removals) {
+      codec::DeltaGroup group;
+      group.context = removal.context;
+      for (const codec::RecordKey& key : removal.records) {
+        group.records.push_back(codec::RecordFragment{key, empty_record(key.type)});
+      }
+      drop_dots_beyond(group, retired_);
+      if (auto logged = commit_group(txn, group, /*local=*/true, staged); !logged) {
+        return tl::unexpected(logged.error());
+      }
+    }
+
+    // One re-issued write at `key`, unless the key now holds another kind. Returns whether it was issued.
+    const auto issue = [&](const std::string& key, ValueKind kind, const BuildDelta& build) -> Result<bool> {
+      auto kinds = kinds_at(txn, databases().values, key);
+      if (!kinds) return tl::unexpected(kinds.error());
+      if (!check_kind(*kinds, kind, key)) return false;
+      auto groups = build(LocalWrite{txn, databases().values, staged.context, replica_});
+      if (!groups) return tl::unexpected(groups.error());
+      for (const codec::DeltaGroup& group : *groups) {
+        if (auto logged = commit_group(txn, group, /*local=*/true, staged); !logged) {
+          return tl::unexpected(logged.error());
+        }
+      }
+      return true;
+    };
+    const auto count_issued = [&](Result<bool> one) -> Status {
+      if (!one) return tl::unexpected(one.error());
+      issued += *one ? 1 : 0;
+      return ok();
+    };
+
+    for (const codec::RetiredRegisterWrite& write : writes->registers) {
+      auto current = read_record(txn, databases().values, codec::RecordKey{write.key, codec::ValueType::kRegister, {}});
+      if (!current) return tl::unexpected(current.error());
+      // A value that no longer beats what the key holds lost anyway: nothing to re-issue.
+      if (!still_wins(write, std::get<crdt::LwwRegister::Store>(*current))) continue;
+      clock_.observe(write.timestamp);  // The new write orders after the one it stands for.
+      auto one = issue(write.key, ValueKind::kRegister, [&](const LocalWrite& local) {
+        return put_delta(local, write.key, write.value, clock_.now());
+      });
+      if (auto counted = count_issued(std::move(one)); !counted) return counted;
+    }
+    for (const codec::RetiredMemberAdd& add : writes->members) {
+      auto one = issue(add.key, ValueKind::kSet,
+                        [&](const LocalWrite& local) { return sadd_delta(local, add.key, {add.member}); });
+      if (auto counted = count_issued(std::move(one)); !counted) return counted;
+    }
+    for (const codec::RetiredCounterTotals& totals : writes->counters) {
+      auto current = read_record(txn, databases().values, codec::RecordKey{totals.key, codec::ValueType::kCounter, {}});
+      if (!current) return tl::unexpected(current.error());
+      const auto [synced_inc, synced_dec] =
+          synced_totals(std::get<crdt::PnCounter::Store>(*current), writes->old_replica, totals.chain);
+      const std::uint64_t increments = totals.increments > synced_inc ? totals.increments - synced_inc : 0;
+      const std::uint64_t decrements = totals.decrements > synced_dec ? totals.decrements - synced_dec : 0;
+      if (increments == 0 && decrements == 0) continue;  // Everything of the chain arrived here already.
+      auto one = issue(totals.key, ValueKind::kCounter, [&](const LocalWrite& local) {
+        return counter_delta(local, totals.key, increments, decrements);
+      });
+      if (auto counted = count_issued(std::move(one)); !counted) return counted;
+    }
+    if (auto erased = txn.erase(databases().meta, kMetaRetiredWritesKey); !erased) return erased;
+    adopt(std::move(staged));
+    return ok();
+  });
+  if (!done) return tl::unexpected(done.error());
+  return issued;
+}
 
 }  // namespace cairn::store

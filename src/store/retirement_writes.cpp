@@ -1,0 +1,169 @@
+#include "src/store/retirement_writes.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "src/codec/codec.h"
+#include "src/store/environment.h"
+
+namespace cairn::store {
+namespace {
+
+bool own_beyond(crdt::ReplicaId self, std::uint64_t through, const crdt::Dot& dot) {
+  return dot.replica == self && dot.counter > through;
+}
+
+void collect_record(const codec::RecordKey& key, const codec::RecordValue& value, crdt::ReplicaId self,
+                    std::uint64_t through, codec::RetiredWrites& out) {
+  if (const auto* reg = std::get_if<crdt::LwwRegister::Store>(&value)) {
+    for (const auto& [dot, entry] : reg->entries()) {
+      if (own_beyond(self, through, dot)) {
+        out.registers.push_back(codec::RetiredRegisterWrite{key.key, entry.value, entry.timestamp, dot});
+      }
+    }
+  } else if (const auto* set = std::get_if<crdt::DotSet>(&value)) {
+    const auto& dots = set->dots();
+    if (std::any_of(dots.begin(), dots.end(), [&](const crdt::Dot& dot) { return own_beyond(self, through, dot); })) {
+      out.members.push_back(codec::RetiredMemberAdd{key.key, key.member});
+    }
+  } else {
+    // Per chain, the newest contribution carries the chain's running totals.
+    std::map<crdt::Dot, codec::RetiredCounterTotals> chains;
+    for (const auto& [dot, entry] : std::get<crdt::PnCounter::Store>(value).entries()) {
+      if (entry.kind != crdt::CounterEntry::Kind::kContribution || entry.contributor != self) continue;
+      if (!own_beyond(self, through, dot)) continue;
+      auto& totals = chains.try_emplace(entry.chain, codec::RetiredCounterTotals{key.key, entry.chain, 0, 0}).first->second;
+      totals.increments = std::max(totals.increments, entry.increments);
+      totals.decrements = std::max(totals.decrements, entry.decrements);
+    }
+    for (auto& [chain, totals] : chains) out.counters.push_back(std::move(totals));
+  }
+}
+
+template <typename Visit>
+void for_each_dot(const codec::RecordValue& value, Visit&& visit) {
+  if (const auto* set = std::get_if<crdt::DotSet>(&value)) {
+    for (const crdt::Dot& dot : set->dots()) visit(dot);
+  } else if (const auto* reg = std::get_if<crdt::LwwRegister::Store>(&value)) {
+    for (const auto& [dot, entry] : reg->entries()) visit(dot);
+  } else {
+    for (const auto& [dot, entry] : std::get<crdt::PnCounter::Store>(value).entries()) visit(dot);
+  }
+}
+
+// What one logged local delta removed, or nullopt when it removed nothing.
+std::optional<codec::RetiredRemoval> removal_of(const codec::DeltaGroup& group, crdt::ReplicaId self,
+                                                std::uint64_t through) {
+  std::set<crdt::Dot> minted;
+  for (const codec::RecordFragment& fragment : group.records) {
+    for_each_dot(fragment.value, [&](const crdt::Dot& dot) { minted.insert(dot); });
+  }
+  const auto keep = [&](const crdt::Dot& dot) { return !minted.contains(dot) && !own_beyond(self, through, dot); };
+  // A vector entry stands for a range of dots: it stays a range up to the first dot it loses, and
+  // the rest of it (at most the dots this one delta saw) goes dot by dot.
+  crdt::VersionVector vector;
+  std::set<crdt::Dot> cloud;
+  for (const auto& [replica, counter] : group.context.vector().entries()) {
+    const std::uint64_t last = replica == self ? std::min(counter, through) : counter;
+    std::uint64_t first_minted = last + 1;
+    for (const crdt::Dot& dot : minted) {
+      if (dot.replica == replica && dot.counter <= last) first_minted = std::min(first_minted, dot.counter);
+    }
+    vector.raise(replica, first_minted - 1);
+    for (std::uint64_t n = first_minted + 1; n <= last; ++n) {
+      if (keep(crdt::Dot{replica, n})) cloud.insert(crdt::Dot{replica, n});
+    }
+  }
+  for (const crdt::Dot& dot : group.context.cloud()) {
+    if (keep(dot)) cloud.insert(dot);
+  }
+  codec::RetiredRemoval removal;
+  removal.context = crdt::DotContext::from_parts(std::move(vector), cloud);
+  if (removal.context.empty()) return std::nullopt;
+  for (const codec::RecordFragment& fragment : group.records) removal.records.push_back(fragment.key);
+  return removal;
+}
+
+}  // namespace
+
+Result<codec::RetiredWrites> collect_retired_writes(const Txn& txn, const Databases& databases,
+                                                    crdt::ReplicaId self, std::uint64_t through) {
+  codec::RetiredWrites writes;
+  writes.old_replica = self;
+  writes.through = through;
+  {
+    auto cursor = LmdbCursor::open(txn, databases.values);
+    if (!cursor) return tl::unexpected(cursor.error());
+    for (auto entry = cursor->seek("");; entry = cursor->next()) {
+      if (!entry) return tl::unexpected(entry.error());
+      if (!entry->has_value()) break;
+      auto key = codec::decode_record_key((*entry)->key);
+      if (!key) return tl::unexpected(key.error());
+      auto value = codec::decode_record((*entry)->value, key->type);
+      if (!value) return fail(value.error().code(), "record of key '" + key->key + "': " + value.error().message());
+      collect_record(*key, *value, self, through, writes);
+    }
+  }
+  auto cursor = LmdbCursor::open(txn, databases.deltas);
+  if (!cursor) return tl::unexpected(cursor.error());
+  for (auto entry = cursor->seek("");; entry = cursor->next()) {
+    if (!entry) return tl::unexpected(entry.error());
+    if (!entry->has_value()) break;
+    auto group = codec::decode_delta_group((*entry)->value);
+    if (!group) return fail(group.error().code(), "delta log entry: " + group.error().message());
+    if (group->origin.value != 0) continue;  // Received: its removals came from elsewhere.
+    if (auto removal = removal_of(*group, self, through)) writes.removals.push_back(std::move(*removal));
+  }
+  return writes;
+}
+
+Status clear_databases_except(Txn& txn, std::initializer_list<std::string_view> keep) {
+  MDB_dbi main = 0;
+  if (int rc = mdb_dbi_open(txn.get(), nullptr, 0, &main); rc != 0) {
+    return tl::unexpected(lmdb_error(rc, "open the main database"));
+  }
+  std::vector<std::string> names;
+  {
+    auto cursor = LmdbCursor::open(txn, main);
+    if (!cursor) return tl::unexpected(cursor.error());
+    for (auto entry = cursor->seek("");; entry = cursor->next()) {
+      if (!entry) return tl::unexpected(entry.error());
+      if (!entry->has_value()) break;
+      const std::string_view name = (*entry)->key;
+      if (std::find(keep.begin(), keep.end(), name) == keep.end()) names.emplace_back(name);
+    }
+  }
+  for (const std::string& name : names) {
+    MDB_dbi dbi = 0;
+    if (int rc = mdb_dbi_open(txn.get(), name.c_str(), 0, &dbi); rc != 0) {
+      return tl::unexpected(lmdb_error(rc, "open database " + name));
+    }
+    if (int rc = mdb_drop(txn.get(), dbi, 0); rc != 0) return tl::unexpected(lmdb_error(rc, "empty database " + name));
+  }
+  return ok();
+}
+
+bool still_wins(const codec::RetiredRegisterWrite& write, const crdt::LwwRegister::Store& current) {
+  const crdt::LwwEntry mine{write.value, write.timestamp};
+  return std::all_of(current.entries().begin(), current.entries().end(), [&](const auto& item) {
+    return crdt::LwwRegister::wins_over(crdt::LwwVersion{write.dot, &mine},
+                                        crdt::LwwVersion{item.first, &item.second});
+  });
+}
+
+std::pair<std::uint64_t, std::uint64_t> synced_totals(const crdt::PnCounter::Store& current,
+                                                      crdt::ReplicaId contributor, const crdt::Dot& chain) {
+  std::uint64_t increments = 0, decrements = 0;
+  for (const auto& [dot, entry] : current.entries()) {
+    if (entry.contributor != contributor || entry.chain != chain) continue;
+    increments = std::max(increments, entry.increments);
+    decrements = std::max(decrements, entry.decrements);
+  }
+  return {increments, decrements};
+}
+
+}  // namespace cairn::store

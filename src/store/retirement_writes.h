@@ -1,0 +1,40 @@
+// A retired replica's own writes beyond its retirement: setting them aside when it reincarnates, and
+// deciding what of them to re-issue once anti-entropy has refilled its store (see retirement.h and
+// LmdbStore::reincarnate / reissue_retired_writes).
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <string_view>
+#include <utility>
+
+#include "cairn/status.h"
+#include "src/codec/records.h"
+#include "src/store/databases.h"
+#include "src/store/lmdb.h"
+
+namespace cairn::store {
+
+// Every write of `self` beyond `through` in `txn`: register versions and set adds with a dot of `self`
+// beyond it, and the running totals of `self`'s counter contributions minted beyond it. Also what
+// the local deltas (origin 0) still in the delta log removed: each one's context without the dots its
+// own records hold (those it minted) and without dots of `self` beyond `through`, with the records it
+// named; deltas that removed nothing are left out. An offline `del` or `srem` mints no dot, so this is
+// the only trace of it.
+Result<codec::RetiredWrites> collect_retired_writes(const Txn& txn, const Databases& databases,
+                                                    crdt::ReplicaId self, std::uint64_t through);
+
+// Empties every named database of the environment except those named in `keep`, generically: the
+// names are read from LMDB's main database, so a database added later is emptied too.
+Status clear_databases_except(Txn& txn, std::initializer_list<std::string_view> keep);
+
+// Whether a register write of (timestamp, dot) still beats every version of `current`: a larger
+// (HLC, replica id, counter) than each, the order every replica reads the winner by.
+bool still_wins(const codec::RetiredRegisterWrite& write, const crdt::LwwRegister::Store& current);
+
+// What of the counter chain `chain` of `contributor` the record `current` already holds: the
+// componentwise maximum of the totals of its contributions and resets of that chain.
+std::pair<std::uint64_t, std::uint64_t> synced_totals(const crdt::PnCounter::Store& current,
+                                                      crdt::ReplicaId contributor, const crdt::Dot& chain);
+
+}  // namespace cairn::store
