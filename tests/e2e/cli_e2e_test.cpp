@@ -323,6 +323,46 @@ TEST_CASE("cairn dump reads a running peer's data directory offline", "[e2e][cli
   CHECK(run_process(CAIRN_CLI_PATH, {"dump", "--data-dir", dir.path().string() + "/absent"}).exit_code == kExitNotFound);
 }
 
+TEST_CASE("cairn retire: a reachable peer exits 6, a malformed id 2, an unknown one 4, a dead one is proposed", "[e2e][cli]") {
+  constexpr int kExitInvalid = 6;
+  // Fast failure detection, so the killed peer is dead within a few seconds; no automatic retirement.
+  TempDir config_dir, dir_a, dir_b;
+  const std::string config = config_dir.str() + "/cairnd.toml";
+  { std::ofstream(config) << "[gossip]\nprotocol_period_ms = 200\nsuspicion_timeout_ms = 1000\nretire_after_ms = 0\n"; }
+  DaemonProcess a = start_daemon(dir_a.path().string(), {"--config", config});
+  DaemonProcess b = start_daemon(dir_b.path().string(), {"--config", config, "--seed", a.gossip_address()});
+  const auto state_of_b = [&] {
+    const ProcessResult result = cli(a, {"peers", "--json"});
+    if (result.exit_code != kExitOk) return std::string("(peers failed)");
+    const Json peers = Json::parse(result.out)["peers"];
+    for (const Json& peer : peers) {
+      if (peer["id"] == b.replica()) return peer["state"].get<std::string>();
+    }
+    return std::string("(unknown)");
+  };
+  REQUIRE(eventually([&] { return state_of_b() == "alive"; }));
+
+  const ProcessResult reachable = cli(a, {"retire", b.replica()});
+  INFO("cairn retire stdout: " << reachable.out << "\nstderr: " << reachable.err);
+  CHECK(reachable.exit_code == kExitInvalid);
+  CHECK_THAT(reachable.err, Catch::Contains("reachable") && Catch::Contains(b.replica()));
+  CHECK(cli_json(a, {"retire", "0x" + a.replica()}, kExitInvalid)["error"]["code"] == "invalid_argument");  // Itself.
+
+  CHECK(cli(a, {"retire", "0xnothex"}).exit_code == kExitUsage);
+  CHECK(cli(a, {"retire", "0x" + a.replica() + "0"}).exit_code == kExitUsage);  // 17 digits.
+  const std::string unknown = a.replica() == "0123456789abcdef" ? "fedcba9876543210" : "0123456789abcdef";
+  CHECK(cli(a, {"retire", unknown}).exit_code == kExitNotFound);
+  CHECK(cli_json(a, {"retire", unknown}, kExitNotFound)["error"]["code"] == "not_found");
+
+  // Once B is dead (killed, no goodbye) A accepts its retirement.
+  b.kill_hard();
+  REQUIRE(eventually([&] { return state_of_b() == "dead"; }));
+  CHECK(cli_json(a, {"retire", "0x" + b.replica()}) == Json{{"replica", b.replica()}, {"proposed", true}});
+  const ProcessResult proposed = cli(a, {"retire", b.replica()});  // Again: already proposed or decided.
+  CHECK(proposed.exit_code == kExitOk);
+  CHECK_THAT(proposed.out, Catch::StartsWith("retirement of " + b.replica() + " proposed: it is decided once"));
+}
+
 TEST_CASE("cairn errors say where it tried, and usage errors exit 2", "[e2e][cli]") {
   // A port nothing listens on: bind one, note it, close it.
   const ProcessResult refused = run_process(CAIRN_CLI_PATH, {"--connect", "127.0.0.1:1", "get", "k"});
