@@ -350,7 +350,8 @@ class NodeImpl final : public Node {
 
   // Binds the client protocol listener; its store calls run on its own worker pool.
   Status start_client_listener(const NodeOptions& options) {
-    server::Services services{*store_, [this] { return status(); }, [this] { return metrics(); }};
+    server::Services services{*store_, [this] { return status(); }, [this] { return metrics(); },
+                              [this](std::uint64_t replica) { return retire(replica); }};
     server::ClientListenerOptions limits;
     limits.client_token = client_token_;
     limits.max_connections = options.limits.max_client_connections;
