@@ -212,6 +212,8 @@ struct RetiredCounterTotals {
   chain @1 :Dot;         # The chain's first dot (old replica id).
   increments @2 :UInt64;
   decrements @3 :UInt64;
+  deletedIncrements @4 :UInt64;  # Of those, what deletes it had seen removed (its absorbed offset).
+  deletedDecrements @5 :UInt64;
 }
 
 # What a logged local delta of the retired replica removed: the records it named and the dots it had

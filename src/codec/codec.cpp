@@ -705,8 +705,9 @@ Result<RetiredWrites> read_retired_writes(schema::RetiredWrites::Reader root) {
   for (const auto element : counters) {
     auto chain = read_dot(element.getChain(), "retired counter totals' chain");
     if (!chain) return forward(chain);
-    writes.counters.push_back(
-        RetiredCounterTotals{as_string(element.getKey()), *chain, element.getIncrements(), element.getDecrements()});
+    writes.counters.push_back(RetiredCounterTotals{as_string(element.getKey()), *chain, element.getIncrements(),
+                                                   element.getDecrements(), element.getDeletedIncrements(),
+                                                   element.getDeletedDecrements()});
   }
   const auto removals = root.getRemovals();
   if (auto length = check_length(removals, "retired removals"); !length) return forward(length);
@@ -758,6 +759,8 @@ std::string encode_retired_writes(const RetiredWrites& writes) {
     write_dot(counters[i].initChain(), totals.chain);
     counters[i].setIncrements(totals.increments);
     counters[i].setDecrements(totals.decrements);
+    counters[i].setDeletedIncrements(totals.deleted_increments);
+    counters[i].setDeletedDecrements(totals.deleted_decrements);
   }
   auto removals = root.initRemovals(static_cast<unsigned>(writes.removals.size()));
   for (unsigned i = 0; i < writes.removals.size(); ++i) {

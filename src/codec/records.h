@@ -117,6 +117,9 @@ struct RetiredCounterTotals {
   crdt::Dot chain;
   std::uint64_t increments = 0;
   std::uint64_t decrements = 0;
+  // Of those totals, what deletes the replica had seen removed (the chain's absorbed offset).
+  std::uint64_t deleted_increments = 0;
+  std::uint64_t deleted_decrements = 0;
 
   friend bool operator==(const RetiredCounterTotals&, const RetiredCounterTotals&) = default;
 };

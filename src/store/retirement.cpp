@@ -13,6 +13,7 @@
 // is emptied, the context is reset, the old id is recorded as retired through n and a new random id is
 // taken. reissue_retired_writes() later re-issues the set-aside writes under the new id, in one write
 // transaction that also forgets them, so a crash can neither lose nor repeat them.
+#include <algorithm>
 #include <random>
 #include <utility>
 
@@ -212,8 +213,13 @@ Result<std::size_t> LmdbStore::reissue_retired_writes() {
     for (const codec::RetiredCounterTotals& totals : writes->counters) {
       auto current = read_record(txn, databases().values, codec::RecordKey{totals.key, codec::ValueType::kCounter, {}});
       if (!current) return tl::unexpected(current.error());
-      const auto [synced_inc, synced_dec] =
+      // What of the chain is accounted for here (arrived, or deleted by a reset here), and at least
+      // what deletes the old replica had itself seen remove (whose resets it absorbed, so they may be
+      // gone here): only the rest is new.
+      auto [synced_inc, synced_dec] =
           synced_totals(std::get<crdt::PnCounter::Store>(*current), writes->old_replica, totals.chain);
+      synced_inc = std::max(synced_inc, totals.deleted_increments);
+      synced_dec = std::max(synced_dec, totals.deleted_decrements);
       const std::uint64_t increments = totals.increments > synced_inc ? totals.increments - synced_inc : 0;
       const std::uint64_t decrements = totals.decrements > synced_dec ? totals.decrements - synced_dec : 0;
       if (increments == 0 && decrements == 0) continue;  // Everything of the chain arrived here already.

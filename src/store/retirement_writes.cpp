@@ -36,9 +36,11 @@ void collect_record(const codec::RecordKey& key, const codec::RecordValue& value
     for (const auto& [dot, entry] : std::get<crdt::PnCounter::Store>(value).entries()) {
       if (entry.kind != crdt::CounterEntry::Kind::kContribution || entry.contributor != self) continue;
       if (!own_beyond(self, through, dot)) continue;
-      auto& totals = chains.try_emplace(entry.chain, codec::RetiredCounterTotals{key.key, entry.chain, 0, 0}).first->second;
+      auto& totals = chains.try_emplace(entry.chain, codec::RetiredCounterTotals{key.key, entry.chain}).first->second;
       totals.increments = std::max(totals.increments, entry.increments);
       totals.decrements = std::max(totals.decrements, entry.decrements);
+      totals.deleted_increments = std::max(totals.deleted_increments, entry.deleted_increments);
+      totals.deleted_decrements = std::max(totals.deleted_decrements, entry.deleted_decrements);
     }
     for (auto& [chain, totals] : chains) out.counters.push_back(std::move(totals));
   }

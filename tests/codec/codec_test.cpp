@@ -487,7 +487,8 @@ RetiredWrites random_retired_writes(Rng& rng) {
     writes.members.push_back(RetiredMemberAdd{random_bytes(rng, 20), random_bytes(rng, 20)});
   }
   for (std::uint64_t i = 1 + rng.below(3); i > 0; --i) {
-    writes.counters.push_back(RetiredCounterTotals{random_bytes(rng, 20), random_dot(rng), rng.next(), rng.next()});
+    writes.counters.push_back(RetiredCounterTotals{random_bytes(rng, 20), random_dot(rng), rng.next(), rng.next(),
+                                                   rng.next(), rng.next()});
   }
   for (std::uint64_t i = 1 + rng.below(3); i > 0; --i) {
     RetiredRemoval removal;

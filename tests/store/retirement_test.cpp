@@ -497,5 +497,66 @@ TEST_CASE("retirement: a set-aside register write that no longer wins is not re-
   CHECK(root_hash(*x) == root_hash(*a));
 }
 
+// x, retired through what `a` has seen of it, reincarnates, is refilled from `a`, re-issues, and the
+// two sync; returns how many writes were re-issued.
+std::size_t retire_and_reissue(Store& x, Store& a) {
+  const std::uint64_t old_x = x.replica_id();
+  const std::uint64_t through = seen_of(a, old_x);
+  REQUIRE(a.retire_replica(old_x, through).has_value());
+  REQUIRE(x.reincarnate(through).has_value());
+  refill(a, x);
+  auto issued = x.reissue_retired_writes();
+  REQUIRE(issued.has_value());
+  sync_all({&a, &x});
+  CHECK(root_hash(x) == root_hash(a));
+  return *issued;
+}
+
+TEST_CASE("retirement: an offline increment whose chain absorbed a delete re-issues only what the delete left") {
+  TempDir dir;
+  auto a = open_store(dir.path() / "a");
+  auto x = open_store(dir.path() / "x");
+  REQUIRE(x->incr("ctr", 5).has_value());
+  sync_all({a.get(), x.get()});
+  REQUIRE(a->del("ctr").has_value());       // Sees the 5...
+  REQUIRE(x->incr("ctr", 3).has_value());   // ...not these 3, which extend the same chain.
+  sync_all({a.get(), x.get()});
+  REQUIRE(*x->counter("ctr") == 3);
+  REQUIRE(x->incr("ctr", 10).has_value());  // Offline: its entry absorbs the reset (deleted offset 5).
+  REQUIRE(x->decr("ctr", 1).has_value());
+  CHECK(retire_and_reissue(*x, *a) == 1);
+  CHECK(*a->counter("ctr") == 3 + 10 - 1);
+  CHECK(*x->counter("ctr") == 3 + 10 - 1);
+}
+
+TEST_CASE("retirement: a delete concurrent with offline increments cancels only what it saw") {
+  TempDir dir;
+  auto a = open_store(dir.path() / "a");
+  auto x = open_store(dir.path() / "x");
+  REQUIRE(x->incr("ctr", 5).has_value());
+  sync_all({a.get(), x.get()});
+  REQUIRE(x->incr("ctr", 10).has_value());  // Offline.
+  REQUIRE(a->del("ctr").has_value());       // Saw the 5 only.
+  CHECK(retire_and_reissue(*x, *a) == 1);
+  CHECK(*a->counter("ctr") == 10);
+  CHECK(*x->counter("ctr") == 10);
+}
+
+TEST_CASE("retirement: a set-aside write to a key that now holds another kind is skipped") {
+  TempDir dir;
+  auto a = open_store(dir.path() / "a");
+  auto x = open_store(dir.path() / "x");
+  REQUIRE(a->put("seed", "s").has_value());
+  sync_all({a.get(), x.get()});
+  REQUIRE(x->put("k", "register").has_value());  // Offline.
+  REQUIRE(x->sadd("m", {"member"}).has_value());  // Offline.
+  REQUIRE(a->sadd("k", {"a set"}).has_value());
+  REQUIRE(a->incr("m", 1).has_value());
+  CHECK(retire_and_reissue(*x, *a) == 0);
+  CHECK(*x->kind("k") == ValueKind::kSet);
+  CHECK(*x->kind("m") == ValueKind::kCounter);
+  CHECK(x->get("k").error().code() == ErrorCode::kWrongType);
+}
+
 }  // namespace
 }  // namespace cairn
