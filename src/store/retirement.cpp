@@ -111,6 +111,7 @@ Result<Reincarnation> LmdbStore::reincarnate(std::uint64_t through) {
     }
     auto writes = collect_retired_writes(txn, databases(), replica_, through);
     if (!writes) return tl::unexpected(writes.error());
+    if (auto fits = check_fits_one_message(*writes); !fits) return fits;
     if (auto cleared = clear_databases_except(txn, {"meta", "peers"}); !cleared) return cleared;
     RetiredMap retired = retired_;
     retired[replica_] = through;
@@ -163,11 +164,7 @@ Result<std::size_t> LmdbStore::reissue_retired_writes() {
     // here. Before the counters, so a chain entry an offline increment replaced is gone when what
     // this store holds of the chain is measured.
     for (const codec::RetiredRemoval& removal : writes->removals) {
-      codec::DeltaGroup group;
-      group.context = removal.context;
-      for (const codec::RecordKey& key : removal.records) {
-        group.records.push_back(codec::RecordFragment{key, empty_record(key.type)});
-      }
+      codec::DeltaGroup group = removal_group(removal);
       drop_dots_beyond(group, retired_);
       if (auto logged = commit_group(txn, group, /*local=*/true, staged); !logged) {
         return tl::unexpected(logged.error());
@@ -213,15 +210,10 @@ Result<std::size_t> LmdbStore::reissue_retired_writes() {
     for (const codec::RetiredCounterTotals& totals : writes->counters) {
       auto current = read_record(txn, databases().values, codec::RecordKey{totals.key, codec::ValueType::kCounter, {}});
       if (!current) return tl::unexpected(current.error());
-      // What of the chain is accounted for here (arrived, or deleted by a reset here), and at least
-      // what deletes the old replica had itself seen remove (whose resets it absorbed, so they may be
-      // gone here): only the rest is new.
-      auto [synced_inc, synced_dec] =
-          synced_totals(std::get<crdt::PnCounter::Store>(*current), writes->old_replica, totals.chain);
-      synced_inc = std::max(synced_inc, totals.deleted_increments);
-      synced_dec = std::max(synced_dec, totals.deleted_decrements);
-      const std::uint64_t increments = totals.increments > synced_inc ? totals.increments - synced_inc : 0;
-      const std::uint64_t decrements = totals.decrements > synced_dec ? totals.decrements - synced_dec : 0;
+      // Not a structured binding: lambdas capture those only from C++20 compilers newer than clang 14.
+      const std::pair<std::uint64_t, std::uint64_t> amounts =
+          counter_reissue(totals, std::get<crdt::PnCounter::Store>(*current), writes->old_replica);
+      const std::uint64_t increments = amounts.first, decrements = amounts.second;
       if (increments == 0 && decrements == 0) continue;  // Everything of the chain arrived here already.
       auto one = issue(totals.key, ValueKind::kCounter, [&](const LocalWrite& local) {
         return counter_delta(local, totals.key, increments, decrements);

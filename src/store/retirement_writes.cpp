@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "src/codec/codec.h"
+#include "src/store/delta_apply.h"
 #include "src/store/environment.h"
 
 namespace cairn::store {
@@ -123,6 +124,29 @@ Result<codec::RetiredWrites> collect_retired_writes(const Txn& txn, const Databa
   return writes;
 }
 
+Status check_fits_one_message(const codec::RetiredWrites& writes) {
+  const auto too_many = [](std::size_t count) { return count > codec::kMaxListLength; };
+  if (too_many(writes.registers.size()) || too_many(writes.members.size()) || too_many(writes.counters.size()) ||
+      too_many(writes.removals.size())) {
+    return fail(ErrorCode::kLimitExceeded, "too many writes to set aside for one reincarnation");
+  }
+  // Generous per-item overhead (pointers, dots, timestamps, list tags) over the payload bytes.
+  constexpr std::size_t kOverhead = 64;
+  std::size_t bytes = 0;
+  for (const auto& write : writes.registers) bytes += write.key.size() + write.value.size() + kOverhead;
+  for (const auto& add : writes.members) bytes += add.key.size() + add.member.size() + kOverhead;
+  for (const auto& totals : writes.counters) bytes += totals.key.size() + kOverhead;
+  for (const auto& removal : writes.removals) {
+    for (const auto& key : removal.records) bytes += key.key.size() + key.member.size() + kOverhead;
+    bytes += (removal.context.vector().size() + removal.context.cloud().size()) * 24 + kOverhead;
+  }
+  if (bytes > codec::kMaxMessageBytes / 2) {
+    return fail(ErrorCode::kLimitExceeded, "the writes to set aside exceed one message (" + std::to_string(bytes) +
+                                               " bytes estimated)");
+  }
+  return ok();
+}
+
 Status clear_databases_except(Txn& txn, std::initializer_list<std::string_view> keep) {
   MDB_dbi main = 0;
   if (int rc = mdb_dbi_open(txn.get(), nullptr, 0, &main); rc != 0) {
@@ -157,15 +181,26 @@ bool still_wins(const codec::RetiredRegisterWrite& write, const crdt::LwwRegiste
   });
 }
 
-std::pair<std::uint64_t, std::uint64_t> synced_totals(const crdt::PnCounter::Store& current,
-                                                      crdt::ReplicaId contributor, const crdt::Dot& chain) {
-  std::uint64_t increments = 0, decrements = 0;
-  for (const auto& [dot, entry] : current.entries()) {
-    if (entry.contributor != contributor || entry.chain != chain) continue;
-    increments = std::max(increments, entry.increments);
-    decrements = std::max(decrements, entry.decrements);
+codec::DeltaGroup removal_group(const codec::RetiredRemoval& removal) {
+  codec::DeltaGroup group;
+  group.context = removal.context;
+  for (const codec::RecordKey& key : removal.records) {
+    group.records.push_back(codec::RecordFragment{key, empty_record(key.type)});
   }
-  return {increments, decrements};
+  return group;
+}
+
+std::pair<std::uint64_t, std::uint64_t> counter_reissue(const codec::RetiredCounterTotals& totals,
+                                                        const crdt::PnCounter::Store& current,
+                                                        crdt::ReplicaId old_replica) {
+  std::uint64_t synced_inc = totals.deleted_increments, synced_dec = totals.deleted_decrements;
+  for (const auto& [dot, entry] : current.entries()) {
+    if (entry.contributor != old_replica || entry.chain != totals.chain) continue;
+    synced_inc = std::max(synced_inc, entry.increments);
+    synced_dec = std::max(synced_dec, entry.decrements);
+  }
+  return {totals.increments > synced_inc ? totals.increments - synced_inc : 0,
+          totals.decrements > synced_dec ? totals.decrements - synced_dec : 0};
 }
 
 }  // namespace cairn::store

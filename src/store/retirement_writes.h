@@ -24,6 +24,11 @@ namespace cairn::store {
 Result<codec::RetiredWrites> collect_retired_writes(const Txn& txn, const Databases& databases,
                                                     crdt::ReplicaId self, std::uint64_t through);
 
+// kLimitExceeded when `writes` would not fit one codec message (kMaxListLength entries per list,
+// kMaxMessageBytes in all, with room for the encoding's overhead): the caller must refuse to
+// reincarnate rather than set aside what could not be read back.
+Status check_fits_one_message(const codec::RetiredWrites& writes);
+
 // Empties every named database of the environment except those named in `keep`, generically: the
 // names are read from LMDB's main database, so a database added later is emptied too.
 Status clear_databases_except(Txn& txn, std::initializer_list<std::string_view> keep);
@@ -32,9 +37,16 @@ Status clear_databases_except(Txn& txn, std::initializer_list<std::string_view> 
 // (HLC, replica id, counter) than each, the order every replica reads the winner by.
 bool still_wins(const codec::RetiredRegisterWrite& write, const crdt::LwwRegister::Store& current);
 
-// What of the counter chain `chain` of `contributor` the record `current` already holds: the
-// componentwise maximum of the totals of its contributions and resets of that chain.
-std::pair<std::uint64_t, std::uint64_t> synced_totals(const crdt::PnCounter::Store& current,
-                                                      crdt::ReplicaId contributor, const crdt::Dot& chain);
+// The delta-group that re-applies `removal`: an empty fragment per record it named, its context.
+codec::DeltaGroup removal_group(const codec::RetiredRemoval& removal);
+
+// The increments and decrements of the set-aside chain `totals` of `old_replica` still to re-issue at
+// a counter holding `current`: its totals less what is accounted for here already, i.e. the larger of
+// the componentwise maximum over the record's contributions and resets of that chain (arrived, or
+// deleted by a reset here) and the deleted offset the chain had absorbed (deletes the old replica had
+// seen, whose resets may be gone here).
+std::pair<std::uint64_t, std::uint64_t> counter_reissue(const codec::RetiredCounterTotals& totals,
+                                                        const crdt::PnCounter::Store& current,
+                                                        crdt::ReplicaId old_replica);
 
 }  // namespace cairn::store
