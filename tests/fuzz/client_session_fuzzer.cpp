@@ -77,7 +77,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   options.max_in_flight_requests = 8;
   options.stream_batch_items = 16;
   server::SessionCounters counters;
-  server::ClientSession session(server::Services{shared_store(), {}, {}}, options, counters);
+  // A retire callback that succeeds for even ids and refuses odd ones, so both replies are fuzzed.
+  const auto retire = [](std::uint64_t replica) -> Status {
+    if (replica % 2 == 0) return ok();
+    return fail(ErrorCode::kInvalidArgument, "member is reachable");
+  };
+  server::ClientSession session(server::Services{shared_store(), {}, {}, retire}, options, counters);
   const std::size_t chunk = input.empty() ? 1 : 1 + static_cast<unsigned char>(input[0]) % 64;
   std::string output;
   for (std::size_t at = 0; at < input.size(); at += chunk) {
