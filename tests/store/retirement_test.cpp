@@ -159,7 +159,7 @@ std::vector<InspectedDot> dots_of(Store& store, const std::vector<std::string>& 
 
 // ---- The retirement table. ----
 
-TEST_CASE("retirement: the table persists across reopening; the own id is refused; the smaller through stands") {
+TEST_CASE("retirement: the table persists across reopening, the own id is refused, the smaller through stands") {
   TempDir dir;
   const std::string path = (dir.path() / "a").string();
   {
