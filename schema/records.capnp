@@ -216,6 +216,18 @@ struct RetiredCounterTotals {
   deletedDecrements @5 :UInt64;
 }
 
+# A reset entry an offline counter delete of the retired replica minted beyond its retirement: the
+# delete's removals travel as a RetiredRemoval, but what it cancels of contributions it had not seen
+# (concurrent increments) needs the reset itself.
+struct RetiredCounterReset {
+  key @0 :Data;
+  contributor @1 :UInt64;  # The replica whose totals the delete observed.
+  chain @2 :Dot;           # That contributor's chain.
+  increments @3 :UInt64;   # The totals the delete observed.
+  decrements @4 :UInt64;
+  observed @5 :Dot;        # The contribution the delete observed.
+}
+
 # What a logged local delta of the retired replica removed: the records it named and the dots it had
 # observed there (its own minted dots and dots beyond the retirement left out).
 struct RetiredRemoval {
@@ -234,4 +246,5 @@ struct RetiredWrites {
   members @5 :List(RetiredMemberAdd);
   counters @6 :List(RetiredCounterTotals);
   removals @7 :List(RetiredRemoval);
+  resets @8 :List(RetiredCounterReset);
 }

@@ -725,6 +725,22 @@ Result<RetiredWrites> read_retired_writes(schema::RetiredWrites::Reader root) {
     removal.context = std::move(*context);
     writes.removals.push_back(std::move(removal));
   }
+  const auto resets = root.getResets();
+  if (auto length = check_length(resets, "retired counter resets"); !length) return forward(length);
+  for (const auto element : resets) {
+    auto chain = read_dot(element.getChain(), "a retired counter reset's chain");
+    if (!chain) return forward(chain);
+    auto observed = read_dot(element.getObserved(), "a retired counter reset's observed contribution");
+    if (!observed) return forward(observed);
+    crdt::CounterEntry reset;
+    reset.kind = crdt::CounterEntry::Kind::kReset;
+    reset.contributor = crdt::ReplicaId{element.getContributor()};
+    reset.chain = *chain;
+    reset.increments = element.getIncrements();
+    reset.decrements = element.getDecrements();
+    reset.observed = *observed;
+    writes.resets.push_back(RetiredCounterReset{as_string(element.getKey()), reset});
+  }
   return writes;
 }
 
@@ -768,6 +784,16 @@ std::string encode_retired_writes(const RetiredWrites& writes) {
     auto keys = removals[i].initRecords(static_cast<unsigned>(removal.records.size()));
     for (unsigned j = 0; j < removal.records.size(); ++j) write_key(keys[j], removal.records[j]);
     write_context(removals[i].initContext(), removal.context);
+  }
+  auto resets = root.initResets(static_cast<unsigned>(writes.resets.size()));
+  for (unsigned i = 0; i < writes.resets.size(); ++i) {
+    const crdt::CounterEntry& reset = writes.resets[i].reset;
+    resets[i].setKey(as_data(writes.resets[i].key));
+    resets[i].setContributor(reset.contributor.value);
+    write_dot(resets[i].initChain(), reset.chain);
+    resets[i].setIncrements(reset.increments);
+    resets[i].setDecrements(reset.decrements);
+    write_dot(resets[i].initObserved(), reset.observed);
   }
   return to_bytes(message);
 }

@@ -124,6 +124,15 @@ struct RetiredCounterTotals {
   friend bool operator==(const RetiredCounterTotals&, const RetiredCounterTotals&) = default;
 };
 
+// A reset entry an offline counter delete of the retired replica minted (its dot is not kept: it is
+// re-minted under the new id).
+struct RetiredCounterReset {
+  std::string key;
+  crdt::CounterEntry reset;  // kind == kReset.
+
+  friend bool operator==(const RetiredCounterReset&, const RetiredCounterReset&) = default;
+};
+
 // What one logged local delta removed: the records it named and the dots it had observed there.
 struct RetiredRemoval {
   std::vector<RecordKey> records;
@@ -139,6 +148,7 @@ struct RetiredWrites {
   std::vector<RetiredMemberAdd> members;
   std::vector<RetiredCounterTotals> counters;
   std::vector<RetiredRemoval> removals;
+  std::vector<RetiredCounterReset> resets;
 
   friend bool operator==(const RetiredWrites&, const RetiredWrites&) = default;
 };

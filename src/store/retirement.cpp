@@ -129,7 +129,8 @@ Result<Reincarnation> LmdbStore::reincarnate(std::uint64_t through) {
       return written;
     }
     result = Reincarnation{replica_.value, new_replica.value,
-                           writes->registers.size() + writes->members.size() + writes->counters.size()};
+                           writes->registers.size() + writes->members.size() + writes->counters.size() +
+                               writes->resets.size()};
     retired_ = std::move(retired);
     replica_ = new_replica;
     context_ = crdt::DotContext{};
@@ -217,6 +218,22 @@ Result<std::size_t> LmdbStore::reissue_retired_writes() {
       if (increments == 0 && decrements == 0) continue;  // Everything of the chain arrived here already.
       auto one = issue(totals.key, ValueKind::kCounter, [&](const LocalWrite& local) {
         return counter_delta(local, totals.key, increments, decrements);
+      });
+      if (auto counted = count_issued(std::move(one)); !counted) return counted;
+    }
+    // Last, so the counter amounts above were measured without them: the resets of offline counter
+    // deletes, re-minted under the new id. Each cancels what its delete had observed of a contributor's
+    // chain, also in contributions the delete had not seen (the removals alone cannot).
+    for (const codec::RetiredCounterReset& retired : writes->resets) {
+      auto one = issue(retired.key, ValueKind::kCounter, [&](const LocalWrite& local) -> Result<LocalDelta> {
+        codec::DeltaGroup group;
+        const crdt::Dot dot = crdt::DotMinter(local.context, local.replica).mint();
+        crdt::PnCounter::Store::Entries entries;
+        entries.emplace(dot, retired.reset);
+        group.records.push_back(codec::RecordFragment{codec::RecordKey{retired.key, codec::ValueType::kCounter, {}},
+                                                      crdt::PnCounter::Store(std::move(entries))});
+        group.context.insert(dot);
+        return LocalDelta{std::move(group)};
       });
       if (auto counted = count_issued(std::move(one)); !counted) return counted;
     }

@@ -35,6 +35,11 @@ void collect_record(const codec::RecordKey& key, const codec::RecordValue& value
     // Per chain, the newest contribution carries the chain's running totals.
     std::map<crdt::Dot, codec::RetiredCounterTotals> chains;
     for (const auto& [dot, entry] : std::get<crdt::PnCounter::Store>(value).entries()) {
+      // A reset minted by an offline delete: what that delete cancels of contributions it had not seen.
+      if (entry.kind == crdt::CounterEntry::Kind::kReset && own_beyond(self, through, dot)) {
+        out.resets.push_back(codec::RetiredCounterReset{key.key, entry});
+        continue;
+      }
       if (entry.kind != crdt::CounterEntry::Kind::kContribution || entry.contributor != self) continue;
       if (!own_beyond(self, through, dot)) continue;
       auto& totals = chains.try_emplace(entry.chain, codec::RetiredCounterTotals{key.key, entry.chain}).first->second;
@@ -127,7 +132,7 @@ Result<codec::RetiredWrites> collect_retired_writes(const Txn& txn, const Databa
 Status check_fits_one_message(const codec::RetiredWrites& writes) {
   const auto too_many = [](std::size_t count) { return count > codec::kMaxListLength; };
   if (too_many(writes.registers.size()) || too_many(writes.members.size()) || too_many(writes.counters.size()) ||
-      too_many(writes.removals.size())) {
+      too_many(writes.removals.size()) || too_many(writes.resets.size())) {
     return fail(ErrorCode::kLimitExceeded, "too many writes to set aside for one reincarnation");
   }
   // Generous per-item overhead (pointers, dots, timestamps, list tags) over the payload bytes.
@@ -136,6 +141,7 @@ Status check_fits_one_message(const codec::RetiredWrites& writes) {
   for (const auto& write : writes.registers) bytes += write.key.size() + write.value.size() + kOverhead;
   for (const auto& add : writes.members) bytes += add.key.size() + add.member.size() + kOverhead;
   for (const auto& totals : writes.counters) bytes += totals.key.size() + kOverhead;
+  for (const auto& reset : writes.resets) bytes += reset.key.size() + kOverhead;
   for (const auto& removal : writes.removals) {
     for (const auto& key : removal.records) bytes += key.key.size() + key.member.size() + kOverhead;
     bytes += (removal.context.vector().size() + removal.context.cloud().size()) * 24 + kOverhead;

@@ -496,6 +496,16 @@ RetiredWrites random_retired_writes(Rng& rng) {
     removal.context = random_context(rng);
     writes.removals.push_back(std::move(removal));
   }
+  for (std::uint64_t i = rng.below(3); i > 0; --i) {
+    crdt::CounterEntry reset;
+    reset.kind = crdt::CounterEntry::Kind::kReset;
+    reset.contributor = ReplicaId{1 + rng.below(UINT64_MAX)};
+    reset.chain = random_dot(rng);
+    reset.increments = rng.next();
+    reset.decrements = rng.next();
+    reset.observed = random_dot(rng);
+    writes.resets.push_back(RetiredCounterReset{random_bytes(rng, 20), reset});
+  }
   return writes;
 }
 

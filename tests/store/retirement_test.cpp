@@ -542,6 +542,19 @@ TEST_CASE("retirement: a delete concurrent with offline increments cancels only 
   CHECK(*x->counter("ctr") == 10);
 }
 
+TEST_CASE("retirement: an offline counter delete still cancels what it saw of a contribution that grew concurrently") {
+  TempDir dir;
+  auto a = open_store(dir.path() / "a");
+  auto x = open_store(dir.path() / "x");
+  REQUIRE(a->incr("ctr", 5).has_value());
+  sync_all({a.get(), x.get()});
+  REQUIRE(x->del("ctr").has_value());     // Offline: deletes the 5 it saw...
+  REQUIRE(a->incr("ctr", 10).has_value());  // ...while a's chain grows to 15, unseen by the delete.
+  CHECK(retire_and_reissue(*x, *a) == 1);  // The delete's reset, re-minted under the new id.
+  CHECK(*a->counter("ctr") == 10);
+  CHECK(*x->counter("ctr") == 10);
+}
+
 TEST_CASE("retirement: a set-aside write to a key that now holds another kind is skipped") {
   TempDir dir;
   auto a = open_store(dir.path() / "a");
