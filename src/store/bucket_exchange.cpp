@@ -10,17 +10,6 @@
 namespace cairn::store {
 namespace {
 
-template <typename Visit>
-void for_each_dot(const codec::RecordValue& value, Visit&& visit) {
-  if (const auto* set = std::get_if<crdt::DotSet>(&value)) {
-    for (const crdt::Dot& dot : set->dots()) visit(dot);
-  } else if (const auto* reg = std::get_if<crdt::LwwRegister::Store>(&value)) {
-    for (const auto& [dot, entry] : reg->entries()) visit(dot);
-  } else {
-    for (const auto& [dot, entry] : std::get<crdt::PnCounter::Store>(value).entries()) visit(dot);
-  }
-}
-
 Status check_bucket(std::uint32_t bucket) {
   if (bucket >= tree::kLeafBuckets) return fail(ErrorCode::kInvalidArgument, "bucket out of range");
   return ok();

@@ -62,6 +62,21 @@ Result<codec::RecordValue> read_record(const Txn& txn, MDB_dbi values, const cod
   return value;
 }
 
+Status for_each_record(const Txn& txn, MDB_dbi values,
+                       const std::function<Status(const codec::RecordKey&, const codec::RecordValue&)>& visit) {
+  auto cursor = LmdbCursor::open(txn, values);
+  if (!cursor) return tl::unexpected(cursor.error());
+  for (auto entry = cursor->seek("");; entry = cursor->next()) {
+    if (!entry) return tl::unexpected(entry.error());
+    if (!entry->has_value()) return ok();
+    auto key = codec::decode_record_key((*entry)->key);
+    if (!key) return tl::unexpected(key.error());
+    auto value = codec::decode_record((*entry)->value, key->type);
+    if (!value) return fail(value.error().code(), "record of key '" + key->key + "': " + value.error().message());
+    if (auto visited = visit(*key, *value); !visited) return visited;
+  }
+}
+
 Status write_record(Txn& txn, const Databases& databases, const codec::RecordKey& key,
                     const codec::RecordValue& value) {
   const std::string record_key = codec::encode_record_key(key);

@@ -2,6 +2,8 @@
 // for local writes and for deltas from peers alike.
 #pragma once
 
+#include <functional>
+#include <variant>
 #include <vector>
 
 #include "crdt/dot_context.h"
@@ -32,6 +34,24 @@ Result<codec::RecordValue> read_record(const Txn& txn, MDB_dbi values, const cod
 // Writes a record, or deletes it when its value is empty, and updates its hash tree bucket.
 Status write_record(Txn& txn, const Databases& databases, const codec::RecordKey& key,
                     const codec::RecordValue& value);
+
+// Calls `visit(key, value)` for every record in `values`, in key order. Stops at the first error: a
+// record that does not decode (named by its key) or an error `visit` returns. `visit` must not write
+// to `values` (the walk holds a cursor on it).
+Status for_each_record(const Txn& txn, MDB_dbi values,
+                       const std::function<Status(const codec::RecordKey&, const codec::RecordValue&)>& visit);
+
+// Calls `visit(dot)` for every dot a record value holds.
+template <typename Visit>
+void for_each_dot(const codec::RecordValue& value, Visit&& visit) {
+  if (const auto* set = std::get_if<crdt::DotSet>(&value)) {
+    for (const crdt::Dot& dot : set->dots()) visit(dot);
+  } else if (const auto* reg = std::get_if<crdt::LwwRegister::Store>(&value)) {
+    for (const auto& [dot, entry] : reg->entries()) visit(dot);
+  } else {
+    for (const auto& [dot, entry] : std::get<crdt::PnCounter::Store>(value).entries()) visit(dot);
+  }
+}
 
 // The empty value of a record type.
 codec::RecordValue empty_record(codec::ValueType type);

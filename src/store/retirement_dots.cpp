@@ -134,21 +134,13 @@ Status write_retirements(Txn& txn, MDB_dbi meta, const RetiredMap& retired) {
 Status purge_dots_beyond(Txn& txn, const Databases& databases, const RetiredMap& retired) {
   // Collected first: write_record must not run under an open cursor of the same database.
   std::vector<std::pair<codec::RecordKey, codec::RecordValue>> changed;
-  {
-    auto cursor = LmdbCursor::open(txn, databases.values);
-    if (!cursor) return tl::unexpected(cursor.error());
-    for (auto entry = cursor->seek("");; entry = cursor->next()) {
-      if (!entry) return tl::unexpected(entry.error());
-      if (!entry->has_value()) break;
-      auto key = codec::decode_record_key((*entry)->key);
-      if (!key) return tl::unexpected(key.error());
-      auto value = codec::decode_record((*entry)->value, key->type);
-      if (!value) return fail(value.error().code(), "record of key '" + key->key + "': " + value.error().message());
-      bool dropped = false;
-      codec::RecordValue kept = without_dots_beyond(*value, retired, dropped);
-      if (dropped) changed.emplace_back(std::move(*key), std::move(kept));
-    }
-  }
+  auto walked = for_each_record(txn, databases.values, [&](const codec::RecordKey& key, const codec::RecordValue& value) {
+    bool dropped = false;
+    codec::RecordValue kept = without_dots_beyond(value, retired, dropped);
+    if (dropped) changed.emplace_back(key, std::move(kept));
+    return ok();
+  });
+  if (!walked) return walked;
   for (const auto& [key, value] : changed) {
     if (auto written = write_record(txn, databases, key, value); !written) return written;
   }

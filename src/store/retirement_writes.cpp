@@ -52,17 +52,6 @@ void collect_record(const codec::RecordKey& key, const codec::RecordValue& value
   }
 }
 
-template <typename Visit>
-void for_each_dot(const codec::RecordValue& value, Visit&& visit) {
-  if (const auto* set = std::get_if<crdt::DotSet>(&value)) {
-    for (const crdt::Dot& dot : set->dots()) visit(dot);
-  } else if (const auto* reg = std::get_if<crdt::LwwRegister::Store>(&value)) {
-    for (const auto& [dot, entry] : reg->entries()) visit(dot);
-  } else {
-    for (const auto& [dot, entry] : std::get<crdt::PnCounter::Store>(value).entries()) visit(dot);
-  }
-}
-
 // What one logged local delta removed, or nullopt when it removed nothing.
 std::optional<codec::RetiredRemoval> removal_of(const codec::DeltaGroup& group, crdt::ReplicaId self,
                                                 std::uint64_t through) {
@@ -103,19 +92,11 @@ Result<codec::RetiredWrites> collect_retired_writes(const Txn& txn, const Databa
   codec::RetiredWrites writes;
   writes.old_replica = self;
   writes.through = through;
-  {
-    auto cursor = LmdbCursor::open(txn, databases.values);
-    if (!cursor) return tl::unexpected(cursor.error());
-    for (auto entry = cursor->seek("");; entry = cursor->next()) {
-      if (!entry) return tl::unexpected(entry.error());
-      if (!entry->has_value()) break;
-      auto key = codec::decode_record_key((*entry)->key);
-      if (!key) return tl::unexpected(key.error());
-      auto value = codec::decode_record((*entry)->value, key->type);
-      if (!value) return fail(value.error().code(), "record of key '" + key->key + "': " + value.error().message());
-      collect_record(*key, *value, self, through, writes);
-    }
-  }
+  auto collected = for_each_record(txn, databases.values, [&](const codec::RecordKey& key, const codec::RecordValue& value) {
+    collect_record(key, value, self, through, writes);
+    return ok();
+  });
+  if (!collected) return tl::unexpected(collected.error());
   auto cursor = LmdbCursor::open(txn, databases.deltas);
   if (!cursor) return tl::unexpected(cursor.error());
   for (auto entry = cursor->seek("");; entry = cursor->next()) {

@@ -17,6 +17,7 @@
 #include "src/store/delta_apply.h"
 #include "src/store/lmdb_store.h"
 #include "tests/gossip/sim/acked_history.h"
+#include "tests/gossip/sim/fast_cluster_options.h"
 #include "tests/support/property.h"
 #include "tests/support/temp_dir.h"
 
@@ -24,27 +25,11 @@ namespace cairn::sim {
 namespace {
 
 ClusterOptions chaos_options(int peers, std::uint64_t seed) {
-  ClusterOptions options;
-  options.peers = peers;
-  options.seed = seed;
-  options.seed_peers = 2;
+  ClusterOptions options = fast_cluster_options(peers, seed, "chaos");
   options.faults.loss = 0.05;
   options.faults.duplicate = 0.02;
   options.faults.min_delay_ms = 1;
   options.faults.max_delay_ms = 30;  // Frames overtake each other: reordering.
-  options.peer.cluster_name = "chaos";
-  options.peer.gossip_interval_ms = 100;
-  options.peer.membership.protocol_period_ms = 500;
-  options.peer.membership.ping_timeout_ms = 150;
-  options.peer.membership.suspicion_timeout_ms = 2000;
-  options.peer.membership.dead_probe_interval_ms = 1000;
-  options.peer.dissemination.resend_after_ms = 400;
-  options.peer.anti_entropy.periodic_interval_ms = 5000;
-  options.peer.anti_entropy.round_timeout_ms = 2000;
-  options.peer.anti_entropy.retry_after_ms = 500;
-  options.peer.stability.report_interval_ms = 1000;
-  options.peer.stability.compaction_interval_ms = 2000;
-  options.peer.stability.retire_after_ms = 0;  // Crashed peers come back: none is retired here.
   return options;
 }
 

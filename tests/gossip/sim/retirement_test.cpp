@@ -13,29 +13,16 @@
 #include <vector>
 
 #include "gossip/sim/cluster.h"
+#include "tests/gossip/sim/fast_cluster_options.h"
 #include "tests/support/temp_dir.h"
 
 namespace cairn::sim {
 namespace {
 
 ClusterOptions retirement_options(int peers, std::uint64_t seed) {
-  ClusterOptions options;
-  options.peers = peers;
-  options.seed = seed;
-  options.seed_peers = 2;
-  options.peer.cluster_name = "retire";
-  options.peer.gossip_interval_ms = 100;
-  options.peer.membership.protocol_period_ms = 500;
-  options.peer.membership.ping_timeout_ms = 150;
-  options.peer.membership.suspicion_timeout_ms = 2000;
-  options.peer.membership.dead_probe_interval_ms = 1000;
-  options.peer.dissemination.resend_after_ms = 400;
-  options.peer.anti_entropy.periodic_interval_ms = 5000;
-  options.peer.anti_entropy.round_timeout_ms = 2000;
-  options.peer.anti_entropy.retry_after_ms = 500;
+  ClusterOptions options = fast_cluster_options(peers, seed, "retire");
   options.peer.stability.report_interval_ms = 500;
   options.peer.stability.compaction_interval_ms = 1000;
-  options.peer.stability.retire_after_ms = 0;  // Only the operator retires, unless a test says otherwise.
   return options;
 }
 
