@@ -82,7 +82,8 @@ void Membership::restore(const std::vector<MemberUpdate>& remembered, std::uint6
       incarnation_ = std::max(incarnation_, update.incarnation);
       continue;
     }
-    if (members_.contains(update.id)) continue;
+    // A retired replica stays forgotten even though the peers table still remembers it.
+    if (members_.contains(update.id) || retired_.contains(update.id)) continue;
     if (table_full()) {
       ++stats_.ignored_full_table;
       continue;

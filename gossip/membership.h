@@ -77,7 +77,8 @@ class Membership {
   Membership(PeerId self, Endpoint self_endpoint, std::uint64_t cluster_id, MembershipOptions options,
              std::uint64_t random_seed);
 
-  // Restores members remembered from a previous run (the peers table), all as alive-but-unverified,
+  // Restores members remembered from a previous run (the peers table), all as alive-but-unverified
+  // (retired ones excepted),
   // so a restarted peer probes its old cluster (those that do not answer become suspect, then dead).
   // Restored members are not reported by take_changes() nor disseminated. A remembered record of this
   // peer itself only raises its incarnation. Call before join().

@@ -143,12 +143,16 @@ struct RetiredReplica {
 struct ContextReport {
   std::vector<VectorEntry> vector;           // Ascending by replica, counters above 0.
   std::vector<RetiredReplica> retirements;   // Ascending by replica.
+  // Replicas of which the sender has seen dots past a gap in its vector, with the highest such dot
+  // (ascending by replica). A retirement waits until no one has a gap in the retired replica's dots.
+  std::vector<VectorEntry> gaps;
   friend bool operator==(const ContextReport&, const ContextReport&) = default;
 };
 
 // "You were retired": the answer to any frame from a retired replica.
 struct RetiredNotice {
-  std::uint64_t through = 0;  // The receiver's dots 1..through are the ones the cluster kept.
+  PeerId replica;             // The retired replica: the receiver acts only if this is its own id.
+  std::uint64_t through = 0;  // Its dots 1..through are the ones the cluster kept.
   friend bool operator==(const RetiredNotice&, const RetiredNotice&) = default;
 };
 

@@ -51,27 +51,31 @@ Outbox Stability::tick(std::uint64_t now_ms, Membership& membership) {
   return send_reports(now_ms, membership);
 }
 
-std::map<PeerId, std::uint64_t> Stability::own_vector() {
-  std::map<PeerId, std::uint64_t> vector;
+Stability::OwnContext Stability::own_context() {
+  OwnContext own;
   auto entries = store_.context_vector();
   if (!entries) {
     ++stats_.store_errors;
-    return vector;
+    return own;
   }
   for (const VersionVectorEntry& entry : *entries) {
-    if (!retired_.contains(PeerId{entry.replica})) vector[PeerId{entry.replica}] = entry.counter;
+    const PeerId replica{entry.replica};
+    if (retired_.contains(replica)) continue;
+    if (entry.counter != 0) own.vector[replica] = entry.counter;
+    if (entry.beyond_gap != 0) own.gaps[replica] = entry.beyond_gap;
   }
-  return vector;
+  return own;
 }
 
 Outbox Stability::send_reports(std::uint64_t, const Membership& membership) {
   ContextReport report;
-  for (const auto& [replica, counter] : own_vector()) {
-    if (counter != 0) report.vector.push_back(VectorEntry{replica, counter});
-  }
+  const OwnContext own = own_context();
+  for (const auto& [replica, counter] : own.vector) report.vector.push_back(VectorEntry{replica, counter});
+  for (const auto& [replica, highest] : own.gaps) report.gaps.push_back(VectorEntry{replica, highest});
   for (const auto& [replica, through] : retired_) report.retirements.push_back(RetiredReplica{replica, through});
   // A small report fits a datagram (no connection to every member); a large one needs a stream.
-  const Channel channel = report.vector.size() + report.retirements.size() <= kMaxDatagramReportEntries
+  const Channel channel = report.vector.size() + report.retirements.size() + report.gaps.size() <=
+                                  kMaxDatagramReportEntries
                               ? Channel::kDatagram
                               : Channel::kStream;
   Outbox out;
@@ -109,7 +113,8 @@ void Stability::compact_slice() {
 void Stability::on_message(const Envelope& envelope, std::uint64_t now_ms, Membership& membership) {
   if (reincarnated_ || envelope.sender == self_) return;
   if (const auto* notice = std::get_if<RetiredNotice>(&envelope.body)) {
-    learn_retirement(self_, notice->through, membership);
+    // A notice about another id (say, one this peer had before it reincarnated) is stale: ignored.
+    if (notice->replica == self_) learn_retirement(self_, notice->through, membership);
     return;
   }
   const auto* incoming = std::get_if<ContextReport>(&envelope.body);
@@ -130,6 +135,8 @@ void Stability::on_message(const Envelope& envelope, std::uint64_t now_ms, Membe
     std::uint64_t& counter = report.vector[entry.replica];
     counter = std::max(counter, entry.counter);
   }
+  report.gaps.clear();
+  for (const VectorEntry& entry : incoming->gaps) report.gaps[entry.replica] = entry.counter;
   report.received_ms = now_ms;
 }
 
@@ -142,7 +149,7 @@ Outbox Stability::answer_retired(const Envelope& envelope, std::uint64_t now_ms)
   ++stats_.retired_notices_sent;
   Outbox out;
   out.push_back(Outgoing{envelope.sender_endpoint, Channel::kDatagram,
-                         Envelope{cluster_id_, self_, self_endpoint_, RetiredNotice{retired->second}}});
+                         Envelope{cluster_id_, self_, self_endpoint_, RetiredNotice{envelope.sender, retired->second}}});
   return out;
 }
 
@@ -190,21 +197,39 @@ Status Stability::propose_retirement(PeerId replica, std::uint64_t now_ms, const
 void Stability::propose_dead_members(std::uint64_t now_ms, const Membership& membership) {
   if (options_.retire_after_ms == 0) return;
   for (const auto& [id, member] : membership.members()) {
-    if (is_reachable(member.status) || proposals_.contains(id)) continue;
+    if (is_reachable(member.status) || proposals_.contains(id) || retired_.contains(id)) continue;
     if (now_ms >= member.status_since_ms + options_.retire_after_ms) proposals_[id] = Proposal{now_ms, false};
   }
 }
 
 std::vector<PeerId> Stability::blockers(PeerId replica, const Proposal& proposal, const Membership& membership,
-                                        std::uint64_t* through) const {
+                                        const OwnContext& own) const {
+  const std::uint64_t through = entry_of(own.vector, replica);
   std::vector<PeerId> waiting;
-  for (PeerId member : membership.reachable_members()) {
+  // A dot seen past a gap is one the decision would drop although a live peer holds it: wait until
+  // the gap fills (or, if the replica died before sending the missing dots, for good: see the docs).
+  if (own.gaps.contains(replica)) waiting.push_back(self_);
+  const std::vector<PeerId> reachable = membership.reachable_members();
+  for (PeerId member : reachable) {
     if (member == replica) continue;
     auto report = reports_.find(member);
     // A report from before the proposal may predate a dot of the replica the member received later.
     if (report == reports_.end() || report->second.received_ms <= proposal.proposed_ms ||
-        entry_of(report->second.vector, replica) != *through) {
+        entry_of(report->second.vector, replica) != through || report->second.gaps.contains(replica)) {
       waiting.push_back(member);
+    }
+  }
+  // Only a peer that reaches a majority of the members (itself included, the replica excluded)
+  // decides: a peer cut off from the rest must not retire them all.
+  std::size_t known = 1, reached = 1;
+  for (const auto& [id, member] : membership.members()) {
+    if (id == replica) continue;
+    ++known;
+    if (is_reachable(member.status)) ++reached;
+  }
+  if (2 * reached <= known) {
+    for (const auto& [id, member] : membership.members()) {
+      if (id != replica && !is_reachable(member.status)) waiting.push_back(id);
     }
   }
   return waiting;
@@ -212,16 +237,17 @@ std::vector<PeerId> Stability::blockers(PeerId replica, const Proposal& proposal
 
 void Stability::decide(Membership& membership) {
   if (proposals_.empty()) return;
-  const std::map<PeerId, std::uint64_t> own = own_vector();
+  const OwnContext own = own_context();
   for (auto it = proposals_.begin(); it != proposals_.end();) {
     const PeerId replica = it->first;
     auto member = membership.members().find(replica);
-    if (member == membership.members().end() || is_reachable(member->second.status)) {
-      it = proposals_.erase(it);  // It came back (or is gone): nothing to retire.
+    if (member == membership.members().end() || is_reachable(member->second.status) ||
+        retired_.contains(replica)) {
+      it = proposals_.erase(it);  // It came back (or is gone, or already retired): nothing to decide.
       continue;
     }
-    std::uint64_t through = entry_of(own, replica);
-    if (!blockers(replica, it->second, membership, &through).empty()) {
+    const std::uint64_t through = entry_of(own.vector, replica);
+    if (!blockers(replica, it->second, membership, own).empty()) {
       ++it;
       continue;
     }
@@ -239,12 +265,11 @@ void Stability::decide(Membership& membership) {
 }
 
 std::vector<PendingRetirement> Stability::pending(const Membership& membership) {
-  const std::map<PeerId, std::uint64_t> own = own_vector();
+  const OwnContext own = own_context();
   std::vector<PendingRetirement> result;
   for (const auto& [replica, proposal] : proposals_) {
-    std::uint64_t through = entry_of(own, replica);
     result.push_back(PendingRetirement{replica, proposal.proposed_ms, proposal.by_operator,
-                                       blockers(replica, proposal, membership, &through)});
+                                       blockers(replica, proposal, membership, own)});
   }
   return result;
 }

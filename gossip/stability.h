@@ -9,7 +9,8 @@
 //   - a replica is retired: an operator asks (propose_retirement), or a member stays dead or left for
 //     retire_after_ms. The proposal becomes a decision only when the replica is still unreachable and
 //     every reachable member has reported since the proposal with the same counter n for it as this
-//     peer has (so no live peer holds a dot of it beyond n). The decision (replica, n) is stored, the
+//     peer has and no one has seen a dot of it past a gap (so no live peer holds a dot of it beyond
+//     n), and this peer reaches a majority of the known members. The decision (replica, n) is stored, the
 //     replica forgotten by membership, and carried by every later report, so every peer learns it.
 // A frame from a retired replica is answered with a RetiredNotice; the retired peer (or any peer that
 // learns from a report that it is retired) empties its store, takes a new replica id and re-issues
@@ -59,7 +60,10 @@ struct PendingRetirement {
   PeerId replica;
   std::uint64_t proposed_ms = 0;
   bool by_operator = false;
-  std::vector<PeerId> waiting_for;  // Reachable members with no report since the proposal, or another counter.
+  // What it waits for: reachable members with no report since the proposal, or with another counter or
+  // a gap in the replica's dots; this peer itself while it has such a gap; and the unreachable members
+  // while this peer reaches no majority of the members.
+  std::vector<PeerId> waiting_for;
 };
 
 class Stability {
@@ -96,7 +100,13 @@ class Stability {
  private:
   struct Report {
     std::map<PeerId, std::uint64_t> vector;  // Pointwise max of what the member reported.
+    std::map<PeerId, std::uint64_t> gaps;    // As last reported (gaps fill, so no max).
     std::uint64_t received_ms = 0;
+  };
+  // This peer's own context, as reports carry it.
+  struct OwnContext {
+    std::map<PeerId, std::uint64_t> vector;
+    std::map<PeerId, std::uint64_t> gaps;
   };
   struct Proposal {
     std::uint64_t proposed_ms = 0;
@@ -109,9 +119,9 @@ class Stability {
   void decide(Membership& membership);
   // What blocks `replica`'s proposal (empty: it can be decided, at `*through`).
   std::vector<PeerId> blockers(PeerId replica, const Proposal& proposal, const Membership& membership,
-                               std::uint64_t* through) const;
+                               const OwnContext& own) const;
   void learn_retirement(PeerId replica, std::uint64_t through, Membership& membership);
-  std::map<PeerId, std::uint64_t> own_vector();
+  OwnContext own_context();
 
   PeerId self_;
   Endpoint self_endpoint_;

@@ -319,9 +319,11 @@ Status check_ascending_replicas(const std::vector<Entry>& entries, const char* w
 }
 
 Status check_body(const ContextReport& report) {
-  if (auto vector = check_ascending_replicas(report.vector, "vector entries"); !vector) return vector;
-  for (const VectorEntry& entry : report.vector) {
-    if (entry.counter == 0) return protocol_error("context report has a vector entry of counter 0");
+  for (const auto* entries : {&report.vector, &report.gaps}) {
+    if (auto ascending = check_ascending_replicas(*entries, "vector entries"); !ascending) return ascending;
+    for (const VectorEntry& entry : *entries) {
+      if (entry.counter == 0) return protocol_error("context report has a vector entry of counter 0");
+    }
   }
   return check_ascending_replicas(report.retirements, "retirements");
 }
@@ -423,8 +425,17 @@ struct BodyWriter {
       retirements[i].setReplica(report.retirements[i].replica.value);
       retirements[i].setThrough(report.retirements[i].through);
     }
+    auto gaps = out.initGaps(static_cast<unsigned>(report.gaps.size()));
+    for (unsigned i = 0; i < report.gaps.size(); ++i) {
+      gaps[i].setReplica(report.gaps[i].replica.value);
+      gaps[i].setCounter(report.gaps[i].counter);
+    }
   }
-  void operator()(const RetiredNotice& notice) { body.initRetiredNotice().setThrough(notice.through); }
+  void operator()(const RetiredNotice& notice) {
+    auto out = body.initRetiredNotice();
+    out.setThrough(notice.through);
+    out.setReplica(notice.replica.value);
+  }
 };
 
 std::size_t words_for_bytes(std::size_t bytes) {
@@ -463,7 +474,7 @@ std::size_t estimate_words(const Envelope& envelope) {
              delta->wanted.size();
   }
   if (const auto* report = std::get_if<ContextReport>(&envelope.body)) {
-    words += 8 + 3 * (report->vector.size() + report->retirements.size());
+    words += 10 + 3 * (report->vector.size() + report->retirements.size() + report->gaps.size());
   }
   return words;
 }
@@ -581,10 +592,13 @@ Result<ContextReport> read_context_report(wire_schema::ContextReport::Reader in)
   ContextReport report;
   const auto vector = in.getVector();
   const auto retirements = in.getRetirements();
-  if (vector.size() > kMaxReportEntries || retirements.size() > kMaxReportEntries) {
-    return protocol_error(cat("context report lists ", vector.size(), " vector entries and ", retirements.size(),
-                              " retirements, over the limit of ", kMaxReportEntries));
+  const auto gaps = in.getGaps();
+  if (vector.size() > kMaxReportEntries || retirements.size() > kMaxReportEntries || gaps.size() > kMaxReportEntries) {
+    return protocol_error(cat("context report lists ", vector.size(), " vector entries, ", retirements.size(),
+                              " retirements and ", gaps.size(), " gaps, over the limit of ", kMaxReportEntries));
   }
+  report.gaps.reserve(gaps.size());
+  for (auto entry : gaps) report.gaps.push_back(VectorEntry{PeerId{entry.getReplica()}, entry.getCounter()});
   report.vector.reserve(vector.size());
   for (auto entry : vector) report.vector.push_back(VectorEntry{PeerId{entry.getReplica()}, entry.getCounter()});
   report.retirements.reserve(retirements.size());
@@ -647,7 +661,7 @@ Result<Body> read_body(wire_schema::Envelope::Body::Reader in) {
       return Body(std::move(*report));
     }
     case wire_schema::Envelope::Body::RETIRED_NOTICE:
-      return Body(RetiredNotice{in.getRetiredNotice().getThrough()});
+      return Body(RetiredNotice{PeerId{in.getRetiredNotice().getReplica()}, in.getRetiredNotice().getThrough()});
   }
   return protocol_error(cat("envelope has body kind ", static_cast<unsigned>(in.which()),
                             ", unknown to this build (sent by a newer cairn?)"));

@@ -113,8 +113,8 @@ std::string encode_frame_header(const FrameHeader& header);
 // 16 hashes per parent or none, and a context only at level 1; a BucketDigest or BucketDelta has 1
 // to kMaxExchangeBuckets strictly ascending buckets below 65536, at most kMaxDigestRecords entries
 // per list, as many record hashes as key hashes, and every key hash in one of its buckets; a
-// ContextReport lists at most kMaxReportEntries vector entries and retirements, each list strictly
-// ascending by replica, with no zero replica id and no zero vector counter. Returns ErrorCode::kProtocol saying
+// ContextReport lists at most kMaxReportEntries vector entries, gaps and retirements, each list
+// strictly ascending by replica, with no zero replica id and no zero vector or gap counter. Returns ErrorCode::kProtocol saying
 // which rule broke.
 Status validate_envelope(const Envelope& envelope);
 

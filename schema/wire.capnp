@@ -118,10 +118,12 @@ struct RetiredReplica {
 struct ContextReport {
   vector @0 :List(VectorEntry);          # Strictly ascending replicas; at most kMaxReportEntries.
   retirements @1 :List(RetiredReplica);  # Strictly ascending replicas; at most kMaxReportEntries.
+  gaps @2 :List(VectorEntry);            # Replicas seen past a gap, with the highest such dot; as vector.
 }
 
 struct RetiredNotice {
-  through @0 :UInt64;  # The receiver was retired; its dots 1..through are the ones the cluster kept.
+  through @0 :UInt64;  # The retired replica's dots 1..through are the ones the cluster kept.
+  replica @1 :UInt64;  # The retired replica; a receiver with another id ignores the notice.
 }
 
 struct Envelope {

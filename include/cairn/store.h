@@ -91,6 +91,9 @@ struct BucketMerge {
 struct VersionVectorEntry {
   std::uint64_t replica = 0;
   std::uint64_t counter = 0;  // Every dot 1..counter of `replica` seen.
+  // The highest dot of `replica` seen past a gap (dots that arrived out of order, e.g. from a partial
+  // anti-entropy repair); 0 when there is none. Such an entry may have counter 0.
+  std::uint64_t beyond_gap = 0;
   friend bool operator==(const VersionVectorEntry&, const VersionVectorEntry&) = default;
 };
 
@@ -366,7 +369,8 @@ class Store {
   // application needs none of them.
 
   // The version vector part of this store's committed causal context (replica -> every counter up to
-  // this one seen), ascending by replica, without retired replicas this store has seen all of.
+  // this one seen), ascending by replica, without retired replicas this store has seen all of; an
+  // entry's beyond_gap names the highest dot of that replica seen past a gap, if any.
   virtual Result<std::vector<VersionVectorEntry>> context_vector() = 0;
 
   // Drops counter reset entries that no replica can need any more, examining at most `max_records`
@@ -394,7 +398,8 @@ class Store {
   // Re-issues the writes reincarnate() set aside as new local writes under the new replica id, and
   // forgets them: register values that would still win, set adds, and counter increments and
   // decrements beyond what the retired replica's entries held here. Returns how many writes it
-  // issued; 0 when nothing was pending.
+  // issued; 0 when nothing was pending, or while the store has not yet seen every dot 1..through of
+  // the old id (the writes then stay set aside: call again after the next anti-entropy round).
   virtual Result<std::size_t> reissue_retired_writes() = 0;
   // True while writes set aside by reincarnate() wait for reissue_retired_writes().
   virtual Result<bool> has_retired_writes() = 0;

@@ -112,11 +112,18 @@ Result<std::vector<VersionVectorEntry>> LmdbStore::context_vector() {
   return with_read_txn([&](const Txn& txn) -> Result<std::vector<VersionVectorEntry>> {
     auto context = committed_context(txn);
     if (!context) return tl::unexpected(context.error());
-    std::vector<VersionVectorEntry> vector;
-    // VersionVector entries are ordered by replica id: ascending, as promised.
+    std::map<std::uint64_t, VersionVectorEntry> entries;  // Ordered by replica id: ascending, as promised.
     for (const auto& [replica, counter] : context->vector().entries()) {
-      vector.push_back(VersionVectorEntry{replica.value, counter});
+      entries[replica.value] = VersionVectorEntry{replica.value, counter, 0};
     }
+    // The cloud holds only dots past a gap (the context folds the others into the vector).
+    for (const crdt::Dot& dot : context->cloud()) {
+      VersionVectorEntry& entry = entries[dot.replica.value];
+      entry.replica = dot.replica.value;
+      entry.beyond_gap = std::max(entry.beyond_gap, dot.counter);
+    }
+    std::vector<VersionVectorEntry> vector;
+    for (const auto& [replica, entry] : entries) vector.push_back(entry);
     return vector;
   });
 }
@@ -124,8 +131,9 @@ Result<std::vector<VersionVectorEntry>> LmdbStore::context_vector() {
 Result<CompactionPass> LmdbStore::compact_counter_resets(const std::vector<ReplicaReport>& reports,
                                                          std::size_t max_records) {
   if (!queue_) return fail(ErrorCode::kUnavailable, "the store was opened read-only");
-  // Read before queueing (a read on the writer thread could wait on the queue). Retirements are only
-  // ever added, so one known now still holds when the pass runs.
+  // Read before queueing (a read on the writer thread could wait on the queue). A retirement read now
+  // can only be lowered by the time the pass runs, which drops dots beyond it: the context covers less
+  // of that replica, never more, so a stale value errs on the side of keeping resets.
   auto retired = retirements();
   if (!retired) return tl::unexpected(retired.error());
   CompactionPass pass;

@@ -159,6 +159,10 @@ Result<std::size_t> LmdbStore::reissue_retired_writes() {
     if (!bytes->has_value()) return ok();
     auto writes = codec::decode_retired_writes(**bytes);
     if (!writes) return fail(writes.error().code(), "retired writes: " + writes.error().message());
+    // The re-issue arithmetic (what a counter chain already counts here, whether a value still wins)
+    // assumes the store holds every kept write of the old id: not before the refill has brought all of
+    // 1..through (a neighbour that is itself behind may have found us "in sync"). Later, then.
+    if (context_.vector().get(writes->old_replica) < writes->through) return ok();
     Staged staged = stage();
 
     // First the removals (offline deletes): they remove only the dots they had observed, if still

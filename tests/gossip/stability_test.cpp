@@ -80,7 +80,7 @@ TEST_CASE("stability: a retirement is decided only on reports newer than the pro
   CHECK(f.stability.retired().empty());
 
   // A newer report that has seen more of kDead than we have: not yet (we would drop those dots).
-  f.report_from(kAlive, ContextReport{{{kDead, 4}}, {}}, 150);
+  f.report_from(kAlive, ContextReport{{{kDead, 4}}, {}, {}}, 150);
   f.stability.tick(160, f.membership);
   CHECK(f.stability.retired().empty());
   CHECK(f.stability.pending(f.membership).at(0).waiting_for == std::vector<PeerId>{kAlive});
@@ -109,6 +109,100 @@ TEST_CASE("stability: a retirement is decided only on reports newer than the pro
   CHECK_FALSE(f.membership.members().contains(kDead));
 }
 
+// A store whose replica is kDead holding `writes` register writes, the deltas of which other stores merge.
+std::unique_ptr<Store> dead_replica_store(const test::TempDir& dir, int writes) {
+  StoreOptions options;
+  options.replica_id_for_new_store = kDead.value;
+  auto store = test::open_store(dir.str(), options);
+  for (int i = 0; i < writes; ++i) REQUIRE(store->put("k" + std::to_string(i), "v"));
+  return store;
+}
+
+TEST_CASE("stability: after a restart a retired member stays forgotten and is never retired again") {
+  Fixture f;
+  test::TempDir dead_dir;
+  auto dead_store = dead_replica_store(dead_dir, 3);
+  test::ship_deltas(*dead_store, *f.store);
+  StabilityOptions options;
+  options.retire_after_ms = 1000;
+  REQUIRE(f.stability.propose_retirement(kDead, 10, f.membership));
+  f.report_from(kAlive, ContextReport{{{kDead, 3}}, {}, {}}, 20);
+  f.stability.tick(30, f.membership);
+  REQUIRE(f.stability.retired().at(kDead) == 3);
+
+  // A restart: new machines over the same store, the peers table still remembering kDead.
+  Membership membership{f.self, Endpoint{"10.0.0.1", 7400}, kCluster, MembershipOptions{}, 2};
+  Stability stability{f.self, Endpoint{"10.0.0.1", 7400}, kCluster, *f.store, options};
+  stability.start(membership);
+  membership.restore({MemberUpdate{kAlive, Endpoint{"10.0.0.2", 7400}, MemberStatus::kAlive, 1},
+                      MemberUpdate{kDead, Endpoint{"10.0.0.9", 7400}, MemberStatus::kDead, 3}},
+                     100);
+  CHECK_FALSE(membership.members().contains(kDead));
+  // Long past the horizon, with reports that (rightly) no longer mention it: nothing changes.
+  for (std::uint64_t t = 200; t < 60'000; t += 500) {
+    // kAlive answers every probe, so only a ghost of kDead could be found dead and proposed.
+    for (const Outgoing& message : membership.tick(t)) {
+      if (const auto* ping = std::get_if<Ping>(&message.envelope.body)) {
+        membership.on_message(Envelope{kCluster, kAlive, Endpoint{"10.0.0.2", 7400}, PingAck{ping->probe, {}}}, t);
+      }
+    }
+    stability.on_message(Envelope{kCluster, kAlive, Endpoint{"10.0.0.2", 7400}, ContextReport{{}, {{kDead, 3}}, {}}},
+                         t, membership);
+    stability.tick(t + 1, membership);
+  }
+  CHECK(stability.stats().retirements_decided == 0);
+  auto table = f.store->retirements();
+  REQUIRE(table.has_value());
+  CHECK(*table == std::vector<Retirement>{{kDead.value, 3}});
+  CHECK(f.store->get("k0").has_value());  // Its data stays.
+}
+
+TEST_CASE("stability: no retirement while a dot of the replica is seen past a gap, here or at a member") {
+  Fixture f;
+  test::TempDir dead_dir;
+  auto dead_store = dead_replica_store(dead_dir, 3);
+  auto deltas = dead_store->deltas_since(0, 100);
+  REQUIRE(deltas.has_value());
+  REQUIRE(deltas->size() == 3);
+  // Dots 1 and 3 arrived (say, from an anti-entropy round cut short); dot 2 did not.
+  REQUIRE(f.store->merge_delta((*deltas)[0].bytes, kDead.value));
+  REQUIRE(f.store->merge_delta((*deltas)[2].bytes, kDead.value));
+  REQUIRE(f.stability.propose_retirement(kDead, 10, f.membership));
+  f.report_from(kAlive, ContextReport{{{kDead, 1}}, {}, {{kDead, 3}}}, 20);
+  f.stability.tick(30, f.membership);
+  CHECK(f.stability.retired().empty());  // Deciding at 1 would drop dot 3, which live peers hold.
+  auto pending = f.stability.pending(f.membership);
+  REQUIRE(pending.size() == 1);
+  CHECK(pending[0].waiting_for == std::vector<PeerId>{f.self, kAlive});
+  CHECK(f.store->get("k2").has_value());
+
+  // The gap fills everywhere: decided at 3, nothing lost.
+  REQUIRE(f.store->merge_delta((*deltas)[1].bytes, kDead.value));
+  f.report_from(kAlive, ContextReport{{{kDead, 3}}, {}, {}}, 40);
+  f.stability.tick(50, f.membership);
+  REQUIRE(f.stability.retired().contains(kDead));
+  CHECK(f.stability.retired().at(kDead) == 3);
+  CHECK(f.store->get("k2").has_value());
+}
+
+TEST_CASE("stability: a peer that reaches no majority of the members retires no one") {
+  Fixture f;
+  // Two more members, both dead from here: this peer reaches kAlive only, 2 of the 4 left besides kDead.
+  for (std::uint64_t id : {0xb1, 0xb2}) {
+    f.membership.on_message(
+        Envelope{kCluster, kAlive, Endpoint{"10.0.0.2", 7400},
+                 Ping{id, {MemberUpdate{PeerId{id}, Endpoint{"10.0.0.7", 7400}, MemberStatus::kDead, 1}}}},
+        0);
+  }
+  REQUIRE(f.stability.propose_retirement(kDead, 10, f.membership));
+  f.report_from(kAlive, ContextReport{}, 20);
+  f.stability.tick(30, f.membership);
+  CHECK(f.stability.retired().empty());
+  auto pending = f.stability.pending(f.membership);
+  REQUIRE(pending.size() == 1);
+  CHECK(pending[0].waiting_for == std::vector<PeerId>{PeerId{0xb1}, PeerId{0xb2}});
+}
+
 TEST_CASE("stability: a member that comes back cancels the proposal to retire it") {
   Fixture f;
   REQUIRE(f.stability.propose_retirement(kDead, 100, f.membership));
@@ -126,7 +220,7 @@ TEST_CASE("stability: a member that comes back cancels the proposal to retire it
 
 TEST_CASE("stability: retirements learned from a report are stored, and a retired sender is told, at most once a second") {
   Fixture f;
-  f.report_from(kAlive, ContextReport{{}, {{kDead, 2}}}, 10);
+  f.report_from(kAlive, ContextReport{{}, {{kDead, 2}}, {}}, 10);
   REQUIRE(f.stability.retired().contains(kDead));
   CHECK(f.stability.stats().retirements_learned == 1);
   CHECK_FALSE(f.membership.members().contains(kDead));
@@ -138,6 +232,7 @@ TEST_CASE("stability: retirements learned from a report are stored, and a retire
   CHECK(first[0].to == Endpoint{"10.0.0.9", 7400});
   REQUIRE(std::holds_alternative<RetiredNotice>(first[0].envelope.body));
   CHECK(std::get<RetiredNotice>(first[0].envelope.body).through == 2);
+  CHECK(std::get<RetiredNotice>(first[0].envelope.body).replica == kDead);
   CHECK(f.stability.answer_retired(from_retired, 1500).empty());
   CHECK(f.stability.answer_retired(from_retired, 2000).size() == 1);
 }
@@ -146,8 +241,13 @@ TEST_CASE("stability: a peer told it was retired reincarnates its store under a 
   Fixture f;
   const std::uint64_t old_id = f.store->replica_id();
   REQUIRE(f.store->put("mine", "unsynced"));
-  f.stability.on_message(Envelope{kCluster, kAlive, Endpoint{"10.0.0.2", 7400}, RetiredNotice{0}}, 10,
-                         f.membership);
+  // A notice about another replica (an id this peer no longer has, say) changes nothing.
+  f.stability.on_message(Envelope{kCluster, kAlive, Endpoint{"10.0.0.2", 7400}, RetiredNotice{PeerId{old_id + 1}, 0}},
+                         5, f.membership);
+  CHECK_FALSE(f.stability.reincarnated());
+  CHECK(f.store->replica_id() == old_id);
+  f.stability.on_message(Envelope{kCluster, kAlive, Endpoint{"10.0.0.2", 7400}, RetiredNotice{PeerId{old_id}, 0}},
+                         10, f.membership);
   CHECK(f.stability.reincarnated());
   CHECK(f.store->replica_id() != old_id);
   auto pending = f.store->has_retired_writes();
@@ -160,7 +260,7 @@ TEST_CASE("stability: reports go to every reachable member with the vector and t
   Fixture f;
   f.membership.on_message(Envelope{kCluster, kOther, Endpoint{"10.0.0.3", 7400}, Ping{1, {}}}, 0);
   REQUIRE(f.store->put("k", "v"));
-  f.report_from(kAlive, ContextReport{{}, {{kDead, 1}}}, 0);
+  f.report_from(kAlive, ContextReport{{}, {{kDead, 1}}, {}}, 0);
   Outbox out = f.stability.tick(10, f.membership);
   std::vector<Endpoint> to;
   for (const Outgoing& message : out) {

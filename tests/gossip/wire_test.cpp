@@ -138,7 +138,7 @@ Body random_body(Rng& rng) {
       return report;
     }
     case 5:
-      return RetiredNotice{random_u64(rng)};
+      return RetiredNotice{PeerId{random_u64(rng)}, random_u64(rng)};
     default:
       return DeltaAck{random_u64(rng)};
   }
@@ -179,10 +179,11 @@ TEST_CASE("wire: every body type round-trips", "[wire]") {
   SECTION("delta ack") { check_round_trip(envelope_with(DeltaAck{123456789})); }
   SECTION("context report") {
     check_round_trip(envelope_with(ContextReport{{{PeerId{3}, 7}, {PeerId{UINT64_MAX}, UINT64_MAX}},
-                                                 {{PeerId{5}, 0}, {PeerId{9}, 120}}}));
+                                                 {{PeerId{5}, 0}, {PeerId{9}, 120}},
+                                                 {{PeerId{3}, 9}, {PeerId{8}, 2}}}));
   }
   SECTION("empty context report") { check_round_trip(envelope_with(ContextReport{})); }
-  SECTION("retired notice") { check_round_trip(envelope_with(RetiredNotice{41})); }
+  SECTION("retired notice") { check_round_trip(envelope_with(RetiredNotice{PeerId{0xabc}, 41})); }
 }
 
 TEST_CASE("wire: a context report must list replicas strictly ascending, none 0, counters above 0", "[wire]") {
@@ -191,12 +192,14 @@ TEST_CASE("wire: a context report must list replicas strictly ascending, none 0,
     CHECK_FALSE(validate_envelope(envelope));
     rejected(encode_peer_frame(envelope), FrameError::kUndecodable);
   };
-  refused(ContextReport{{{PeerId{4}, 1}, {PeerId{4}, 2}}, {}});
-  refused(ContextReport{{{PeerId{5}, 1}, {PeerId{4}, 2}}, {}});
-  refused(ContextReport{{{PeerId{0}, 1}}, {}});
-  refused(ContextReport{{{PeerId{4}, 0}}, {}});
-  refused(ContextReport{{}, {{PeerId{8}, 1}, {PeerId{2}, 1}}});
-  refused(ContextReport{{}, {{PeerId{0}, 1}}});
+  refused(ContextReport{{{PeerId{4}, 1}, {PeerId{4}, 2}}, {}, {}});
+  refused(ContextReport{{{PeerId{5}, 1}, {PeerId{4}, 2}}, {}, {}});
+  refused(ContextReport{{{PeerId{0}, 1}}, {}, {}});
+  refused(ContextReport{{{PeerId{4}, 0}}, {}, {}});
+  refused(ContextReport{{}, {{PeerId{8}, 1}, {PeerId{2}, 1}}, {}});
+  refused(ContextReport{{}, {{PeerId{0}, 1}}, {}});
+  refused(ContextReport{{}, {}, {{PeerId{6}, 1}, {PeerId{6}, 2}}});
+  refused(ContextReport{{}, {}, {{PeerId{6}, 0}}});
 }
 
 TEST_CASE("wire: a context report with more than kMaxReportEntries entries is rejected", "[wire]") {

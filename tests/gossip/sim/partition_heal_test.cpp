@@ -13,11 +13,10 @@
 #include <vector>
 
 #include "gossip/sim/cluster.h"
-#include "src/codec/codec.h"
-#include "src/store/delta_apply.h"
 #include "src/store/lmdb_store.h"
 #include "tests/gossip/sim/acked_history.h"
 #include "tests/gossip/sim/fast_cluster_options.h"
+#include "tests/gossip/sim/store_probes.h"
 #include "tests/support/property.h"
 #include "tests/support/temp_dir.h"
 
@@ -119,28 +118,7 @@ class Chaos {
     crashed_.erase(i);
   }
 
-  // Reset entries of peer `i` that are garbage: in a counter record (found through the store's
-  // `resets` index) with no contribution of their chain left, so they subtract from nothing. Resets
-  // of a chain whose contribution is still there are needed (they go when its contributor next writes).
-  std::uint64_t orphaned_resets(int i) {
-    auto& store = dynamic_cast<store::LmdbStore&>(cluster_.store(i));
-    auto count = store.with_read_txn([&](const store::Txn& txn) -> Result<std::uint64_t> {
-      auto cursor = store::LmdbCursor::open(txn, store.databases().resets);
-      if (!cursor) return tl::unexpected(cursor.error());
-      std::uint64_t orphaned = 0;
-      for (auto entry = cursor->seek(""); entry && *entry; entry = cursor->next()) {
-        auto key = codec::decode_record_key((*entry)->key);
-        if (!key) return tl::unexpected(key.error());
-        auto record = store::read_record(txn, store.databases().values, *key);
-        if (!record) return tl::unexpected(record.error());
-        orphaned += crdt::PnCounter::orphaned_resets(std::get<crdt::PnCounter::Store>(*record)).size();
-      }
-      return orphaned;
-    });
-    INFO((count ? std::string("read") : count.error().to_string()));
-    REQUIRE(count.has_value());
-    return *count;
-  }
+  std::uint64_t orphaned_resets(int i) { return test::orphaned_resets(cluster_.store(i)); }
 
   bool some_log_trimmed() {
     for (int i = 0; i < cluster_.size(); ++i) {
