@@ -495,3 +495,53 @@ TEST_CASE("cairnd serves /health and /metrics over HTTP", "[e2e][daemon]") {
   }
   CHECK(cairn::test::http_get(daemon.http_port(), "/nothing").status == 404);
 }
+
+TEST_CASE("cairn retire: a retired cairnd that comes back continues under a new replica id with its data", "[e2e][cli]") {
+  TempDir config_dir, dir_a, dir_b;
+  const std::string config = config_dir.str() + "/cairnd.toml";
+  { std::ofstream(config) << "[gossip]\nprotocol_period_ms = 200\nsuspicion_timeout_ms = 1000\nretire_after_ms = 0\n"; }
+  DaemonProcess a = start_daemon(dir_a.path().string(), {"--config", config});
+  DaemonProcess b = start_daemon(dir_b.path().string(), {"--config", config, "--seed", a.gossip_address()});
+  const std::string old_b = b.replica();
+  const auto state_at_a = [&](const std::string& id) {
+    const ProcessResult result = cli(a, {"peers", "--json"});
+    if (result.exit_code != kExitOk) return std::string("(peers failed)");
+    const Json peers = Json::parse(result.out)["peers"];  // A copy: the parsed document is a temporary.
+    for (const Json& peer : peers) {
+      if (peer["id"] == id) return peer["state"].get<std::string>();
+    }
+    return std::string("(unknown)");
+  };
+  const auto has_value = [&](const DaemonProcess& daemon, const std::string& key, const std::string& value) {
+    const ProcessResult result = cli(daemon, {"get", key});
+    return result.exit_code == kExitOk && result.out.find(value) != std::string::npos;
+  };
+  REQUIRE(eventually([&] { return state_at_a(old_b) == "alive"; }));
+  REQUIRE(cli(b, {"put", "from-b", "written-before-retirement"}).exit_code == kExitOk);
+  REQUIRE(eventually([&] { return has_value(a, "from-b", "written-before-retirement"); }));
+
+  b.kill_hard();
+  REQUIRE(eventually([&] { return state_at_a(old_b) == "dead"; }));
+  REQUIRE(cli(a, {"retire", old_b}).exit_code == kExitOk);
+  // Decided (A is the only other peer, so its own report agrees): A forgets B's old id.
+  REQUIRE(eventually([&] { return state_at_a(old_b) == "(unknown)"; }));
+
+  // B restarts from its data directory under the old id, is told it was retired, and starts over.
+  DaemonProcess back = start_daemon(dir_b.path().string(), {"--config", config, "--seed", a.gossip_address()});
+  CHECK(back.replica() == old_b);  // The ready line: the id it had when it started.
+  std::string new_b;
+  REQUIRE(eventually([&] {
+    const ProcessResult result = cli(back, {"peers", "--json"});
+    if (result.exit_code != kExitOk) return false;
+    new_b = Json::parse(result.out)["self"].get<std::string>();
+    return new_b != old_b;
+  }));
+  // Its store was refilled from A, and what it writes now reaches A under the new id.
+  CHECK(eventually([&] { return has_value(back, "from-b", "written-before-retirement"); }));
+  REQUIRE(cli(back, {"put", "after", "under-the-new-id"}).exit_code == kExitOk);
+  CHECK(eventually([&] { return has_value(a, "after", "under-the-new-id"); }));
+  CHECK(eventually([&] { return state_at_a(new_b) == "alive"; }));
+  CHECK(state_at_a(old_b) == "(unknown)");
+  const Json inspected = cli_json(a, {"inspect", "after"});
+  CHECK(inspected.dump().find(new_b) != std::string::npos);
+}
