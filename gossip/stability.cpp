@@ -135,8 +135,13 @@ void Stability::on_message(const Envelope& envelope, std::uint64_t now_ms, Membe
     std::uint64_t& counter = report.vector[entry.replica];
     counter = std::max(counter, entry.counter);
   }
-  report.gaps.clear();
-  for (const VectorEntry& entry : incoming->gaps) report.gaps[entry.replica] = entry.counter;
+  // Gaps too are kept order-independently (an older report may arrive last): a gap stands until the
+  // member's vector reaches its highest dot, which is how a gap closes (a context only grows).
+  for (const VectorEntry& entry : incoming->gaps) {
+    std::uint64_t& highest = report.gaps[entry.replica];
+    highest = std::max(highest, entry.counter);
+  }
+  std::erase_if(report.gaps, [&](const auto& gap) { return entry_of(report.vector, gap.first) >= gap.second; });
   report.received_ms = now_ms;
 }
 
@@ -209,6 +214,16 @@ std::vector<PeerId> Stability::blockers(PeerId replica, const Proposal& proposal
   // A dot seen past a gap is one the decision would drop although a live peer holds it: wait until
   // the gap fills (or, if the replica died before sending the missing dots, for good: see the docs).
   if (own.gaps.contains(replica)) waiting.push_back(self_);
+  // Every member that may hold dots of the replica must have reported: the reachable ones, and the
+  // unreachable ones too unless they are being retired as well (a peer that left announced it and
+  // is not asked; one being retired hands its knowledge to no one anyway).
+  for (const auto& [member, state] : membership.members()) {
+    if (member == replica || is_reachable(state.status) || state.status == MemberStatus::kLeft ||
+        proposals_.contains(member)) {
+      continue;
+    }
+    waiting.push_back(member);
+  }
   const std::vector<PeerId> reachable = membership.reachable_members();
   for (PeerId member : reachable) {
     if (member == replica) continue;
@@ -221,17 +236,22 @@ std::vector<PeerId> Stability::blockers(PeerId replica, const Proposal& proposal
   }
   // Only a peer that reaches a majority of the members (itself included, the replica excluded)
   // decides: a peer cut off from the rest must not retire them all.
+  // Members that left announced it themselves: never a sign of a partition, so not counted.
   std::size_t known = 1, reached = 1;
   for (const auto& [id, member] : membership.members()) {
-    if (id == replica) continue;
+    if (id == replica || member.status == MemberStatus::kLeft) continue;
     ++known;
     if (is_reachable(member.status)) ++reached;
   }
   if (2 * reached <= known) {
     for (const auto& [id, member] : membership.members()) {
-      if (id != replica && !is_reachable(member.status)) waiting.push_back(id);
+      if (id != replica && !is_reachable(member.status) && member.status != MemberStatus::kLeft) {
+        waiting.push_back(id);
+      }
     }
   }
+  std::sort(waiting.begin(), waiting.end());
+  waiting.erase(std::unique(waiting.begin(), waiting.end()), waiting.end());
   return waiting;
 }
 

@@ -162,7 +162,13 @@ Result<std::size_t> LmdbStore::reissue_retired_writes() {
     // The re-issue arithmetic (what a counter chain already counts here, whether a value still wins)
     // assumes the store holds every kept write of the old id: not before the refill has brought all of
     // 1..through (a neighbour that is itself behind may have found us "in sync"). Later, then.
-    if (context_.vector().get(writes->old_replica) < writes->through) return ok();
+    // (A decision learned later with a smaller n lowers what can ever be seen of the old id: compare
+    // with the smaller, or the writes would wait for good.)
+    std::uint64_t kept = writes->through;
+    if (auto lowered = retired_.find(writes->old_replica); lowered != retired_.end()) {
+      kept = std::min(kept, lowered->second);
+    }
+    if (context_.vector().get(writes->old_replica) < kept) return ok();
     Staged staged = stage();
 
     // First the removals (offline deletes): they remove only the dots they had observed, if still

@@ -173,7 +173,9 @@ TEST_CASE("stability: no retirement while a dot of the replica is seen past a ga
   CHECK(f.stability.retired().empty());  // Deciding at 1 would drop dot 3, which live peers hold.
   auto pending = f.stability.pending(f.membership);
   REQUIRE(pending.size() == 1);
-  CHECK(pending[0].waiting_for == std::vector<PeerId>{f.self, kAlive});
+  std::vector<PeerId> expected{f.self, kAlive};
+  std::sort(expected.begin(), expected.end());
+  CHECK(pending[0].waiting_for == expected);
   CHECK(f.store->get("k2").has_value());
 
   // The gap fills everywhere: decided at 3, nothing lost.
@@ -201,6 +203,38 @@ TEST_CASE("stability: a peer that reaches no majority of the members retires no 
   auto pending = f.stability.pending(f.membership);
   REQUIRE(pending.size() == 1);
   CHECK(pending[0].waiting_for == std::vector<PeerId>{PeerId{0xb1}, PeerId{0xb2}});
+}
+
+TEST_CASE("stability: a gap reported once stands until the member's vector passes it, whatever order reports arrive in") {
+  Fixture f;
+  REQUIRE(f.stability.propose_retirement(kDead, 10, f.membership));
+  f.report_from(kAlive, ContextReport{{}, {}, {{kDead, 3}}}, 20);  // The newer report, arrived first.
+  f.report_from(kAlive, ContextReport{}, 30);                      // An older one, arrived last.
+  f.stability.tick(40, f.membership);
+  CHECK(f.stability.retired().empty());
+  CHECK(f.stability.pending(f.membership).at(0).waiting_for == std::vector<PeerId>{kAlive});
+}
+
+TEST_CASE("stability: an unreachable member that may hold the replica's dots must report, unless it is retired too or left") {
+  Fixture f;
+  const PeerId kQuiet{0xb1};
+  const PeerId kLeaver{0xb2};
+  f.membership.on_message(
+      Envelope{kCluster, kAlive, Endpoint{"10.0.0.2", 7400},
+               Ping{7, {MemberUpdate{kQuiet, Endpoint{"10.0.0.7", 7400}, MemberStatus::kDead, 1},
+                        MemberUpdate{kLeaver, Endpoint{"10.0.0.8", 7400}, MemberStatus::kLeft, 1}}}},
+      0);
+  REQUIRE(f.stability.propose_retirement(kDead, 10, f.membership));
+  f.report_from(kAlive, ContextReport{}, 20);
+  f.stability.tick(30, f.membership);
+  CHECK(f.stability.retired().empty());  // kQuiet may hold dots of kDead nobody else has.
+  CHECK(f.stability.pending(f.membership).at(0).waiting_for == std::vector<PeerId>{kQuiet});
+  // Once kQuiet is proposed too, neither waits for the other (nor for kLeaver, which left).
+  REQUIRE(f.stability.propose_retirement(kQuiet, 40, f.membership));
+  f.report_from(kAlive, ContextReport{}, 50);
+  f.stability.tick(60, f.membership);
+  CHECK(f.stability.retired().contains(kDead));
+  CHECK(f.stability.retired().contains(kQuiet));
 }
 
 TEST_CASE("stability: a member that comes back cancels the proposal to retire it") {

@@ -480,6 +480,25 @@ TEST_CASE("retirement: the set-aside writes survive reopening and are re-issued 
   CHECK(x->delta_log_bounds()->first > 1);
 }
 
+TEST_CASE("retirement: a smaller decision learned after reincarnating still lets the set-aside writes be re-issued") {
+  TempDir dir;
+  auto a = open_store(dir.path() / "a");
+  auto x = open_store(dir.path() / "x");
+  const std::uint64_t old_x = x->replica_id();
+  REQUIRE(x->incr("ctr", 1).has_value());
+  ship_deltas(*x, *a);
+  const std::uint64_t kept = seen_of(*a, old_x);
+  REQUIRE(x->put("reg", "offline").has_value());
+  // x learns a larger n first (another decider saw more) and reincarnates at it...
+  REQUIRE(x->reincarnate(kept + 1).has_value());
+  // ...then the smaller decision, which the cluster applies.
+  REQUIRE(a->retire_replica(old_x, kept).has_value());
+  REQUIRE(x->retire_replica(old_x, kept).has_value());
+  refill(*a, *x);
+  CHECK(*x->reissue_retired_writes() == 0);  // The put was dot kept + 1: set aside by neither rule.
+  CHECK_FALSE(*x->has_retired_writes());    // Not stuck waiting for a dot that can never come.
+}
+
 TEST_CASE("retirement: a set-aside register write that no longer wins is not re-issued") {
   TempDir dir;
   auto a = open_store(dir.path() / "a");
