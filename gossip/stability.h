@@ -7,10 +7,11 @@
 //     goes once its contributor's report shows it had seen it and this peer has every dot the
 //     contributor had minted by then; no clock is consulted, so nothing is ever reaped early;
 //   - a replica is retired: an operator asks (propose_retirement), or a member stays dead or left for
-//     retire_after_ms. The proposal becomes a decision only when the replica is still unreachable and
-//     every reachable member has reported since the proposal with the same counter n for it as this
-//     peer has and no one has seen a dot of it past a gap (so no live peer holds a dot of it beyond
-//     n), and this peer reaches a majority of the known members. The decision (replica, n) is stored, the
+//     retire_after_ms. The proposal becomes a decision only when the replica is still unreachable,
+//     every member that may hold its dots (not left, not being retired too) has reported since the
+//     proposal with the same counter n for it as this peer has, no one has seen a dot of it past a gap
+//     (so no peer that will speak again holds a dot of it beyond n), and this peer reaches a majority
+//     of the members. The decision (replica, n) is stored, the
 //     replica forgotten by membership, and carried by every later report, so every peer learns it.
 // A frame from a retired replica is answered with a RetiredNotice; the retired peer (or any peer that
 // learns from a report that it is retired) empties its store, takes a new replica id and re-issues
@@ -60,9 +61,9 @@ struct PendingRetirement {
   PeerId replica;
   std::uint64_t proposed_ms = 0;
   bool by_operator = false;
-  // What it waits for: reachable members with no report since the proposal, or with another counter or
-  // a gap in the replica's dots; this peer itself while it has such a gap; and the unreachable members
-  // while this peer reaches no majority of the members.
+  // What it waits for (ascending): members with no report since the proposal (unreachable ones unless
+  // proposed too or left), or with another counter or a gap in the replica's dots; this peer itself
+  // while it has such a gap; and the unreachable members while this peer reaches no majority.
   std::vector<PeerId> waiting_for;
 };
 
