@@ -111,7 +111,6 @@ Result<Reincarnation> LmdbStore::reincarnate(std::uint64_t through) {
     }
     auto writes = collect_retired_writes(txn, databases(), replica_, through);
     if (!writes) return tl::unexpected(writes.error());
-    if (auto fits = check_fits_one_message(*writes); !fits) return fits;
     if (auto cleared = clear_databases_except(txn, {"meta", "peers"}); !cleared) return cleared;
     RetiredMap retired = retired_;
     retired[replica_] = through;
@@ -123,14 +122,17 @@ Result<Reincarnation> LmdbStore::reincarnate(std::uint64_t through) {
       return written;
     }
     if (auto written = write_retirements(txn, databases().meta, retired); !written) return written;
-    if (auto written =
-            txn.write(databases().meta, kMetaRetiredWritesKey, codec::encode_retired_writes(*writes));
-        !written) {
-      return written;
-    }
     result = Reincarnation{replica_.value, new_replica.value,
                            writes->registers.size() + writes->members.size() + writes->counters.size() +
                                writes->resets.size()};
+    // As many messages as the writes need (each within the codec's limits), read back as one.
+    const std::vector<codec::RetiredWrites> chunks = split_into_messages(std::move(*writes));
+    for (std::size_t i = 0; i < chunks.size(); ++i) {
+      if (auto written = txn.write(databases().meta, retired_writes_key(i), codec::encode_retired_writes(chunks[i]));
+          !written) {
+        return written;
+      }
+    }
     retired_ = std::move(retired);
     replica_ = new_replica;
     context_ = crdt::DotContext{};
@@ -154,11 +156,21 @@ Result<std::size_t> LmdbStore::reissue_retired_writes() {
   std::size_t issued = 0;
   auto done = queue_->submit([&](Txn& txn) -> Status {
     issued = 0;  // A batch retried after the map grew runs this again from scratch.
-    auto bytes = txn.read(databases().meta, kMetaRetiredWritesKey);
-    if (!bytes) return tl::unexpected(bytes.error());
-    if (!bytes->has_value()) return ok();
-    auto writes = codec::decode_retired_writes(**bytes);
-    if (!writes) return fail(writes.error().code(), "retired writes: " + writes.error().message());
+    std::optional<codec::RetiredWrites> writes;
+    std::size_t chunks = 0;
+    for (;; ++chunks) {
+      auto bytes = txn.read(databases().meta, retired_writes_key(chunks));
+      if (!bytes) return tl::unexpected(bytes.error());
+      if (!bytes->has_value()) break;
+      auto chunk = codec::decode_retired_writes(**bytes);
+      if (!chunk) return fail(chunk.error().code(), "retired writes: " + chunk.error().message());
+      if (!writes) {
+        writes = std::move(*chunk);
+      } else {
+        append_chunk(*writes, std::move(*chunk));
+      }
+    }
+    if (!writes) return ok();
     // The re-issue arithmetic (what a counter chain already counts here, whether a value still wins)
     // assumes the store holds every kept write of the old id: not before the refill has brought all of
     // 1..through (a neighbour that is itself behind may have found us "in sync"). Later, then.
@@ -247,7 +259,9 @@ Result<std::size_t> LmdbStore::reissue_retired_writes() {
       });
       if (auto counted = count_issued(std::move(one)); !counted) return counted;
     }
-    if (auto erased = txn.erase(databases().meta, kMetaRetiredWritesKey); !erased) return erased;
+    for (std::size_t i = 0; i < chunks; ++i) {
+      if (auto erased = txn.erase(databases().meta, retired_writes_key(i)); !erased) return erased;
+    }
     adopt(std::move(staged));
     return ok();
   });

@@ -31,6 +31,10 @@ namespace cairn::store {
 // Keys inside the meta database (kept here, not in databases.h: they belong to retirement alone).
 inline constexpr char kMetaRetirementsKey[] = "retirements";      // codec RetirementTable.
 inline constexpr char kMetaRetiredWritesKey[] = "retired-writes";  // codec RetiredWrites, while pending.
+// The meta key of the index-th set-aside message: kMetaRetiredWritesKey, then "retired-writes/1", ...
+inline std::string retired_writes_key(std::size_t index) {
+  return index == 0 ? std::string(kMetaRetiredWritesKey) : std::string(kMetaRetiredWritesKey) + "/" + std::to_string(index);
+}
 
 // Retired replica -> through: its dots 1..through are all there will ever be.
 using RetiredMap = std::map<crdt::ReplicaId, std::uint64_t>;

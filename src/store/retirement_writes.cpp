@@ -1,6 +1,7 @@
 #include "src/store/retirement_writes.h"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <set>
 #include <string>
@@ -110,28 +111,59 @@ Result<codec::RetiredWrites> collect_retired_writes(const Txn& txn, const Databa
   return writes;
 }
 
-Status check_fits_one_message(const codec::RetiredWrites& writes) {
-  const auto too_many = [](std::size_t count) { return count > codec::kMaxListLength; };
-  if (too_many(writes.registers.size()) || too_many(writes.members.size()) || too_many(writes.counters.size()) ||
-      too_many(writes.removals.size()) || too_many(writes.resets.size())) {
-    return fail(ErrorCode::kLimitExceeded, "too many writes to set aside for one reincarnation");
-  }
-  // Generous per-item overhead (pointers, dots, timestamps, list tags) over the payload bytes.
-  constexpr std::size_t kOverhead = 64;
-  std::size_t bytes = 0;
-  for (const auto& write : writes.registers) bytes += write.key.size() + write.value.size() + kOverhead;
-  for (const auto& add : writes.members) bytes += add.key.size() + add.member.size() + kOverhead;
-  for (const auto& totals : writes.counters) bytes += totals.key.size() + kOverhead;
-  for (const auto& reset : writes.resets) bytes += reset.key.size() + kOverhead;
-  for (const auto& removal : writes.removals) {
-    for (const auto& key : removal.records) bytes += key.key.size() + key.member.size() + kOverhead;
-    bytes += (removal.context.vector().size() + removal.context.cloud().size()) * 24 + kOverhead;
-  }
-  if (bytes > codec::kMaxMessageBytes / 2) {
-    return fail(ErrorCode::kLimitExceeded, "the writes to set aside exceed one message (" + std::to_string(bytes) +
-                                               " bytes estimated)");
-  }
-  return ok();
+namespace {
+
+// Generous per-item overhead (pointers, dots, timestamps, list tags) over the payload bytes.
+constexpr std::size_t kItemOverhead = 64;
+// What one set-aside message may hold: half the codec's message limit (the estimate is rough) and
+// fewer items per list than its list limit.
+constexpr std::size_t kChunkBytes = codec::kMaxMessageBytes / 2;
+constexpr std::size_t kChunkItems = codec::kMaxListLength / 2;
+
+std::size_t estimated_bytes(const codec::RetiredRegisterWrite& write) {
+  return write.key.size() + write.value.size() + kItemOverhead;
+}
+std::size_t estimated_bytes(const codec::RetiredMemberAdd& add) { return add.key.size() + add.member.size() + kItemOverhead; }
+std::size_t estimated_bytes(const codec::RetiredCounterTotals& totals) { return totals.key.size() + kItemOverhead; }
+std::size_t estimated_bytes(const codec::RetiredCounterReset& reset) { return reset.key.size() + kItemOverhead; }
+std::size_t estimated_bytes(const codec::RetiredRemoval& removal) {
+  std::size_t bytes = (removal.context.vector().size() + removal.context.cloud().size()) * 24 + kItemOverhead;
+  for (const auto& key : removal.records) bytes += key.key.size() + key.member.size() + kItemOverhead;
+  return bytes;
+}
+
+}  // namespace
+
+std::vector<codec::RetiredWrites> split_into_messages(codec::RetiredWrites writes) {
+  std::vector<codec::RetiredWrites> chunks;
+  std::size_t bytes = 0, items = 0;
+  const auto chunk_for = [&](std::size_t item_bytes) -> codec::RetiredWrites& {
+    // A chunk takes at least one item, however large (one value is at most 16 MiB, within the limit).
+    if (chunks.empty() || (items > 0 && (bytes + item_bytes > kChunkBytes || items + 1 > kChunkItems))) {
+      chunks.push_back(codec::RetiredWrites{writes.old_replica, writes.through, {}, {}, {}, {}, {}});
+      bytes = 0;
+      items = 0;
+    }
+    bytes += item_bytes;
+    ++items;
+    return chunks.back();
+  };
+  for (auto& write : writes.registers) chunk_for(estimated_bytes(write)).registers.push_back(std::move(write));
+  for (auto& add : writes.members) chunk_for(estimated_bytes(add)).members.push_back(std::move(add));
+  for (auto& totals : writes.counters) chunk_for(estimated_bytes(totals)).counters.push_back(std::move(totals));
+  for (auto& reset : writes.resets) chunk_for(estimated_bytes(reset)).resets.push_back(std::move(reset));
+  for (auto& removal : writes.removals) chunk_for(estimated_bytes(removal)).removals.push_back(std::move(removal));
+  if (chunks.empty()) chunks.push_back(codec::RetiredWrites{writes.old_replica, writes.through, {}, {}, {}, {}, {}});
+  return chunks;
+}
+
+void append_chunk(codec::RetiredWrites& into, codec::RetiredWrites chunk) {
+  const auto append = [](auto& to, auto& from) { std::move(from.begin(), from.end(), std::back_inserter(to)); };
+  append(into.registers, chunk.registers);
+  append(into.members, chunk.members);
+  append(into.counters, chunk.counters);
+  append(into.resets, chunk.resets);
+  append(into.removals, chunk.removals);
 }
 
 Status clear_databases_except(Txn& txn, std::initializer_list<std::string_view> keep) {

@@ -7,6 +7,7 @@
 #include <initializer_list>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "cairn/status.h"
 #include "src/codec/records.h"
@@ -24,10 +25,12 @@ namespace cairn::store {
 Result<codec::RetiredWrites> collect_retired_writes(const Txn& txn, const Databases& databases,
                                                     crdt::ReplicaId self, std::uint64_t through);
 
-// kLimitExceeded when `writes` would not fit one codec message (kMaxListLength entries per list,
-// kMaxMessageBytes in all, with room for the encoding's overhead): the caller must refuse to
-// reincarnate rather than set aside what could not be read back.
-Status check_fits_one_message(const codec::RetiredWrites& writes);
+// `writes` cut into messages that each fit the codec's limits (list lengths and message bytes, with
+// room for the encoding's overhead), in order, so any number of set-aside writes can be stored (as
+// several meta records) and read back. At least one message, possibly empty.
+std::vector<codec::RetiredWrites> split_into_messages(codec::RetiredWrites writes);
+// Appends the lists of `chunk` to those of `into` (reading the messages back into one).
+void append_chunk(codec::RetiredWrites& into, codec::RetiredWrites chunk);
 
 // Empties every named database of the environment except those named in `keep`, generically: the
 // names are read from LMDB's main database, so a database added later is emptied too.

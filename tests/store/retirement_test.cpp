@@ -14,6 +14,7 @@
 #include "cairn/store.h"
 #include "src/codec/codec.h"
 #include "src/store/lmdb_store.h"
+#include "src/store/retirement.h"
 #include "tests/store/store_test_support.h"
 #include "tests/support/temp_dir.h"
 
@@ -497,6 +498,47 @@ TEST_CASE("retirement: a smaller decision learned after reincarnating still lets
   refill(*a, *x);
   CHECK(*x->reissue_retired_writes() == 0);  // The put was dot kept + 1: set aside by neither rule.
   CHECK_FALSE(*x->has_retired_writes());    // Not stuck waiting for a dot that can never come.
+}
+
+TEST_CASE("retirement: set-aside writes larger than one message are stored as several and re-issued together") {
+  TempDir dir;
+  const std::string x_path = (dir.path() / "x").string();
+  auto a = open_store(dir.path() / "a");
+  const std::string big(15u << 20, 'b');  // Three of them exceed what one set-aside message holds.
+  std::uint64_t through = 0;
+  {
+    auto x = open_store(x_path);
+    REQUIRE(x->put("seed", "synced").has_value());
+    ship_deltas(*x, *a);
+    for (int i = 0; i < 3; ++i) REQUIRE(x->put("big/" + std::to_string(i), big + std::to_string(i)).has_value());
+    through = seen_of(*a, x->replica_id());
+    REQUIRE(a->retire_replica(x->replica_id(), through).has_value());
+    auto reincarnation = x->reincarnate(through);
+    REQUIRE(reincarnation.has_value());
+    CHECK(reincarnation->writes_set_aside == 3);
+    auto& lmdb = dynamic_cast<store::LmdbStore&>(*x);
+    auto second = lmdb.with_read_txn([&](const store::Txn& txn) {
+      return txn.read(lmdb.databases().meta, store::retired_writes_key(1));
+    });
+    REQUIRE(second.has_value());
+    CHECK(second->has_value());  // More than one message.
+  }
+  auto x = open_store(x_path);
+  refill(*a, *x);
+  CHECK(*x->reissue_retired_writes() == 3);
+  CHECK_FALSE(*x->has_retired_writes());
+  sync_all({a.get(), x.get()});
+  for (int i = 0; i < 3; ++i) {
+    auto value = a->get("big/" + std::to_string(i));
+    REQUIRE(value.has_value());
+    CHECK(value->value == big + std::to_string(i));
+  }
+  auto& lmdb = dynamic_cast<store::LmdbStore&>(*x);
+  auto leftover = lmdb.with_read_txn([&](const store::Txn& txn) {
+    return txn.read(lmdb.databases().meta, store::retired_writes_key(1));
+  });
+  REQUIRE(leftover.has_value());
+  CHECK_FALSE(leftover->has_value());  // Every message forgotten with the re-issue.
 }
 
 TEST_CASE("retirement: a set-aside register write that no longer wins is not re-issued") {
