@@ -158,6 +158,14 @@ struct NodeStatus {
   neighbours @3 :List(UInt64);
   ringPositions @4 :List(UInt64);
   framesDropped @5 :UInt64;
+  pendingRetirements @6 :List(PendingRetirement);
+}
+
+struct PendingRetirement {
+  replica @0 :UInt64;
+  proposedMsAgo @1 :UInt64;
+  byOperator @2 :Bool;
+  waitingFor @3 :List(UInt64);  # Member ids the decision waits for.
 }
 
 struct Label {

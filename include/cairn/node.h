@@ -104,6 +104,16 @@ struct NodeStatus {
   std::vector<std::uint64_t> neighbours;  // Current gossip neighbours.
   std::vector<std::uint64_t> ring_positions;  // This peer's virtual nodes on the ring.
   std::uint64_t frames_dropped = 0;  // Malformed, oversized, wrong-version or foreign frames.
+  // Retirements this peer proposed (`cairn retire`, or a member dead past the horizon) that are not
+  // decided yet, and the members each waits for (docs/metadata-gc.md); this peer's own id when it has
+  // seen a dot of the replica past a gap.
+  struct PendingRetirement {
+    std::uint64_t replica = 0;
+    std::uint64_t proposed_ms_ago = 0;
+    bool by_operator = false;
+    std::vector<std::uint64_t> waiting_for;
+  };
+  std::vector<PendingRetirement> pending_retirements;
 };
 
 class Node {

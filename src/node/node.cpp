@@ -418,6 +418,14 @@ class NodeImpl final : public Node {
       status.members.push_back(std::move(entry));
     }
     log_membership_changes(status.members);
+    for (const gossip::PendingRetirement& pending : peer_->stability().pending(peer_->membership())) {
+      NodeStatus::PendingRetirement entry{pending.replica.value,
+                                          now >= pending.proposed_ms ? now - pending.proposed_ms : 0,
+                                          pending.by_operator,
+                                          {}};
+      for (gossip::PeerId member : pending.waiting_for) entry.waiting_for.push_back(member.value);
+      status.pending_retirements.push_back(std::move(entry));
+    }
     for (gossip::PeerId neighbour : peer_->neighbours()) status.neighbours.push_back(neighbour.value);
     status.ring_positions = positions[status.replica_id];
     status.frames_dropped = peer_->stats().frames_dropped_total() + peer_->stats().frames_from_other_clusters +

@@ -338,6 +338,14 @@ void write_status(schema::NodeStatus::Builder out, const NodeStatus& in) {
   write_u64s(out.initNeighbours(static_cast<unsigned>(in.neighbours.size())), in.neighbours);
   write_u64s(out.initRingPositions(static_cast<unsigned>(in.ring_positions.size())), in.ring_positions);
   out.setFramesDropped(in.frames_dropped);
+  auto pending = out.initPendingRetirements(static_cast<unsigned>(in.pending_retirements.size()));
+  for (unsigned i = 0; i < in.pending_retirements.size(); ++i) {
+    const NodeStatus::PendingRetirement& retirement = in.pending_retirements[i];
+    pending[i].setReplica(retirement.replica);
+    pending[i].setProposedMsAgo(retirement.proposed_ms_ago);
+    pending[i].setByOperator(retirement.by_operator);
+    write_u64s(pending[i].initWaitingFor(static_cast<unsigned>(retirement.waiting_for.size())), retirement.waiting_for);
+  }
 }
 
 Result<std::uint64_t> read_u64(std::uint64_t value) { return value; }
@@ -365,6 +373,19 @@ Result<NodeStatus> read_status(schema::NodeStatus::Reader in) {
   if (auto positions = read_list(out.ring_positions, in.getRingPositions(), "ring positions", read_u64); !positions)
     return tl::unexpected(positions.error());
   out.frames_dropped = in.getFramesDropped();
+  auto pending = read_list(out.pending_retirements, in.getPendingRetirements(), "pending retirements",
+                           [](schema::PendingRetirement::Reader p) -> Result<NodeStatus::PendingRetirement> {
+                             NodeStatus::PendingRetirement retirement;
+                             retirement.replica = p.getReplica();
+                             retirement.proposed_ms_ago = p.getProposedMsAgo();
+                             retirement.by_operator = p.getByOperator();
+                             if (auto waiting = read_list(retirement.waiting_for, p.getWaitingFor(), "waiting for", read_u64);
+                                 !waiting) {
+                               return tl::unexpected(waiting.error());
+                             }
+                             return retirement;
+                           });
+  if (!pending) return tl::unexpected(pending.error());
   return out;
 }
 

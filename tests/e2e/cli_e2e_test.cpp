@@ -545,3 +545,53 @@ TEST_CASE("cairn retire: a retired cairnd that comes back continues under a new 
   const Json inspected = cli_json(a, {"inspect", "after"});
   CHECK(inspected.dump().find(new_b) != std::string::npos);
 }
+
+TEST_CASE("cairn peers: a retirement that waits shows what for, and is decided once that member is retired too", "[e2e][cli]") {
+  TempDir config_dir, dir_a, dir_b, dir_c, dir_d;
+  const std::string config = config_dir.str() + "/cairnd.toml";
+  { std::ofstream(config) << "[gossip]\nprotocol_period_ms = 200\nsuspicion_timeout_ms = 1000\nretire_after_ms = 0\n"; }
+  DaemonProcess a = start_daemon(dir_a.path().string(), {"--config", config});
+  const std::vector<std::string> join{"--config", config, "--seed", a.gossip_address()};
+  DaemonProcess b = start_daemon(dir_b.path().string(), join);
+  DaemonProcess c = start_daemon(dir_c.path().string(), join);
+  DaemonProcess d = start_daemon(dir_d.path().string(), join);
+  const auto peers_of_a = [&] { return cli_json(a, {"peers"}); };
+  const auto state_at_a = [&](const std::string& id) {
+    const Json peers = peers_of_a()["peers"];
+    for (const Json& peer : peers) {
+      if (peer["id"] == id) return peer["state"].get<std::string>();
+    }
+    return std::string("(unknown)");
+  };
+  REQUIRE(eventually([&] {
+    return state_at_a(b.replica()) == "alive" && state_at_a(c.replica()) == "alive" && state_at_a(d.replica()) == "alive";
+  }));
+  c.kill_hard();
+  d.kill_hard();
+  REQUIRE(eventually([&] { return state_at_a(c.replica()) == "dead" && state_at_a(d.replica()) == "dead"; }));
+
+  // C's retirement waits for D: D may hold dots of C nobody else has, and has not reported since.
+  REQUIRE(cli(a, {"retire", c.replica()}).exit_code == kExitOk);
+  Json pending;
+  // Until B reports after the proposal (every 5 s) it waits for B too; then for D alone.
+  REQUIRE(eventually([&] {
+    pending = peers_of_a()["pending_retirements"];
+    return pending.size() == 1 && pending[0]["waiting_for"] == Json::array({d.replica()});
+  }));
+  INFO("pending: " << pending.dump());
+  REQUIRE(pending.size() == 1);
+  CHECK(pending[0]["replica"] == c.replica());
+  CHECK(pending[0]["by_operator"] == true);
+  CHECK(pending[0]["waiting_for"] == Json::array({d.replica()}));
+  const ProcessResult text = cli(a, {"peers"});
+  CHECK_THAT(text.out, Catch::Contains("retirement of " + c.replica() + " (asked by an operator) waits for: " + d.replica()));
+
+  // Retiring D as well: neither waits for the other, and B (alive) reports; both are decided.
+  REQUIRE(cli(a, {"retire", d.replica()}).exit_code == kExitOk);
+  CHECK(eventually([&] {
+    const Json status = peers_of_a();
+    return status["pending_retirements"].empty() && state_at_a(c.replica()) == "(unknown)" &&
+           state_at_a(d.replica()) == "(unknown)";
+  }));
+  CHECK(state_at_a(b.replica()) == "alive");
+}

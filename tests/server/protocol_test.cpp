@@ -105,7 +105,13 @@ TEST_CASE("client protocol: every response kind survives encoding") {
   status.replica_id = 11;
   status.members.push_back(NodeStatus::Member{12, "127.0.0.1:7400", "alive", 3, 40, true, 2, {1, 2}});
   status.neighbours = {12};
+  status.pending_retirements.push_back(NodeStatus::PendingRetirement{13, 5000, true, {12, 11}});
   const auto got_status = std::get<NodeStatus>(round_trip(Response{9, false, status}).body);
+  REQUIRE(got_status.pending_retirements.size() == 1);
+  CHECK(got_status.pending_retirements[0].replica == 13);
+  CHECK(got_status.pending_retirements[0].proposed_ms_ago == 5000);
+  CHECK(got_status.pending_retirements[0].by_operator);
+  CHECK(got_status.pending_retirements[0].waiting_for == std::vector<std::uint64_t>{12, 11});
   REQUIRE(got_status.members.size() == 1);
   CHECK(got_status.members[0].address == "127.0.0.1:7400");
   CHECK(got_status.members[0].ring_positions == std::vector<std::uint64_t>{1, 2});

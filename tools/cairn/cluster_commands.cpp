@@ -29,7 +29,16 @@ void print_peers(const Context& context, const NodeStatus& status) {
                            {"lag_entries", member.lag_entries},
                            {"ring_positions", positions}});
     }
-    context.out.document(Json{{"self", hex_id(status.replica_id)}, {"peers", peers}});
+    Json pending = Json::array();
+    for (const NodeStatus::PendingRetirement& retirement : status.pending_retirements) {
+      Json waiting = Json::array();
+      for (std::uint64_t member : retirement.waiting_for) waiting.push_back(hex_id(member));
+      pending.push_back(Json{{"replica", hex_id(retirement.replica)},
+                             {"proposed_ms_ago", retirement.proposed_ms_ago},
+                             {"by_operator", retirement.by_operator},
+                             {"waiting_for", waiting}});
+    }
+    context.out.document(Json{{"self", hex_id(status.replica_id)}, {"peers", peers}, {"pending_retirements", pending}});
     return;
   }
   context.out.line("this peer: " + hex_id(status.replica_id));
@@ -51,6 +60,15 @@ void print_peers(const Context& context, const NodeStatus& status) {
                   member.address.c_str(), member.state.c_str(), member.incarnation, heard.c_str(), ring.c_str(),
                   lag.c_str());
     context.out.line(line);
+  }
+  for (const NodeStatus::PendingRetirement& retirement : status.pending_retirements) {
+    std::string waiting;
+    for (std::uint64_t member : retirement.waiting_for) {
+      waiting += (waiting.empty() ? "" : ", ") + (member == status.replica_id ? "this peer (a gap in its dots)" : hex_id(member));
+    }
+    context.out.line("retirement of " + hex_id(retirement.replica) + " (" +
+                     (retirement.by_operator ? "asked by an operator" : "dead past the horizon") +
+                     ") waits for: " + (waiting.empty() ? "nothing, decided on the next tick" : waiting));
   }
 }
 
