@@ -86,7 +86,8 @@ class Peer {
   std::vector<OutgoingFrame> leave(std::uint64_t now_ms);
 
   // Asks to retire `replica` (an operator's decision; see Stability::propose_retirement): decided
-  // once every reachable member agrees on its last dot, then known cluster-wide.
+  // once every member that may hold its dots agrees on its last one (Stability's rule in full), then
+  // known cluster-wide.
   Status retire(PeerId replica, std::uint64_t now_ms) {
     return stability_->propose_retirement(replica, now_ms, *membership_);
   }

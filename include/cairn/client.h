@@ -92,8 +92,8 @@ class Client {
   Result<std::vector<MetricSample>> stats();
 
   // Asks the peer to propose retiring the dead or stopped peer `replica` (Node::retire,
-  // docs/metadata-gc.md). Ok once proposed: the retirement is decided when every reachable peer agrees
-  // on its last write. The peer's kInvalidArgument for itself or a reachable member (the message says
+  // docs/metadata-gc.md). Ok once proposed: the retirement is decided when every peer that may hold its
+  // writes agrees on its last write. The peer's kInvalidArgument for itself or a reachable member (the message says
   // which), kNotFound for a replica it never knew, kUnsupported when it cannot retire peers.
   Status retire(std::uint64_t replica);
 

@@ -139,7 +139,8 @@ class Node {
   virtual std::vector<MetricSample> metrics() = 0;
 
   // Proposes retiring the dead or stopped peer `replica` (docs/metadata-gc.md): decided once every
-  // reachable peer agrees on its last write, then known cluster-wide. kInvalidArgument for this peer
+  // peer that may hold its writes agrees on its last write (status().pending_retirements says what a
+  // proposal waits for), then known cluster-wide. kInvalidArgument for this peer
   // or a reachable one, kNotFound for a peer never known here, kUnavailable once stopped.
   virtual Status retire(std::uint64_t replica) = 0;
 

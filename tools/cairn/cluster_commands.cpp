@@ -194,8 +194,9 @@ int retire_command(Context& context, std::uint64_t replica) {
       context.out.document(Json{{"replica", hex_id(replica)}, {"proposed", true}});
     } else {
       context.out.line("retirement of " + hex_id(replica) +
-                       " proposed: it is decided once every reachable peer agrees on its last write; a retired "
-                       "peer that comes back re-issues its unsynced writes under a new id");
+                       " proposed: it is decided once every peer that may hold its writes agrees on its last write "
+                       "(`cairn peers` shows what it waits for); a retired peer that comes back re-issues its "
+                       "unsynced writes under a new id");
     }
     return ok();
   });
