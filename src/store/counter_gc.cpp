@@ -108,7 +108,7 @@ Result<std::vector<std::string>> next_indexed_records(const Txn& txn, MDB_dbi re
 }  // namespace
 
 Result<std::vector<VersionVectorEntry>> LmdbStore::context_vector() {
-  if (!queue_) return fail(ErrorCode::kUnavailable, "the store was opened read-only");
+  if (auto ok_to_write = writable(); !ok_to_write) return tl::unexpected(ok_to_write.error());
   return with_read_txn([&](const Txn& txn) -> Result<std::vector<VersionVectorEntry>> {
     auto context = committed_context(txn);
     if (!context) return tl::unexpected(context.error());
@@ -130,7 +130,7 @@ Result<std::vector<VersionVectorEntry>> LmdbStore::context_vector() {
 
 Result<CompactionPass> LmdbStore::compact_counter_resets(const std::vector<ReplicaReport>& reports,
                                                          std::size_t max_records) {
-  if (!queue_) return fail(ErrorCode::kUnavailable, "the store was opened read-only");
+  if (auto ok_to_write = writable(); !ok_to_write) return tl::unexpected(ok_to_write.error());
   // Read before queueing (a read on the writer thread could wait on the queue). A retirement read now
   // can only be lowered by the time the pass runs, which drops dots beyond it: the context covers less
   // of that replica, never more, so a stale value errs on the side of keeping resets.

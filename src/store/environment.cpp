@@ -22,12 +22,6 @@ Error os_error(std::string_view what, const std::string& path) {
   return Error(ErrorCode::kIo, std::string(what) + " " + path + ": " + std::strerror(errno));
 }
 
-std::uint64_t random_replica_id() {
-  std::random_device device;
-  std::uint64_t id = 0;
-  while (id == 0) id = (static_cast<std::uint64_t>(device()) << 32) ^ device();
-  return id;
-}
 
 // Drops the `resets` index and lists again every counter record that holds a reset entry: one pass over
 // the values, for a store written before the index existed.
@@ -213,6 +207,13 @@ Status Environment::load_or_create_meta(const StoreOptions& options) {
       return marked;
   }
   return txn.commit();
+}
+
+std::uint64_t random_replica_id() {
+  std::random_device device;
+  std::uint64_t id = 0;
+  while (id == 0) id = (static_cast<std::uint64_t>(device()) << 32) ^ device();
+  return id;
 }
 
 }  // namespace cairn::store

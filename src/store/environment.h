@@ -14,6 +14,9 @@
 
 namespace cairn::store {
 
+// A random replica id, never 0: what a new store takes (and a reincarnated one, see retirement.cpp).
+std::uint64_t random_replica_id();
+
 // Owns the open environment and the directory lock; closes both on destruction.
 class Environment {
  public:

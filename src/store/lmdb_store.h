@@ -85,6 +85,12 @@ class LmdbStore final : public Store {
  private:
   using BuildDelta = std::function<Result<LocalDelta>(const LocalWrite&)>;
 
+  // kUnavailable when the store was opened read-only (it then has no writer queue).
+  Status writable() const {
+    if (!queue_) return fail(ErrorCode::kUnavailable, "the store was opened read-only");
+    return ok();
+  }
+
   // Queues a local write of `kind` at `key`: checks the kind, builds the delta, applies and logs it.
   Status write_local(std::string_view key, std::optional<ValueKind> kind, BuildDelta build);
   // What a write changes in memory, staged until all of its fallible steps are done (WriteQueue's rule).

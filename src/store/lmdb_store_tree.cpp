@@ -11,11 +11,6 @@
 namespace cairn::store {
 namespace {
 
-Status check_writable(bool writable) {
-  if (!writable) return fail(ErrorCode::kUnavailable, "the store was opened read-only");
-  return ok();
-}
-
 std::vector<std::uint32_t> all_nodes_at(unsigned level) {
   std::vector<std::uint32_t> nodes(tree::nodes_at(level));
   for (std::uint32_t i = 0; i < nodes.size(); ++i) nodes[i] = i;
@@ -33,7 +28,7 @@ Result<crdt::DotContext> LmdbStore::committed_context(const Txn& txn) const {
 
 Result<TreeHashes> LmdbStore::tree_hashes(unsigned level, const std::vector<std::uint32_t>& nodes,
                                           bool with_context) {
-  if (auto writable = check_writable(queue_ != nullptr); !writable) return tl::unexpected(writable.error());
+  if (auto ok_to_write = writable(); !ok_to_write) return tl::unexpected(ok_to_write.error());
   return with_read_txn([&](const Txn& txn) -> Result<TreeHashes> {
     TreeHashes result;
     auto hashes = tree::node_hashes(txn, databases(), level, nodes);
@@ -52,7 +47,7 @@ Result<TreeHashes> LmdbStore::tree_hashes(unsigned level, const std::vector<std:
 
 Result<BucketDigests> LmdbStore::bucket_digests(const std::vector<std::uint32_t>& buckets,
                                                 std::size_t max_records) {
-  if (auto writable = check_writable(queue_ != nullptr); !writable) return tl::unexpected(writable.error());
+  if (auto ok_to_write = writable(); !ok_to_write) return tl::unexpected(ok_to_write.error());
   return with_read_txn(
       [&](const Txn& txn) { return read_bucket_digests(txn, databases(), buckets, max_records); });
 }
@@ -60,7 +55,7 @@ Result<BucketDigests> LmdbStore::bucket_digests(const std::vector<std::uint32_t>
 Result<BucketRecords> LmdbStore::bucket_records(const std::vector<std::uint32_t>& buckets,
                                                 const std::vector<std::uint64_t>& key_hashes,
                                                 std::size_t max_bytes) {
-  if (auto writable = check_writable(queue_ != nullptr); !writable) return tl::unexpected(writable.error());
+  if (auto ok_to_write = writable(); !ok_to_write) return tl::unexpected(ok_to_write.error());
   const std::set<std::uint64_t> wanted(key_hashes.begin(), key_hashes.end());
   return with_read_txn(
       [&](const Txn& txn) { return read_bucket_records(txn, databases(), buckets, wanted, max_bytes); });
@@ -70,7 +65,7 @@ Result<BucketMerge> LmdbStore::merge_buckets(const std::vector<std::uint32_t>& b
                                              std::string_view group_bytes,
                                              const std::vector<std::uint64_t>& absent_key_hashes,
                                              std::string_view sender_context, std::uint64_t origin) {
-  if (auto writable = check_writable(queue_ != nullptr); !writable) return tl::unexpected(writable.error());
+  if (auto ok_to_write = writable(); !ok_to_write) return tl::unexpected(ok_to_write.error());
   auto theirs = codec::decode_delta_group(group_bytes);
   if (!theirs) return tl::unexpected(theirs.error());
   auto context = codec::decode_stored_context(sender_context);
@@ -113,7 +108,7 @@ Result<BucketMerge> LmdbStore::merge_buckets(const std::vector<std::uint32_t>& b
 
 Result<bool> LmdbStore::join_context_if_tree_equals(const std::vector<std::uint64_t>& level1_hashes,
                                                     std::string_view context_bytes) {
-  if (auto writable = check_writable(queue_ != nullptr); !writable) return tl::unexpected(writable.error());
+  if (auto ok_to_write = writable(); !ok_to_write) return tl::unexpected(ok_to_write.error());
   auto theirs = codec::decode_stored_context(context_bytes);
   if (!theirs) return tl::unexpected(theirs.error());
   bool joined = false;
@@ -131,7 +126,7 @@ Result<bool> LmdbStore::join_context_if_tree_equals(const std::vector<std::uint6
 }
 
 Status LmdbStore::rebuild_tree_for_test() {
-  if (auto writable = check_writable(queue_ != nullptr); !writable) return writable;
+  if (auto ok_to_write = writable(); !ok_to_write) return ok_to_write;
   return queue_->submit([&](Txn& txn) -> Status { return tree::rebuild(txn, databases()); });
 }
 

@@ -14,11 +14,11 @@
 // taken. reissue_retired_writes() later re-issues the set-aside writes under the new id, in one write
 // transaction that also forgets them, so a crash can neither lose nor repeat them.
 #include <algorithm>
-#include <random>
 #include <utility>
 
 #include "src/codec/codec.h"
 #include "src/store/delta_apply.h"
+#include "src/store/environment.h"
 #include "src/store/lmdb_store.h"
 #include "src/store/retirement.h"
 #include "src/store/retirement_writes.h"
@@ -26,17 +26,11 @@
 namespace cairn::store {
 namespace {
 
-Status check_writable(bool writable) {
-  if (!writable) return fail(ErrorCode::kUnavailable, "the store was opened read-only");
-  return ok();
-}
-
-// A random id, never 0, the current one or a retired one.
+// A random id that is neither the current one nor a retired one.
 crdt::ReplicaId fresh_replica_id(crdt::ReplicaId current, const RetiredMap& retired) {
-  std::random_device device;
   for (;;) {
-    const crdt::ReplicaId id{(static_cast<std::uint64_t>(device()) << 32) ^ device()};
-    if (id.value != 0 && id != current && !retired.contains(id)) return id;
+    const crdt::ReplicaId id{random_replica_id()};
+    if (id != current && !retired.contains(id)) return id;
   }
 }
 
@@ -65,7 +59,7 @@ std::string LmdbStore::encode_persisted_context() const {
 
 Status LmdbStore::retire_replica(std::uint64_t replica, std::uint64_t through) {
   if (replica == 0) return fail(ErrorCode::kInvalidArgument, "replica id 0 names no replica");
-  if (auto writable = check_writable(queue_ != nullptr); !writable) return writable;
+  if (auto ok_to_write = writable(); !ok_to_write) return ok_to_write;
   return queue_->submit([&](Txn& txn) -> Status {
     const crdt::ReplicaId id{replica};
     if (id == replica_) {
@@ -100,7 +94,7 @@ Result<std::vector<Retirement>> LmdbStore::retirements() {
 }
 
 Result<Reincarnation> LmdbStore::reincarnate(std::uint64_t through) {
-  if (auto writable = check_writable(queue_ != nullptr); !writable) return tl::unexpected(writable.error());
+  if (auto ok_to_write = writable(); !ok_to_write) return tl::unexpected(ok_to_write.error());
   Reincarnation result;
   auto done = queue_->submit([&](Txn& txn) -> Status {
     auto pending = txn.read(databases().meta, kMetaRetiredWritesKey);
@@ -152,7 +146,7 @@ Result<bool> LmdbStore::has_retired_writes() {
 }
 
 Result<std::size_t> LmdbStore::reissue_retired_writes() {
-  if (auto writable = check_writable(queue_ != nullptr); !writable) return tl::unexpected(writable.error());
+  if (auto ok_to_write = writable(); !ok_to_write) return tl::unexpected(ok_to_write.error());
   std::size_t issued = 0;
   auto done = queue_->submit([&](Txn& txn) -> Status {
     issued = 0;  // A batch retried after the map grew runs this again from scratch.

@@ -10,7 +10,6 @@
 
 #include "src/codec/codec.h"
 #include "src/store/delta_apply.h"
-#include "src/store/environment.h"
 
 namespace cairn::store {
 namespace {
