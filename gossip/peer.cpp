@@ -45,8 +45,9 @@ void Peer::finish_rounds() {
   const std::uint64_t in_sync = anti_entropy_->stats().rounds_in_sync;
   if (in_sync == rounds_in_sync_seen_) return;
   rounds_in_sync_seen_ = in_sync;
-  // Refilled from a peer that holds every kept dot of our old id: the set-aside writes can be re-issued
-  // against the cluster's state (counter increments beyond what it kept, register values that still win).
+  // Refilled from a peer: the set-aside writes can be re-issued against the cluster's state (counter
+  // increments beyond what it kept, register values that still win). The store issues nothing until it
+  // holds every kept dot of the old id (the peer may itself have been behind); the next round retries.
   auto pending = store_.has_retired_writes();
   if (pending && *pending && !store_.reissue_retired_writes()) ++stats_.store_errors;
 }

@@ -170,16 +170,21 @@ void Stability::learn_retirement(PeerId replica, std::uint64_t through, Membersh
     reincarnated_ = true;
     return;
   }
+  // On a store error nothing is recorded: the next report repeats the retirement.
+  if (auto added = record_retirement(replica, through, membership); added && *added) ++stats_.retirements_learned;
+}
+
+Result<bool> Stability::record_retirement(PeerId replica, std::uint64_t through, Membership& membership) {
   if (auto stored = store_.retire_replica(replica.value, through); !stored) {
-    ++stats_.store_errors;  // Tried again when the next report repeats it.
-    return;
+    ++stats_.store_errors;
+    return tl::unexpected(stored.error());
   }
   auto [entry, added] = retired_.try_emplace(replica, through);
-  entry->second = std::min(entry->second, through);
-  if (added) ++stats_.retirements_learned;
+  entry->second = std::min(entry->second, through);  // The store keeps the smaller one too.
   membership.retire(replica);
   reports_.erase(replica);
   proposals_.erase(replica);
+  return added;
 }
 
 Status Stability::propose_retirement(PeerId replica, std::uint64_t now_ms, const Membership& membership) {
@@ -266,21 +271,12 @@ void Stability::decide(Membership& membership) {
       it = proposals_.erase(it);  // It came back (or is gone, or already retired): nothing to decide.
       continue;
     }
-    const std::uint64_t through = entry_of(own.vector, replica);
     if (!blockers(replica, it->second, membership, own).empty()) {
       ++it;
       continue;
     }
-    if (auto stored = store_.retire_replica(replica.value, through); !stored) {
-      ++stats_.store_errors;
-      ++it;
-      continue;
-    }
-    retired_[replica] = through;
-    membership.retire(replica);
-    reports_.erase(replica);
-    ++stats_.retirements_decided;
-    it = proposals_.erase(it);
+    ++it;  // record_retirement erases the proposal.
+    if (record_retirement(replica, entry_of(own.vector, replica), membership)) ++stats_.retirements_decided;
   }
 }
 

@@ -122,6 +122,10 @@ class Stability {
   std::vector<PeerId> blockers(PeerId replica, const Proposal& proposal, const Membership& membership,
                                const OwnContext& own) const;
   void learn_retirement(PeerId replica, std::uint64_t through, Membership& membership);
+  // Stores the retirement of `replica` (keeping the smaller `through`) and forgets the replica: its
+  // membership, report and proposal. True when it was not known before; an error (counted) when the
+  // store refused, and then nothing changes.
+  Result<bool> record_retirement(PeerId replica, std::uint64_t through, Membership& membership);
   OwnContext own_context();
 
   PeerId self_;
