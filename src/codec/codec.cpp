@@ -405,12 +405,15 @@ Result<RecordValue> read_value(typename Struct::Reader in, ValueType type) {
 
 // ---- Delta-groups. ----
 
+void write_key(schema::RecordKey::Builder out, const RecordKey& key) {
+  out.setKey(as_data(key.key));
+  out.setType(static_cast<schema::ValueType>(key.type));
+  out.setMember(as_data(key.member));
+}
+
 void write_fragment(schema::RecordFragment::Builder out, const RecordFragment& fragment) {
   assert(type_of(fragment.value) == fragment.key.type && "fragment value does not match its key's type");
-  auto key = out.initKey();
-  key.setKey(as_data(fragment.key.key));
-  key.setType(static_cast<schema::ValueType>(fragment.key.type));
-  key.setMember(as_data(fragment.key.member));
+  write_key(out.initKey(), fragment.key);
   write_value(out, fragment.value);
 }
 
@@ -671,14 +674,6 @@ Result<std::vector<RetiredReplica>> decode_retirements(std::string_view bytes) {
 
 namespace {
 
-Result<RecordKey> read_plain_key(schema::RecordKey::Reader in) { return read_key(in); }
-
-void write_key(schema::RecordKey::Builder out, const RecordKey& key) {
-  out.setKey(as_data(key.key));
-  out.setType(static_cast<schema::ValueType>(key.type));
-  out.setMember(as_data(key.member));
-}
-
 Result<RetiredWrites> read_retired_writes(schema::RetiredWrites::Reader root) {
   if (auto header = check_header(root, schema::MessageType::RETIRED_WRITES); !header) return forward(header);
   RetiredWrites writes;
@@ -716,7 +711,7 @@ Result<RetiredWrites> read_retired_writes(schema::RetiredWrites::Reader root) {
     const auto keys = element.getRecords();
     if (auto length = check_length(keys, "a retired removal's records"); !length) return forward(length);
     for (const auto key : keys) {
-      auto record_key = read_plain_key(key);
+      auto record_key = read_key(key);
       if (!record_key) return forward(record_key);
       removal.records.push_back(std::move(*record_key));
     }
