@@ -14,6 +14,8 @@ packages=(
   libtomlplusplus-dev nlohmann-json3-dev libhttp-parser-dev libxxhash-dev libsodium-dev
   # tests and tools around them (iproute2 and iptables: network-namespace partition tests)
   catch2 lmdb-utils iproute2 iptables
+  # benchmark baselines (bench/redis_compare.sh): redis-server and redis-benchmark from Debian
+  redis-server redis-tools
 )
 
 missing=()
