@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gossip/transport/loop_internal.h"
+#include "src/util/sigpipe.h"
 
 namespace cairn::transport {
 
@@ -117,6 +118,7 @@ Status EventLoop::start() {
   Impl* impl = impl_.get();
   try {
     impl->thread = std::thread([impl] {
+      block_sigpipe_in_this_thread();  // Every socket write of the loop happens here (src/util/sigpipe.h).
       impl->loop_thread_id = std::this_thread::get_id();
       uv_run(&impl->loop, UV_RUN_DEFAULT);
       impl->loop_thread_id = std::thread::id();
