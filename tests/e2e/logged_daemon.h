@@ -65,7 +65,12 @@ class LoggedDaemon {
     return poll([&] { return stdout_text().find(text) != std::string::npos; }, std::chrono::seconds(20));
   }
 
-  void send(int signal) const { REQUIRE(::kill(pid_, signal) == 0); }
+  // Sends `signal` to this process only: never with a pid <= 0, which kill(2) would take as a process
+  // group or every process (once the process is reaped, pid_ is -1 and the test fails instead).
+  void send(int signal) const {
+    REQUIRE(pid_ > 0);
+    REQUIRE(::kill(pid_, signal) == 0);
+  }
   bool running() {
     if (pid_ > 0 && ::waitpid(pid_, &status_, WNOHANG) == pid_) pid_ = -1;
     return pid_ > 0;
