@@ -301,9 +301,9 @@ class NodeImpl final : public Node {
     return ok();
   }
 
-  // Creates the gossip peer and its worker, wires them to the transport and the tick timer, then
-  // starts the loop thread; only then does the worker get its first task (so nothing is queued on a
-  // loop that might never run).
+  // Creates the gossip peer and its worker, starts the loop thread, and only then gives the worker its
+  // first task, the peer's start, and wires the transport's frames and the tick timer to the worker
+  // (on the loop). So nothing is queued on a loop that might never run, and the start comes first.
   Status start_protocol(const NodeOptions& options, std::vector<gossip::Endpoint> seeds,
                         std::vector<gossip::ClusterKey> cluster_keys) {
     gossip::PeerOptions peer_options;
@@ -328,7 +328,18 @@ class NodeImpl final : public Node {
     } catch (const std::system_error& error) {
       return fail(ErrorCode::kUnavailable, std::string("cannot start the protocol worker thread: ") + error.what());
     }
+    if (auto started = loop_->start(); !started) return started;
+    loop_running_ = true;
+    worker_->post([this] {
+      send(peer_->start(now_ms()));
+      publish_status();
+    });
+    loop_->post([this] { feed_worker(); });
+    return ok();
+  }
 
+  // On the loop: hands every received frame and a tick every kTickIntervalMs to the worker.
+  void feed_worker() {
     transport_->set_receiver([this](std::string frame, gossip::Channel) {
       if (!worker_->post([this, frame = std::move(frame)] { send(peer_->on_frame(frame, now_ms())); })) {
         ++frames_dropped_busy_;
@@ -340,13 +351,6 @@ class NodeImpl final : public Node {
         publish_status();
       });
     });
-    if (auto started = loop_->start(); !started) return started;
-    loop_running_ = true;
-    worker_->post([this] {
-      send(peer_->start(now_ms()));
-      publish_status();
-    });
-    return ok();
   }
 
   // On the worker: one info line per member whose state changed since the last snapshot, so an operator
@@ -495,7 +499,7 @@ class NodeImpl final : public Node {
   std::unique_ptr<server::ClientListener> clients_;
   std::unique_ptr<gossip::Peer> peer_;
   std::unique_ptr<Worker> worker_;
-  transport::EventLoop::TimerId timer_ = 0;
+  transport::EventLoop::TimerId timer_ = 0;  // The tick; set and cancelled on the loop thread only.
   std::uint16_t port_ = 0;
   std::uint16_t http_port_ = 0;
   std::uint16_t client_port_ = 0;

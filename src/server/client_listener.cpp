@@ -348,7 +348,7 @@ Result<std::unique_ptr<ClientListener>> ClientListener::start(transport::EventLo
                                                               std::uint16_t port, Services services,
                                                               ClientListenerOptions options) {
   auto pool = WorkerPool::start(options.worker_threads);
-  if (!pool) return tl::unexpected(pool.error());
+  if (!pool) return fail(pool.error().code(), transport::host_port(host, port) + ": " + pool.error().message());
   auto impl = std::make_shared<Impl>(loop, std::move(services), options, std::move(*pool));
   const Status listening = run_on_loop(loop, [&] { return impl->listen(host, port); });
   if (!listening) {
