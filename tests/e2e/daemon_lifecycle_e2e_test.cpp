@@ -144,8 +144,9 @@ TEST_CASE("cairnd exits 1 with one line naming each taken port, and leaves nothi
       {"--gossip-port", SOCK_DGRAM, "cairnd: cannot start: gossip port 127.0.0.1:", " (UDP): address already in use (EADDRINUSE)\n"},
   };
   for (const Case& taken : cases) {
-    PortHolder holder(taken.socket_type);
-    const std::string port = std::to_string(holder.port());
+    const auto holder = taken.socket_type == SOCK_DGRAM ? cairn::test::udp_port_with_free_tcp()
+                                                        : std::make_unique<PortHolder>(SOCK_STREAM);
+    const std::string port = std::to_string(holder->port());
     const ProcessResult result = run_process(CAIRND_PATH, files.flags({taken.flag, port}));
     INFO(taken.flag << " " << port << " taken for " << (taken.socket_type == SOCK_STREAM ? "TCP" : "UDP"));
     CHECK(result.exit_code == kExitCannotStart);

@@ -86,11 +86,7 @@ TEST_CASE("Node::start names each taken port and releases all it had started", "
     CHECK(start_failure(options, ErrorCode::kUnavailable) == in_use("gossip port", tcp.port(), " (TCP)"));
   }
   SECTION("gossip port taken for UDP (TCP was bound first and is let go)") {
-    auto udp = std::make_unique<PortHolder>(SOCK_DGRAM);
-    for (int attempt = 0; attempt < 20 && !port_is_free(udp->port(), SOCK_STREAM); ++attempt) {
-      udp = std::make_unique<PortHolder>(SOCK_DGRAM);  // Its TCP side was taken: try another.
-    }
-    REQUIRE(port_is_free(udp->port(), SOCK_STREAM));
+    const auto udp = cairn::test::udp_port_with_free_tcp();
     NodeOptions options = loopback_node_options(dir.str());
     options.gossip_port = udp->port();
     CHECK(start_failure(options, ErrorCode::kUnavailable) == in_use("gossip port", udp->port(), " (UDP)"));

@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <memory>
 
 namespace cairn::test {
 
@@ -47,6 +48,17 @@ inline bool port_is_free(std::uint16_t port, int type) {
   const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
   ::close(fd);
   return bound;
+}
+
+// A UDP port held, whose TCP side is free now (for "gossip port taken for UDP": TCP must bind first).
+// Ephemeral ports are shared by every test running in parallel, so a few candidates may be needed.
+inline std::unique_ptr<PortHolder> udp_port_with_free_tcp() {
+  auto udp = std::make_unique<PortHolder>(SOCK_DGRAM);
+  for (int attempt = 0; attempt < 20 && !port_is_free(udp->port(), SOCK_STREAM); ++attempt) {
+    udp = std::make_unique<PortHolder>(SOCK_DGRAM);
+  }
+  REQUIRE(port_is_free(udp->port(), SOCK_STREAM));
+  return udp;
 }
 
 }  // namespace cairn::test
