@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package that cairn's build, tests, fuzzers and benchmarks use.
-# Idempotent: when every package is already installed it does no apt work and returns at once.
+# Idempotent: when every package is already installed it does no apt work and returns at once (one
+# line on stderr says so). Otherwise apt's progress lines go to stderr.
 # Add a package here in the same commit that starts using it, with the reason in the commit message.
 set -euo pipefail
 
@@ -25,12 +26,17 @@ for pkg in "${packages[@]}"; do
 done
 
 if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages are installed" >&2
   exit 0
 fi
 
-echo "install-deps: installing ${missing[*]}" >&2
+# apt's own progress lines go to stderr, so a long install shows what it is doing.
+echo "install-deps: installing ${#missing[@]} of ${#packages[@]} packages: ${missing[*]}" >&2
 sudo_cmd=()
 if ((EUID != 0)); then sudo_cmd=(sudo); fi
 export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+echo "install-deps: apt-get update" >&2
+"${sudo_cmd[@]}" apt-get update >&2
+echo "install-deps: apt-get install" >&2
+"${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >&2
+echo "install-deps: done" >&2

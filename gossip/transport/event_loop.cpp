@@ -1,11 +1,14 @@
 #include "gossip/transport/event_loop.h"
 
+#include <unistd.h>
+
 #include <cassert>
 #include <system_error>
 #include <utility>
 #include <vector>
 
 #include "gossip/transport/loop_internal.h"
+#include "src/util/sigpipe.h"
 
 namespace cairn::transport {
 
@@ -29,6 +32,15 @@ void on_timer(uv_timer_t* handle) {
   // The callback may cancel this timer: the Timer then lives on until its close callback, which runs
   // only after this returns.
   static_cast<EventLoop::Impl::Timer*>(handle->data)->callback();
+}
+
+// uv_loop_init of libuv before 1.51 leaks its epoll descriptor when it fails after creating it (out of
+// descriptors for the signal pipe: libuv issue #4755, fixed by PR #4757). Close it here, so a failed
+// create() leaves nothing open. Later versions close it themselves.
+void release_failed_loop_init([[maybe_unused]] uv_loop_t& loop) {
+#if UV_VERSION_HEX < 0x013300
+  if (const int backend = uv_backend_fd(&loop); backend >= 0) ::close(backend);
+#endif
 }
 
 void close_timer(std::unique_ptr<EventLoop::Impl::Timer> timer) {
@@ -84,7 +96,10 @@ void EventLoop::Impl::shut_down() {
 
 Result<std::unique_ptr<EventLoop>> EventLoop::create() {
   auto impl = std::make_unique<Impl>();
-  if (int rc = uv_loop_init(&impl->loop); rc < 0) return tl::unexpected(uv_error("uv_loop_init", rc));
+  if (int rc = uv_loop_init(&impl->loop); rc < 0) {
+    release_failed_loop_init(impl->loop);
+    return tl::unexpected(uv_error("uv_loop_init", rc));
+  }
   impl->loop.data = impl.get();
   if (int rc = uv_async_init(&impl->loop, &impl->wakeup, on_wakeup); rc < 0) {
     uv_loop_close(&impl->loop);
@@ -117,6 +132,7 @@ Status EventLoop::start() {
   Impl* impl = impl_.get();
   try {
     impl->thread = std::thread([impl] {
+      block_sigpipe_in_this_thread();  // Every socket write of the loop happens here (src/util/sigpipe.h).
       impl->loop_thread_id = std::this_thread::get_id();
       uv_run(&impl->loop, UV_RUN_DEFAULT);
       impl->loop_thread_id = std::thread::id();

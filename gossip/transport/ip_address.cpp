@@ -40,4 +40,9 @@ std::uint16_t port_of(const sockaddr_storage& address) {
   return 0;
 }
 
+std::string host_port(const std::string& host, std::uint16_t port) {
+  const bool bracket = host.find(':') != std::string::npos;
+  return (bracket ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
 }  // namespace cairn::transport

@@ -19,4 +19,7 @@ Result<sockaddr_storage> resolve_ip(const std::string& host, std::uint16_t port)
 // The port of an IPv4 or IPv6 address (0 for another family).
 std::uint16_t port_of(const sockaddr_storage& address);
 
+// "host:port", with an IPv6 host in brackets ("[::1]:7400"): how error messages name an address.
+std::string host_port(const std::string& host, std::uint16_t port);
+
 }  // namespace cairn::transport

@@ -31,10 +31,6 @@ const sockaddr* as_sockaddr(const sockaddr_storage& address) {
   return reinterpret_cast<const sockaddr*>(&address);
 }
 
-std::string host_port(const std::string& host, std::uint16_t port) {
-  return host + ":" + std::to_string(port);
-}
-
 sockaddr_storage with_port(sockaddr_storage address, std::uint16_t port) {
   const std::array<unsigned char, 2> bytes{static_cast<unsigned char>(port >> 8),
                                            static_cast<unsigned char>(port & 0xff)};
@@ -150,7 +146,7 @@ Status UvTransport::Impl::listen(const std::string& host, std::uint16_t port) {
     return fail(ErrorCode::kInvalidArgument, "listen: already listening on port " + std::to_string(port_));
   }
   auto address = resolve_ip(host, port);
-  if (!address) return tl::unexpected(address.error());
+  if (!address) return fail(address.error().code(), host_port(host, port) + ": " + address.error().message());
   const int attempts = port == 0 ? kEphemeralBindAttempts : 1;
   for (int attempt = 1;; ++attempt) {
     bool udp_port_taken = false;
@@ -163,12 +159,11 @@ Status UvTransport::Impl::listen(const std::string& host, std::uint16_t port) {
 // `udp_port_taken` when UDP found that port in use.
 Status UvTransport::Impl::bind_both(const sockaddr_storage& requested, const std::string& host,
                                     bool& udp_port_taken) {
+  const std::string tcp_where = host_port(host, port_of(requested)) + " (TCP)";
   auto tcp = std::make_unique<uv_tcp_t>();
-  if (int rc = uv_tcp_init(&loop_.loop, tcp.get()); rc < 0)
-    return tl::unexpected(uv_error("uv_tcp_init", rc));
+  if (int rc = uv_tcp_init(&loop_.loop, tcp.get()); rc < 0) return tl::unexpected(uv_error(tcp_where, rc));
   tcp->data = this;
   ++open_handles_;
-  const std::string tcp_where = "TCP " + host_port(host, port_of(requested));
   int rc = uv_tcp_bind(tcp.get(), as_sockaddr(requested), 0);
   // libuv may report a bind error (EADDRINUSE) only from uv_listen.
   if (rc == 0) rc = uv_listen(as_stream(tcp.get()), kListenBacklog, on_accept);
@@ -179,14 +174,15 @@ Status UvTransport::Impl::bind_both(const sockaddr_storage& requested, const std
   }
   if (rc < 0) {
     close_socket(tcp.release());
-    return tl::unexpected(uv_error("listen on " + tcp_where, rc));
+    return tl::unexpected(uv_error(tcp_where, rc));
   }
   const std::uint16_t port = port_of(bound);
+  const std::string udp_where = host_port(host, port) + " (UDP)";
 
   auto udp = std::make_unique<uv_udp_t>();
   if (rc = uv_udp_init(&loop_.loop, udp.get()); rc < 0) {
     close_socket(tcp.release());
-    return tl::unexpected(uv_error("uv_udp_init", rc));
+    return tl::unexpected(uv_error(udp_where, rc));
   }
   udp->data = this;
   ++open_handles_;
@@ -196,7 +192,7 @@ Status UvTransport::Impl::bind_both(const sockaddr_storage& requested, const std
   if (rc < 0) {
     close_socket(tcp.release());
     close_socket(udp.release());
-    return tl::unexpected(uv_error("bind UDP " + host_port(host, port), rc));
+    return tl::unexpected(uv_error(udp_where, rc));
   }
   listener_ = tcp.release();
   udp_ = udp.release();

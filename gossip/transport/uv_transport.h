@@ -100,8 +100,10 @@ class UvTransport {
   // kInvalidArgument (this transport does no DNS). Port 0 picks one ephemeral port free for both
   // protocols: TCP binds first, and UDP binds the port TCP got, retrying up to
   // kEphemeralBindAttempts times when another socket holds it. Fails with kUnavailable when the
-  // address is in use or not local, kIo on other socket errors, kInvalidArgument when already
-  // listening; after a failure nothing stays bound. Fails with kUnavailable after close().
+  // address is in use or not local, kIo on other socket errors, kInvalidArgument for a bad host or when
+  // already listening; after a failure nothing stays bound. Fails with kUnavailable after close().
+  // A failure to bind says where and which protocol first: "127.0.0.1:7400 (UDP): address already in
+  // use (EADDRINUSE)".
   Status listen(const std::string& host, std::uint16_t port);
 
   // The bound port; 0 before listen() succeeds.

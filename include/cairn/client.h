@@ -13,6 +13,12 @@
 // when the peer speaks another protocol version, kUnauthenticated when the peer requires a token and
 // none or a wrong one was presented. After a connection failure (anything but an error
 // reply from the peer) the Client is closed and every later call fails with kUnavailable.
+//
+// Signals. The Client writes on the calling (application's) thread. A peer that closed the connection
+// makes that write fail with kUnavailable ("connection ... lost: broken pipe"), never a SIGPIPE that
+// ends the application: SIGPIPE is blocked in the calling thread only around the write, the one that
+// write raised is consumed, and the thread's previous mask is restored. The process's SIGPIPE
+// disposition, and a SIGPIPE the application had pending itself, are left alone.
 #pragma once
 
 #include <cstdint>

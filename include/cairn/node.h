@@ -6,6 +6,12 @@
 // is the ordinary thread-safe Store. The event loop thread only moves bytes: the protocol, which calls
 // the store (and may wait for an fsync), runs on a worker thread of its own, so a slow disk never stalls
 // the network.
+//
+// Signals. A client or peer that hangs up while the node writes to it must not end the application:
+// every thread the node creates (the event loop, the client workers, the protocol worker, the store's
+// writer) blocks SIGPIPE in itself as it starts, so such a write fails with EPIPE and only that
+// connection closes. The node never changes the process's signal dispositions nor the mask of the
+// application's threads; an application may still ignore SIGPIPE process-wide if it likes.
 #pragma once
 
 #include <cstddef>
@@ -118,9 +124,14 @@ struct NodeStatus {
 
 class Node {
  public:
-  // Opens the store in options.data_dir, binds the gossip port and joins through the seeds. Fails
-  // with the store's errors, kUnavailable when the port is taken, kInvalidArgument for a bad seed or a
-  // malformed cluster key, kIo when data_dir/cluster.key or client.token cannot be read or created.
+  // Opens the store in options.data_dir, binds the gossip port (UDP and TCP), the HTTP and client
+  // ports when enabled, and joins through the seeds. Fails with the store's errors (kUnavailable when
+  // another process holds data_dir), kUnavailable when a port is taken or its address is not local
+  // (the message names the port, the address and the reason: "client port 127.0.0.1:7401: address
+  // already in use (EADDRINUSE)"), kInvalidArgument for a bad seed, listen address or a malformed
+  // cluster key, kIo when data_dir/cluster.key or client.token cannot be read or created, kUnavailable
+  // when a thread or the event loop cannot be created. After a failure nothing stays open: every
+  // socket, thread and the store (with its lock) started so far is released before start() returns.
   static Result<std::unique_ptr<Node>> start(const NodeOptions& options);
 
   // Stops as stop() does.
@@ -143,6 +154,14 @@ class Node {
   // proposal waits for), then known cluster-wide. kInvalidArgument for this peer
   // or a reachable one, kNotFound for a peer never known here, kUnavailable once stopped.
   virtual Status retire(std::uint64_t replica) = 0;
+
+  // Applies the client limits of `limits` (max_client_connections, max_client_frame_bytes,
+  // max_client_requests_in_flight) while the node runs, without a restart: connections accepted from
+  // now on get the new frame and in-flight limits (open ones keep theirs), and the next accept counts
+  // the open connections against the new max_client_connections. The other fields of NodeLimits size
+  // structures fixed at start and are ignored here (they need a restart). Any thread.
+  // kInvalidArgument for a limit of 0, kUnavailable once stopped or when the node serves no clients.
+  virtual Status set_client_limits(const NodeLimits& limits) = 0;
 
   // Leaves the cluster gracefully (announces it), closes the network and the store. Idempotent.
   virtual void stop() = 0;

@@ -15,6 +15,7 @@
 #include "gossip/wire.h"
 #include "gossip/transport/ip_address.h"
 #include "src/server/protocol.h"
+#include "src/util/sigpipe.h"
 
 namespace cairn {
 namespace {
@@ -132,6 +133,11 @@ Status Client::Impl::wait(const std::function<bool()>& done, bool with_timeout, 
 
 Status Client::Impl::send(const protocol::Request& request) {
   if (failure_) return tl::unexpected(*failure_);
+  // The write runs on the application's thread, whose SIGPIPE disposition and mask are the
+  // application's: a peer that closed must not kill it, and the mask must be as it was afterwards.
+  // libuv writes with write(2), which takes no MSG_NOSIGNAL, so SIGPIPE is blocked around the write
+  // and the one it raised is consumed (src/util/sigpipe.h); every write of the client happens here.
+  SigpipeGuard sigpipe_guard;
   std::string frame = protocol::encode_request_frame(request);
   uv_buf_t buffer = uv_buf_init(frame.data(), static_cast<unsigned>(frame.size()));
   std::optional<int> status;
@@ -155,6 +161,7 @@ Status Client::Impl::send(const protocol::Request& request) {
     return tl::unexpected(*failure_);
   }
   if (*status < 0) {
+    if (*status == UV_EPIPE) sigpipe_guard.note_epipe();
     return broken(Error(ErrorCode::kUnavailable, "connection to " + address_ + " lost: " + uv_strerror(*status)));
   }
   return ok();

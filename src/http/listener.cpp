@@ -36,11 +36,11 @@ Result<std::uint16_t> bound_port(uv_tcp_t& tcp) {
 Status HttpListener::Impl::listen(const std::string& host, std::uint16_t port) {
   if (uv_.shutting_down)
     return fail(ErrorCode::kUnavailable, "HTTP listener: the event loop is shutting down");
+  const std::string where = transport::host_port(host, port);
   auto address = transport::resolve_ip(host, port);
-  if (!address) return tl::unexpected(address.error());
+  if (!address) return fail(address.error().code(), where + ": " + address.error().message());
   auto tcp = std::make_unique<uv_tcp_t>();
-  if (int rc = uv_tcp_init(&uv_.loop, tcp.get()); rc < 0)
-    return tl::unexpected(transport::uv_error("uv_tcp_init", rc));
+  if (int rc = uv_tcp_init(&uv_.loop, tcp.get()); rc < 0) return tl::unexpected(transport::uv_error(where, rc));
   tcp->data = this;
   ++open_handles_;
   int rc = uv_tcp_bind(tcp.get(), reinterpret_cast<const sockaddr*>(&*address), 0);
@@ -48,8 +48,8 @@ Status HttpListener::Impl::listen(const std::string& host, std::uint16_t port) {
   auto bound = rc == 0 ? bound_port(*tcp) : Result<std::uint16_t>(0);
   if (rc < 0 || !bound) {
     uv_close(as_handle(tcp.release()), on_listener_closed);
-    if (!bound) return tl::unexpected(bound.error());
-    return tl::unexpected(transport::uv_error("HTTP listen on " + host + ":" + std::to_string(port), rc));
+    if (!bound) return fail(bound.error().code(), where + ": " + bound.error().message());
+    return tl::unexpected(transport::uv_error(where, rc));
   }
   listener_ = tcp.release();
   port_ = *bound;

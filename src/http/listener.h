@@ -72,7 +72,8 @@ class HttpListener {
   // Listens on `host`:`port` (an IPv4 or IPv6 literal, or "localhost" for 127.0.0.1; no DNS; port 0:
   // an ephemeral port, see port()). Fails with kInvalidArgument for a bad host, an empty handler or
   // max_connections 0, kUnavailable when the address is in use or the loop is shutting down, kIo for
-  // other socket errors; nothing stays open after a failure. Loop-affine.
+  // other socket errors; nothing stays open after a failure. A failure to listen starts with the
+  // address ("127.0.0.1:7402: address already in use (EADDRINUSE)"). Loop-affine.
   static Result<std::unique_ptr<HttpListener>> start(transport::EventLoop& loop, std::string host,
                                                      std::uint16_t port, Handler handler,
                                                      HttpListenerOptions options = {});

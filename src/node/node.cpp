@@ -11,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <system_error>
 #include <thread>
 
 #include "gossip/peer.h"
@@ -25,6 +26,7 @@
 #include "src/util/hex_id.h"
 #include "src/util/log.h"
 #include "src/util/secret_file.h"
+#include "src/util/sigpipe.h"
 
 namespace cairn {
 namespace {
@@ -136,6 +138,7 @@ class Worker {
 
  private:
   void run() {
+    block_sigpipe_in_this_thread();  // A library thread: see src/util/sigpipe.h.
     for (;;) {
       std::function<void()> task;
       {
@@ -162,6 +165,7 @@ class NodeImpl final : public Node {
 
   static Result<std::unique_ptr<Node>> create(const NodeOptions& options) {
     std::unique_ptr<NodeImpl> node(new NodeImpl());
+    // On a failure `node` is destroyed here, and stop() releases whatever open() had started.
     if (auto started = node->open(options); !started) return tl::unexpected(started.error());
     return std::unique_ptr<Node>(std::move(node));
   }
@@ -199,37 +203,55 @@ class NodeImpl final : public Node {
     return snapshot_.status;
   }
 
+  Status set_client_limits(const NodeLimits& limits) override {
+    if (stopped_) return fail(ErrorCode::kUnavailable, "the node is stopped");
+    if (!clients_) return fail(ErrorCode::kUnavailable, "the node serves no clients");
+    return clients_->set_limits(client_limits_of(limits));
+  }
+
   void stop() override {
     if (stopped_.exchange(true)) return;
     // Clients first: stop accepting, let the store calls already running finish (their writes are
     // committed), close the connections. Nothing calls the store from the client side after this.
     if (clients_) clients_->close();
-    // Announce the leave from the worker (which owns the peer), give the datagrams a moment to go out,
-    // then shut the loop (closing every socket), the worker and the store, in that order. A node whose
-    // start failed half-way has only some of these.
-    if (worker_ && peer_ && loop_) {
+    if (loop_running_) {
+      // Announce the leave from the worker (which owns the peer), give the datagrams a moment to go
+      // out, then shut the loop down (closing every socket) and wait for its thread to end.
       worker_->post([this] { send(peer_->leave(now_ms())); });
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    if (loop_) {
       loop_->post([this] {
         loop_->cancel(timer_);
         if (http_) http_->close();
       });
       loop_->stop();
     }
+    release();
+  }
+
+ private:
+  NodeImpl() = default;
+
+  // Destroys what open() created, newest first; also after a start that failed half-way, when only
+  // some of it exists. No thread runs the loop here (it ended, or never started), so the listeners and
+  // the transport close from this thread, and the loop's destructor lets libuv finish closing them
+  // before the store (and its lock) goes.
+  void release() {
     http_.reset();
     clients_.reset();
-    if (worker_) worker_->stop();
+    if (worker_) worker_->stop();  // Kept (stopped) so a late retire() finds it refusing tasks.
     transport_.reset();
     loop_.reset();
     peer_.reset();
     store_.reset();
   }
 
- private:
-  NodeImpl() = default;
+  static server::ClientConnectionLimits client_limits_of(const NodeLimits& limits) {
+    return {limits.max_client_connections, limits.max_client_frame_bytes, limits.max_client_requests_in_flight};
+  }
 
+  // Starts everything, in order: the store, the secrets, the sockets (on a loop not yet running), the
+  // protocol, and last the loop thread. Returns the first failure; what was started before it is
+  // released by stop() (see create()).
   Status open(const NodeOptions& options) {
     std::vector<gossip::Endpoint> seeds;
     for (const std::string& seed : options.seeds) {
@@ -252,18 +274,22 @@ class NodeImpl final : public Node {
       if (!token) return tl::unexpected(token.error());
       client_token_ = std::move(*token);
     }
+    if (auto bound = bind_ports(options); !bound) return bound;
+    return start_protocol(options, std::move(seeds), std::move(*cluster_keys));
+  }
 
+  // Creates the event loop (not running yet) and binds the gossip, HTTP and client ports on it. Each
+  // failure names the port, its address and the reason.
+  Status bind_ports(const NodeOptions& options) {
     auto loop = transport::EventLoop::create();
-    if (!loop) return tl::unexpected(loop.error());
+    if (!loop) return fail(loop.error().code(), "event loop: " + loop.error().message());
     loop_ = std::move(*loop);
     transport::UvTransportOptions transport_options;
     transport_options.max_inbound_connections = options.limits.max_peer_connections;
     transport_options.max_frame_payload_bytes = options.limits.max_peer_frame_bytes;
     transport_ = std::make_unique<transport::UvTransport>(*loop_, transport_options);
     if (auto listening = transport_->listen(options.listen_host, options.gossip_port); !listening) {
-      return fail(listening.error().code(), "gossip port " + options.listen_host + ":" +
-                                                std::to_string(options.gossip_port) + ": " +
-                                                listening.error().message());
+      return fail(listening.error().code(), "gossip port " + listening.error().message());
     }
     port_ = transport_->port();
     if (options.serve_http) {
@@ -272,7 +298,14 @@ class NodeImpl final : public Node {
     if (options.serve_clients) {
       if (auto started = start_client_listener(options); !started) return started;
     }
+    return ok();
+  }
 
+  // Creates the gossip peer and its worker, starts the loop thread, and only then gives the worker its
+  // first task, the peer's start, and wires the transport's frames and the tick timer to the worker
+  // (on the loop). So nothing is queued on a loop that might never run, and the start comes first.
+  Status start_protocol(const NodeOptions& options, std::vector<gossip::Endpoint> seeds,
+                        std::vector<gossip::ClusterKey> cluster_keys) {
     gossip::PeerOptions peer_options;
     peer_options.cluster_name = options.cluster_name;
     peer_options.gossip_interval_ms = options.gossip_interval_ms;
@@ -283,23 +316,34 @@ class NodeImpl final : public Node {
     peer_options.membership.max_members = options.limits.max_members;
     peer_options.dissemination.max_entries_per_push = options.limits.max_delta_batch_entries;
     peer_options.dissemination.max_bytes_per_push = options.limits.max_delta_batch_bytes;
-    peer_options.security.cluster_keys = std::move(*cluster_keys);
+    peer_options.security.cluster_keys = std::move(cluster_keys);
     peer_options.security.insecure = options.insecure;
     const std::string advertised = options.advertise_host.empty() ? options.listen_host : options.advertise_host;
     std::random_device random;
     peer_ = std::make_unique<gossip::Peer>(gossip::Endpoint{advertised == "localhost" ? "127.0.0.1" : advertised, port_},
                                            *store_, seeds, peer_options,
                                            (static_cast<std::uint64_t>(random()) << 32) ^ random());
-    worker_ = std::make_unique<Worker>();
+    try {
+      worker_ = std::make_unique<Worker>();
+    } catch (const std::system_error& error) {
+      return fail(ErrorCode::kUnavailable, std::string("cannot start the protocol worker thread: ") + error.what());
+    }
+    if (auto started = loop_->start(); !started) return started;
+    loop_running_ = true;
+    worker_->post([this] {
+      send(peer_->start(now_ms()));
+      publish_status();
+    });
+    loop_->post([this] { feed_worker(); });
+    return ok();
+  }
 
+  // On the loop: hands every received frame and a tick every kTickIntervalMs to the worker.
+  void feed_worker() {
     transport_->set_receiver([this](std::string frame, gossip::Channel) {
       if (!worker_->post([this, frame = std::move(frame)] { send(peer_->on_frame(frame, now_ms())); })) {
         ++frames_dropped_busy_;
       }
-    });
-    worker_->post([this] {
-      send(peer_->start(now_ms()));
-      publish_status();
     });
     timer_ = loop_->every(kTickIntervalMs, [this] {
       worker_->post([this] {
@@ -307,7 +351,6 @@ class NodeImpl final : public Node {
         publish_status();
       });
     });
-    return loop_->start();
   }
 
   // On the worker: one info line per member whose state changed since the last snapshot, so an operator
@@ -340,8 +383,7 @@ class NodeImpl final : public Node {
     auto listener = http::HttpListener::start(*loop_, options.client_host, options.http_port,
                                               http::route({{"/health", health}, {"/metrics", metrics_page}}));
     if (!listener) {
-      return fail(listener.error().code(), "HTTP port " + options.client_host + ":" +
-                                               std::to_string(options.http_port) + ": " + listener.error().message());
+      return fail(listener.error().code(), "HTTP port " + listener.error().message());
     }
     http_ = std::move(*listener);
     http_port_ = http_->port();
@@ -354,15 +396,14 @@ class NodeImpl final : public Node {
                               [this](std::uint64_t replica) { return retire(replica); }};
     server::ClientListenerOptions limits;
     limits.client_token = client_token_;
-    limits.max_connections = options.limits.max_client_connections;
-    limits.max_frame_payload_bytes = options.limits.max_client_frame_bytes;
-    limits.max_in_flight_requests = options.limits.max_client_requests_in_flight;
+    const server::ClientConnectionLimits connection_limits = client_limits_of(options.limits);
+    limits.max_connections = connection_limits.max_connections;
+    limits.max_frame_payload_bytes = connection_limits.max_frame_payload_bytes;
+    limits.max_in_flight_requests = connection_limits.max_in_flight_requests;
     auto listener =
         server::ClientListener::start(*loop_, options.client_host, options.client_port, services, limits);
     if (!listener) {
-      return fail(listener.error().code(), "client port " + options.client_host + ":" +
-                                               std::to_string(options.client_port) + ": " +
-                                               listener.error().message());
+      return fail(listener.error().code(), "client port " + listener.error().message());
     }
     clients_ = std::move(*listener);
     client_port_ = clients_->port();
@@ -458,7 +499,7 @@ class NodeImpl final : public Node {
   std::unique_ptr<server::ClientListener> clients_;
   std::unique_ptr<gossip::Peer> peer_;
   std::unique_ptr<Worker> worker_;
-  transport::EventLoop::TimerId timer_ = 0;
+  transport::EventLoop::TimerId timer_ = 0;  // The tick; set and cancelled on the loop thread only.
   std::uint16_t port_ = 0;
   std::uint16_t http_port_ = 0;
   std::uint16_t client_port_ = 0;
@@ -466,6 +507,7 @@ class NodeImpl final : public Node {
   std::string client_token_;  // What clients must present; set when serving clients.
   std::atomic<std::uint64_t> frames_dropped_busy_{0};
   std::atomic<bool> stopped_{false};
+  bool loop_running_ = false;  // The loop thread was started (set once by open()).
   std::mutex status_mutex_;
   node::ProtocolSnapshot snapshot_;
   std::map<std::uint64_t, std::string> logged_states_;  // Worker-only: member states already logged.

@@ -3,6 +3,7 @@
 #include <array>
 #include <cassert>
 #include <climits>
+#include <functional>
 #include <future>
 #include <map>
 #include <utility>
@@ -32,6 +33,17 @@ bool runs_elsewhere(transport::EventLoop& loop) {
   return impl.started && !loop.on_loop_thread();
 }
 
+// Runs loop-affine `work` where it may run: here when this is the loop thread or no thread runs the
+// loop, else posted to the loop and waited for. kUnavailable when the loop is shutting down.
+Status run_on_loop(transport::EventLoop& loop, const std::function<Status()>& work) {
+  if (!runs_elsewhere(loop)) return work();
+  std::promise<Status> done;
+  if (!loop.post([&] { done.set_value(work()); })) {
+    return fail(ErrorCode::kUnavailable, "the event loop is shutting down");
+  }
+  return done.get_future().get();
+}
+
 }  // namespace
 
 class ClientListener::Impl final : public transport::LoopMember, public std::enable_shared_from_this<Impl> {
@@ -40,6 +52,7 @@ class ClientListener::Impl final : public transport::LoopMember, public std::ena
       : loop_(loop), services_(std::move(services)), options_(options), pool_(std::move(pool)) {}
 
   Status listen(const std::string& host, std::uint16_t port);  // Loop-affine.
+  Status apply_limits(const ClientConnectionLimits& limits);   // Loop-affine.
   void close_on_loop();                                         // Loop-affine.
   void close_for_shutdown() override { close_on_loop(); }
   // Resolves once every handle is closed.
@@ -102,8 +115,9 @@ class ClientListener::Impl final : public transport::LoopMember, public std::ena
 Status ClientListener::Impl::listen(const std::string& host, std::uint16_t port) {
   transport::EventLoop::Impl& loop = loop_.impl();
   if (loop.shutting_down) return fail(ErrorCode::kUnavailable, "the event loop is shutting down");
+  const std::string where = transport::host_port(host, port);
   auto address = transport::resolve_ip(host, port);
-  if (!address) return tl::unexpected(address.error());
+  if (!address) return fail(address.error().code(), where + ": " + address.error().message());
   loop.members.insert(this);
   registered_ = true;
   self_while_open_ = shared_from_this();
@@ -113,7 +127,6 @@ Status ClientListener::Impl::listen(const std::string& host, std::uint16_t port)
   tcp->data = this;
   ++open_handles_;
   listener_ = tcp.release();
-  const std::string where = "client listener on " + host + ":" + std::to_string(port);
   int rc = uv_tcp_bind(listener_, reinterpret_cast<const sockaddr*>(&*address), 0);
   if (rc == 0) rc = uv_listen(as_stream(listener_), kListenBacklog, on_accept);
   sockaddr_storage bound{};
@@ -126,6 +139,14 @@ Status ClientListener::Impl::listen(const std::string& host, std::uint16_t port)
     return tl::unexpected(transport::uv_error(where, rc));
   }
   port_ = transport::port_of(bound);
+  return ok();
+}
+
+Status ClientListener::Impl::apply_limits(const ClientConnectionLimits& limits) {
+  if (closing_) return fail(ErrorCode::kUnavailable, "the client listener is closed");
+  options_.max_connections = limits.max_connections;
+  options_.max_frame_payload_bytes = limits.max_frame_payload_bytes;
+  options_.max_in_flight_requests = limits.max_in_flight_requests;
   return ok();
 }
 
@@ -327,20 +348,9 @@ Result<std::unique_ptr<ClientListener>> ClientListener::start(transport::EventLo
                                                               std::uint16_t port, Services services,
                                                               ClientListenerOptions options) {
   auto pool = WorkerPool::start(options.worker_threads);
-  if (!pool) return tl::unexpected(pool.error());
+  if (!pool) return fail(pool.error().code(), transport::host_port(host, port) + ": " + pool.error().message());
   auto impl = std::make_shared<Impl>(loop, std::move(services), options, std::move(*pool));
-  auto listen = [&] { return impl->listen(host, port); };
-  Status listening;
-  if (runs_elsewhere(loop)) {
-    std::promise<Status> done;
-    if (!loop.post([&] { done.set_value(listen()); })) {
-      listening = fail(ErrorCode::kUnavailable, "the event loop is shutting down");
-    } else {
-      listening = done.get_future().get();
-    }
-  } else {
-    listening = listen();
-  }
+  const Status listening = run_on_loop(loop, [&] { return impl->listen(host, port); });
   if (!listening) {
     impl->pool().stop();
     return tl::unexpected(listening.error());
@@ -355,6 +365,14 @@ ClientListener::~ClientListener() { close(); }
 std::uint16_t ClientListener::port() const { return impl_->port_; }
 
 ClientListenerStats ClientListener::stats() const { return impl_->counters_.snapshot(); }
+
+Status ClientListener::set_limits(const ClientConnectionLimits& limits) {
+  if (limits.max_connections == 0 || limits.max_frame_payload_bytes == 0 || limits.max_in_flight_requests == 0) {
+    return fail(ErrorCode::kInvalidArgument, "client limits must be at least 1");
+  }
+  std::shared_ptr<Impl> impl = impl_;
+  return run_on_loop(impl->loop(), [&] { return impl->apply_limits(limits); });
+}
 
 void ClientListener::close() {
   transport::EventLoop& loop = impl_->loop();

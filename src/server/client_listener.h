@@ -28,6 +28,7 @@
 // closes it) on the loop thread, or off it under the same rule as close().
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -38,11 +39,20 @@
 
 namespace cairn::server {
 
+// The limits a running listener can change (set_limits()); ClientListenerOptions holds their values
+// at start and every other setting.
+struct ClientConnectionLimits {
+  std::size_t max_connections = 0;
+  std::size_t max_frame_payload_bytes = 0;
+  std::size_t max_in_flight_requests = 0;
+};
+
 class ClientListener {
  public:
   // Binds `host`:`port` (an IPv4 or IPv6 literal, or "localhost"; port 0: ephemeral) and starts
   // accepting. kUnavailable when the address is in use or the loop is shutting down, kInvalidArgument
-  // for a host that is not an IP literal, kIo for other socket errors.
+  // for a host that is not an IP literal, kIo for other socket errors; the message starts with the
+  // address ("127.0.0.1:7401: address already in use (EADDRINUSE)"). Nothing stays open after a failure.
   static Result<std::unique_ptr<ClientListener>> start(transport::EventLoop& loop, std::string host,
                                                        std::uint16_t port, Services services,
                                                        ClientListenerOptions options = {});
@@ -57,6 +67,11 @@ class ClientListener {
   ClientListenerStats stats() const;
   // Stops accepting, closes every connection, joins the worker pool. Idempotent. See the top of the file.
   void close();
+  // Replaces the limits: connections accepted from now on get the new frame and in-flight limits
+  // (open ones keep theirs); the next accept counts the open connections against max_connections.
+  // Any thread, under the same rule as start(); returns once applied. kInvalidArgument for a limit of
+  // 0, kUnavailable once the listener or its loop is closing.
+  Status set_limits(const ClientConnectionLimits& limits);
 
   class Impl;
 

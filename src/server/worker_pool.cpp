@@ -5,6 +5,8 @@
 #include <system_error>
 #include <utility>
 
+#include "src/util/sigpipe.h"
+
 namespace cairn::server {
 
 Result<std::unique_ptr<WorkerPool>> WorkerPool::start(unsigned threads) {
@@ -44,6 +46,7 @@ void WorkerPool::stop() {
 }
 
 void WorkerPool::run() {
+  block_sigpipe_in_this_thread();  // A library thread: see src/util/sigpipe.h.
   for (;;) {
     std::function<void()> task;
     {

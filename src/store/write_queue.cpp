@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "src/util/sigpipe.h"
+
 namespace cairn::store {
 
 WriteQueue::WriteQueue(MDB_env* env, std::uint32_t max_batch, Hooks hooks)
@@ -30,6 +32,7 @@ Status WriteQueue::submit(Write write) {
 }
 
 void WriteQueue::run() {
+  block_sigpipe_in_this_thread();  // A library thread (it logs, and runs watch callbacks): src/util/sigpipe.h.
   std::vector<Pending> batch;
   for (;;) {
     {
