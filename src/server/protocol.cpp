@@ -462,7 +462,9 @@ Result<Body> read_body(schema::Response::Body::Reader in) {
     case B::ERROR: {
       const auto error = in.getError();
       const unsigned code = error.getCode();
-      if (code < static_cast<unsigned>(ErrorCode::kNotFound) || code > static_cast<unsigned>(ErrorCode::kUnauthenticated)) {
+      // kOutcomeUnknown is the client library's own verdict about a missing reply: no peer sends it.
+      if (code < static_cast<unsigned>(ErrorCode::kNotFound) || code > static_cast<unsigned>(ErrorCode::kOutOfRange) ||
+          code == static_cast<unsigned>(ErrorCode::kOutcomeUnknown)) {
         return protocol_error("error reply with unknown code " + std::to_string(code));
       }
       return Body(Error(static_cast<ErrorCode>(code), to_string(error.getMessage())));

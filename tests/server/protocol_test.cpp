@@ -62,6 +62,15 @@ TEST_CASE("client protocol: every request kind survives encoding, binary keys in
   CHECK(op_name(Retire{}) == "retire");
 }
 
+TEST_CASE("client protocol: an out_of_range error travels, and outcome_unknown, the client's own verdict, does not") {
+  const Error out_of_range(ErrorCode::kOutOfRange, "increment or decrement would overflow: counter 'n'");
+  CHECK(std::get<Error>(round_trip(Response{1, false, out_of_range}).body) == out_of_range);
+  const std::string frame = encode_response_frame(Response{2, false, Error(ErrorCode::kOutcomeUnknown, "no reply")});
+  const auto decoded = decode_response(payload_of(frame));
+  REQUIRE_FALSE(decoded.has_value());
+  CHECK(decoded.error().code() == ErrorCode::kProtocol);
+}
+
 TEST_CASE("client protocol: every response kind survives encoding") {
   CHECK(std::get<Error>(round_trip(Response{1, false, Error(ErrorCode::kWrongType, "holds a set")}).body) ==
         Error(ErrorCode::kWrongType, "holds a set"));
