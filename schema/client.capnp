@@ -138,6 +138,7 @@ struct KeyInspection {
   members @9 :List(InspectedMember);
   versionVector @10 :List(VersionVectorEntry);
   dotsOutsideVector @11 :List(Dot);
+  counterOutOfRange @12 :Bool;  # counterValue is then the nearest Int64 (the exact value does not fit).
 }
 
 struct Member {

@@ -244,6 +244,7 @@ void write_inspection(schema::KeyInspection::Builder out, const KeyInspection& i
   }
   out.setWritingReplica(in.writing_replica);
   out.setCounterValue(in.counter_value);
+  out.setCounterOutOfRange(in.counter_out_of_range);
   auto parts = out.initCounterParts(static_cast<unsigned>(in.counter_parts.size()));
   for (unsigned i = 0; i < in.counter_parts.size(); ++i) {
     const CounterPart& part = in.counter_parts[i];
@@ -285,6 +286,7 @@ Result<KeyInspection> read_inspection(schema::KeyInspection::Reader in) {
   if (!versions) return tl::unexpected(versions.error());
   out.writing_replica = in.getWritingReplica();
   out.counter_value = in.getCounterValue();
+  out.counter_out_of_range = in.getCounterOutOfRange();
   auto parts = read_list(out.counter_parts, in.getCounterParts(), "counter parts", [](schema::CounterPart::Reader p) {
     CounterPart part;
     part.dot = read_dot(p.getDot());

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <limits>
+
 #include <string>
 #include <vector>
 
@@ -95,7 +97,11 @@ TEST_CASE("client protocol: every response kind survives encoding") {
   inspection.members = {InspectedMember{"m", {{1, 4}}}};
   inspection.version_vector = {{4, 9}, {5, 2}};
   inspection.dots_outside_vector = {{6, 8}};
+  inspection.counter_value = std::numeric_limits<std::int64_t>::max();
+  inspection.counter_out_of_range = true;
   const auto got = std::get<KeyInspection>(round_trip(Response{8, false, inspection}).body);
+  CHECK(got.counter_value == inspection.counter_value);
+  CHECK(got.counter_out_of_range);
   CHECK(got.kinds == inspection.kinds);
   REQUIRE(got.versions.size() == 2);
   CHECK(got.versions[0].value == "winner");
