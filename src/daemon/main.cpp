@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "cairn/node.h"
+#include "cairn_build_info.h"
 #include "src/daemon/config.h"
 #include "src/util/hex_id.h"
 #include "src/util/log.h"
@@ -48,6 +49,8 @@ int main(int argc, char** argv) {
   Flags flags;
   CLI::App app{"cairnd: a cairn peer. Keeps a durable CRDT key-value store and syncs it with its cluster.\n"
                "Settings: built-in defaults, then --config FILE (TOML; see docs/cairnd.md), then these flags."};
+  app.set_version_flag("--version", std::string("cairnd ") + cairn::build_info::kVersion + " (commit " +
+                                        cairn::build_info::kCommit + ")");
   app.add_option("--config", flags.config_file, "TOML config file")->check(CLI::ExistingFile);
   auto* data_dir = app.add_option("--data-dir", flags.data_dir, "Directory of the store (created if missing)")
                        ->default_str(defaults.node.data_dir);
