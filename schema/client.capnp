@@ -160,6 +160,8 @@ struct NodeStatus {
   ringPositions @4 :List(UInt64);
   framesDropped @5 :UInt64;
   pendingRetirements @6 :List(PendingRetirement);
+  address @7 :Text;        # This peer's advertised gossip address, host:port.
+  incarnation @8 :UInt64;  # This peer's incarnation.
 }
 
 struct PendingRetirement {

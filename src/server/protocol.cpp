@@ -324,6 +324,8 @@ Result<KeyInspection> read_inspection(schema::KeyInspection::Reader in) {
 void write_status(schema::NodeStatus::Builder out, const NodeStatus& in) {
   out.setReplicaId(in.replica_id);
   out.setGossipPort(in.gossip_port);
+  out.setAddress(in.address);
+  out.setIncarnation(in.incarnation);
   auto members = out.initMembers(static_cast<unsigned>(in.members.size()));
   for (unsigned i = 0; i < in.members.size(); ++i) {
     const NodeStatus::Member& member = in.members[i];
@@ -356,6 +358,8 @@ Result<NodeStatus> read_status(schema::NodeStatus::Reader in) {
   NodeStatus out;
   out.replica_id = in.getReplicaId();
   out.gossip_port = in.getGossipPort();
+  out.address = to_string(in.getAddress());
+  out.incarnation = in.getIncarnation();
   auto members = read_list(out.members, in.getMembers(), "members", [](schema::Member::Reader m) -> Result<NodeStatus::Member> {
     NodeStatus::Member member;
     member.id = m.getId();

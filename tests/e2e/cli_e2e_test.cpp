@@ -148,15 +148,18 @@ TEST_CASE("cairn peers, ring, stats and watch across two daemons", "[e2e][cli]")
     const ProcessResult result = cli(a, {"peers", "--json"});
     if (result.exit_code != 0) return false;
     const Json peers = Json::parse(result.out)["peers"];
-    // The ring and the neighbours follow membership at the next gossip interval: wait for both.
-    return peers.size() == 1 && peers[0]["id"] == b.replica() && peers[0]["state"] == "alive" &&
-           peers[0]["neighbour"] == true;
+    // This peer first, then b. The ring and the neighbours follow membership at the next gossip
+    // interval: wait for both.
+    return peers.size() == 2 && peers[1]["id"] == b.replica() && peers[1]["state"] == "alive" &&
+           peers[1]["neighbour"] == true;
   }));
   const Json peers = cli_json(a, {"peers"});
   CHECK(peers["self"] == a.replica());
-  CHECK(peers["peers"][0]["address"] == b.gossip_address());
-  CHECK(peers["peers"][0]["neighbour"] == true);
-  CHECK_FALSE(peers["peers"][0]["ring_positions"].empty());
+  CHECK(peers["peers"][0]["self"] == true);
+  CHECK(peers["peers"][1]["self"] == false);
+  CHECK(peers["peers"][1]["address"] == b.gossip_address());
+  CHECK(peers["peers"][1]["neighbour"] == true);
+  CHECK_FALSE(peers["peers"][1]["ring_positions"].empty());
   CHECK_THAT(cli(a, {"peers"}).out, Catch::Contains(b.replica()));
 
   const Json ring = cli_json(a, {"ring"});

@@ -118,6 +118,8 @@ TEST_CASE("client protocol: every response kind survives encoding") {
 
   NodeStatus status;
   status.replica_id = 11;
+  status.address = "10.0.0.1:7400";
+  status.incarnation = 4;
   status.members.push_back(NodeStatus::Member{12, "127.0.0.1:7400", "alive", 3, 40, true, 2, {1, 2}});
   status.neighbours = {12};
   status.pending_retirements.push_back(NodeStatus::PendingRetirement{13, 5000, true, {12, 11}});
@@ -131,6 +133,8 @@ TEST_CASE("client protocol: every response kind survives encoding") {
   CHECK(got_status.members[0].address == "127.0.0.1:7400");
   CHECK(got_status.members[0].ring_positions == std::vector<std::uint64_t>{1, 2});
   CHECK(got_status.neighbours == status.neighbours);
+  CHECK(got_status.address == "10.0.0.1:7400");
+  CHECK(got_status.incarnation == 4);
 
   const auto stats = std::get<Stats>(
       round_trip(Response{10, false, Stats{{MetricSample{"m", "h", MetricType::kGauge, {{"l", "v"}}, 2.5}}}}).body);
