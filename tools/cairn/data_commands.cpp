@@ -90,6 +90,15 @@ int get_command(Context& context, const std::string& key) {
   });
 }
 
+int get_raw_command(Context& context, const std::string& key) {
+  return with_client(context, [&](Client& client) -> Status {
+    auto value = client.get(key);
+    if (!value) return tl::unexpected(value.error());
+    context.out.raw(value->value);
+    return ok();
+  });
+}
+
 int del_command(Context& context, const std::string& key) {
   return with_client(context, [&](Client& client) -> Status {
     if (auto done = client.del(key); !done) return done;
