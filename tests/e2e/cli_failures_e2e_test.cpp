@@ -1,7 +1,8 @@
 // How the `cairn` CLI and the client library report what they cannot complete: a write that was sent
 // but got no reply is "outcome unknown" (exit 8), apart from "not sent" (exit 3), against a fake peer
 // that stops answering and against a real cairnd stopped with SIGSTOP; a counter increment that would
-// leave the int64 range is refused (exit 6) and leaves the counter as it was.
+// leave the int64 range is refused (exit 6) and leaves the counter as it was, and one merged past it
+// by two peers reads as out_of_range (exit 6) until a decrement brings it back.
 #include <signal.h>
 
 #include <catch2/catch.hpp>
@@ -37,6 +38,40 @@ TEST_CASE("cairn incr past INT64_MAX exits 6 with out_of_range and leaves the co
   CHECK(cli(daemon, {"decr", "n", kMax}).exit_code == kExitOk);
   CHECK(cli(daemon, {"decr", "n", "1"}).out == std::to_string(std::numeric_limits<std::int64_t>::min()) + "\n");
   CHECK(cli(daemon, {"decr", "n", "1"}).exit_code == kExitInvalid);
+}
+
+TEST_CASE("cairn reads a counter two peers merged past INT64_MAX as out_of_range, and a decr brings it back",
+          "[e2e][cli]") {
+  TempDir dir_a, dir_b;
+  DaemonProcess a = start_daemon(dir_a.str());
+  {
+    // b increments while it does not know a (each increment fits where it was made), then joins a.
+    DaemonProcess alone = start_daemon(dir_b.str());
+    REQUIRE(cli(alone, {"incr", "n", kMax}).exit_code == kExitOk);
+  }
+  REQUIRE(cli(a, {"incr", "n", kMax}).exit_code == kExitOk);
+  DaemonProcess b = start_daemon(dir_b.str(), {"--seed", a.gossip_address()});
+
+  // Once both increments reached a, its exact total is 2^64 - 2: an error, never the wrapped -2.
+  Json read;
+  REQUIRE(eventually([&] {
+    const ProcessResult result = cli(a, {"counter", "n", "--json"});
+    if (result.exit_code != kExitInvalid) return false;
+    read = Json::parse(result.out);
+    return true;
+  }));
+  CHECK(read["error"]["code"] == "out_of_range");
+  CHECK_THAT(read["error"]["message"].get<std::string>(), Catch::Contains("18446744073709551614"));
+  CHECK_THAT(cli(a, {"inspect", "n"}).out, Catch::Contains("value:          above " + kMax));
+  const ProcessResult dumped = run_process(CAIRN_CLI_PATH, {"dump", "--data-dir", a.data_dir()});
+  CHECK(dumped.exit_code == kExitInvalid);
+  CHECK(dumped.out == "n\tcounter\t(outside the int64 range)\n");
+
+  CHECK(cli(a, {"incr", "n"}).exit_code == kExitInvalid);  // Further away: refused.
+  const ProcessResult toward = cli(a, {"decr", "n"});  // Back toward the range: applied.
+  CHECK(toward.exit_code == kExitOk);
+  CHECK_THAT(toward.out, Catch::StartsWith("applied; counter 'n' is 18446744073709551613"));
+  CHECK(cli(a, {"decr", "n", std::to_string(std::numeric_limits<std::int64_t>::max() - 1)}).out == kMax + "\n");
 }
 
 TEST_CASE("cairn exits 8 when a write was sent and no reply came, and 3 when it was not sent", "[e2e][cli]") {
