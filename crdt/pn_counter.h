@@ -14,11 +14,19 @@
 // no delete observed, and a fully deleted counter keeps at most one reset per contributor and
 // concurrent deleter until that contributor writes again, or until the store's metadata compaction
 // drops it once no contribution it must cancel can still arrive (without_settled_resets).
+//
+// Range. Each contributor's running totals are unsigned 64-bit, so the sum over contributors can leave
+// the int64 range even when every local write stayed inside it (two replicas each adding 2^62 * 3
+// concurrently). The value is therefore summed exactly in 128 bits (total_of) and value_of reports a
+// total outside the int64 range as absent instead of wrapping it. A local add that would take the value
+// out of the range, or a running total past 2^64 - 1, is refused before its delta exists (check_add).
 #pragma once
 
 #include <algorithm>
+#include <cassert>
 #include <compare>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <utility>
@@ -28,6 +36,10 @@
 #include "crdt/dot_fun.h"
 
 namespace cairn::crdt {
+
+// A counter's exact value. A contribution adds up to 2^64 - 1 increments or decrements, so 128 bits
+// hold the sum of any number of contributors a record can carry (far fewer than 2^63).
+__extension__ using CounterTotal = __int128;
 
 struct CounterEntry {
   enum class Kind : std::uint8_t { kContribution = 0, kReset = 1 };
@@ -62,9 +74,43 @@ class PnCounter : public CausalCrdt<PnCounter, DotFun<CounterEntry>> {
     bool live = false;  // Some of its operations were not deleted (even if they sum to zero).
   };
 
+  // Whether a local add may go ahead (check_add).
+  enum class AddCheck : std::uint8_t {
+    kOk,
+    kValueOutOfRange,       // The value read afterwards would leave the int64 range.
+    kRunningTotalOverflow,  // The replica's running increment or decrement total would pass 2^64 - 1.
+  };
+
   // ---- Operations on a counter's store inside any causal context (shared with CausalMap). ----
 
-  // The delta of adding `increments` and `decrements` as `replica`.
+  // Whether `replica` may add `increments` and `decrements` to `current`. kOk when the value read
+  // afterwards fits an int64, or when the value had already left that range (merged concurrent
+  // contributions) and the add moves it back toward it, and the replica's running totals still fit 64
+  // bits. add_delta requires kOk: past 2^64 - 1 a running total would wrap.
+  static AddCheck check_add(const Store& current, ReplicaId replica, std::uint64_t increments,
+                            std::uint64_t decrements) {
+    const EntryRef latest = latest_contribution(current, replica);
+    CounterEntry next;
+    if (latest != nullptr) next = latest->second;
+    if (__builtin_add_overflow(next.increments, increments, &next.increments) ||
+        __builtin_add_overflow(next.decrements, decrements, &next.decrements)) {
+      return AddCheck::kRunningTotalOverflow;
+    }
+    const CounterTotal before = total_of(current);
+    CounterTotal after = before;
+    if (latest != nullptr) {
+      const auto [deleted_inc, deleted_dec] = deleted_totals(current, latest->second);
+      after -= net(contribution_of(current, latest));
+      after += net(counted_part(next, deleted_inc, deleted_dec));
+    } else {
+      after += static_cast<CounterTotal>(increments) - static_cast<CounterTotal>(decrements);
+    }
+    if (fits_int64(after)) return AddCheck::kOk;
+    const bool back_toward_range = after > kInt64Max ? after < before : after > before;
+    return back_toward_range ? AddCheck::kOk : AddCheck::kValueOutOfRange;
+  }
+
+  // The delta of adding `increments` and `decrements` as `replica`. Requires check_add(...) == kOk.
   static Causal<Store> add_delta(const Store& current, const DotContext& context, ReplicaId replica,
                                  std::uint64_t increments, std::uint64_t decrements) {
     Causal<Store> delta;
@@ -81,8 +127,12 @@ class PnCounter : public CausalCrdt<PnCounter, DotFun<CounterEntry>> {
       next.deleted_increments = deleted_inc;
       next.deleted_decrements = deleted_dec;
     }
-    next.increments += increments;
-    next.decrements += decrements;
+    // check_add rules a wrap out; a wrapped running total would corrupt the chain, so it is asserted.
+    [[maybe_unused]] const bool increments_wrapped =
+        __builtin_add_overflow(next.increments, increments, &next.increments);
+    [[maybe_unused]] const bool decrements_wrapped =
+        __builtin_add_overflow(next.decrements, decrements, &next.decrements);
+    assert(!increments_wrapped && !decrements_wrapped && "PnCounter::add_delta called without check_add");
     // Observe (replace) every entry about this replica: its older contributions and the resets it has
     // now absorbed into `deleted_*`.
     for (const auto& [existing_dot, entry] : current.entries()) {
@@ -125,17 +175,21 @@ class PnCounter : public CausalCrdt<PnCounter, DotFun<CounterEntry>> {
     return delta;
   }
 
-  // The counter's value: increments minus decrements that no delete observed.
-  static std::int64_t value_of(const Store& store) {
-    std::uint64_t increments = 0, decrements = 0;
-    for (const auto& [contributor, latest] : latest_contributions(store)) {
-      const Contribution part = contribution_of(store, latest);
-      increments += part.increments;
-      decrements += part.decrements;
-    }
-    // Two's-complement wrap on overflow, like any 64-bit counter.
-    return static_cast<std::int64_t>(increments - decrements);
+  // The counter's exact value: increments minus decrements that no delete observed.
+  static CounterTotal total_of(const Store& store) {
+    CounterTotal total = 0;
+    for (const auto& [contributor, latest] : latest_contributions(store)) total += net(contribution_of(store, latest));
+    return total;
   }
+
+  // The counter's value, or nothing when the exact total does not fit an int64 (it is never wrapped).
+  static std::optional<std::int64_t> value_of(const Store& store) {
+    const CounterTotal total = total_of(store);
+    if (!fits_int64(total)) return std::nullopt;
+    return static_cast<std::int64_t>(total);
+  }
+
+  static bool fits_int64(CounterTotal total) { return total >= kInt64Min && total <= kInt64Max; }
 
   // True when some operation on the counter was not deleted.
   static bool present(const Store& store) {
@@ -147,6 +201,7 @@ class PnCounter : public CausalCrdt<PnCounter, DotFun<CounterEntry>> {
 
   // ---- A counter on its own, with its own context. ----
 
+  // Each requires check_add(state().store, replica, ...) == kOk (see add_delta).
   PnCounter increment(ReplicaId replica, std::uint64_t amount = 1) {
     return apply(add_delta(state_.store, state_.context, replica, amount, 0));
   }
@@ -155,7 +210,7 @@ class PnCounter : public CausalCrdt<PnCounter, DotFun<CounterEntry>> {
   }
   PnCounter clear(ReplicaId replica) { return apply(clear_delta(state_.store, state_.context, replica)); }
 
-  std::int64_t value() const { return value_of(state_.store); }
+  std::optional<std::int64_t> value() const { return value_of(state_.store); }
 
   // ---- Metadata compaction of reset entries (docs/metadata-gc.md). ----
 
@@ -201,6 +256,13 @@ class PnCounter : public CausalCrdt<PnCounter, DotFun<CounterEntry>> {
   }
 
  private:
+  static constexpr CounterTotal kInt64Min = std::numeric_limits<std::int64_t>::min();
+  static constexpr CounterTotal kInt64Max = std::numeric_limits<std::int64_t>::max();
+
+  static CounterTotal net(const Contribution& part) {
+    return static_cast<CounterTotal>(part.increments) - static_cast<CounterTotal>(part.decrements);
+  }
+
   // The newest contribution of `replica`, or nullptr: its others are older links of a chain
   // (superseded) or of a chain that a delete ended, and count for nothing.
   static EntryRef latest_contribution(const Store& store, ReplicaId replica) {
@@ -239,14 +301,20 @@ class PnCounter : public CausalCrdt<PnCounter, DotFun<CounterEntry>> {
     return {increments, decrements};
   }
 
+  // The totals of `entry` beyond what deletes of its chain observed (`live` left false).
+  static Contribution counted_part(const CounterEntry& entry, std::uint64_t deleted_inc, std::uint64_t deleted_dec) {
+    Contribution part;
+    part.increments = entry.increments > deleted_inc ? entry.increments - deleted_inc : 0;
+    part.decrements = entry.decrements > deleted_dec ? entry.decrements - deleted_dec : 0;
+    return part;
+  }
+
   // What the contribution `latest` (a dot and its entry) adds once the deletes of its chain are taken off.
   static Contribution contribution_of(const Store& store, EntryRef latest) {
     const Dot& dot = latest->first;
     const CounterEntry& entry = latest->second;
     const auto [deleted_inc, deleted_dec] = deleted_totals(store, entry);
-    Contribution part;
-    part.increments = entry.increments > deleted_inc ? entry.increments - deleted_inc : 0;
-    part.decrements = entry.decrements > deleted_dec ? entry.decrements - deleted_dec : 0;
+    Contribution part = counted_part(entry, deleted_inc, deleted_dec);
     // Live unless a delete observed this very entry (or a later one of its chain).
     part.live = std::none_of(store.entries().begin(), store.entries().end(), [&](const auto& item) {
       return is_reset_of_chain(item.second, entry) && item.second.observed >= dot;

@@ -6,6 +6,7 @@
 // missed and every replica ends in the same state, with the documented winner for each conflict.
 // This uses the CRDT core directly; the daemon (cairnd) will run the same algebra over LMDB and gossip.
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -98,7 +99,12 @@ struct Replica {
     }
     std::printf("}");
     if (const auto* store = counters.find("visits")) {
-      std::printf(" visits=%lld", static_cast<long long>(PnCounter::value_of(*store)));
+      const std::optional<std::int64_t> visits = PnCounter::value_of(*store);
+      if (visits) {
+        std::printf(" visits=%lld", static_cast<long long>(*visits));
+      } else {
+        std::printf(" visits=(outside the int64 range)");
+      }
     } else {
       std::printf(" visits=(deleted)");
     }

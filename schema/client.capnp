@@ -138,6 +138,7 @@ struct KeyInspection {
   members @9 :List(InspectedMember);
   versionVector @10 :List(VersionVectorEntry);
   dotsOutsideVector @11 :List(Dot);
+  counterOutOfRange @12 :Bool;  # counterValue is then the nearest Int64 (the exact value does not fit).
 }
 
 struct Member {
@@ -159,6 +160,8 @@ struct NodeStatus {
   ringPositions @4 :List(UInt64);
   framesDropped @5 :UInt64;
   pendingRetirements @6 :List(PendingRetirement);
+  address @7 :Text;        # This peer's advertised gossip address, host:port.
+  incarnation @8 :UInt64;  # This peer's incarnation.
 }
 
 struct PendingRetirement {

@@ -2,15 +2,51 @@
 // network at all, close it (the device sleeps or the app restarts), open it again and read back.
 //
 //   embedded [DATA_DIR]     (default: ./cairn-embedded-data)
+//   embedded --help         prints this usage
 //
-// Exits 0 when everything read back matches what was written; prints each step.
+// Exits 0 when everything read back matches what was written; prints each step. A bad command line
+// (an unknown option, more than one directory) exits 2 before anything is created.
 #include <cstdio>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cairn/store.h"
 
 namespace {
+
+constexpr const char* kUsage =
+    "usage: embedded [DATA_DIR]\n"
+    "Writes to a cairn store in DATA_DIR (default ./cairn-embedded-data, created if missing) with no\n"
+    "network, closes it, reopens it and checks that everything written reads back.\n";
+
+// The data directory named on the command line; nothing (with `exit_code` set) when the program
+// should exit instead: 0 after --help, 2 for a bad command line.
+std::optional<std::string> data_dir_from(int argc, char** argv, int& exit_code) {
+  std::optional<std::string> data_dir;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view argument = argv[i];
+    if (argument == "-h" || argument == "--help") {
+      std::fputs(kUsage, stdout);
+      exit_code = 0;
+      return std::nullopt;
+    }
+    // Every option is refused, so a mistyped flag never becomes a directory of that name.
+    if (argument.size() > 1 && argument.front() == '-') {
+      std::fprintf(stderr, "embedded: unknown option %s\n%s", argv[i], kUsage);
+      exit_code = 2;
+      return std::nullopt;
+    }
+    if (data_dir) {
+      std::fprintf(stderr, "embedded: one DATA_DIR at most\n%s", kUsage);
+      exit_code = 2;
+      return std::nullopt;
+    }
+    data_dir = std::string(argument);
+  }
+  return data_dir.value_or("./cairn-embedded-data");
+}
 
 int failed(const char* step, const cairn::Error& error) {
   std::fprintf(stderr, "embedded: %s failed: %s\n", step, error.to_string().c_str());
@@ -20,7 +56,10 @@ int failed(const char* step, const cairn::Error& error) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string data_dir = argc > 1 ? argv[1] : "./cairn-embedded-data";
+  int exit_code = 0;
+  const std::optional<std::string> named = data_dir_from(argc, argv, exit_code);
+  if (!named) return exit_code;
+  const std::string& data_dir = *named;
 
   {
     auto opened = cairn::Store::open(data_dir);  // Durability::kGroup: acknowledged = on disk.

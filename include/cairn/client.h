@@ -1,18 +1,27 @@
 // cairn::Client: a connection to a running peer's client port (cairnd, or a Node with serve_clients),
 // speaking the client protocol (docs/client-protocol.md). The `cairn` CLI is built on it.
 //
-// Every method is synchronous: it sends one request and waits for its reply, at most
-// ClientOptions::timeout_ms between two frames of the reply (a streamed reply may take longer as a
-// whole, as long as it keeps coming). A Client is not thread-safe: use it from one thread at a time, or
-// one Client per thread. It does no I/O outside its calls (no background thread).
+// Every method is synchronous: it sends one request and waits for its reply. A Client is not
+// thread-safe: use it from one thread at a time, or one Client per thread. It does no I/O outside its
+// calls (no background thread).
+//
+// Timeouts. Sending a request and waiting for the first frame of its reply may each take
+// ClientOptions::timeout_ms plus 1 ms per KiB of the request (a 16 MiB put gets 16 s more than a
+// get), so a large write has time to travel and commit. While reply bytes keep arriving the wait goes
+// on (at most timeout_ms between two reads), so a large or streamed reply is never cut off as a whole.
 //
 // Errors. The peer's errors come back with the peer's code and message (kNotFound, kWrongType, ...).
-// Failures of the connection itself: kUnavailable when the peer cannot be reached or the connection
-// ends ("cannot connect to 127.0.0.1:7401: connection refused"), kUnavailable with "timed out" when
-// no reply came in time, kProtocol when the peer sent something that is not a valid reply, kUnsupported
-// when the peer speaks another protocol version, kUnauthenticated when the peer requires a token and
-// none or a wrong one was presented. After a connection failure (anything but an error
-// reply from the peer) the Client is closed and every later call fails with kUnavailable.
+// Failures of the connection itself are of two kinds, and a caller must tell them apart:
+// - kUnavailable: the request was NOT sent, so the peer cannot have run it (it cannot be reached, the
+//   connection had already failed, or the request could not be written in full before timing out or
+//   the connection ending; a frame the peer did not receive whole is never run). Retrying is safe.
+// - kOutcomeUnknown: the request was sent whole, then no reply came (timed out, or the connection
+//   ended first). A write may or may not have taken effect: read the key before deciding to retry. For
+//   a read nothing changed either way; retry it. The message names the operation and the cause.
+// Also: kProtocol when the peer sent something that is not a valid reply, kUnsupported when the peer
+// speaks another protocol version, kUnauthenticated when the peer requires a token and none or a wrong
+// one was presented. After a connection failure (anything but an error reply from the peer) the
+// Client is closed and every later call fails with kUnavailable ("not sent: ...").
 //
 // Signals. The Client writes on the calling (application's) thread. A peer that closed the connection
 // makes that write fail with kUnavailable ("connection ... lost: broken pipe"), never a SIGPIPE that
@@ -39,7 +48,7 @@ struct ClientOptions {
   // An IPv4 or IPv6 literal, or "localhost" (127.0.0.1). No DNS lookups.
   std::string host = "127.0.0.1";
   std::uint16_t port = 7401;
-  // How long connect() and each wait for a reply frame may take.
+  // How long connect() may take, and the base of every send and reply wait (see the top of the file).
   std::uint32_t timeout_ms = 5000;
   // The peer's client token (DATA_DIR/client.token of the peer; docs/security.md), presented right
   // after connecting. Empty: none is presented, and a peer that requires one refuses every request.
@@ -70,7 +79,8 @@ class Client {
   // "host:port" of the peer.
   const std::string& address() const;
 
-  // Registers (see Store::put, get, del).
+  // Registers (see Store::put, get, del). Every call below may also fail as the top of the file says
+  // (kUnavailable: not sent; kOutcomeUnknown: sent, no reply).
   Status put(std::string_view key, std::string_view value);
   Result<RegisterValue> get(std::string_view key);
   Status del(std::string_view key);
@@ -82,7 +92,8 @@ class Client {
   Result<bool> sismember(std::string_view key, std::string_view member);
   Status smembers(std::string_view key, const std::function<bool(const std::string&)>& each);
 
-  // Counters.
+  // Counters. kOutOfRange when the increment would take the value out of the int64 range (nothing
+  // written), or when counter() reads a merged total outside it (Store::incr, Store::counter).
   Status incr(std::string_view key, std::uint64_t amount = 1);
   Status decr(std::string_view key, std::uint64_t amount = 1);
   Result<std::int64_t> counter(std::string_view key);
@@ -105,7 +116,8 @@ class Client {
 
   // Calls `each` with every change to a key starting with `prefix` (local writes and replicated ones)
   // from now on. Blocks, without a timeout, until `each` returns false (ok: the watch is cancelled
-  // and the connection stays usable) or the connection ends (kUnavailable).
+  // and the connection stays usable) or the connection ends (kUnavailable: a watch has no outcome to
+  // be unknown).
   Status watch(std::string_view prefix, const std::function<bool(const WatchEvent&)>& each);
 
  private:

@@ -120,6 +120,10 @@ struct NodeStatus {
     std::vector<std::uint64_t> waiting_for;
   };
   std::vector<PendingRetirement> pending_retirements;
+  // This peer as other members see it: the gossip address it advertises (host:port) and its current
+  // incarnation (raised each time it refutes a suspicion of itself).
+  std::string address;
+  std::uint64_t incarnation = 0;
 };
 
 class Node {

@@ -27,6 +27,12 @@ enum class ErrorCode : std::uint8_t {
   kUnsupported = 9,      // A format or protocol version this build does not understand.
   kUnavailable = 10,     // The resource is busy or closed (e.g. the data directory is locked).
   kUnauthenticated = 11, // The client did not present the peer's client token (missing or wrong).
+  // The request was sent but no reply came (timed out, or the connection ended first): it may or may
+  // not have taken effect. Only the client library reports it; a peer never sends it.
+  kOutcomeUnknown = 12,
+  // A counter's value would leave the signed 64-bit range (the increment or decrement was refused and
+  // nothing was written), or merged concurrent contributions already took it out (the read fails).
+  kOutOfRange = 13,
 };
 
 // The lower-case name of a code, e.g. "not_found"; used in logs, `--json` output and metrics labels.

@@ -188,8 +188,11 @@ struct KeyInspection {
   // The replica that wrote the winning version (its dot's replica); 0 when the key holds no register.
   std::uint64_t writing_replica = 0;
 
-  // Counter: the value counter() returns and every entry behind it.
+  // Counter: the value counter() returns and every entry behind it. When the exact value does not
+  // fit an int64 (counter() then fails with kOutOfRange), `counter_out_of_range` is true and
+  // `counter_value` holds the nearest int64 (INT64_MAX above the range, INT64_MIN below it).
   std::int64_t counter_value = 0;
+  bool counter_out_of_range = false;
   std::vector<CounterPart> counter_parts;
 
   // Set: how many members (counted up to kInspectMaxMembersCounted; `member_count_capped` says the
@@ -268,7 +271,14 @@ class Store {
   // Members in byte order, streamed. An absent key yields no members.
   virtual Result<std::unique_ptr<Cursor>> smembers(std::string_view key) = 0;
 
-  // Counters. counter() fails with kNotFound for an absent key.
+  // Counters, whose value is a signed 64-bit integer. incr/decr fail with kOutOfRange ("increment or
+  // decrement would overflow: ...") when the value this store would read afterwards leaves the int64
+  // range, and write nothing; an add that brings a value already out of range (see counter()) back
+  // toward it is accepted. They also fail with kOutOfRange once this replica's running total of a
+  // counter's increments (or decrements) would pass 2^64 - 1; del() starts the counter over.
+  // counter() fails with kNotFound for an absent key, and with kOutOfRange when concurrent writes of
+  // several peers, merged, add up to a value outside the int64 range (the message says the exact
+  // value): it is reported, never wrapped, until decrements (or increments) bring it back or a del.
   virtual Status incr(std::string_view key, std::uint64_t amount = 1) = 0;
   virtual Status decr(std::string_view key, std::uint64_t amount = 1) = 0;
   virtual Result<std::int64_t> counter(std::string_view key) = 0;

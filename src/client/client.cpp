@@ -5,10 +5,12 @@
 
 #include <uv.h>
 
+#include <algorithm>
 #include <array>
 #include <cassert>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <utility>
 
@@ -43,23 +45,41 @@ class Client::Impl {
   Status connect();
   const std::string& address() const { return address_; }
 
-  // Sends `op` and returns its first reply frame (an error reply is a value here, not a failure).
-  Result<Response> call(protocol::Op op, bool with_timeout = true);
-  // The next frame for request `id` (or an error about an unreadable frame, id 0).
-  Result<Response> next_for(std::uint64_t id, bool with_timeout = true);
-  // Ends stream `id` and drains its frames up to the last one.
-  Status cancel(std::uint64_t id);
+  // A request handed whole to the kernel, waiting for its reply.
+  struct Sent {
+    std::uint64_t id = 0;
+    const char* name = "";  // The operation, for messages: "put", "get", ...
+    bool changes_data = false;
+    // The code when its reply does not come: kOutcomeUnknown, or kUnavailable for requests whose loss
+    // changes nothing the caller acts on (auth during connect, watch).
+    ErrorCode on_lost_reply = ErrorCode::kOutcomeUnknown;
+    // The first wait for a reply frame: timeout_ms, plus the time the request's bytes may take.
+    std::uint32_t wait_ms = 0;
+  };
+
+  // Sends `op` whole. kUnavailable when it could not be: the peer cannot have run it (a frame it did
+  // not receive in full is never run).
+  Result<Sent> send(protocol::Op op, ErrorCode on_lost_reply = ErrorCode::kOutcomeUnknown);
+  // The next frame for `sent` (an error reply is a value here, not a failure; so is an error about an
+  // unreadable frame, id 0). A timeout or a lost connection before the frame arrives fails with
+  // sent.on_lost_reply (lost_reply).
+  Result<Response> reply_to(const Sent& sent, bool with_timeout = true);
+  // Sends `op` and returns its first reply frame.
+  Result<Response> call(protocol::Op op, ErrorCode on_lost_reply = ErrorCode::kOutcomeUnknown);
+  // Ends the stream of `sent` and drains its frames up to the last one.
+  Status cancel(const Sent& sent);
 
   // Runs a streamed request: `each_frame` gets every reply frame's body of kind Batch until the last
   // one, or until it returns false (the stream is then cancelled and drained).
   template <typename Batch, typename Each>
-  Status stream(protocol::Op op, bool with_timeout, Each&& each_frame);
+  Status stream(protocol::Op op, bool with_timeout, ErrorCode on_lost_reply, Each&& each_frame);
   Status stream_items(protocol::Op op, const std::function<bool(const std::string&)>& each);
 
  private:
-  Status send(const protocol::Request& request);
-  Status wait(const std::function<bool()>& done, bool with_timeout, const char* what);
+  Status write_frame(const std::string& frame, std::uint32_t wait_ms);
+  Status wait(const std::function<bool()>& done, std::optional<std::uint32_t> wait_ms, const char* what);
   Status broken(Error error);
+  Error lost_reply(const Sent& sent, const Error& cause) const;
   void consume(const char* data, std::size_t size);
   void shut_down();
 
@@ -76,6 +96,7 @@ class Client::Impl {
   std::optional<Error> failure_;  // Set once the connection is unusable.
   std::optional<int> connect_status_;
   bool timed_out_ = false;
+  std::uint64_t bytes_received_ = 0;  // Every byte read so far: a reply in progress extends a wait.
   std::uint64_t next_id_ = 0;
   std::string input_;
   std::deque<Response> responses_;
@@ -104,7 +125,7 @@ Status Client::Impl::connect() {
                             static_cast<Impl*>(request->data)->connect_status_ = status;
                           });
   if (rc == 0) {
-    auto waited = wait([&] { return connect_status_.has_value(); }, true, "connecting");
+    auto waited = wait([&] { return connect_status_.has_value(); }, options_.timeout_ms, "connecting");
     if (!waited) return fail(ErrorCode::kUnavailable, "cannot connect to " + address_ + ": timed out");
     rc = *connect_status_;
   }
@@ -116,30 +137,43 @@ Status Client::Impl::connect() {
   return ok();
 }
 
-// Runs the loop until `done`, the timeout (between frames), or a connection failure.
-Status Client::Impl::wait(const std::function<bool()>& done, bool with_timeout, const char* what) {
-  timed_out_ = false;
-  if (with_timeout) {
-    uv_timer_start(&timer_, [](uv_timer_t* timer) { static_cast<Impl*>(timer->data)->timed_out_ = true; },
-                   options_.timeout_ms, 0);
+// Runs the loop until `done`, a connection failure, or `wait_ms` with no byte received (none: no
+// limit). Bytes arriving restart the wait with timeout_ms, so a large reply that keeps coming is not
+// cut off however long it takes as a whole.
+Status Client::Impl::wait(const std::function<bool()>& done, std::optional<std::uint32_t> wait_ms, const char* what) {
+  const auto start_timer = [&](std::uint32_t ms) {
+    timed_out_ = false;
+    uv_timer_start(&timer_, [](uv_timer_t* timer) { static_cast<Impl*>(timer->data)->timed_out_ = true; }, ms, 0);
+  };
+  std::uint32_t limit_ms = wait_ms.value_or(0);
+  if (wait_ms) start_timer(limit_ms);
+  std::uint64_t received_at_start = bytes_received_;
+  while (!done() && !failure_) {
+    if (timed_out_) {
+      if (bytes_received_ == received_at_start) break;
+      received_at_start = bytes_received_;
+      limit_ms = options_.timeout_ms;
+      start_timer(limit_ms);
+    }
+    uv_run(&loop_, UV_RUN_ONCE);
   }
-  while (!done() && !failure_ && !timed_out_) uv_run(&loop_, UV_RUN_ONCE);
   uv_timer_stop(&timer_);
-  if (done()) return ok();
+  const bool finished = done();
+  timed_out_ = false;
+  if (finished) return ok();
   if (failure_) return tl::unexpected(*failure_);
-  return broken(Error(ErrorCode::kUnavailable, std::string("timed out after ") + std::to_string(options_.timeout_ms) +
-                                                   " ms " + what + " " + address_));
+  return broken(Error(ErrorCode::kUnavailable, std::string("timed out after ") + std::to_string(limit_ms) + " ms " +
+                                                   what + " " + address_));
 }
 
-Status Client::Impl::send(const protocol::Request& request) {
-  if (failure_) return tl::unexpected(*failure_);
+// Writes `frame` and waits until libuv has handed all of it to the kernel, at most `wait_ms`.
+Status Client::Impl::write_frame(const std::string& frame, std::uint32_t wait_ms) {
+  uv_buf_t buffer = uv_buf_init(const_cast<char*>(frame.data()), static_cast<unsigned>(frame.size()));
   // The write runs on the application's thread, whose SIGPIPE disposition and mask are the
   // application's: a peer that closed must not kill it, and the mask must be as it was afterwards.
   // libuv writes with write(2), which takes no MSG_NOSIGNAL, so SIGPIPE is blocked around the write
   // and the one it raised is consumed (src/util/sigpipe.h); every write of the client happens here.
   SigpipeGuard sigpipe_guard;
-  std::string frame = protocol::encode_request_frame(request);
-  uv_buf_t buffer = uv_buf_init(frame.data(), static_cast<unsigned>(frame.size()));
   std::optional<int> status;
   uv_write_t write{};
   write.data = &status;
@@ -148,15 +182,23 @@ Status Client::Impl::send(const protocol::Request& request) {
       rc < 0) {
     return broken(Error(ErrorCode::kUnavailable, "cannot send to " + address_ + ": " + uv_strerror(rc)));
   }
-  // The write request and the frame live on this stack frame: wait for libuv to be done with them.
+  // The write request and the frame outlive this call only until libuv is done with them: wait for it.
   timed_out_ = false;
-  uv_timer_start(&timer_, [](uv_timer_t* timer) { static_cast<Impl*>(timer->data)->timed_out_ = true; },
-                 options_.timeout_ms, 0);
+  uv_timer_start(&timer_, [](uv_timer_t* timer) { static_cast<Impl*>(timer->data)->timed_out_ = true; }, wait_ms, 0);
   while (!status && !timed_out_) uv_run(&loop_, UV_RUN_ONCE);
   uv_timer_stop(&timer_);
+  timed_out_ = false;
+  // The callback runs a loop pass after the last byte went, so the timer may fire in between: an empty
+  // write queue means the frame went whole, and its callback (which writes to `status`, on this stack
+  // frame) is already queued for the next pass.
+  if (!status && uv_stream_get_write_queue_size(as_stream(&tcp_)) == 0) {
+    while (!status) uv_run(&loop_, UV_RUN_ONCE);
+  }
   if (!status) {
-    // Timed out: closing the stream cancels the write, whose callback then runs before we return.
-    broken(Error(ErrorCode::kUnavailable, "timed out sending to " + address_));
+    // Part of the frame never left, so the peer cannot run it. Closing the stream cancels the write,
+    // whose callback then runs before we return.
+    broken(Error(ErrorCode::kUnavailable, "timed out after " + std::to_string(wait_ms) + " ms sending " +
+                                              std::to_string(frame.size()) + " bytes to " + address_));
     shut_down();
     return tl::unexpected(*failure_);
   }
@@ -182,6 +224,7 @@ void Client::Impl::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* b
                                                    : "connection to " + self.address_ + " lost: " + uv_strerror(static_cast<int>(nread))));
     return;
   }
+  self.bytes_received_ += static_cast<std::uint64_t>(nread);
   self.consume(buffer->base, static_cast<std::size_t>(nread));
 }
 
@@ -211,29 +254,99 @@ void Client::Impl::consume(const char* data, std::size_t size) {
   input_.erase(0, start);
 }
 
-Result<Response> Client::Impl::next_for(std::uint64_t id, bool with_timeout) {
+Result<Response> Client::Impl::reply_to(const Sent& sent, bool with_timeout) {
+  // Each frame may take sent.wait_ms to start arriving: the first one waits for the peer to take in
+  // and run the whole request, which grows with its size.
+  const std::uint32_t wait_ms = sent.wait_ms;
   for (;;) {
     while (!responses_.empty()) {
       Response response = std::move(responses_.front());
       responses_.pop_front();
-      if (response.id == id || (response.id == 0 && std::holds_alternative<Error>(response.body))) return response;
+      if (response.id == sent.id || (response.id == 0 && std::holds_alternative<Error>(response.body))) return response;
       // A frame of an earlier, cancelled stream: skip it.
     }
-    if (auto waited = wait([&] { return !responses_.empty(); }, with_timeout, "waiting for a reply from"); !waited)
-      return tl::unexpected(waited.error());
+    auto waited = wait([&] { return !responses_.empty(); }, with_timeout ? std::optional(wait_ms) : std::nullopt,
+                       "waiting for a reply from");
+    if (!waited) return tl::unexpected(lost_reply(sent, waited.error()));
   }
 }
 
-Result<Response> Client::Impl::call(protocol::Op op, bool with_timeout) {
-  const protocol::Request request{++next_id_, std::move(op)};
-  if (auto sent = send(request); !sent) return tl::unexpected(sent.error());
-  return next_for(request.id, with_timeout);
+Error Client::Impl::lost_reply(const Sent& sent, const Error& cause) const {
+  // Only a silent or vanished peer leaves the outcome open; a reply that arrived broken (kProtocol,
+  // kUnsupported) is reported as what it is.
+  if (cause.code() != ErrorCode::kUnavailable || sent.on_lost_reply != ErrorCode::kOutcomeUnknown) return cause;
+  const std::string consequence = sent.changes_data
+                                      ? "it may or may not have taken effect: read the key to find out"
+                                      : "a read changes nothing: retry it";
+  return Error(ErrorCode::kOutcomeUnknown,
+               std::string(sent.name) + " was sent but no reply came (" + cause.message() + "); " + consequence);
 }
 
-Status Client::Impl::cancel(std::uint64_t id) {
-  if (auto sent = send(protocol::Request{++next_id_, protocol::Cancel{id}}); !sent) return sent;
+namespace {
+
+// The operation's name, for messages.
+struct OpName {
+  const char* operator()(const protocol::Put&) const { return "put"; }
+  const char* operator()(const protocol::Get&) const { return "get"; }
+  const char* operator()(const protocol::Del&) const { return "del"; }
+  const char* operator()(const protocol::Sadd&) const { return "sadd"; }
+  const char* operator()(const protocol::Srem&) const { return "srem"; }
+  const char* operator()(const protocol::Sismember&) const { return "sismember"; }
+  const char* operator()(const protocol::Smembers&) const { return "smembers"; }
+  const char* operator()(const protocol::Incr&) const { return "incr"; }
+  const char* operator()(const protocol::Decr&) const { return "decr"; }
+  const char* operator()(const protocol::CounterGet&) const { return "counter"; }
+  const char* operator()(const protocol::KindGet&) const { return "kind"; }
+  const char* operator()(const protocol::Scan&) const { return "scan"; }
+  const char* operator()(const protocol::Inspect&) const { return "inspect"; }
+  const char* operator()(const protocol::StatusGet&) const { return "status"; }
+  const char* operator()(const protocol::StatsGet&) const { return "stats"; }
+  const char* operator()(const protocol::Watch&) const { return "watch"; }
+  const char* operator()(const protocol::Cancel&) const { return "cancel"; }
+  const char* operator()(const protocol::Auth&) const { return "auth"; }
+  const char* operator()(const protocol::Retire&) const { return "retire"; }
+};
+
+bool changes_data(const protocol::Op& op) {
+  return std::holds_alternative<protocol::Put>(op) || std::holds_alternative<protocol::Del>(op) ||
+         std::holds_alternative<protocol::Sadd>(op) || std::holds_alternative<protocol::Srem>(op) ||
+         std::holds_alternative<protocol::Incr>(op) || std::holds_alternative<protocol::Decr>(op) ||
+         std::holds_alternative<protocol::Retire>(op);
+}
+
+// How long sending a request of `bytes`, and then waiting for the peer to take it in and run it, may
+// take: timeout_ms plus 1 ms per KiB (1 MiB/s at the least), so a 16 MiB put gets 16 s more than a get.
+std::uint32_t scaled_wait_ms(std::uint32_t timeout_ms, std::size_t bytes) {
+  const std::uint64_t scaled = std::uint64_t{timeout_ms} + bytes / 1024;
+  return static_cast<std::uint32_t>(std::min<std::uint64_t>(scaled, std::numeric_limits<std::uint32_t>::max()));
+}
+
+}  // namespace
+
+Result<Client::Impl::Sent> Client::Impl::send(protocol::Op op, ErrorCode on_lost_reply) {
+  if (failure_) {
+    return fail(ErrorCode::kUnavailable, std::string("not sent: the connection to ") + address_ +
+                                             " is closed after an earlier failure (" + failure_->message() + ")");
+  }
+  Sent sent{++next_id_, std::visit(OpName{}, op), changes_data(op), on_lost_reply, 0};
+  const std::string frame = protocol::encode_request_frame(protocol::Request{sent.id, std::move(op)});
+  sent.wait_ms = scaled_wait_ms(options_.timeout_ms, frame.size());
+  if (auto written = write_frame(frame, sent.wait_ms); !written) {
+    return fail(ErrorCode::kUnavailable, std::string(sent.name) + " not sent: " + written.error().message());
+  }
+  return sent;
+}
+
+Result<Response> Client::Impl::call(protocol::Op op, ErrorCode on_lost_reply) {
+  auto sent = send(std::move(op), on_lost_reply);
+  if (!sent) return tl::unexpected(sent.error());
+  return reply_to(*sent);
+}
+
+Status Client::Impl::cancel(const Sent& sent) {
+  if (auto cancelled = send(protocol::Cancel{sent.id}); !cancelled) return tl::unexpected(cancelled.error());
   for (;;) {
-    auto response = next_for(id);
+    auto response = reply_to(sent);
     if (!response) return tl::unexpected(response.error());
     if (!response->more) return ok();
   }
@@ -279,7 +392,8 @@ Result<std::unique_ptr<Client>> Client::connect(const ClientOptions& options) {
   auto impl = std::make_unique<Impl>(options);
   if (auto connected = impl->connect(); !connected) return tl::unexpected(connected.error());
   if (!options.token.empty()) {
-    if (auto accepted = as_status(impl->call(protocol::Auth{options.token})); !accepted) {
+    // The caller's request is not sent yet: a lost reply to auth is a failure to connect.
+    if (auto accepted = as_status(impl->call(protocol::Auth{options.token}, ErrorCode::kUnavailable)); !accepted) {
       return tl::unexpected(accepted.error());
     }
   }
@@ -348,24 +462,22 @@ Result<std::vector<MetricSample>> Client::stats() {
 Status Client::retire(std::uint64_t replica) { return as_status(impl_->call(protocol::Retire{replica})); }
 
 template <typename Batch, typename Each>
-Status Client::Impl::stream(protocol::Op op, bool with_timeout, Each&& each_frame) {
-  auto first = call(std::move(op), with_timeout);
-  if (!first) return tl::unexpected(first.error());
-  const std::uint64_t id = first->id;
-  for (Result<Response> response = std::move(first);;) {
+Status Client::Impl::stream(protocol::Op op, bool with_timeout, ErrorCode on_lost_reply, Each&& each_frame) {
+  auto sent = send(std::move(op), on_lost_reply);
+  if (!sent) return tl::unexpected(sent.error());
+  for (Result<Response> response = reply_to(*sent, with_timeout);; response = reply_to(*sent, with_timeout)) {
     if (!response) return tl::unexpected(response.error());
     if (auto* error = std::get_if<Error>(&response->body)) return tl::unexpected(std::move(*error));
     if (std::holds_alternative<protocol::Done>(response->body)) return ok();
     auto* batch = std::get_if<Batch>(&response->body);
     if (batch == nullptr) return fail(ErrorCode::kProtocol, "the peer answered with an unexpected kind of reply");
-    if (!each_frame(*batch)) return response->more ? cancel(id) : ok();
+    if (!each_frame(*batch)) return response->more ? cancel(*sent) : ok();
     if (!response->more) return ok();
-    response = next_for(id, with_timeout);
   }
 }
 
 Status Client::Impl::stream_items(protocol::Op op, const std::function<bool(const std::string&)>& each) {
-  return stream<protocol::Items>(std::move(op), true, [&](const protocol::Items& batch) {
+  return stream<protocol::Items>(std::move(op), true, ErrorCode::kOutcomeUnknown, [&](const protocol::Items& batch) {
     for (const std::string& item : batch.items) {
       if (!each(item)) return false;
     }
@@ -382,8 +494,9 @@ Status Client::scan(std::string_view prefix, const std::function<bool(const std:
 }
 
 Status Client::watch(std::string_view prefix, const std::function<bool(const WatchEvent&)>& each) {
+  // A watch has no outcome to lose: the connection ending ends it (kUnavailable).
   return impl_->stream<protocol::Events>(protocol::Watch{std::string(prefix)}, /*with_timeout=*/false,
-                                        [&](const protocol::Events& batch) {
+                                        ErrorCode::kUnavailable, [&](const protocol::Events& batch) {
                                           for (const WatchEvent& event : batch.events) {
                                             if (!each(event)) return false;
                                           }

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "cairn/node.h"
+#include "cairn_build_info.h"
 #include "src/daemon/config.h"
 #include "src/daemon/exit_codes.h"
 #include "src/daemon/flags.h"
@@ -96,6 +97,8 @@ int main(int argc, char** argv) {
   CLI::App app{"cairnd: a cairn peer. Keeps a durable CRDT key-value store and syncs it with its cluster.\n"
                "Settings: built-in defaults, then --config FILE (TOML; see docs/cairnd.md), then these flags."};
   daemon::Flags flags;
+  app.set_version_flag("--version", std::string("cairnd ") + cairn::build_info::kVersion + " (commit " +
+                                        cairn::build_info::kCommit + ")");
   daemon::add_flags(app, flags);
   app.failure_message([](const CLI::App*, const CLI::Error& error) {
     return std::string("cairnd: ") + error.what() + " (see cairnd --help)\n";

@@ -436,6 +436,8 @@ class NodeImpl final : public Node {
     }
     status.replica_id = replica_id_;
     status.gossip_port = port_;
+    status.address = peer_->endpoint().to_string();
+    status.incarnation = peer_->membership().incarnation();
     const std::uint64_t now = now_ms();
     const std::map<gossip::PeerId, std::uint64_t> acknowledged = peer_->dissemination().acknowledged();
     const auto bounds = store_->delta_log_bounds();

@@ -244,6 +244,7 @@ void write_inspection(schema::KeyInspection::Builder out, const KeyInspection& i
   }
   out.setWritingReplica(in.writing_replica);
   out.setCounterValue(in.counter_value);
+  out.setCounterOutOfRange(in.counter_out_of_range);
   auto parts = out.initCounterParts(static_cast<unsigned>(in.counter_parts.size()));
   for (unsigned i = 0; i < in.counter_parts.size(); ++i) {
     const CounterPart& part = in.counter_parts[i];
@@ -285,6 +286,7 @@ Result<KeyInspection> read_inspection(schema::KeyInspection::Reader in) {
   if (!versions) return tl::unexpected(versions.error());
   out.writing_replica = in.getWritingReplica();
   out.counter_value = in.getCounterValue();
+  out.counter_out_of_range = in.getCounterOutOfRange();
   auto parts = read_list(out.counter_parts, in.getCounterParts(), "counter parts", [](schema::CounterPart::Reader p) {
     CounterPart part;
     part.dot = read_dot(p.getDot());
@@ -322,6 +324,8 @@ Result<KeyInspection> read_inspection(schema::KeyInspection::Reader in) {
 void write_status(schema::NodeStatus::Builder out, const NodeStatus& in) {
   out.setReplicaId(in.replica_id);
   out.setGossipPort(in.gossip_port);
+  out.setAddress(in.address);
+  out.setIncarnation(in.incarnation);
   auto members = out.initMembers(static_cast<unsigned>(in.members.size()));
   for (unsigned i = 0; i < in.members.size(); ++i) {
     const NodeStatus::Member& member = in.members[i];
@@ -354,6 +358,8 @@ Result<NodeStatus> read_status(schema::NodeStatus::Reader in) {
   NodeStatus out;
   out.replica_id = in.getReplicaId();
   out.gossip_port = in.getGossipPort();
+  out.address = to_string(in.getAddress());
+  out.incarnation = in.getIncarnation();
   auto members = read_list(out.members, in.getMembers(), "members", [](schema::Member::Reader m) -> Result<NodeStatus::Member> {
     NodeStatus::Member member;
     member.id = m.getId();
@@ -462,7 +468,9 @@ Result<Body> read_body(schema::Response::Body::Reader in) {
     case B::ERROR: {
       const auto error = in.getError();
       const unsigned code = error.getCode();
-      if (code < static_cast<unsigned>(ErrorCode::kNotFound) || code > static_cast<unsigned>(ErrorCode::kUnauthenticated)) {
+      // kOutcomeUnknown is the client library's own verdict about a missing reply: no peer sends it.
+      if (code < static_cast<unsigned>(ErrorCode::kNotFound) || code > static_cast<unsigned>(ErrorCode::kOutOfRange) ||
+          code == static_cast<unsigned>(ErrorCode::kOutcomeUnknown)) {
         return protocol_error("error reply with unknown code " + std::to_string(code));
       }
       return Body(Error(static_cast<ErrorCode>(code), to_string(error.getMessage())));

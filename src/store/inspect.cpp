@@ -4,6 +4,7 @@
 // are walked record by record: at most kInspectMaxMembersCounted of them are counted (their dots join
 // the key's context) and the first kInspectMaxMembersListed are returned with their dots, so a huge set
 // costs a bounded amount of work and memory.
+#include <limits>
 #include <set>
 #include <string>
 #include <utility>
@@ -32,7 +33,13 @@ void add_register(const crdt::LwwRegister::Store& store, KeyInspection& out, std
 }
 
 void add_counter(const crdt::PnCounter::Store& store, KeyInspection& out, std::set<crdt::Dot>& dots) {
-  out.counter_value = crdt::PnCounter::value_of(store);
+  const crdt::CounterTotal total = crdt::PnCounter::total_of(store);
+  out.counter_out_of_range = !crdt::PnCounter::fits_int64(total);
+  if (out.counter_out_of_range) {
+    out.counter_value = total > 0 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
+  } else {
+    out.counter_value = static_cast<std::int64_t>(total);
+  }
   for (const auto& [dot, entry] : store.entries()) {
     CounterPart part;
     part.dot = inspected(dot);

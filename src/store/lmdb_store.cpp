@@ -171,13 +171,13 @@ Status LmdbStore::srem(std::string_view key, const std::vector<std::string>& mem
 Status LmdbStore::incr(std::string_view key, std::uint64_t amount) {
   count(operations_.incr);
   return write_local(key, ValueKind::kCounter,
-                     [&](const LocalWrite& write) { return counter_delta(write, key, amount, 0); });
+                     [&](const LocalWrite& write) { return local_counter_delta(write, key, amount, 0); });
 }
 
 Status LmdbStore::decr(std::string_view key, std::uint64_t amount) {
   count(operations_.decr);
   return write_local(key, ValueKind::kCounter,
-                     [&](const LocalWrite& write) { return counter_delta(write, key, 0, amount); });
+                     [&](const LocalWrite& write) { return local_counter_delta(write, key, 0, amount); });
 }
 
 Result<RegisterValue> LmdbStore::get(std::string_view key) {
@@ -238,7 +238,10 @@ Result<std::int64_t> LmdbStore::counter(std::string_view key) {
     auto record = read_record(txn, databases().values, codec::RecordKey{std::string(key), codec::ValueType::kCounter, {}});
     if (!record) return tl::unexpected(record.error());
     const auto& store = std::get<crdt::PnCounter::Store>(*record);
-    if (crdt::PnCounter::present(store)) return crdt::PnCounter::value_of(store);
+    if (crdt::PnCounter::present(store)) {
+      if (auto value = crdt::PnCounter::value_of(store)) return *value;
+      return tl::unexpected(counter_out_of_range(key, crdt::PnCounter::total_of(store)));
+    }
     auto kinds = kinds_at(txn, databases().values, key);
     if (!kinds) return tl::unexpected(kinds.error());
     if (kinds->any()) return tl::unexpected(check_kind(*kinds, ValueKind::kCounter, key).error());

@@ -189,16 +189,87 @@ Result<LocalDelta> srem_delta(const LocalWrite& write, std::string_view key,
   return std::move(builder).finish();
 }
 
-Result<LocalDelta> counter_delta(const LocalWrite& write, std::string_view key, std::uint64_t increments,
-                                 std::uint64_t decrements) {
+namespace {
+
+// The decimal digits of `total` (no standard formatter takes 128-bit integers).
+std::string total_text(crdt::CounterTotal total) {
+  const bool negative = total < 0;
+  // Negated digit by digit, so the most negative total needs no special case.
+  std::string digits;
+  do {
+    const auto digit = static_cast<int>(total % 10);
+    digits.push_back(static_cast<char>('0' + (negative ? -digit : digit)));
+    total /= 10;
+  } while (total != 0);
+  if (negative) digits.push_back('-');
+  return std::string(digits.rbegin(), digits.rend());
+}
+
+// "+N", "-N" or "+N-M": the change an add makes, for messages.
+std::string change_text(std::uint64_t increments, std::uint64_t decrements) {
+  std::string text;
+  if (increments > 0 || decrements == 0) text += "+" + std::to_string(increments);
+  if (decrements > 0) text += "-" + std::to_string(decrements);
+  return text;
+}
+
+// Refuses (kOutOfRange) an add PnCounter::check_add does not accept; `check_value_range` false checks
+// only the running totals.
+Status check_counter_add(const crdt::PnCounter::Store& current, const LocalWrite& write, std::string_view key,
+                         std::uint64_t increments, std::uint64_t decrements, bool check_value_range) {
+  using Check = crdt::PnCounter::AddCheck;
+  const Check check = crdt::PnCounter::check_add(current, write.replica, increments, decrements);
+  const std::string change = change_text(increments, decrements);
+  if (check == Check::kRunningTotalOverflow) {
+    return fail(ErrorCode::kOutOfRange, "increment or decrement would overflow: counter '" + std::string(key) +
+                                            "': this replica's running total of its increments or decrements "
+                                            "would pass 2^64-1 with " + change + " (del the key to start over)");
+  }
+  if (check == Check::kValueOutOfRange && check_value_range) {
+    const crdt::CounterTotal after =
+        crdt::PnCounter::total_of(current) + increments - static_cast<crdt::CounterTotal>(decrements);
+    return fail(ErrorCode::kOutOfRange, "increment or decrement would overflow: counter '" + std::string(key) +
+                                            "' is " + total_text(crdt::PnCounter::total_of(current)) + ", and " +
+                                            change + " would make it " + total_text(after) +
+                                            ", outside the signed 64-bit range");
+  }
+  return ok();
+}
+
+Result<LocalDelta> add_to_counter(const LocalWrite& write, std::string_view key, std::uint64_t increments,
+                                  std::uint64_t decrements, bool check_value_range) {
   DeltaBuilder builder(write);
+  Status refused = ok();
   auto added = builder.add<crdt::PnCounter::Store>(
       RecordKey{std::string(key), ValueType::kCounter, {}},
       [&](const crdt::PnCounter::Store& current, const crdt::DotContext& context) {
+        refused = check_counter_add(current, write, key, increments, decrements, check_value_range);
+        // A refused add still returns a delta to the builder, an empty one, and the whole write fails.
+        if (!refused) return crdt::Causal<crdt::PnCounter::Store>{};
         return crdt::PnCounter::add_delta(current, context, write.replica, increments, decrements);
       });
   if (!added) return tl::unexpected(added.error());
+  if (!refused) return tl::unexpected(refused.error());
   return std::move(builder).finish();
+}
+
+}  // namespace
+
+Result<LocalDelta> counter_delta(const LocalWrite& write, std::string_view key, std::uint64_t increments,
+                                 std::uint64_t decrements) {
+  return add_to_counter(write, key, increments, decrements, /*check_value_range=*/false);
+}
+
+Result<LocalDelta> local_counter_delta(const LocalWrite& write, std::string_view key, std::uint64_t increments,
+                                       std::uint64_t decrements) {
+  return add_to_counter(write, key, increments, decrements, /*check_value_range=*/true);
+}
+
+Error counter_out_of_range(std::string_view key, crdt::CounterTotal total) {
+  return Error(ErrorCode::kOutOfRange,
+               "counter '" + std::string(key) + "' is " + total_text(total) +
+                   ", outside the signed 64-bit range: concurrent writes of several peers added up past it; "
+                   "decr/incr it back into range or del it");
 }
 
 }  // namespace cairn::store

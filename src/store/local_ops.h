@@ -16,6 +16,7 @@
 #include "cairn/store.h"
 #include "crdt/dot_context.h"
 #include "crdt/hlc.h"
+#include "crdt/pn_counter.h"
 #include "src/codec/records.h"
 #include "src/store/lmdb.h"
 
@@ -55,7 +56,18 @@ Result<LocalDelta> sadd_delta(const LocalWrite& write, std::string_view key,
                                      const std::vector<std::string>& members);
 Result<LocalDelta> srem_delta(const LocalWrite& write, std::string_view key,
                                      const std::vector<std::string>& members);
+// Adds to the counter at `key` as write.replica. kOutOfRange when this replica's running totals of the
+// counter would pass 2^64 - 1 (nothing is written; they would wrap). Used as is to re-issue a retired
+// replica's increments, which must not be refused for the value's range.
 Result<LocalDelta> counter_delta(const LocalWrite& write, std::string_view key, std::uint64_t increments,
                                         std::uint64_t decrements);
+// An incr or decr asked for on this store: counter_delta, also refused with kOutOfRange ("increment or
+// decrement would overflow: ...") when the value this store would then read leaves the int64 range
+// (Store::incr documents the rule).
+Result<LocalDelta> local_counter_delta(const LocalWrite& write, std::string_view key, std::uint64_t increments,
+                                       std::uint64_t decrements);
+
+// The error of reading counter `key` whose exact value `total` does not fit an int64.
+Error counter_out_of_range(std::string_view key, crdt::CounterTotal total);
 
 }  // namespace cairn::store

@@ -15,6 +15,8 @@ std::string_view to_string(ErrorCode code) noexcept {
     case ErrorCode::kUnsupported: return "unsupported";
     case ErrorCode::kUnavailable: return "unavailable";
     case ErrorCode::kUnauthenticated: return "unauthenticated";
+    case ErrorCode::kOutcomeUnknown: return "outcome_unknown";
+    case ErrorCode::kOutOfRange: return "out_of_range";
   }
   return "unknown";
 }

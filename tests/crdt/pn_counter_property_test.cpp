@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "tests/crdt/property_support.h"
@@ -56,7 +57,7 @@ TEST_CASE("pn-counter: a clear deletes exactly what its issuer saw while the con
     std::int64_t read = 0;
     for (int replica = 0; replica < 3; ++replica) {
       const PnCounter joined = join_in_random_order(deltas, rng);
-      read = joined.value();
+      read = joined.value().value_or(std::numeric_limits<std::int64_t>::min());  // Amounts under 5 always fit.
       ok = ok && read == expected && PnCounter::present(joined.state().store) == (amounts.size() > seen + 1);
     }
     contributor.join(clear);

@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "crdt/lattice.h"
@@ -378,6 +380,69 @@ TEST_CASE(
                                                       [](const Dot&, const CounterEntry&) { return true; });
   too_early.join(in_flight.state());
   CHECK(PnCounter::value_of(too_early.store) == 11);  // Wrong: the deleted +10 is back.
+}
+
+// ---- The int64 range (check_add, total_of, value_of). ----
+
+constexpr std::uint64_t kMax = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+using Check = PnCounter::AddCheck;
+
+TEST_CASE("pn-counter range: an add past INT64_MAX or INT64_MIN is refused, one up to either edge is not") {
+  PnCounter up;
+  REQUIRE(PnCounter::check_add(up.state().store, kA, kMax, 0) == Check::kOk);
+  up.increment(kA, kMax);
+  CHECK(up.value() == std::numeric_limits<std::int64_t>::max());
+  CHECK(PnCounter::check_add(up.state().store, kA, 1, 0) == Check::kValueOutOfRange);
+  CHECK(PnCounter::check_add(up.state().store, kB, 1, 0) == Check::kValueOutOfRange);  // Any replica.
+  CHECK(PnCounter::check_add(up.state().store, kA, 0, 1) == Check::kOk);
+
+  PnCounter down;
+  // INT64_MIN is one further from 0 than INT64_MAX: a decrement of 2^63 from 0 fits exactly.
+  REQUIRE(PnCounter::check_add(down.state().store, kB, 0, kMax + 1) == Check::kOk);
+  down.decrement(kB, kMax + 1);
+  CHECK(down.value() == std::numeric_limits<std::int64_t>::min());
+  CHECK(PnCounter::check_add(down.state().store, kB, 0, 1) == Check::kValueOutOfRange);
+  CHECK(PnCounter::check_add(down.state().store, kB, 1, 0) == Check::kOk);
+  CHECK(PnCounter::check_add(PnCounter().state().store, kC, 0, kMax + 2) == Check::kValueOutOfRange);
+}
+
+TEST_CASE("pn-counter range: contributions merged past INT64_MAX read as absent with their exact total") {
+  PnCounter a, b;
+  const PnCounter from_a = a.increment(kA, kMax);
+  const PnCounter from_b = b.increment(kB, kMax);
+  a.join(from_b);
+  b.join(from_a);
+  for (const PnCounter* replica : {&a, &b}) {
+    CHECK_FALSE(replica->value().has_value());  // Not the wrapped -2.
+    CHECK((PnCounter::total_of(replica->state().store) == CounterTotal{2} * kMax));  // No Catch printer for 128 bits.
+    CHECK(PnCounter::present(replica->state().store));
+  }
+  // Out of range, an add that moves the value back toward it is accepted, one moving away is not.
+  CHECK(PnCounter::check_add(a.state().store, kA, 1, 0) == Check::kValueOutOfRange);
+  REQUIRE(PnCounter::check_add(a.state().store, kA, 0, 1) == Check::kOk);
+  a.decrement(kA, kMax);
+  CHECK(a.value() == std::numeric_limits<std::int64_t>::max());
+}
+
+TEST_CASE("pn-counter range: a running total that would pass 2^64-1 is refused although the value fits, until a clear") {
+  PnCounter a;
+  for (int round = 0; round < 2; ++round) {
+    a.increment(kA, kMax);
+    a.decrement(kA, kMax);
+  }
+  REQUIRE(a.value() == 0);  // Running totals 2^64-2 each.
+  CHECK(PnCounter::check_add(a.state().store, kA, 1, 0) == Check::kOk);
+  CHECK(PnCounter::check_add(a.state().store, kA, 2, 0) == Check::kRunningTotalOverflow);
+  CHECK(PnCounter::check_add(a.state().store, kA, 0, 2) == Check::kRunningTotalOverflow);
+  CHECK(PnCounter::check_add(a.state().store, kB, 2, 0) == Check::kOk);  // Another replica's totals are its own.
+
+  // A clear that saw the totals lets the next write start a new chain from zero.
+  PnCounter b;
+  b.join(a);
+  a.join(b.clear(kB));
+  REQUIRE(PnCounter::check_add(a.state().store, kA, kMax, 0) == Check::kOk);
+  a.increment(kA, kMax);
+  CHECK(a.value() == std::numeric_limits<std::int64_t>::max());
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "cairn/client.h"
+#include "tests/e2e/cli_test_support.h"
 #include "tests/e2e/daemon_process.h"
 #include "tests/e2e/http_get.h"
 #include "tests/e2e/run_process.h"
@@ -16,64 +17,12 @@
 
 namespace {
 
+using namespace cairn::test::cli_e2e;  // start_daemon, cli, cli_json, client_options, eventually, exit codes.
 using cairn::test::BackgroundProcess;
 using cairn::test::DaemonProcess;
 using cairn::test::ProcessResult;
 using cairn::test::run_process;
 using cairn::test::TempDir;
-using Json = nlohmann::json;
-
-constexpr int kExitOk = 0, kExitUsage = 2, kExitUnavailable = 3, kExitNotFound = 4, kExitWrongType = 5,
-              kExitUnauthenticated = 7;
-
-// One cluster key for every daemon of these tests, so two daemons form one cluster.
-const std::string& shared_key_file() {
-  static const TempDir key_dir;
-  static const std::string path =
-      cairn::test::write_cluster_key_file(key_dir.str() + "/cluster.key", cairn::test::random_cluster_key_hex());
-  return path;
-}
-
-DaemonProcess start_daemon(const std::string& data_dir, std::vector<std::string> extra = {}) {
-  std::vector<std::string> arguments{"--data-dir", data_dir, "--gossip-port", "0", "--gossip-interval-ms", "50",
-                                     "--cluster-key-file", shared_key_file()};
-  arguments.insert(arguments.end(), extra.begin(), extra.end());
-  return DaemonProcess(CAIRND_PATH, arguments);
-}
-
-// Runs `cairn --connect <daemon> --data-dir <its data dir> ARGS...` (the CLI reads the client token there).
-ProcessResult cli(const DaemonProcess& daemon, std::vector<std::string> arguments) {
-  arguments.insert(arguments.begin(), {"--connect", daemon.client_address(), "--data-dir", daemon.data_dir()});
-  return run_process(CAIRN_CLI_PATH, arguments);
-}
-
-// Runs the CLI with --json and parses its stdout as one JSON document.
-Json cli_json(const DaemonProcess& daemon, std::vector<std::string> arguments, int expected_exit = kExitOk) {
-  arguments.push_back("--json");
-  const ProcessResult result = cli(daemon, arguments);
-  INFO("cairn stdout: " << result.out << "\nstderr: " << result.err);
-  REQUIRE(result.exit_code == expected_exit);
-  return Json::parse(result.out);
-}
-
-cairn::ClientOptions client_options(const DaemonProcess& daemon) {
-  cairn::ClientOptions options;
-  const std::string& address = daemon.client_address();
-  options.host = address.substr(0, address.rfind(':'));
-  options.port = static_cast<std::uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
-  options.token = daemon.client_token();
-  return options;
-}
-
-// Polls `condition` for up to 15 s.
-template <typename Condition>
-bool eventually(Condition condition) {
-  for (int attempt = 0; attempt < 300; ++attempt) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
-}
 
 }  // namespace
 
@@ -199,15 +148,18 @@ TEST_CASE("cairn peers, ring, stats and watch across two daemons", "[e2e][cli]")
     const ProcessResult result = cli(a, {"peers", "--json"});
     if (result.exit_code != 0) return false;
     const Json peers = Json::parse(result.out)["peers"];
-    // The ring and the neighbours follow membership at the next gossip interval: wait for both.
-    return peers.size() == 1 && peers[0]["id"] == b.replica() && peers[0]["state"] == "alive" &&
-           peers[0]["neighbour"] == true;
+    // This peer first, then b. The ring and the neighbours follow membership at the next gossip
+    // interval: wait for both.
+    return peers.size() == 2 && peers[1]["id"] == b.replica() && peers[1]["state"] == "alive" &&
+           peers[1]["neighbour"] == true;
   }));
   const Json peers = cli_json(a, {"peers"});
   CHECK(peers["self"] == a.replica());
-  CHECK(peers["peers"][0]["address"] == b.gossip_address());
-  CHECK(peers["peers"][0]["neighbour"] == true);
-  CHECK_FALSE(peers["peers"][0]["ring_positions"].empty());
+  CHECK(peers["peers"][0]["self"] == true);
+  CHECK(peers["peers"][1]["self"] == false);
+  CHECK(peers["peers"][1]["address"] == b.gossip_address());
+  CHECK(peers["peers"][1]["neighbour"] == true);
+  CHECK_FALSE(peers["peers"][1]["ring_positions"].empty());
   CHECK_THAT(cli(a, {"peers"}).out, Catch::Contains(b.replica()));
 
   const Json ring = cli_json(a, {"ring"});
@@ -324,7 +276,6 @@ TEST_CASE("cairn dump reads a running peer's data directory offline", "[e2e][cli
 }
 
 TEST_CASE("cairn retire: a reachable peer exits 6, a malformed id 2, an unknown one 4, a dead one is proposed", "[e2e][cli]") {
-  constexpr int kExitInvalid = 6;
   // Fast failure detection, so the killed peer is dead within a few seconds; no automatic retirement.
   TempDir config_dir, dir_a, dir_b;
   const std::string config = config_dir.str() + "/cairnd.toml";

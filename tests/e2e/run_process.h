@@ -42,13 +42,15 @@ inline std::string read_whole_file(const std::string& path) {
 // object goes away, if it is still running.
 class BackgroundProcess {
  public:
-  BackgroundProcess(const std::string& binary, std::vector<std::string> arguments)
+  // Standard input comes from `stdin_path` (default: nothing to read).
+  BackgroundProcess(const std::string& binary, std::vector<std::string> arguments,
+                    const std::string& stdin_path = "/dev/null")
       : out_path_(dir_.path().string() + "/out"), err_path_(dir_.path().string() + "/err") {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, stdin_path.c_str(), O_RDONLY, 0);
     arguments.insert(arguments.begin(), binary);
     std::vector<char*> argv;
     for (std::string& argument : arguments) argv.push_back(argument.data());
@@ -94,8 +96,9 @@ class BackgroundProcess {
 };
 
 inline ProcessResult run_process(const std::string& binary, const std::vector<std::string>& arguments,
-                                 std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
-  BackgroundProcess process(binary, arguments);
+                                 std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                                 const std::string& stdin_path = "/dev/null") {
+  BackgroundProcess process(binary, arguments, stdin_path);
   const bool exited = process.wait(timeout);
   if (!exited) process.kill_and_reap(SIGKILL);
   INFO("stderr: " << process.err());

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <limits>
+
 #include <string>
 #include <vector>
 
@@ -62,6 +64,15 @@ TEST_CASE("client protocol: every request kind survives encoding, binary keys in
   CHECK(op_name(Retire{}) == "retire");
 }
 
+TEST_CASE("client protocol: an out_of_range error travels, and outcome_unknown, the client's own verdict, does not") {
+  const Error out_of_range(ErrorCode::kOutOfRange, "increment or decrement would overflow: counter 'n'");
+  CHECK(std::get<Error>(round_trip(Response{1, false, out_of_range}).body) == out_of_range);
+  const std::string frame = encode_response_frame(Response{2, false, Error(ErrorCode::kOutcomeUnknown, "no reply")});
+  const auto decoded = decode_response(payload_of(frame));
+  REQUIRE_FALSE(decoded.has_value());
+  CHECK(decoded.error().code() == ErrorCode::kProtocol);
+}
+
 TEST_CASE("client protocol: every response kind survives encoding") {
   CHECK(std::get<Error>(round_trip(Response{1, false, Error(ErrorCode::kWrongType, "holds a set")}).body) ==
         Error(ErrorCode::kWrongType, "holds a set"));
@@ -86,7 +97,11 @@ TEST_CASE("client protocol: every response kind survives encoding") {
   inspection.members = {InspectedMember{"m", {{1, 4}}}};
   inspection.version_vector = {{4, 9}, {5, 2}};
   inspection.dots_outside_vector = {{6, 8}};
+  inspection.counter_value = std::numeric_limits<std::int64_t>::max();
+  inspection.counter_out_of_range = true;
   const auto got = std::get<KeyInspection>(round_trip(Response{8, false, inspection}).body);
+  CHECK(got.counter_value == inspection.counter_value);
+  CHECK(got.counter_out_of_range);
   CHECK(got.kinds == inspection.kinds);
   REQUIRE(got.versions.size() == 2);
   CHECK(got.versions[0].value == "winner");
@@ -103,6 +118,8 @@ TEST_CASE("client protocol: every response kind survives encoding") {
 
   NodeStatus status;
   status.replica_id = 11;
+  status.address = "10.0.0.1:7400";
+  status.incarnation = 4;
   status.members.push_back(NodeStatus::Member{12, "127.0.0.1:7400", "alive", 3, 40, true, 2, {1, 2}});
   status.neighbours = {12};
   status.pending_retirements.push_back(NodeStatus::PendingRetirement{13, 5000, true, {12, 11}});
@@ -116,6 +133,8 @@ TEST_CASE("client protocol: every response kind survives encoding") {
   CHECK(got_status.members[0].address == "127.0.0.1:7400");
   CHECK(got_status.members[0].ring_positions == std::vector<std::uint64_t>{1, 2});
   CHECK(got_status.neighbours == status.neighbours);
+  CHECK(got_status.address == "10.0.0.1:7400");
+  CHECK(got_status.incarnation == 4);
 
   const auto stats = std::get<Stats>(
       round_trip(Response{10, false, Stats{{MetricSample{"m", "h", MetricType::kGauge, {{"l", "v"}}, 2.5}}}}).body);

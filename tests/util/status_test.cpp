@@ -30,7 +30,8 @@ TEST_CASE("every error code has a distinct, stable name") {
                              ErrorCode::kLimitExceeded, ErrorCode::kMapFull,   ErrorCode::kIo,
                              ErrorCode::kProtocol,      ErrorCode::kInvalidArgument,
                              ErrorCode::kUnsupported,   ErrorCode::kUnavailable,
-                             ErrorCode::kUnauthenticated};
+                             ErrorCode::kUnauthenticated, ErrorCode::kOutcomeUnknown,
+                             ErrorCode::kOutOfRange};
   std::set<std::string_view> names;
   for (ErrorCode code : codes) {
     CHECK(to_string(code) != "unknown");

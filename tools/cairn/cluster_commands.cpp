@@ -14,13 +14,33 @@ namespace {
 // A ring position as 16 hex digits, like replica ids.
 std::string position_text(std::uint64_t position) { return hex_id(position); }
 
+// The peer answering, as a row of the member table: always alive, never heard from or lagging.
+NodeStatus::Member self_member(const NodeStatus& status) {
+  NodeStatus::Member self;
+  self.id = status.replica_id;
+  self.address = status.address;
+  self.state = "alive";
+  self.incarnation = status.incarnation;
+  self.ring_positions = status.ring_positions;
+  return self;
+}
+
+// The answering peer first, then the members it knows.
+std::vector<NodeStatus::Member> peer_rows(const NodeStatus& status) {
+  std::vector<NodeStatus::Member> rows{self_member(status)};
+  rows.insert(rows.end(), status.members.begin(), status.members.end());
+  return rows;
+}
+
 void print_peers(const Context& context, const NodeStatus& status) {
+  const std::vector<NodeStatus::Member> rows = peer_rows(status);
   if (context.out.json()) {
     Json peers = Json::array();
-    for (const NodeStatus::Member& member : status.members) {
+    for (const NodeStatus::Member& member : rows) {
       Json positions = Json::array();
       for (std::uint64_t position : member.ring_positions) positions.push_back(position_text(position));
       peers.push_back(Json{{"id", hex_id(member.id)},
+                           {"self", member.id == status.replica_id},
                            {"address", member.address},
                            {"state", member.state},
                            {"incarnation", member.incarnation},
@@ -41,25 +61,25 @@ void print_peers(const Context& context, const NodeStatus& status) {
     context.out.document(Json{{"self", hex_id(status.replica_id)}, {"peers", peers}, {"pending_retirements", pending}});
     return;
   }
-  context.out.line("this peer: " + hex_id(status.replica_id));
-  if (status.members.empty()) {
-    context.out.line("no other peers known (a single-peer cluster until one joins with --seed)");
-    return;
-  }
+  context.out.line("this peer: " + hex_id(status.replica_id) + " (marked *)");
   char line[256];
-  std::snprintf(line, sizeof line, "%-16s  %-21s  %-7s  %11s  %10s  %-16s  %s", "ID", "ADDRESS", "STATE",
+  std::snprintf(line, sizeof line, "  %-16s  %-21s  %-7s  %11s  %10s  %-16s  %s", "ID", "ADDRESS", "STATE",
                 "INCARNATION", "LAST HEARD", "RING (first)", "LAG");
   context.out.line(line);
-  for (const NodeStatus::Member& member : status.members) {
+  for (const NodeStatus::Member& member : rows) {
+    const bool self = member.id == status.replica_id;
     const std::string heard = member.last_heard_ms_ago == 0
                                   ? "-"
                                   : metrics::format_sample_value(static_cast<double>(member.last_heard_ms_ago) / 1000.0) + "s";
     const std::string ring = member.ring_positions.empty() ? "-" : position_text(member.ring_positions.front());
-    const std::string lag = member.neighbour ? std::to_string(member.lag_entries) : "- (not a neighbour)";
-    std::snprintf(line, sizeof line, "%-16s  %-21s  %-7s  %11" PRIu64 "  %10s  %-16s  %s", hex_id(member.id).c_str(),
-                  member.address.c_str(), member.state.c_str(), member.incarnation, heard.c_str(), ring.c_str(),
-                  lag.c_str());
+    const std::string lag = self ? "- (this peer)" : member.neighbour ? std::to_string(member.lag_entries) : "- (not a neighbour)";
+    std::snprintf(line, sizeof line, "%s %-16s  %-21s  %-7s  %11" PRIu64 "  %10s  %-16s  %s", self ? "*" : " ",
+                  hex_id(member.id).c_str(), member.address.c_str(), member.state.c_str(), member.incarnation,
+                  heard.c_str(), ring.c_str(), lag.c_str());
     context.out.line(line);
+  }
+  if (status.members.empty()) {
+    context.out.line("no other peers known (a single-peer cluster until one joins with --seed)");
   }
   for (const NodeStatus::PendingRetirement& retirement : status.pending_retirements) {
     std::string waiting;

@@ -23,6 +23,8 @@ struct Context {
 // Registers, sets, counters, keys (tools/cairn/data_commands.cpp).
 int put_command(Context& context, const std::string& key, const std::string& value);
 int get_command(Context& context, const std::string& key);
+// The winning value only, byte for byte as stored, nothing added (no escaping, no newline).
+int get_raw_command(Context& context, const std::string& key);
 int del_command(Context& context, const std::string& key);
 int sadd_command(Context& context, const std::string& key, const std::vector<std::string>& members);
 int srem_command(Context& context, const std::string& key, const std::vector<std::string>& members);

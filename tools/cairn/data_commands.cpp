@@ -90,6 +90,15 @@ int get_command(Context& context, const std::string& key) {
   });
 }
 
+int get_raw_command(Context& context, const std::string& key) {
+  return with_client(context, [&](Client& client) -> Status {
+    auto value = client.get(key);
+    if (!value) return tl::unexpected(value.error());
+    context.out.raw(value->value);
+    return ok();
+  });
+}
+
 int del_command(Context& context, const std::string& key) {
   return with_client(context, [&](Client& client) -> Status {
     if (auto done = client.del(key); !done) return done;
@@ -155,7 +164,16 @@ int incr_command(Context& context, const std::string& key, std::int64_t amount) 
         amount < 0 ? static_cast<std::uint64_t>(-(amount + 1)) + 1 : static_cast<std::uint64_t>(amount);
     if (auto done = amount < 0 ? client.decr(key, magnitude) : client.incr(key, magnitude); !done) return done;
     // The value read right after the write: other writers may already have moved it.
-    return print_counter(context, client, key);
+    Status printed = print_counter(context, client, key);
+    if (printed || printed.error().code() != ErrorCode::kOutOfRange) return printed;
+    // The write was applied (it moved a merged total back toward the range, or others moved it
+    // since): only the value it leaves cannot be shown as an int64. Not a failure of this command.
+    if (context.out.json()) {
+      context.out.document(Json{{"key", key}, {"value", nullptr}, {"out_of_range", true}, {"message", printed.error().message()}});
+    } else {
+      context.out.line("applied; " + printed.error().message());
+    }
+    return ok();
   });
 }
 

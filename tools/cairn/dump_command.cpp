@@ -1,5 +1,8 @@
 // cairn dump --data-dir DIR: every key of a data directory, read offline with a read-only store (LMDB
 // readers never block the writer and never write), so it is safe on a running peer's directory.
+#include <cstdio>
+#include <optional>
+
 #include "cairn/store.h"
 #include "tools/cairn/commands.h"
 #include "tools/cairn/exit_codes.h"
@@ -25,7 +28,21 @@ Status dump_set(Context& context, Store& store, const std::string& key) {
   }
 }
 
-Status dump_key(Context& context, Store& store, const std::string& key) {
+// A counter whose merged value is outside the int64 range: listed with its error (stderr too), and the
+// dump goes on.
+void dump_out_of_range_counter(Context& context, const std::string& key, const Error& error) {
+  std::fprintf(stderr, "cairn: %s\n", error.message().c_str());
+  if (context.out.json()) {
+    Json item{{"key", key}, {"type", "counter"}};
+    item["error"] = {{"code", std::string(to_string(error.code()))}, {"message", error.message()}};
+    context.out.array_item(item);
+  } else {
+    context.out.line(printable(key) + "\tcounter\t(outside the int64 range)");
+  }
+}
+
+// Prints `key`. `skipped` gets the error of a value that cannot be shown (a counter out of range).
+Status dump_key(Context& context, Store& store, const std::string& key, std::optional<Error>& skipped) {
   auto kind = store.kind(key);
   if (!kind) {
     // Deleted between the scan and this read: nothing to print.
@@ -46,6 +63,11 @@ Status dump_key(Context& context, Store& store, const std::string& key) {
     }
     case ValueKind::kCounter: {
       auto value = store.counter(key);
+      if (!value && value.error().code() == ErrorCode::kOutOfRange) {
+        dump_out_of_range_counter(context, key, value.error());
+        skipped = value.error();
+        return ok();
+      }
       if (!value) return value.error().code() == ErrorCode::kNotFound ? ok() : Status(tl::unexpected(value.error()));
       if (context.out.json()) {
         context.out.array_item(Json{{"key", key}, {"type", "counter"}, {"value", *value}});
@@ -72,6 +94,7 @@ int dump_command(Context& context, const std::string& data_dir) {
   std::unique_ptr<Cursor> keys = (*store)->scan("");
   context.out.begin_array();
   Status dumped = ok();
+  std::optional<Error> skipped;
   for (;;) {
     auto key = keys->next();
     if (!key) {
@@ -79,10 +102,12 @@ int dump_command(Context& context, const std::string& data_dir) {
       break;
     }
     if (!*key) break;
-    if (dumped = dump_key(context, **store, **key); !dumped) break;
+    if (dumped = dump_key(context, **store, **key, skipped); !dumped) break;
   }
   context.out.end_array();
   if (!dumped) return context.out.failure(dumped.error());
+  // Everything else was listed; the exit code still says a value could not be shown.
+  if (skipped) return exit_code_for(*skipped);
   return kExitOk;
 }
 

@@ -44,6 +44,8 @@ Json inspection_json(const KeyInspection& inspection) {
   }
   if (!inspection.counter_parts.empty()) {
     json["counter_value"] = inspection.counter_value;
+    // Then counter_value is the nearest int64, not the value (`counter` fails for the key).
+    json["counter_out_of_range"] = inspection.counter_out_of_range;
     Json parts = Json::array();
     for (const CounterPart& part : inspection.counter_parts) {
       Json entry{{"dot", dot_json(part.dot)},
@@ -106,7 +108,12 @@ void print_inspection(const Output& out, const KeyInspection& inspection) {
     }
   }
   if (!inspection.counter_parts.empty()) {
-    out.line("value:          " + std::to_string(inspection.counter_value));
+    if (inspection.counter_out_of_range) {
+      out.line(std::string("value:          ") + (inspection.counter_value > 0 ? "above " : "below ") +
+               std::to_string(inspection.counter_value) + " (outside the int64 range: `counter` fails until it is back)");
+    } else {
+      out.line("value:          " + std::to_string(inspection.counter_value));
+    }
     out.line("counter parts:");
     for (const CounterPart& part : inspection.counter_parts) {
       if (part.reset) {

@@ -2,8 +2,10 @@
 //
 //   cairn [--connect HOST:PORT] [--json] [--timeout-ms N] [--token T | --token-file F | --data-dir D] COMMAND ...
 //
-// The client token (docs/security.md) comes from, first found: --token, --token-file, $CAIRN_TOKEN,
-// --data-dir DIR (DIR/client.token), then ./cairn-data/client.token (a local peer's default).
+// The options before COMMAND may also come after it (`cairn get k --json`). The client token
+// (docs/security.md) comes from, first found: --token, --token-file, $CAIRN_TOKEN, --data-dir DIR
+// (DIR/client.token), then ./cairn-data/client.token (a local peer's default); `dump` reads the
+// --data-dir directory itself and needs no token.
 //
 // Every command prints clear text for people, or JSON with --json for scripts; the exit codes are in
 // exit_codes.h and in `cairn --help`.
@@ -14,10 +16,13 @@
 #include <string>
 #include <vector>
 
+#include "cairn_build_info.h"
+#include "src/server/protocol.h"
 #include "src/util/secret_file.h"
 
 #include "tools/cairn/commands.h"
 #include "tools/cairn/exit_codes.h"
+#include "tools/cairn/value_input.h"
 
 namespace {
 
@@ -61,6 +66,23 @@ cairn::Result<std::string> find_token(const std::string& token, const std::strin
   return tokens->front();
 }
 
+// put's value: VALUE as given, or all of standard input (VALUE "-") or of --value-file FILE. Throws a
+// usage error (exit 2) when there is none or FILE cannot be opened; returns the other failures (a value
+// over the store's limit, a read error).
+cairn::Result<std::string> value_for_put(const CLI::Option& value_argument, const std::string& value,
+                                         const std::string& value_file) {
+  const bool from_input = !value_file.empty() || value == kStandardInput;
+  if (!from_input && value_argument.count() == 0) {
+    throw CLI::ValidationError("put", "needs a VALUE, '-' for standard input, or --value-file FILE");
+  }
+  if (!from_input) return value;
+  auto read = read_value(value_file.empty() ? std::string(kStandardInput) : value_file);
+  if (!read && read.error().code() == cairn::ErrorCode::kInvalidArgument) {
+    throw CLI::ValidationError("--value-file", read.error().message());
+  }
+  return read;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -73,45 +95,79 @@ int main(int argc, char** argv) {
                "Talks to a peer's client port (--connect, or CAIRN_CONNECT; default 127.0.0.1:7401);\n"
                "`dump` reads a data directory offline instead."};
   app.footer(kExitCodesHelp);
+  app.set_version_flag("--version", std::string("cairn ") + cairn::build_info::kVersion + " (commit " +
+                                        cairn::build_info::kCommit + ")");
+  // Options of the root app are also accepted after the subcommand (`cairn get k --json`); given twice
+  // (before and after it), the last one counts, as in most command lines.
   app.fallthrough();
   app.require_subcommand(1);
-  app.add_option("--connect", address, "Peer client address HOST:PORT (env CAIRN_CONNECT)")->capture_default_str();
-  app.add_option("--timeout-ms", context.client.timeout_ms, "Connect and reply timeout")->capture_default_str();
+  const auto last_wins = [](CLI::Option* option) { option->multi_option_policy(CLI::MultiOptionPolicy::TakeLast); };
+  last_wins(app.add_option("--connect", address, "Peer client address HOST:PORT (env CAIRN_CONNECT)")
+                ->capture_default_str());
+  last_wins(app.add_option("--timeout-ms", context.client.timeout_ms,
+                           "Connect timeout; also the base of every send and reply wait (docs/cli.md)")
+                ->capture_default_str());
   app.add_flag("--json", json, "Print JSON for scripts (streamed lists are one JSON array; watch prints JSON lines)");
-  std::string token, token_file, token_data_dir;
-  app.add_option("--token", token, "The peer's client token (else --token-file, env CAIRN_TOKEN, --data-dir, "
-                                    "./cairn-data/client.token)");
-  app.add_option("--token-file", token_file, "Read the client token from this file");
-  app.add_option("--data-dir", token_data_dir, "A local peer's data directory: its client.token is used");
+  std::string token, token_file;
+  last_wins(app.add_option("--token", token, "The peer's client token (else --token-file, env CAIRN_TOKEN, --data-dir, "
+                                             "./cairn-data/client.token)"));
+  last_wins(app.add_option("--token-file", token_file, "Read the client token from this file"));
+  std::string data_dir;
+  last_wins(app.add_option("--data-dir", data_dir,
+                           "A local peer's data directory: its client.token is used; `dump` reads it"));
 
-  std::string key, value, prefix, member, data_dir;
+  std::string key, value, value_file, prefix, member;
   std::vector<std::string> members;
   std::int64_t amount = 1;
+  bool raw = false;
   int exit_code = kExitOk;
   const auto run = [&](CLI::App* command, auto action) { command->callback([&, action] { exit_code = action(); }); };
 
-  auto* put = app.add_subcommand("put", "Write a register: put KEY VALUE");
+  auto* put = app.add_subcommand("put", "Write a register: put KEY VALUE, put KEY - (value from standard input), "
+                                        "put KEY --value-file FILE");
   put->add_option("key", key)->required();
-  put->add_option("value", value)->required();
-  run(put, [&] { return put_command(context, key, value); });
+  auto* value_argument = put->add_option("value", value, "The value; '-' reads it from standard input, byte for byte");
+  auto* value_file_option =
+      put->add_option("-f,--value-file", value_file, "Read the value from FILE, byte for byte ('-': standard input)");
+  value_argument->excludes(value_file_option);
+  run(put, [&] {
+    auto put_value = value_for_put(*value_argument, value, value_file);
+    if (!put_value) return context.out.failure(put_value.error());
+    return put_command(context, key, *put_value);
+  });
 
   auto* get = app.add_subcommand("get", "Read a register; shows concurrent values that lost the tie-break");
   get->add_option("key", key)->required();
-  run(get, [&] { return get_command(context, key); });
+  get->add_flag("--raw", raw, "Print only the value, byte for byte as stored: no escaping, no newline added");
+  run(get, [&] {
+    if (raw && context.out.json()) throw CLI::ValidationError("--raw", "--raw and --json exclude each other");
+    return raw ? get_raw_command(context, key) : get_command(context, key);
+  });
 
   auto* del = app.add_subcommand("del", "Delete a key of any type");
   del->add_option("key", key)->required();
   run(del, [&] { return del_command(context, key); });
 
-  auto* sadd = app.add_subcommand("sadd", "Add members to a set: sadd KEY MEMBER...");
+  // A lone "-" for the members reads them from standard input, one per line.
+  const auto with_members = [&](auto command) {
+    return [&, command] {
+      if (members != std::vector<std::string>{kStandardInput}) return command(context, key, members);
+      auto read = read_members_from_stdin(cairn::protocol::kMaxMembersPerRequest);
+      if (!read) return context.out.failure(read.error());
+      return command(context, key, *read);
+    };
+  };
+  auto* sadd = app.add_subcommand("sadd", "Add members to a set: sadd KEY MEMBER..., or sadd KEY - (one per line of "
+                                          "standard input)");
   sadd->add_option("key", key)->required();
   sadd->add_option("members", members)->required();
-  run(sadd, [&] { return sadd_command(context, key, members); });
+  run(sadd, with_members(sadd_command));
 
-  auto* srem = app.add_subcommand("srem", "Remove members from a set: srem KEY MEMBER...");
+  auto* srem = app.add_subcommand("srem", "Remove members from a set: srem KEY MEMBER..., or srem KEY - (one per line "
+                                          "of standard input)");
   srem->add_option("key", key)->required();
   srem->add_option("members", members)->required();
-  run(srem, [&] { return srem_command(context, key, members); });
+  run(srem, with_members(srem_command));
 
   auto* smembers = app.add_subcommand("smembers", "List a set's members, streamed in byte order");
   smembers->add_option("key", key)->required();
@@ -177,14 +233,18 @@ int main(int argc, char** argv) {
       ->required();
   run(retire, [&] { return retire_command(context, replica); });
 
-  auto* dump = app.add_subcommand("dump", "Print every key of a data directory, offline and read-only "
-                                          "(safe on a running peer's directory)");
-  dump->add_option("--data-dir", data_dir, "The data directory")->required();
-  run(dump, [&] { return dump_command(context, data_dir); });
+  // The data directory is the root's --data-dir, given before or after `dump`.
+  auto* dump = app.add_subcommand("dump", "Print every key of the --data-dir directory, offline and read-only "
+                                          "(safe on a running peer's directory): dump --data-dir DIR");
+  run(dump, [&] {
+    if (data_dir.empty()) throw CLI::ValidationError("dump", "needs --data-dir DIR (the data directory to read)");
+    return dump_command(context, data_dir);
+  });
 
   app.parse_complete_callback([&] {
     context.out = Output(json);
-    auto found = find_token(token, token_file, token_data_dir);
+    if (dump->parsed()) return;  // Reads a directory: no peer, no token.
+    auto found = find_token(token, token_file, data_dir);
     if (!found) throw CLI::ValidationError("client token", found.error().message());
     context.client.token = std::move(*found);
     if (!parse_address(address, context.client)) {

@@ -103,6 +103,8 @@ void Output::line(std::string_view text) const {
   std::fputc('\n', stdout);
 }
 
+void Output::raw(std::string_view bytes) const { std::fwrite(bytes.data(), 1, bytes.size(), stdout); }
+
 void Output::begin_array() {
   first_item_ = true;
   if (json_) std::fputs("[", stdout);

@@ -38,6 +38,8 @@ class Output {
   void document(const Json& json) const;
   // One line of text.
   void line(std::string_view text) const;
+  // `bytes` exactly, nothing added (`get --raw`).
+  void raw(std::string_view bytes) const;
 
   // A streamed JSON array: begin, items, end. In text mode these do nothing (items print as lines).
   void begin_array();
