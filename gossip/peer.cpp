@@ -56,16 +56,27 @@ std::vector<OutgoingFrame> Peer::start_over(std::uint64_t now_ms) {
   return frames;
 }
 
-void Peer::finish_rounds() {
-  for (const auto& [peer, through] : anti_entropy_->take_completed()) dissemination_->caught_up(peer, through);
+void Peer::finish_rounds(std::uint64_t now_ms) {
+  const std::vector<std::pair<PeerId, std::uint64_t>> completed = anti_entropy_->take_completed();
+  for (const auto& [peer, through] : completed) dissemination_->caught_up(peer, through);
   const std::uint64_t in_sync = anti_entropy_->stats().rounds_in_sync;
-  if (in_sync == rounds_in_sync_seen_) return;
-  rounds_in_sync_seen_ = in_sync;
-  // Refilled from a peer: the set-aside writes can be re-issued against the cluster's state (counter
-  // increments beyond what it kept, register values that still win). The store issues nothing until it
-  // holds every kept dot of the old id (the peer may itself have been behind); the next round retries.
+  if (in_sync != rounds_in_sync_seen_) {
+    rounds_in_sync_seen_ = in_sync;
+    // Refilled from a peer: the set-aside writes can be re-issued against the cluster's state (counter
+    // increments beyond what it kept, register values that still win). The store issues nothing until
+    // it holds every kept dot of the old id (the peer may itself have been behind); a later round retries.
+    auto pending = store_.has_retired_writes();
+    if (pending && *pending && !store_.reissue_retired_writes()) ++stats_.store_errors;
+  }
+  // Still waiting (the round was cut short by writes landing, or its peer was behind): ask the same
+  // peers again, at most once a second, rather than at the next periodic round (30 s by default).
+  if (completed.empty() || now_ms < next_refill_round_ms_) return;
   auto pending = store_.has_retired_writes();
-  if (pending && *pending && !store_.reissue_retired_writes()) ++stats_.store_errors;
+  if (!pending || !*pending) return;
+  next_refill_round_ms_ = now_ms + kRefillRoundIntervalMs;
+  for (const auto& [peer, through] : completed) {
+    if (auto endpoint = membership_->endpoint_of(peer)) anti_entropy_->request_round(peer, *endpoint, now_ms);
+  }
 }
 
 namespace {
@@ -175,7 +186,7 @@ Outbox Peer::run_anti_entropy(std::uint64_t now_ms) {
     if (auto endpoint = membership_->endpoint_of(behind)) anti_entropy_->request_round(behind, *endpoint, now_ms);
   }
   Outbox out = anti_entropy_->tick(now_ms, neighbours);
-  finish_rounds();
+  finish_rounds(now_ms);
   return out;
 }
 
@@ -212,7 +223,7 @@ Outbox Peer::dispatch(const Envelope& envelope, std::uint64_t now_ms) {
   }
   if (is_anti_entropy(envelope.body)) {
     Outbox out = anti_entropy_->on_message(envelope, now_ms);
-    finish_rounds();
+    finish_rounds(now_ms);
     return out;
   }
   return membership_->on_message(envelope, now_ms);

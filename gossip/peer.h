@@ -129,8 +129,10 @@ class Peer {
   // Hands a received envelope to the machine it is for.
   Outbox dispatch(const Envelope& envelope, std::uint64_t now_ms);
   // Completed anti-entropy rounds go to dissemination; the first round that found this peer in sync
-  // after a reincarnation re-issues the writes the store set aside.
-  void finish_rounds();
+  // after a reincarnation re-issues the writes the store set aside, and while they still wait the
+  // peers of completed rounds are asked for another one (at most every kRefillRoundIntervalMs).
+  void finish_rounds(std::uint64_t now_ms);
+  static constexpr std::uint64_t kRefillRoundIntervalMs = 1000;
 
   Endpoint endpoint_;
   std::vector<Endpoint> seeds_;
@@ -146,6 +148,7 @@ class Peer {
   std::optional<Stability> stability_;
   std::uint64_t reincarnations_ = 0;
   std::uint64_t rounds_in_sync_seen_ = 0;
+  std::uint64_t next_refill_round_ms_ = 0;
   std::vector<PeerId> neighbours_;
   std::vector<PeerId> reachable_before_;  // Sorted; reachable members at the previous gossip tick.
   std::uint64_t next_gossip_ms_ = 0;
