@@ -205,7 +205,9 @@ std::vector<OutgoingFrame> Peer::on_frame(std::string_view frame, std::uint64_t 
   }
   // Until the next tick starts over under a new id, the old machines answer nothing.
   if (identity_changed()) return {};
-  if (is_anti_entropy(envelope.body)) anti_entropy_->count_bytes_received(frame.size());
+  if (is_anti_entropy(envelope.body) && !stability_->is_retired(envelope.sender)) {
+    anti_entropy_->count_bytes_received(frame.size());
+  }
   Outbox out = dispatch(envelope, now_ms);
   // Handling it moved the store to a new id (a dot of ours another copy minted): what the old
   // machines would answer, under the old id, is not sent.

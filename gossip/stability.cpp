@@ -375,7 +375,7 @@ void Stability::decide(Membership& membership) {
   for (auto it = proposals_.begin(); it != proposals_.end();) {
     const PeerId replica = it->first;
     auto member = membership.members().find(replica);
-    // A replica membership never knew (an abandoned id) stays proposed: it cannot come back.
+    // A replica membership does not know (an abandoned id) stays proposed until it shows up alive.
     if ((member != membership.members().end() && is_reachable(member->second.status)) ||
         retired_.contains(replica)) {
       it = proposals_.erase(it);  // It came back (or is already retired): nothing to decide.
