@@ -79,6 +79,8 @@ Outbox AntiEntropy::tick(std::uint64_t now_ms, const std::vector<Neighbour>& nei
     }
   }
 
+  // A peer whose newest own dots wait for confirmation ships no state: its rounds wait in the queue.
+  if (holding_own_dots()) return out;
   while (!queued_.empty() && rounds_.size() < options_.max_concurrent_rounds) {
     auto [peer, endpoint] = std::move(queued_.front());
     queued_.pop_front();
@@ -222,6 +224,12 @@ Outbox AntiEntropy::on_message(const Envelope& message, std::uint64_t now_ms) {
 }
 
 void AntiEntropy::on_tree_reply(std::uint64_t id, Round& round, const TreeLevel& reply, Outbox& out) {
+  if (reply.busy) {
+    // The responder ships nothing until its own newest dots are confirmed: ask again later.
+    ++stats_.rounds_declined;
+    fail_round(id, round.last_activity_ms);
+    return;
+  }
   if (reply.level != round.asked.first || reply.parents != round.asked.second ||
       reply.hashes.size() != reply.parents.size() * kTreeFanout) {
     ++stats_.messages_ignored;  // Not the answer to what this round asked (a stale duplicate).
@@ -329,6 +337,13 @@ std::optional<std::string> AntiEntropy::records_of(const std::vector<std::uint32
 Outbox AntiEntropy::answer_tree(const Envelope& message, const TreeLevel& request, std::uint64_t now_ms) {
   Outbox out;
   const bool top = request.level == 1;
+  if (holding_own_dots()) {
+    // Our hashes, context and records would show own dots no peer may hold yet: decline the round.
+    TreeLevel busy{request.round, true, request.level, request.parents, {}, {}};
+    busy.busy = true;
+    out.push_back(Outgoing{message.sender_endpoint, Channel::kStream, envelope(std::move(busy))});
+    return out;
+  }
   if (top) {
     if (initiator_contexts_.size() >= kMaxInitiatorContexts && !initiator_contexts_.contains(request.round)) {
       auto oldest = std::min_element(
@@ -357,6 +372,10 @@ Outbox AntiEntropy::answer_tree(const Envelope& message, const TreeLevel& reques
 
 Outbox AntiEntropy::answer_digest(const Envelope& message, const BucketDigest& digest) {
   Outbox out;
+  if (holding_own_dots()) {  // A round we declined at level 1 does not get this far.
+    ++stats_.messages_ignored;
+    return out;
+  }
   auto mine = store_.bucket_digests(digest.buckets, SIZE_MAX);
   if (!mine) {
     ++stats_.store_errors;

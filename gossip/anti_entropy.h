@@ -13,7 +13,10 @@
 //      the wanted records (and its version of any it received that the merge left different);
 //   4. starts again at 1 to verify, up to max_passes; a round that never finds everything equal
 //      (writes keep landing) still ends after that many passes, having repaired what it found.
-// A round left unanswered for round_timeout_ms is abandoned and may be asked for again.
+// A round left unanswered for round_timeout_ms is abandoned and may be asked for again. A peer whose
+// newest own dots wait for confirmation (a restarted peer, until its members' contexts confirm that no
+// other copy of it minted them: docs/store.md "Identity") starts no round and declines others' with a
+// busy reply; the initiator asks again after retry_after_ms.
 //
 // Every message does bounded work (a bounded number of hashes or buckets), so a large difference is
 // repaired in many small steps and the peer keeps serving meanwhile. Sans-I/O: no sockets, no clock.
@@ -47,6 +50,7 @@ struct AntiEntropyOptions {
 struct AntiEntropyStats {
   std::uint64_t rounds_started = 0, rounds_completed = 0, rounds_failed = 0;
   std::uint64_t rounds_in_sync = 0;     // Completed with every bucket found equal (contexts joined).
+  std::uint64_t rounds_declined = 0;    // Ended because the responder was not ready (TreeLevel::busy).
   std::uint64_t buckets_compared = 0;   // Tree nodes compared, at every level.
   std::uint64_t buckets_exchanged = 0;  // Leaf buckets whose record digests were compared.
   std::uint64_t records_sent = 0, records_received = 0;
@@ -103,6 +107,9 @@ class AntiEntropy {
   };
 
   Envelope envelope(Body body) const;
+  // True while the store's newest own dots wait for confirmation (Store::identity()): this peer then
+  // starts no round and declines others' (docs/store.md "Identity"), so none of its state leaves it.
+  bool holding_own_dots() const { return store_.identity().unconfirmed_from != 0; }
   void start_round(PeerId peer, const Endpoint& endpoint, std::uint64_t now_ms, Outbox& out);
   // Sends the round's next message, or finishes it.
   void advance(std::uint64_t id, Round& round, Outbox& out);

@@ -32,13 +32,19 @@ Outbox Dissemination::tick(std::uint64_t now_ms) {
     ++stats_.store_errors;
     return out;
   }
-  for (auto& [id, state] : neighbours_) push_to(id, state, *bounds, now_ms, out);
+  // Entries holding own dots that wait for confirmation go nowhere yet (docs/store.md "Identity"):
+  // pushes stop before the first of them, and acknowledgements, hence trimming, cannot pass it.
+  std::uint64_t ship_through = bounds->last;
+  if (const std::uint64_t held = store_.identity().held_from_sequence; held != 0) {
+    ship_through = std::min(ship_through, held - 1);
+  }
+  for (auto& [id, state] : neighbours_) push_to(id, state, *bounds, ship_through, now_ms, out);
   trim_acknowledged(*bounds);
   return out;
 }
 
 void Dissemination::push_to(PeerId id, NeighbourState& state, const Store::DeltaLogBounds& bounds,
-                            std::uint64_t now_ms, Outbox& out) {
+                            std::uint64_t ship_through, std::uint64_t now_ms, Outbox& out) {
   const bool in_flight = state.push_through > state.acknowledged;
   if (in_flight) {
     if (now_ms < state.last_push_ms + options_.resend_after_ms) return;  // Wait for its ack.
@@ -48,7 +54,7 @@ void Dissemination::push_to(PeerId id, NeighbourState& state, const Store::Delta
     ++stats_.resends;
   }
 
-  if (state.sent_through >= bounds.last) return;  // Nothing new for it.
+  if (state.sent_through >= ship_through) return;  // Nothing new for it (or nothing it may have yet).
   state.behind_trimmed_log = state.sent_through + 1 < bounds.first;
   if (state.behind_trimmed_log) {
     ++stats_.neighbours_behind_trimmed_log;
@@ -64,6 +70,7 @@ void Dissemination::push_to(PeerId id, NeighbourState& state, const Store::Delta
   std::size_t bytes = 0;
   std::uint64_t through = state.sent_through;
   for (LoggedDelta& entry : *entries) {
+    if (entry.sequence > ship_through) break;
     if (!push.entries.empty() && bytes + entry.bytes.size() > options_.max_bytes_per_push) break;
     through = entry.sequence;
     if (entry.origin == id.value) continue;  // Never send a neighbour what came from it.

@@ -6,7 +6,9 @@
 // past `resend_after_ms` is sent again (merging is idempotent). An entry that came from a neighbour is
 // never sent back to it, and the store logs only the part of a merged delta that was new, so only new
 // information travels onward (BP+RR, Enes et al., "Efficient Synchronization of State-based CRDTs",
-// ICDE 2019). A neighbour whose next entry was already trimmed is left to anti-entropy.
+// ICDE 2019). A neighbour whose next entry was already trimmed is left to anti-entropy. Entries from
+// the store's held_from_sequence on (own dots a restarted peer minted before its members confirmed
+// that no other copy of it minted them: Store::identity()) are not pushed until they are confirmed.
 //
 // Sans-I/O: no sockets, no clock. The store is called synchronously (a real peer calls this machine
 // off its event loop thread, since the store may fsync).
@@ -78,8 +80,9 @@ class Dissemination {
   };
 
   Envelope envelope(Body body) const;
-  void push_to(PeerId id, NeighbourState& state, const Store::DeltaLogBounds& bounds, std::uint64_t now_ms,
-               Outbox& out);
+  // Pushes to one neighbour what it lacks of the log up to `ship_through`.
+  void push_to(PeerId id, NeighbourState& state, const Store::DeltaLogBounds& bounds, std::uint64_t ship_through,
+               std::uint64_t now_ms, Outbox& out);
   void trim_acknowledged(const Store::DeltaLogBounds& bounds);
 
   PeerId self_;

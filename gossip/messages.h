@@ -94,6 +94,9 @@ struct TreeLevel {
   std::vector<std::uint32_t> parents;  // Ascending; at level 1 exactly {0}, the root.
   std::vector<std::uint64_t> hashes;   // 16 per parent, or none (a request below level 1).
   std::string context;                 // Encoded causal context; at level 1 only.
+  // A reply that declines the round: the responder's newest own dots are not confirmed yet (it ships
+  // nothing of its state until they are; docs/store.md "Identity"). Carries no hashes.
+  bool busy = false;
   friend bool operator==(const TreeLevel&, const TreeLevel&) = default;
 };
 
@@ -146,6 +149,9 @@ struct ContextReport {
   // Replicas of which the sender has seen dots past a gap in its vector, with the highest such dot
   // (ascending by replica). A retirement waits until no one has a gap in the retired replica's dots.
   std::vector<VectorEntry> gaps;
+  // The sender asks for the receiver's report at once: a peer that just started waits for its
+  // members' contexts before it ships its newest writes (docs/store.md "Identity").
+  bool reply_wanted = false;
   friend bool operator==(const ContextReport&, const ContextReport&) = default;
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <iterator>
 #include <utility>
 
 namespace cairn::gossip {
@@ -18,7 +19,14 @@ Peer::Peer(Endpoint self_endpoint, Store& store, std::vector<Endpoint> seeds, Pe
   assert((options_.security.insecure || !options_.security.cluster_keys.empty()) &&
          "a secure peer needs a cluster key");
   if (!options_.security.cluster_keys.empty()) sealer_.emplace(options_.security.cluster_keys);
+  // Before anything can be shipped: own dots minted from now on wait for the members' confirmation
+  // that no other copy of this store minted them (docs/store.md "Identity").
+  if (!store_.start_identity_check()) ++stats_.store_errors;
   build_machines();
+}
+
+bool Peer::identity_changed() const {
+  return stability_->reincarnated() || store_.replica_id() != membership_->self().value;
 }
 
 void Peer::build_machines() {
@@ -35,21 +43,40 @@ void Peer::build_machines() {
 }
 
 std::vector<OutgoingFrame> Peer::start_over(std::uint64_t now_ms) {
+  // An id the cluster retired is forgotten by every member already. One this peer gave up (another
+  // copy minted under it) is announced as left, or the members would keep probing it at this
+  // endpoint, where this peer answers under its new id, and never see it gone (nor retire it).
+  // Another copy still running under it refutes that, as any live member refutes a false report.
+  std::vector<OutgoingFrame> frames;
+  if (!stability_->reincarnated()) frames = frames_of(membership_->leave(now_ms));
   ++reincarnations_;
   build_machines();
-  return start(now_ms);
+  std::vector<OutgoingFrame> joined = start(now_ms);
+  frames.insert(frames.end(), std::make_move_iterator(joined.begin()), std::make_move_iterator(joined.end()));
+  return frames;
 }
 
-void Peer::finish_rounds() {
-  for (const auto& [peer, through] : anti_entropy_->take_completed()) dissemination_->caught_up(peer, through);
+void Peer::finish_rounds(std::uint64_t now_ms) {
+  const std::vector<std::pair<PeerId, std::uint64_t>> completed = anti_entropy_->take_completed();
+  for (const auto& [peer, through] : completed) dissemination_->caught_up(peer, through);
   const std::uint64_t in_sync = anti_entropy_->stats().rounds_in_sync;
-  if (in_sync == rounds_in_sync_seen_) return;
-  rounds_in_sync_seen_ = in_sync;
-  // Refilled from a peer: the set-aside writes can be re-issued against the cluster's state (counter
-  // increments beyond what it kept, register values that still win). The store issues nothing until it
-  // holds every kept dot of the old id (the peer may itself have been behind); the next round retries.
+  if (in_sync != rounds_in_sync_seen_) {
+    rounds_in_sync_seen_ = in_sync;
+    // Refilled from a peer: the set-aside writes can be re-issued against the cluster's state (counter
+    // increments beyond what it kept, register values that still win). The store issues nothing until
+    // it holds every kept dot of the old id (the peer may itself have been behind); a later round retries.
+    auto pending = store_.has_retired_writes();
+    if (pending && *pending && !store_.reissue_retired_writes()) ++stats_.store_errors;
+  }
+  // Still waiting (the round was cut short by writes landing, or its peer was behind): ask the same
+  // peers again, at most once a second, rather than at the next periodic round (30 s by default).
+  if (completed.empty() || now_ms < next_refill_round_ms_) return;
   auto pending = store_.has_retired_writes();
-  if (pending && *pending && !store_.reissue_retired_writes()) ++stats_.store_errors;
+  if (!pending || !*pending) return;
+  next_refill_round_ms_ = now_ms + kRefillRoundIntervalMs;
+  for (const auto& [peer, through] : completed) {
+    if (auto endpoint = membership_->endpoint_of(peer)) anti_entropy_->request_round(peer, *endpoint, now_ms);
+  }
 }
 
 namespace {
@@ -125,7 +152,7 @@ void Peer::remember_membership_changes() {
 }
 
 std::vector<OutgoingFrame> Peer::tick(std::uint64_t now_ms) {
-  if (stability_->reincarnated()) return start_over(now_ms);
+  if (identity_changed()) return start_over(now_ms);
   Outbox outbox = membership_->tick(now_ms);
   if (now_ms >= next_gossip_ms_) {
     next_gossip_ms_ = now_ms + options_.gossip_interval_ms;
@@ -159,7 +186,7 @@ Outbox Peer::run_anti_entropy(std::uint64_t now_ms) {
     if (auto endpoint = membership_->endpoint_of(behind)) anti_entropy_->request_round(behind, *endpoint, now_ms);
   }
   Outbox out = anti_entropy_->tick(now_ms, neighbours);
-  finish_rounds();
+  finish_rounds(now_ms);
   return out;
 }
 
@@ -176,22 +203,32 @@ std::vector<OutgoingFrame> Peer::on_frame(std::string_view frame, std::uint64_t 
     ++stats_.frames_from_other_clusters;
     return {};
   }
-  if (stability_->reincarnated()) return {};
-  if (stability_->is_retired(envelope.sender)) return frames_of(stability_->answer_retired(envelope, now_ms));
+  // Until the next tick starts over under a new id, the old machines answer nothing.
+  if (identity_changed()) return {};
+  if (is_anti_entropy(envelope.body) && !stability_->is_retired(envelope.sender)) {
+    anti_entropy_->count_bytes_received(frame.size());
+  }
+  Outbox out = dispatch(envelope, now_ms);
+  // Handling it moved the store to a new id (a dot of ours another copy minted): what the old
+  // machines would answer, under the old id, is not sent.
+  if (identity_changed()) return {};
+  return frames_of(std::move(out));
+}
+
+Outbox Peer::dispatch(const Envelope& envelope, std::uint64_t now_ms) {
+  if (stability_->is_retired(envelope.sender)) return stability_->answer_retired(envelope, now_ms);
   if (std::holds_alternative<ContextReport>(envelope.body) || std::holds_alternative<RetiredNotice>(envelope.body)) {
-    stability_->on_message(envelope, now_ms, *membership_);
-    return {};
+    return stability_->on_message(envelope, now_ms, *membership_);
   }
   if (std::holds_alternative<DeltaPush>(envelope.body) || std::holds_alternative<DeltaAck>(envelope.body)) {
-    return frames_of(dissemination_->on_message(envelope, now_ms));
+    return dissemination_->on_message(envelope, now_ms);
   }
   if (is_anti_entropy(envelope.body)) {
-    anti_entropy_->count_bytes_received(frame.size());
     Outbox out = anti_entropy_->on_message(envelope, now_ms);
-    finish_rounds();
-    return frames_of(std::move(out));
+    finish_rounds(now_ms);
+    return out;
   }
-  return frames_of(membership_->on_message(envelope, now_ms));
+  return membership_->on_message(envelope, now_ms);
 }
 
 DecodeResult Peer::open_and_decode(std::string_view frame) {

@@ -92,8 +92,9 @@ class Peer {
     return stability_->propose_retirement(replica, now_ms, *membership_);
   }
 
-  // This peer's replica id: a new one after the cluster retired the old one (the store reincarnated,
-  // and the peer started over under the new id; `reincarnations()` counts those restarts).
+  // This peer's replica id: a new one after the cluster retired the old one (the store reincarnated)
+  // or after the store found another copy of itself minting under it (docs/store.md "Identity"); the
+  // peer then started over under the new id, and `reincarnations()` counts those restarts.
   PeerId id() const { return membership_->self(); }
   std::uint64_t reincarnations() const { return reincarnations_; }
   const Endpoint& endpoint() const { return endpoint_; }
@@ -120,11 +121,18 @@ class Peer {
   // (Re)creates the state machines under the store's current replica id: at construction, and after
   // the store reincarnated because the cluster retired this peer.
   void build_machines();
-  // Starts over under the new replica id after a reincarnation; the frames of the new join.
+  // True once the store no longer holds the id the machines run under (retired, or given up).
+  bool identity_changed() const;
+  // Starts over under the store's new replica id; the frames of the old id's leave (unless it was
+  // retired) and of the new join.
   std::vector<OutgoingFrame> start_over(std::uint64_t now_ms);
+  // Hands a received envelope to the machine it is for.
+  Outbox dispatch(const Envelope& envelope, std::uint64_t now_ms);
   // Completed anti-entropy rounds go to dissemination; the first round that found this peer in sync
-  // after a reincarnation re-issues the writes the store set aside.
-  void finish_rounds();
+  // after a reincarnation re-issues the writes the store set aside, and while they still wait the
+  // peers of completed rounds are asked for another one (at most every kRefillRoundIntervalMs).
+  void finish_rounds(std::uint64_t now_ms);
+  static constexpr std::uint64_t kRefillRoundIntervalMs = 1000;
 
   Endpoint endpoint_;
   std::vector<Endpoint> seeds_;
@@ -140,6 +148,7 @@ class Peer {
   std::optional<Stability> stability_;
   std::uint64_t reincarnations_ = 0;
   std::uint64_t rounds_in_sync_seen_ = 0;
+  std::uint64_t next_refill_round_ms_ = 0;
   std::vector<PeerId> neighbours_;
   std::vector<PeerId> reachable_before_;  // Sorted; reachable members at the previous gossip tick.
   std::uint64_t next_gossip_ms_ = 0;

@@ -1,6 +1,7 @@
 #include "gossip/stability.h"
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include "src/util/hex_id.h"
@@ -26,6 +27,7 @@ Stability::Stability(PeerId self, Endpoint self_endpoint, std::uint64_t cluster_
       options_(options) {}
 
 void Stability::start(Membership& membership) {
+  for (const std::uint64_t predecessor : store_.identity().predecessors) predecessors_.emplace(PeerId{predecessor}, 0);
   auto known = store_.retirements();
   if (!known) {
     ++stats_.store_errors;
@@ -34,21 +36,107 @@ void Stability::start(Membership& membership) {
   for (const Retirement& retirement : *known) {
     retired_[PeerId{retirement.replica}] = retirement.through;
     membership.retire(PeerId{retirement.replica});
+    predecessors_.erase(PeerId{retirement.replica});
   }
 }
 
 Outbox Stability::tick(std::uint64_t now_ms, Membership& membership) {
   if (reincarnated_) return {};
   propose_dead_members(now_ms, membership);
+  propose_abandoned_predecessors(now_ms, membership);
   decide(membership);
   if (!sweeping_ && now_ms >= next_sweep_ms_) {
     sweeping_ = true;
     next_sweep_ms_ = now_ms + options_.compaction_interval_ms;
   }
   if (sweeping_) compact_slice();
-  if (options_.report_interval_ms == 0 || now_ms < next_report_ms_) return {};
+  Outbox out = check_identity(now_ms, membership);
+  if (options_.report_interval_ms == 0 || now_ms < next_report_ms_) return out;
   next_report_ms_ = now_ms + options_.report_interval_ms;
-  return send_reports(now_ms, membership);
+  Outbox reports = send_reports(now_ms, membership);
+  out.insert(out.end(), std::make_move_iterator(reports.begin()), std::make_move_iterator(reports.end()));
+  return out;
+}
+
+Outbox Stability::check_identity(std::uint64_t now_ms, const Membership& membership) {
+  if (store_.identity().unconfirmed_from == 0) return {};
+  // Every report kept here arrived since this peer started (they are not persisted), and each one was
+  // checked for a dot of this id from unconfirmed_from on when it arrived (observe_own_dots).
+  bool every_member_heard_reported = !reports_.empty();
+  for (const auto& [id, member] : membership.members()) {
+    if (member.last_heard_ms != 0 && is_reachable(member.status) && !reports_.contains(id)) {
+      every_member_heard_reported = false;
+    }
+  }
+  if (every_member_heard_reported) {
+    if (auto confirmed = store_.confirm_identity(); confirmed) {
+      ++stats_.identity_confirmations;
+    } else {
+      ++stats_.store_errors;
+    }
+    return {};
+  }
+  if (now_ms < next_confirm_request_ms_) return {};
+  next_confirm_request_ms_ = now_ms + options_.confirm_request_interval_ms;
+  ContextReport report = own_report();
+  report.reply_wanted = true;
+  const Channel channel = channel_for(report);
+  Outbox out;
+  for (PeerId member : membership.reachable_members()) {
+    if (reports_.contains(member)) continue;
+    auto endpoint = membership.endpoint_of(member);
+    if (!endpoint) continue;
+    out.push_back(Outgoing{*endpoint, channel, Envelope{cluster_id_, self_, self_endpoint_, report}});
+    ++stats_.report_requests_sent;
+  }
+  return out;
+}
+
+void Stability::observe_own_dots(const ContextReport& report) {
+  std::uint64_t highest = 0;
+  for (const auto* entries : {&report.vector, &report.gaps}) {
+    for (const VectorEntry& entry : *entries) {
+      if (entry.replica == self_) highest = std::max(highest, entry.counter);
+    }
+  }
+  if (highest == 0) return;
+  auto change = store_.observe_own_dots(highest);
+  if (!change) {
+    ++stats_.store_errors;
+  } else if (change->has_value()) {
+    ++stats_.identity_conflicts;  // The store took a new id; gossip::Peer starts over under it.
+  }
+}
+
+Outbox Stability::reply_to(const Envelope& envelope, std::uint64_t now_ms) {
+  auto [last, first_time] = last_reply_ms_.try_emplace(envelope.sender, now_ms);
+  if (!first_time && now_ms < last->second + options_.reply_interval_ms) return {};
+  last->second = now_ms;
+  ContextReport report = own_report();
+  const Channel channel = channel_for(report);
+  ++stats_.reports_sent;
+  Outbox out;
+  out.push_back(Outgoing{envelope.sender_endpoint, channel, Envelope{cluster_id_, self_, self_endpoint_, std::move(report)}});
+  return out;
+}
+
+void Stability::propose_abandoned_predecessors(std::uint64_t now_ms, const Membership& membership) {
+  if (options_.retire_after_ms == 0) return;
+  for (auto it = predecessors_.begin(); it != predecessors_.end();) {
+    const PeerId replica = it->first;
+    if (retired_.contains(replica)) {
+      it = predecessors_.erase(it);
+      continue;
+    }
+    auto member = membership.members().find(replica);
+    const bool reachable = member != membership.members().end() && is_reachable(member->second.status);
+    if (it->second == 0 || reachable) {
+      it->second = now_ms;  // Another copy may still run as it: the horizon starts when it is gone.
+    } else if (now_ms >= it->second + options_.retire_after_ms && !proposals_.contains(replica)) {
+      proposals_[replica] = Proposal{now_ms, false};
+    }
+    ++it;
+  }
 }
 
 Stability::OwnContext Stability::own_context() {
@@ -67,17 +155,32 @@ Stability::OwnContext Stability::own_context() {
   return own;
 }
 
-Outbox Stability::send_reports(std::uint64_t, const Membership& membership) {
+ContextReport Stability::own_report() {
   ContextReport report;
-  const OwnContext own = own_context();
+  OwnContext own = own_context();
+  // Own dots that wait for confirmation are not reported: no one may hold them yet, and a report of
+  // them would look, to another copy of this id, like a copy that minted beyond it.
+  if (const std::uint64_t unconfirmed_from = store_.identity().unconfirmed_from; unconfirmed_from != 0) {
+    own.gaps.erase(self_);
+    own.vector[self_] = std::min(entry_of(own.vector, self_), unconfirmed_from - 1);
+    if (own.vector[self_] == 0) own.vector.erase(self_);
+  }
   for (const auto& [replica, counter] : own.vector) report.vector.push_back(VectorEntry{replica, counter});
   for (const auto& [replica, highest] : own.gaps) report.gaps.push_back(VectorEntry{replica, highest});
   for (const auto& [replica, through] : retired_) report.retirements.push_back(RetiredReplica{replica, through});
+  return report;
+}
+
+Channel Stability::channel_for(const ContextReport& report) const {
   // A small report fits a datagram (no connection to every member); a large one needs a stream.
-  const Channel channel = report.vector.size() + report.retirements.size() + report.gaps.size() <=
-                                  kMaxDatagramReportEntries
-                              ? Channel::kDatagram
-                              : Channel::kStream;
+  return report.vector.size() + report.retirements.size() + report.gaps.size() <= kMaxDatagramReportEntries
+             ? Channel::kDatagram
+             : Channel::kStream;
+}
+
+Outbox Stability::send_reports(std::uint64_t, const Membership& membership) {
+  const ContextReport report = own_report();
+  const Channel channel = channel_for(report);
   Outbox out;
   for (PeerId member : membership.reachable_members()) {
     auto endpoint = membership.endpoint_of(member);
@@ -110,15 +213,15 @@ void Stability::compact_slice() {
   }
 }
 
-void Stability::on_message(const Envelope& envelope, std::uint64_t now_ms, Membership& membership) {
-  if (reincarnated_ || envelope.sender == self_) return;
+Outbox Stability::on_message(const Envelope& envelope, std::uint64_t now_ms, Membership& membership) {
+  if (reincarnated_ || envelope.sender == self_) return {};
   if (const auto* notice = std::get_if<RetiredNotice>(&envelope.body)) {
     // A notice about another id (say, one this peer had before it reincarnated) is stale: ignored.
     if (notice->replica == self_) learn_retirement(self_, notice->through, membership);
-    return;
+    return {};
   }
   const auto* incoming = std::get_if<ContextReport>(&envelope.body);
-  if (!incoming) return;
+  if (!incoming) return {};
   ++stats_.reports_received;
   // Retirements first: a report may be what tells this peer that it, or its sender, was retired.
   for (const RetiredReplica& retirement : incoming->retirements) {
@@ -126,9 +229,10 @@ void Stability::on_message(const Envelope& envelope, std::uint64_t now_ms, Membe
     if (known == retired_.end() || retirement.through < known->second) {
       learn_retirement(retirement.replica, retirement.through, membership);
     }
-    if (reincarnated_) return;
+    if (reincarnated_) return {};
   }
-  if (retired_.contains(envelope.sender)) return;
+  if (retired_.contains(envelope.sender)) return {};
+  observe_own_dots(*incoming);
   // Both reports are true of the sender's context, which only grows: their pointwise max is too.
   Report& report = reports_[envelope.sender];
   for (const VectorEntry& entry : incoming->vector) {
@@ -143,6 +247,7 @@ void Stability::on_message(const Envelope& envelope, std::uint64_t now_ms, Membe
   }
   std::erase_if(report.gaps, [&](const auto& gap) { return entry_of(report.vector, gap.first) >= gap.second; });
   report.received_ms = now_ms;
+  return incoming->reply_wanted ? reply_to(envelope, now_ms) : Outbox{};
 }
 
 Outbox Stability::answer_retired(const Envelope& envelope, std::uint64_t now_ms) {
@@ -192,9 +297,13 @@ Status Stability::propose_retirement(PeerId replica, std::uint64_t now_ms, const
   if (retired_.contains(replica)) return ok();
   auto member = membership.members().find(replica);
   if (member == membership.members().end()) {
-    return fail(ErrorCode::kNotFound, "no member " + hex_id(replica.value) + " is known here");
-  }
-  if (is_reachable(member->second.status)) {
+    // Never a member here, but an id this store's data had before, or one whose dots it holds (an
+    // abandoned id of a copied or restored store): retiring it is what lets its entry go.
+    const OwnContext own = own_context();
+    if (!predecessors_.contains(replica) && !own.vector.contains(replica) && !own.gaps.contains(replica)) {
+      return fail(ErrorCode::kNotFound, "no member " + hex_id(replica.value) + " is known here");
+    }
+  } else if (is_reachable(member->second.status)) {
     return fail(ErrorCode::kInvalidArgument, "member " + hex_id(replica.value) +
                                                  " is reachable: stop it (or wait until it is dead) before retiring it");
   }
@@ -266,9 +375,10 @@ void Stability::decide(Membership& membership) {
   for (auto it = proposals_.begin(); it != proposals_.end();) {
     const PeerId replica = it->first;
     auto member = membership.members().find(replica);
-    if (member == membership.members().end() || is_reachable(member->second.status) ||
+    // A replica membership does not know (an abandoned id) stays proposed until it shows up alive.
+    if ((member != membership.members().end() && is_reachable(member->second.status)) ||
         retired_.contains(replica)) {
-      it = proposals_.erase(it);  // It came back (or is gone, or already retired): nothing to decide.
+      it = proposals_.erase(it);  // It came back (or is already retired): nothing to decide.
       continue;
     }
     if (!blockers(replica, it->second, membership, own).empty()) {

@@ -13,6 +13,11 @@
 //     (so no peer that will speak again holds a dot of it beyond n), and this peer reaches a majority
 //     of the members. The decision (replica, n) is stored, the
 //     replica forgotten by membership, and carried by every later report, so every peer learns it.
+// Reports also check this peer's own identity (docs/store.md "Identity"): after a restart its newest
+// own dots stay unconfirmed (gossip ships none of them) until every member it has heard from has
+// reported, asked at once rather than at the next interval; a report holding a dot of its id that it
+// never shipped shows another copy of it (a directory rolled back in place), and the store moves to a
+// new id (gossip::Peer then starts over under it).
 // A frame from a retired replica is answered with a RetiredNotice; the retired peer (or any peer that
 // learns from a report that it is retired) empties its store, takes a new replica id and re-issues
 // its unsynced writes once anti-entropy has refilled it (Store::reincarnate): gossip::Peer then starts
@@ -45,6 +50,11 @@ struct StabilityOptions {
   // A member dead or left this long is proposed for retirement; 0: only an operator retires peers.
   std::uint64_t retire_after_ms = 7ull * 24 * 3600 * 1000;
   std::uint64_t notice_interval_ms = 1'000;  // At most one RetiredNotice per retired sender this often.
+  // While this peer's newest own dots wait for confirmation (a restart: docs/store.md "Identity"), the
+  // reachable members that have not reported yet are asked for a report this often...
+  std::uint64_t confirm_request_interval_ms = 250;
+  // ...and a member that asks is answered at once, at most this often.
+  std::uint64_t reply_interval_ms = 100;
 };
 
 struct StabilityStats {
@@ -54,6 +64,9 @@ struct StabilityStats {
   std::uint64_t retirements_learned = 0;  // Heard from others.
   std::uint64_t retired_notices_sent = 0;
   std::uint64_t store_errors = 0;
+  std::uint64_t report_requests_sent = 0;   // Reports sent asking for a reply (identity check).
+  std::uint64_t identity_confirmations = 0;  // Own dots confirmed by every member heard from.
+  std::uint64_t identity_conflicts = 0;      // Reports that showed another copy of this peer's id.
 };
 
 // A retirement this peer proposed that is not decided yet, and what it waits for.
@@ -78,8 +91,9 @@ class Stability {
   // Reports, compaction slices, horizon proposals and decisions.
   Outbox tick(std::uint64_t now_ms, Membership& membership);
 
-  // Handles ContextReport and RetiredNotice; other bodies are ignored.
-  void on_message(const Envelope& envelope, std::uint64_t now_ms, Membership& membership);
+  // Handles ContextReport and RetiredNotice; other bodies are ignored. Returns this peer's report to a
+  // sender that asked for one (ContextReport::reply_wanted).
+  Outbox on_message(const Envelope& envelope, std::uint64_t now_ms, Membership& membership);
 
   // True when `sender` is a retired replica; answer_retired() then gives the notice to send it (at
   // most one per notice_interval_ms per sender).
@@ -114,7 +128,20 @@ class Stability {
     bool by_operator = false;
   };
 
+  // This peer's report (own entry capped below its unconfirmed dots, which no one may hold yet).
+  ContextReport own_report();
+  Channel channel_for(const ContextReport& report) const;
   Outbox send_reports(std::uint64_t now_ms, const Membership& membership);
+  // Identity check (docs/store.md "Identity"): while the store's newest own dots are unconfirmed, asks
+  // the reachable members that have not reported since this peer started for a report, and confirms
+  // them once every member heard from since then has reported. A report showing a dot of this id from
+  // unconfirmed_from on (or beyond any minted here) moves the store to a new id when it arrives.
+  Outbox check_identity(std::uint64_t now_ms, const Membership& membership);
+  void observe_own_dots(const ContextReport& report);
+  Outbox reply_to(const Envelope& envelope, std::uint64_t now_ms);
+  // The ids this store's data had before (a copy, a conflict, a retirement): once one has been
+  // unreachable for retire_after_ms (or was never a member), it is proposed like a dead member.
+  void propose_abandoned_predecessors(std::uint64_t now_ms, const Membership& membership);
   void compact_slice();
   void propose_dead_members(std::uint64_t now_ms, const Membership& membership);
   void decide(Membership& membership);
@@ -137,6 +164,10 @@ class Stability {
   std::map<PeerId, std::uint64_t> retired_;  // Replica -> through.
   std::map<PeerId, Proposal> proposals_;
   std::map<PeerId, std::uint64_t> last_notice_ms_;
+  std::map<PeerId, std::uint64_t> last_reply_ms_;
+  std::uint64_t next_confirm_request_ms_ = 0;
+  // Predecessor ids not retired yet -> since when unreachable (0: not looked at yet).
+  std::map<PeerId, std::uint64_t> predecessors_;
   std::uint64_t next_report_ms_ = 0;
   std::uint64_t next_sweep_ms_ = 0;
   bool sweeping_ = false;

@@ -392,6 +392,7 @@ struct BodyWriter {
     fill(out.initParents(static_cast<unsigned>(tree.parents.size())), tree.parents);
     fill(out.initHashes(static_cast<unsigned>(tree.hashes.size())), tree.hashes);
     if (!tree.context.empty()) out.setContext(as_data(tree.context));
+    out.setBusy(tree.busy);
   }
   template <typename ListBuilder, typename Numbers>
   static void fill(ListBuilder list, const Numbers& numbers) {
@@ -430,6 +431,7 @@ struct BodyWriter {
       gaps[i].setReplica(report.gaps[i].replica.value);
       gaps[i].setCounter(report.gaps[i].counter);
     }
+    out.setReplyWanted(report.reply_wanted);
   }
   void operator()(const RetiredNotice& notice) {
     auto out = body.initRetiredNotice();
@@ -553,6 +555,7 @@ Result<TreeLevel> read_tree_level(wire_schema::TreeLevel::Reader in) {
   tree.parents = std::move(*parents);
   tree.hashes = std::move(*hashes);
   tree.context = read_data(in.getContext());
+  tree.busy = in.getBusy();
   return tree;
 }
 
@@ -605,6 +608,7 @@ Result<ContextReport> read_context_report(wire_schema::ContextReport::Reader in)
   for (auto entry : retirements) {
     report.retirements.push_back(RetiredReplica{PeerId{entry.getReplica()}, entry.getThrough()});
   }
+  report.reply_wanted = in.getReplyWanted();
   return report;
 }
 

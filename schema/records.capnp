@@ -135,6 +135,23 @@ struct StoreMeta {
   storeFormatVersion @2 :UInt32;   # The store's own on-disk format version (the store checks it).
   replica @3 :UInt64;              # This store's replica id.
   nextDeltaSequence @4 :UInt64;    # The sequence number the next delta-group gets.
+  # Where the store's identity was minted: a writable open that finds the store somewhere else (a
+  # copied, restored or moved directory) takes a new replica id. Unset in stores written before it
+  # existed: such a store records it on its next writable open and keeps its id.
+  fingerprint @5 :StoreFingerprint;
+  predecessors @6 :List(UInt64);   # Replica ids the store's data was written under before, oldest first.
+  # Own dots from this counter on were minted after the store was opened and before any peer
+  # confirmed that no other copy of the identity had minted them (0: every own dot is confirmed).
+  unconfirmedFrom @7 :UInt64;
+  unconfirmedFromSequence @8 :UInt64;  # The delta log sequence from which local deltas wait for that.
+}
+
+# Where a store's identity lives: the same data file on the same filesystem of the same machine. Never
+# the path: a directory moved on its filesystem keeps its identity (the original is gone).
+struct StoreFingerprint {
+  inode @0 :UInt64;       # The inode number of the data file (data.mdb).
+  filesystem @1 :UInt64;  # The filesystem's id (statfs f_fsid).
+  machine @2 :UInt64;     # xxh3-64 of the machine id (/etc/machine-id); 0 when there is none.
 }
 
 # One row of the `peers` database: a cluster member as this peer last knew it, so a restarted peer
@@ -247,4 +264,9 @@ struct RetiredWrites {
   counters @6 :List(RetiredCounterTotals);
   removals @7 :List(RetiredRemoval);
   resets @8 :List(RetiredCounterReset);
+  # True when the old id was not retired but abandoned because another copy of it minted the same
+  # dots (docs/store.md, "Identity"): `through` is the last dot it had confirmed, `counters` hold the
+  # increments and decrements minted since (re-issued as they are, not compared with what the refill
+  # brings), and resets about its own chains name only what had been confirmed.
+  oldReplicaKept @9 :Bool;
 }

@@ -84,6 +84,9 @@ struct TreeLevel {
   parents @3 :List(UInt32);   # Ascending nodes of level - 1; at level 1 exactly [0]. At most kMaxTreeParents.
   hashes @4 :List(UInt64);    # 16 per parent, in order, or none (a request below level 1).
   context @5 :Data;           # Encoded causal context (codec StoredContext); level 1 only.
+  # In a reply: the responder does not reconcile now (its newest own dots wait for confirmation,
+  # docs/store.md "Identity"); the initiator ends the round and asks again later. No hashes then.
+  busy @6 :Bool;
 }
 
 # Anti-entropy: the digests of every record in some differing leaf buckets (over TCP).
@@ -119,6 +122,7 @@ struct ContextReport {
   vector @0 :List(VectorEntry);          # Strictly ascending replicas; at most kMaxReportEntries.
   retirements @1 :List(RetiredReplica);  # Strictly ascending replicas; at most kMaxReportEntries.
   gaps @2 :List(VectorEntry);            # Replicas seen past a gap, with the highest such dot; as vector.
+  replyWanted @3 :Bool;  # The sender (just started) asks for the receiver's report now, not at its next tick.
 }
 
 struct RetiredNotice {

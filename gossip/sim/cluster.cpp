@@ -20,7 +20,6 @@ struct Cluster::Node {
 Cluster::Cluster(std::filesystem::path data_root, ClusterOptions options)
     : data_root_(std::move(data_root)), options_(std::move(options)), network_(scheduler_, options_.seed) {
   network_.set_faults(options_.faults);
-  std::uint64_t seeds = options_.seed;
   // Simulated peers seal their frames like real ones unless a test says otherwise: one cluster key,
   // derived from the seed (it protects nothing here; the point is to run the sealing path).
   gossip::PeerSecurity& security = options_.peer.security;
@@ -30,16 +29,22 @@ Cluster::Cluster(std::filesystem::path data_root, ClusterOptions options)
     for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<std::uint8_t>(splitmix64(key_state));
     security.cluster_keys.push_back(key);
   }
-  for (int i = 0; i < options_.peers; ++i) {
-    auto node = std::make_unique<Node>();
-    node->endpoint =
-        gossip::Endpoint{"10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1), 7400};
-    node->directory = data_root_ / ("peer-" + std::to_string(i));
-    node->peer_seed = splitmix64(seeds);
-    node->replica_id = splitmix64(seeds) | 1;  // Never 0.
-    nodes_.push_back(std::move(node));
-  }
+  seed_state_ = options_.seed;  // The same draws as before add_peer() existed: peer ids follow the seed.
+  for (int i = 0; i < options_.peers; ++i) add_peer();
 }
+
+int Cluster::add_peer() {
+  const int i = size();
+  auto node = std::make_unique<Node>();
+  node->endpoint = gossip::Endpoint{"10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1), 7400};
+  node->directory = data_root_ / ("peer-" + std::to_string(i));
+  node->peer_seed = splitmix64(seed_state_);
+  node->replica_id = splitmix64(seed_state_) | 1;  // Never 0.
+  nodes_.push_back(std::move(node));
+  return i;
+}
+
+const std::filesystem::path& Cluster::directory(int i) const { return nodes_[static_cast<std::size_t>(i)]->directory; }
 
 Cluster::~Cluster() {
   // Peers first (they borrow the stores), then the stores.

@@ -63,6 +63,11 @@ class Cluster {
   // Restarts a crashed peer from its data directory; it rejoins through its seeds and remembered members.
   void restart(int i);
   bool running(int i) const;
+  // Adds a peer that is not started (restart(i) starts it, from whatever its directory holds then),
+  // with its own endpoint and seeded id for a new store; returns its index.
+  int add_peer();
+  // Where peer i's store lives.
+  const std::filesystem::path& directory(int i) const;
 
   Store& store(int i);
   gossip::Peer& peer(int i);
@@ -90,6 +95,7 @@ class Cluster {
   Scheduler scheduler_;
   Network network_;
   std::vector<std::unique_ptr<Node>> nodes_;
+  std::uint64_t seed_state_ = 0;  // Where the seeded peer seeds and replica ids are drawn from.
 };
 
 }  // namespace cairn::sim

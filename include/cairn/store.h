@@ -123,6 +123,39 @@ struct Reincarnation {
   std::size_t writes_set_aside = 0;
 };
 
+// ---- Replica identity (Store::identity() and the methods of the same block; docs/store.md). ----
+
+// Why a store took a new replica id.
+enum class IdentityChangeReason : std::uint8_t {
+  kCopied,     // Opened away from where its id was minted: a copied, restored or moved data file.
+  kConflict,   // Another copy of the store minted dots under the same id.
+  kRetired,    // The cluster retired the old id (reincarnate()).
+  kRequested,  // adopt_new_identity() (e.g. after a backup was restored into the same file).
+};
+
+struct IdentityChange {
+  std::uint64_t old_replica = 0;
+  std::uint64_t new_replica = 0;
+  IdentityChangeReason reason = IdentityChangeReason::kCopied;
+  // True when the writes made under the old id since it was last confirmed were set aside and the
+  // store emptied, to be refilled by anti-entropy before they are re-issued under the new id
+  // (reissue_retired_writes()); false when it kept every record.
+  bool emptied = false;
+  std::size_t writes_set_aside = 0;
+  std::string detail;  // What showed it, for the log (e.g. "the data file's inode differs").
+};
+
+struct StoreIdentity {
+  std::uint64_t replica = 0;
+  // Own dots from this counter on were minted since start_identity_check() and no peer has confirmed
+  // yet that no other copy of the id minted them too (confirm_identity()); 0: none are pending.
+  std::uint64_t unconfirmed_from = 0;
+  // While dots are unconfirmed: the first delta log sequence that must not be shipped yet (0: none).
+  std::uint64_t held_from_sequence = 0;
+  std::vector<std::uint64_t> predecessors;    // Ids this data was written under before, oldest first.
+  std::optional<IdentityChange> last_change;  // The latest change since the store was opened.
+};
+
 // A change notification for subscribe().
 struct Change {
   std::string key;
@@ -413,6 +446,34 @@ class Store {
   virtual Result<std::size_t> reissue_retired_writes() = 0;
   // True while writes set aside by reincarnate() wait for reissue_retired_writes().
   virtual Result<bool> has_retired_writes() = 0;
+
+  // ---- Replica identity (docs/store.md, "Identity"). ----
+  // One replica id is minted by one copy of a store only. A writable open that finds the data file
+  // away from where its id was minted (another inode, filesystem or machine: a copy) takes a new id
+  // at once, keeping every record; the gossip layer catches what that cannot see (a file rolled back
+  // in place) with the methods below. Any thread may call them.
+
+  // The id, the ids the data had before, and which own dots wait for confirmation.
+  virtual StoreIdentity identity() = 0;
+  // The gossip layer calls it before it ships anything: own dots minted from now on (and their delta
+  // log entries) stay unconfirmed, not to be shipped, until confirm_identity(). Unconfirmed writes are
+  // remembered across a restart. A no-op for an id minted since the store was opened (no other copy
+  // can hold it) or while dots are unconfirmed already.
+  virtual Status start_identity_check() = 0;
+  // Peers' contexts show no dot of this id from unconfirmed_from on: those dots are this copy's alone
+  // and may be shipped. Idempotent.
+  virtual Status confirm_identity() = 0;
+  // A peer's context holds dots of this store's id up to `highest`. When that shows another copy of
+  // the store minted under the id (a dot beyond any minted here, or while unconfirmed one from
+  // unconfirmed_from on, which this store never shipped), the store takes a new id at once and
+  // returns the change, else nullopt. The new id keeps every record when no unconfirmed dot was
+  // minted; otherwise the unconfirmed writes are set aside and the store emptied (IdentityChange).
+  virtual Result<std::optional<IdentityChange>> observe_own_dots(std::uint64_t highest) = 0;
+  // Takes a new random id now, keeping every record and the causal context (the old id's dots stay,
+  // as received ones do), and records the old id as a predecessor: the one step to run after
+  // restoring a backup into the same file. The old id is not retired: its dots stay in every version
+  // vector until it is (`cairn retire`, or the dead-member horizon: docs/metadata-gc.md).
+  virtual Result<IdentityChange> adopt_new_identity() = 0;
 };
 
 }  // namespace cairn

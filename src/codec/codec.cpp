@@ -569,6 +569,16 @@ std::string encode_meta(const StoreMeta& meta) {
   root.setStoreFormatVersion(meta.format_version);
   root.setReplica(meta.replica.value);
   root.setNextDeltaSequence(meta.next_delta_sequence);
+  if (meta.fingerprint) {
+    auto fingerprint = root.initFingerprint();
+    fingerprint.setInode(meta.fingerprint->inode);
+    fingerprint.setFilesystem(meta.fingerprint->filesystem);
+    fingerprint.setMachine(meta.fingerprint->machine);
+  }
+  auto predecessors = root.initPredecessors(static_cast<unsigned>(meta.predecessors.size()));
+  for (unsigned i = 0; i < meta.predecessors.size(); ++i) predecessors.set(i, meta.predecessors[i].value);
+  root.setUnconfirmedFrom(meta.unconfirmed_from);
+  root.setUnconfirmedFromSequence(meta.unconfirmed_from_sequence);
   return to_bytes(message);
 }
 
@@ -576,7 +586,20 @@ Result<StoreMeta> decode_meta(std::string_view bytes) {
   return decode_message<
       schema::StoreMeta>(bytes, "store meta", [](schema::StoreMeta::Reader root) -> Result<StoreMeta> {
     if (auto header = check_header(root, schema::MessageType::STORE_META); !header) return forward(header);
-    return StoreMeta{root.getStoreFormatVersion(), ReplicaId{root.getReplica()}, root.getNextDeltaSequence()};
+    StoreMeta meta{root.getStoreFormatVersion(), ReplicaId{root.getReplica()}, root.getNextDeltaSequence()};
+    if (root.hasFingerprint()) {
+      const auto fingerprint = root.getFingerprint();
+      meta.fingerprint = StoreFingerprint{fingerprint.getInode(), fingerprint.getFilesystem(), fingerprint.getMachine()};
+    }
+    const auto predecessors = root.getPredecessors();
+    if (auto length = check_length(predecessors, "a store's predecessor ids"); !length) return forward(length);
+    for (const std::uint64_t id : predecessors) {
+      if (id == 0) return corrupt("store meta names replica 0 as a predecessor");
+      meta.predecessors.push_back(ReplicaId{id});
+    }
+    meta.unconfirmed_from = root.getUnconfirmedFrom();
+    meta.unconfirmed_from_sequence = root.getUnconfirmedFromSequence();
+    return meta;
   });
 }
 
@@ -680,6 +703,7 @@ Result<RetiredWrites> read_retired_writes(schema::RetiredWrites::Reader root) {
   writes.old_replica = ReplicaId{root.getOldReplica()};
   if (writes.old_replica.value == 0) return corrupt("retired writes name replica 0 as the retired one");
   writes.through = root.getThrough();
+  writes.old_replica_kept = root.getOldReplicaKept();
   const auto registers = root.getRegisters();
   if (auto length = check_length(registers, "retired register writes"); !length) return forward(length);
   for (const auto element : registers) {
@@ -748,6 +772,7 @@ std::string encode_retired_writes(const RetiredWrites& writes) {
   root.setType(schema::MessageType::RETIRED_WRITES);
   root.setOldReplica(writes.old_replica.value);
   root.setThrough(writes.through);
+  root.setOldReplicaKept(writes.old_replica_kept);
   auto registers = root.initRegisters(static_cast<unsigned>(writes.registers.size()));
   for (unsigned i = 0; i < writes.registers.size(); ++i) {
     const RetiredRegisterWrite& write = writes.registers[i];

@@ -54,11 +54,27 @@ struct DeltaGroup {
   friend bool operator==(const DeltaGroup&, const DeltaGroup&) = default;
 };
 
+// Where a store's identity lives (see StoreMeta::fingerprint).
+struct StoreFingerprint {
+  std::uint64_t inode = 0;       // Of the data file.
+  std::uint64_t filesystem = 0;  // statfs f_fsid.
+  std::uint64_t machine = 0;     // xxh3-64 of the machine id; 0 when there is none.
+
+  friend bool operator==(const StoreFingerprint&, const StoreFingerprint&) = default;
+};
+
 // Persistent identity and state of a store, kept in the meta database.
 struct StoreMeta {
   std::uint32_t format_version = 0;
   crdt::ReplicaId replica;
   std::uint64_t next_delta_sequence = 1;
+  // Where the identity was minted; nullopt in a store written before fingerprints existed.
+  std::optional<StoreFingerprint> fingerprint = std::nullopt;
+  std::vector<crdt::ReplicaId> predecessors = {};  // Ids the data was written under before, oldest first.
+  // Own dots from this counter on are not confirmed yet (0: all are), and the delta log sequence from
+  // which local deltas wait for the confirmation (src/store/identity.h).
+  std::uint64_t unconfirmed_from = 0;
+  std::uint64_t unconfirmed_from_sequence = 0;
 
   friend bool operator==(const StoreMeta&, const StoreMeta&) = default;
 };
@@ -149,6 +165,9 @@ struct RetiredWrites {
   std::vector<RetiredCounterTotals> counters;
   std::vector<RetiredRemoval> removals;
   std::vector<RetiredCounterReset> resets;
+  // The old id was abandoned, not retired: counters hold amounts minted since `through` (see
+  // schema/records.capnp, RetiredWrites.oldReplicaKept).
+  bool old_replica_kept = false;
 
   friend bool operator==(const RetiredWrites&, const RetiredWrites&) = default;
 };

@@ -263,6 +263,7 @@ class NodeImpl final : public Node {
     if (!store) return tl::unexpected(store.error());
     store_ = std::move(*store);
     replica_id_ = store_->replica_id();
+    log_identity_change(store_->identity().last_change);  // A copied directory took a new id on open.
     auto cluster_keys = cluster_keys_for(options);
     if (!cluster_keys) return tl::unexpected(cluster_keys.error());
     if (options.insecure) {
@@ -330,6 +331,7 @@ class NodeImpl final : public Node {
     }
     if (auto started = loop_->start(); !started) return started;
     loop_running_ = true;
+    started_ms_ = now_ms();
     worker_->post([this] {
       send(peer_->start(now_ms()));
       publish_status();
@@ -351,6 +353,40 @@ class NodeImpl final : public Node {
         publish_status();
       });
     });
+  }
+
+  // One warning per change of this peer's replica id: why, both ids, and what the operator does about
+  // the old one (docs/store.md "Identity", docs/metadata-gc.md).
+  static void log_identity_change(const std::optional<IdentityChange>& change) {
+    if (!change) return;
+    const std::string old_id = hex_id(change->old_replica), new_id = hex_id(change->new_replica);
+    const std::string retire_old = "; once no peer runs as " + old_id + " any more, retire it (cairn retire " +
+                                   old_id + ") so that it leaves every version vector (its peers also retire it "
+                                   "after it has been dead for the retire-after horizon)";
+    const std::string set_aside = change->emptied ? "; the " + std::to_string(change->writes_set_aside) +
+                                                        " writes it made as " + old_id +
+                                                        " since it started are set aside and re-issued once it has caught up"
+                                                  : ", keeping all its data";
+    switch (change->reason) {
+      case IdentityChangeReason::kRetired:
+        log::warn("gossip", "the cluster retired replica " + old_id +
+                                " while it was away: this peer now continues as replica " + new_id +
+                                " and re-issues its unsynced writes once it has caught up");
+        return;
+      case IdentityChangeReason::kCopied:
+        log::warn("store", "this data directory is a copy (" + change->detail + "): so that two peers never write as one, " +
+                               "it continues as replica " + new_id + set_aside + ". If the peer it was copied from " +
+                               "still runs as " + old_id + ", nothing more is needed" + retire_old);
+        return;
+      case IdentityChangeReason::kConflict:
+        log::warn("gossip", "another copy of this data directory writes as replica " + old_id + " (" + change->detail +
+                                "; a directory restored or rolled back in place?): this peer stops writing as " +
+                                old_id + " and continues as replica " + new_id + set_aside + retire_old);
+        return;
+      case IdentityChangeReason::kRequested:
+        log::warn("store", "replica " + old_id + " continues as replica " + new_id + set_aside + retire_old);
+        return;
+    }
   }
 
   // On the worker: one info line per member whose state changed since the last snapshot, so an operator
@@ -429,10 +465,14 @@ class NodeImpl final : public Node {
     node::ProtocolSnapshot snapshot;
     NodeStatus& status = snapshot.status;
     if (peer_->id().value != replica_id_.load()) {
-      log::warn("gossip", "the cluster retired replica " + hex_id(replica_id_.load()) +
-                              " while it was away: this peer now continues as replica " + hex_id(peer_->id().value) +
-                              " and re-issues its unsynced writes once it has caught up");
+      log_identity_change(store_->identity().last_change);
       replica_id_ = peer_->id().value;
+    }
+    if (peer_->stability().stats().identity_confirmations > identity_confirmations_logged_) {
+      identity_confirmations_logged_ = peer_->stability().stats().identity_confirmations;
+      log::info("gossip", "its members confirmed that no other copy of this peer wrote as replica " +
+                              hex_id(replica_id_.load()) + ": its writes since it started now go out (held " +
+                              std::to_string(now_ms() - started_ms_) + " ms)");
     }
     status.replica_id = replica_id_;
     status.gossip_port = port_;
@@ -513,6 +553,8 @@ class NodeImpl final : public Node {
   std::mutex status_mutex_;
   node::ProtocolSnapshot snapshot_;
   std::map<std::uint64_t, std::string> logged_states_;  // Worker-only: member states already logged.
+  std::uint64_t started_ms_ = 0;                        // When the peer started (now_ms()).
+  std::uint64_t identity_confirmations_logged_ = 0;     // Worker-only.
 };
 
 }  // namespace

@@ -16,6 +16,10 @@ struct Databases {
   // "resets": record key -> empty, for every counter record holding at least one reset entry (the
   // records compact_counter_resets looks at); kept by write_record in the record's transaction.
   MDB_dbi resets = 0;
+  // "unconfirmed_chains": counter record key -> the store's own contributions that record held when its
+  // dots became unconfirmed (a counter ValueRecord), written by the first local write to touch it
+  // while they are; what a conflict re-issues is measured from them (src/store/identity.h).
+  MDB_dbi unconfirmed_chains = 0;
 };
 
 // Keys inside the meta database.

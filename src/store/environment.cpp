@@ -12,8 +12,12 @@
 #include <variant>
 
 #include "src/codec/codec.h"
+#include "src/store/fingerprint.h"
 #include "src/store/hash_tree.h"
+#include "src/store/identity.h"
 #include "src/store/lmdb.h"
+#include "src/store/retirement.h"
+#include "src/util/hex_id.h"
 
 namespace cairn::store {
 namespace {
@@ -101,7 +105,7 @@ Result<std::unique_ptr<Environment>> Environment::open(const std::string& path, 
     return tl::unexpected(lmdb_error(rc, "open environment in " + path));
   }
   if (auto opened = environment->open_databases(options.read_only); !opened) return tl::unexpected(opened.error());
-  if (auto loaded = environment->load_or_create_meta(options); !loaded) {
+  if (auto loaded = environment->load_or_create_meta(options, path); !loaded) {
     return tl::unexpected(loaded.error());
   }
   return environment;
@@ -126,12 +130,13 @@ Status Environment::open_databases(bool read_only) {
   for (Named named : {Named{"meta", &databases_.meta}, Named{"values", &databases_.values},
                       Named{"deltas", &databases_.deltas}, Named{"peers", &databases_.peers},
                       Named{"tree", &databases_.tree}, Named{"tree_keys", &databases_.tree_keys},
-                      Named{"resets", &databases_.resets}}) {
+                      Named{"resets", &databases_.resets},
+                      Named{"unconfirmed_chains", &databases_.unconfirmed_chains}}) {
     const bool is_index = named.dbi == &databases_.tree || named.dbi == &databases_.tree_keys ||
-                          named.dbi == &databases_.resets;
+                          named.dbi == &databases_.resets || named.dbi == &databases_.unconfirmed_chains;
     if (int rc = mdb_dbi_open(txn.get(), named.name, flags, named.dbi); rc != 0) {
-      // A read-only open of a store from before the hash tree or the reset index: readers never
-      // need either.
+      // A read-only open of a store from before the hash tree, the reset index or the unconfirmed
+      // chains: readers never need them.
       if (read_only && is_index && rc == MDB_NOTFOUND) {
         *named.dbi = 0;
         continue;
@@ -143,7 +148,32 @@ Status Environment::open_databases(bool read_only) {
   return txn.commit();
 }
 
-Status Environment::load_or_create_meta(const StoreOptions& options) {
+Status Environment::check_fingerprint(Txn& txn, const std::string& path) {
+  auto here = fingerprint_of(path);
+  if (!here) return tl::unexpected(here.error());
+  if (meta_.fingerprint == *here && !identity_minted_) return ok();
+  if (meta_.fingerprint && !identity_minted_) {
+    // Not where the id was minted: a copy (the original may run on), a restored backup or a move to
+    // another filesystem or machine. Whichever, this copy must not mint under the id again.
+    auto retired = read_retirements(txn, databases_.meta);
+    if (!retired) return tl::unexpected(retired.error());
+    const crdt::ReplicaId old_replica = meta_.replica;
+    crdt::ReplicaId new_replica{random_replica_id()};
+    while (new_replica == old_replica || retired->contains(new_replica)) new_replica = crdt::ReplicaId{random_replica_id()};
+    move_to_new_id(meta_, new_replica);
+    if (auto forgotten = forget_unconfirmed_chains(txn, databases_); !forgotten) return forgotten;
+    identity_change_ = IdentityChange{old_replica.value, new_replica.value, IdentityChangeReason::kCopied, false, 0,
+                                      fingerprint_difference(*meta_.fingerprint, *here) + " differs from where replica " +
+                                          hex_id(old_replica.value) + " was minted"};
+    identity_minted_ = true;
+  }
+  // A new store, or one written before fingerprints existed (it keeps its id), records where it is.
+  meta_.fingerprint = *here;
+  meta_.next_delta_sequence = next_delta_sequence_;
+  return txn.write(databases_.meta, kMetaIdentityKey, codec::encode_meta(meta_));
+}
+
+Status Environment::load_or_create_meta(const StoreOptions& options, const std::string& path) {
   const bool read_only = options.read_only;
   MDB_txn* raw = nullptr;
   if (int rc = mdb_txn_begin(databases_.env, nullptr, read_only ? MDB_RDONLY : 0, &raw); rc != 0) {
@@ -166,9 +196,7 @@ Status Environment::load_or_create_meta(const StoreOptions& options) {
     meta_.format_version = codec::kFormatVersion;
     meta_.replica = crdt::ReplicaId{options.replica_id_for_new_store != 0 ? options.replica_id_for_new_store
                                                                           : random_replica_id()};
-    if (auto written = txn.write(databases_.meta, kMetaIdentityKey, codec::encode_meta(meta_)); !written) {
-      return written;
-    }
+    identity_minted_ = true;  // Written below, with its fingerprint.
   }
 
   auto context = txn.read(databases_.meta, kMetaContextKey);
@@ -190,6 +218,7 @@ Status Environment::load_or_create_meta(const StoreOptions& options) {
                                                    last->has_value() ? decode_sequence((*last)->key) + 1 : 1);
   }
   if (read_only) return ok();
+  if (auto checked = check_fingerprint(txn, path); !checked) return checked;
   // A store written before the hash tree existed (or under another tree scheme) gets it built here,
   // once, before any write can change a record.
   auto tree_scheme = txn.read(databases_.meta, kMetaTreeKey);

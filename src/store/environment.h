@@ -4,13 +4,16 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cairn/options.h"
 #include "cairn/status.h"
+#include "cairn/store.h"
 #include "crdt/dot_context.h"
 #include "src/codec/records.h"
 #include "src/store/databases.h"
+#include "src/store/lmdb.h"
 
 namespace cairn::store {
 
@@ -32,19 +35,28 @@ class Environment {
   const Databases& databases() const { return databases_; }
   const codec::StoreMeta& meta() const { return meta_; }
   const crdt::DotContext& initial_context() const { return initial_context_; }
+  // Set when this open took a new replica id (the data file is not where its id was minted), or
+  // created the store: either way no other copy can hold the id.
+  const std::optional<IdentityChange>& identity_change() const { return identity_change_; }
+  bool identity_minted() const { return identity_minted_; }
   // The sequence the next logged delta-group gets.
   std::uint64_t next_delta_sequence() const { return next_delta_sequence_; }
 
  private:
   Environment() = default;
   Status open_databases(bool read_only);
-  Status load_or_create_meta(const StoreOptions& options);
+  Status load_or_create_meta(const StoreOptions& options, const std::string& path);
+  // On a writable open: records the fingerprint of a store that has none, or takes a new id when it
+  // differs from the one recorded (src/store/identity.h). Writes meta_ in `txn` when it changed.
+  Status check_fingerprint(Txn& txn, const std::string& path);
 
   int lock_fd_ = -1;
   Databases databases_;
   codec::StoreMeta meta_;
   crdt::DotContext initial_context_;
   std::uint64_t next_delta_sequence_ = 1;
+  std::optional<IdentityChange> identity_change_;
+  bool identity_minted_ = false;
 };
 
 // Delta log keys: the sequence as 8 big-endian bytes, so LMDB's byte order is numeric order.

@@ -5,6 +5,7 @@
 #include "src/codec/codec.h"
 #include "src/store/cursors.h"
 #include "src/store/delta_apply.h"
+#include "src/store/identity.h"
 #include "src/store/retirement.h"
 
 namespace cairn {
@@ -60,16 +61,24 @@ LmdbStore::LmdbStore(std::unique_ptr<Environment> environment, const StoreOption
       next_sequence_(environment_->next_delta_sequence()),
       committed_next_sequence_(next_sequence_),
       map_size_bytes_(options.map_size_bytes),
-      published_replica_(replica_.value) {
+      published_replica_(replica_.value),
+      meta_(environment_->meta()),
+      id_minted_this_session_(environment_->identity_minted()),
+      last_change_(environment_->identity_change()) {
+  publish_identity();
   if (options.read_only) return;  // No writer thread: every write fails with kUnavailable.
   WriteQueue::Hooks hooks;
   hooks.save_state = [this] {
     saved_ = Saved{context_, next_sequence_, context_dirty_, uncommitted_changes_.size()};
     saved_retirement_ = SavedRetirement{replica_, retired_};
+    saved_identity_ = SavedIdentity{meta_, id_minted_this_session_, last_change_};
   };
   hooks.restore_state = [this] {
     replica_ = saved_retirement_.replica;
     retired_ = saved_retirement_.retired;
+    meta_ = saved_identity_.meta;
+    id_minted_this_session_ = saved_identity_.id_minted_this_session;
+    last_change_ = saved_identity_.last_change;
     context_ = saved_.context;
     next_sequence_ = saved_.next_sequence;
     context_dirty_ = saved_.context_dirty;
@@ -83,6 +92,7 @@ LmdbStore::LmdbStore(std::unique_ptr<Environment> environment, const StoreOption
     context_dirty_ = false;
     committed_next_sequence_ = next_sequence_;
     published_replica_.store(replica_.value, std::memory_order_release);
+    publish_identity();
     notify_subscribers();
   };
   hooks.grow_map = [this] { return grow_map(); };
@@ -100,6 +110,13 @@ Status LmdbStore::write_local(std::string_view key, std::optional<ValueKind> kin
       auto kinds = kinds_at(txn, databases().values, key);
       if (!kinds) return tl::unexpected(kinds.error());
       if (auto same = check_kind(*kinds, *kind, key); !same) return same;
+    }
+    // While own dots are unconfirmed, what a counter held of ours before is what a conflict would
+    // measure its re-issue from (identity.h). A del touches every kind, counters included.
+    if (meta_.unconfirmed_from != 0 && (!kind || *kind == ValueKind::kCounter)) {
+      if (auto kept = remember_unconfirmed_chain(txn, databases(), key, replica_, meta_.unconfirmed_from); !kept) {
+        return kept;
+      }
     }
     auto groups = build(LocalWrite{txn, databases().values, context_, replica_});
     if (!groups) return tl::unexpected(groups.error());
@@ -301,6 +318,13 @@ Result<MergeOutcome> LmdbStore::merge_delta(std::string_view delta_bytes, std::u
     }
   }
   if (!queue_) return fail(ErrorCode::kUnavailable, "the store was opened read-only");
+  // A dot of our own id beyond any minted here: another copy of this store minted it. Take a new id
+  // before merging it (it then merges as any other replica's dot).
+  const crdt::ReplicaId self{replica_id()};
+  if (auto resolved = resolve_if_another_copy(self, highest_dot_of(*group, self), false, "a delta from a peer");
+      !resolved) {
+    return tl::unexpected(resolved.error());
+  }
   MergeOutcome outcome;
   auto merged = queue_->submit([&](Txn& txn) -> Status {
     drop_dots_beyond(*group, retired_);  // Dots of retired replicas beyond their retirement never enter.
@@ -384,8 +408,8 @@ Status LmdbStore::trim_delta_log(std::uint64_t through_sequence) {
     // While the log holds entries, its last key tells the next sequence on reopen. Trimming may empty
     // it, so the next sequence is recorded here too: a sequence must never be reused (neighbours
     // acknowledge by sequence).
-    codec::StoreMeta meta = environment_->meta();
-    meta.replica = replica_;  // The meta read at open names the id before any reincarnation.
+    codec::StoreMeta meta = meta_;
+    meta.replica = replica_;
     meta.next_delta_sequence = next_sequence_;
     return txn.write(databases().meta, kMetaIdentityKey, codec::encode_meta(meta));
   });

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -193,6 +194,46 @@ class LmdbStore final : public Store {
   // writer thread when reincarnate() commits).
   std::atomic<std::uint64_t> published_replica_{0};
   // ---- End of retiring replicas ----
+
+  // ---- Replica identity (src/store/lmdb_store_identity.cpp, identity.h) ----
+ public:
+  StoreIdentity identity() override;
+  Status start_identity_check() override;
+  Status confirm_identity() override;
+  Result<std::optional<IdentityChange>> observe_own_dots(std::uint64_t highest) override;
+  Result<IdentityChange> adopt_new_identity() override;
+
+ private:
+  // Writer thread: the highest own dot seen (every one minted here, unless another copy's arrived).
+  std::uint64_t own_counter() const { return context_.next_dot(replica_).counter - 1; }
+  // Writer thread, in `txn`: takes a new random id. With `reason` kConflict and unconfirmed dots
+  // minted, their writes are set aside and the store emptied first (identity.h). In-memory state
+  // changes only once everything in `txn` succeeded.
+  Result<IdentityChange> change_identity(Txn& txn, IdentityChangeReason reason, std::string detail);
+  // Queues change_identity(kConflict) when a peer holding dots of `replica` (this store's id when the
+  // caller looked) up to `highest` shows another copy of the id: beyond every dot minted here, or with
+  // `count_unconfirmed` (only the gossip layer's reports may: it never ships unconfirmed dots, so
+  // nobody can hold them legitimately) one of the unconfirmed ones. Any thread; a cheap check against
+  // the last commit first, then the decision again on the writer thread against its exact state.
+  Result<std::optional<IdentityChange>> resolve_if_another_copy(crdt::ReplicaId replica, std::uint64_t highest,
+                                                                bool count_unconfirmed, std::string_view where);
+  void publish_identity();
+  // Writer-thread state, saved and restored with each batch: the meta record as it is persisted
+  // (replica_ and next_sequence_ are kept apart and written into it), whether the current id was
+  // minted since the store was opened, and the latest identity change.
+  codec::StoreMeta meta_;
+  bool id_minted_this_session_ = false;
+  std::optional<IdentityChange> last_change_;
+  struct SavedIdentity {
+    codec::StoreMeta meta;
+    bool id_minted_this_session = false;
+    std::optional<IdentityChange> last_change;
+  } saved_identity_{};
+  // For identity() and the cheap pre-check of resolve_if_another_copy on any thread, as of the last commit.
+  mutable std::mutex identity_mutex_;
+  StoreIdentity published_identity_;
+  std::uint64_t published_own_counter_ = 0;
+  // ---- End of replica identity ----
 
   std::unique_ptr<WriteQueue> queue_;  // Last: its writer thread uses everything above.
 };

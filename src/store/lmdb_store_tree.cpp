@@ -1,10 +1,12 @@
 // LmdbStore's anti-entropy entry points: the hash tree's hashes, the records of buckets, and joining
 // another replica's buckets and context (see include/cairn/store.h and docs/anti-entropy.md).
+#include <algorithm>
 #include <set>
 
 #include "src/codec/codec.h"
 #include "src/store/bucket_exchange.h"
 #include "src/store/hash_tree.h"
+#include "src/store/identity.h"
 #include "src/store/lmdb_store.h"
 #include "src/store/retirement.h"
 
@@ -83,6 +85,14 @@ Result<BucketMerge> LmdbStore::merge_buckets(const std::vector<std::uint32_t>& b
     }
   }
   const std::set<std::uint64_t> absent(absent_key_hashes.begin(), absent_key_hashes.end());
+  // Their records or context holding a dot of our id beyond any minted here: another copy of this
+  // store minted it. Take a new id first (identity.h); the records then merge as any replica's.
+  const crdt::ReplicaId self{replica_id()};
+  const std::uint64_t highest =
+      std::max(highest_dot_of(*theirs, self), context->context.next_dot(self).counter - 1);
+  if (auto resolved = resolve_if_another_copy(self, highest, false, "a peer's anti-entropy records"); !resolved) {
+    return tl::unexpected(resolved.error());
+  }
   BucketMerge outcome;
   auto merged = queue_->submit([&](Txn& txn) -> Status {
     // Their context as it stands here: retired replicas they omitted restored only when our
@@ -111,6 +121,12 @@ Result<bool> LmdbStore::join_context_if_tree_equals(const std::vector<std::uint6
   if (auto ok_to_write = writable(); !ok_to_write) return tl::unexpected(ok_to_write.error());
   auto theirs = codec::decode_stored_context(context_bytes);
   if (!theirs) return tl::unexpected(theirs.error());
+  const crdt::ReplicaId self{replica_id()};
+  if (auto resolved = resolve_if_another_copy(self, theirs->context.next_dot(self).counter - 1, false,
+                                              "a peer's causal context");
+      !resolved) {
+    return tl::unexpected(resolved.error());
+  }
   bool joined = false;
   auto done = queue_->submit([&](Txn& txn) -> Status {
     auto mine = tree::node_hashes(txn, databases(), 1, all_nodes_at(1));

@@ -19,6 +19,7 @@
 #include "src/codec/codec.h"
 #include "src/store/delta_apply.h"
 #include "src/store/environment.h"
+#include "src/store/identity.h"
 #include "src/store/lmdb_store.h"
 #include "src/store/retirement.h"
 #include "src/store/retirement_writes.h"
@@ -109,8 +110,8 @@ Result<Reincarnation> LmdbStore::reincarnate(std::uint64_t through) {
     RetiredMap retired = retired_;
     retired[replica_] = through;
     const crdt::ReplicaId new_replica = fresh_replica_id(replica_, retired);
-    codec::StoreMeta meta = environment_->meta();
-    meta.replica = new_replica;
+    codec::StoreMeta meta = meta_;
+    move_to_new_id(meta, new_replica);
     meta.next_delta_sequence = next_sequence_;  // The log is empty now; its sequence keeps increasing.
     if (auto written = txn.write(databases().meta, kMetaIdentityKey, codec::encode_meta(meta)); !written) {
       return written;
@@ -127,8 +128,13 @@ Result<Reincarnation> LmdbStore::reincarnate(std::uint64_t through) {
         return written;
       }
     }
+    if (auto forgotten = forget_unconfirmed_chains(txn, databases()); !forgotten) return forgotten;
     retired_ = std::move(retired);
     replica_ = new_replica;
+    meta_ = std::move(meta);
+    id_minted_this_session_ = true;
+    last_change_ = IdentityChange{result.old_replica, result.new_replica, IdentityChangeReason::kRetired, true,
+                                  result.writes_set_aside, "the cluster retired it through dot " + std::to_string(through)};
     context_ = crdt::DotContext{};
     context_dirty_ = true;  // before_commit persists the empty context in this commit.
     return ok();
@@ -228,8 +234,12 @@ Result<std::size_t> LmdbStore::reissue_retired_writes() {
       auto current = read_record(txn, databases().values, codec::RecordKey{totals.key, codec::ValueType::kCounter, {}});
       if (!current) return tl::unexpected(current.error());
       // Not a structured binding: lambdas capture those only from C++20 compilers newer than clang 14.
+      // An abandoned (not retired) id set aside the amounts it minted after `through` (identity.h):
+      // the chain here is the other copy's, which never saw them, so nothing of them is accounted for.
       const std::pair<std::uint64_t, std::uint64_t> amounts =
-          counter_reissue(totals, std::get<crdt::PnCounter::Store>(*current), writes->old_replica);
+          writes->old_replica_kept
+              ? std::pair{totals.increments, totals.decrements}
+              : counter_reissue(totals, std::get<crdt::PnCounter::Store>(*current), writes->old_replica);
       const std::uint64_t increments = amounts.first, decrements = amounts.second;
       if (increments == 0 && decrements == 0) continue;  // Everything of the chain arrived here already.
       auto one = issue(totals.key, ValueKind::kCounter, [&](const LocalWrite& local) {

@@ -139,7 +139,7 @@ std::vector<codec::RetiredWrites> split_into_messages(codec::RetiredWrites write
   const auto chunk_for = [&](std::size_t item_bytes) -> codec::RetiredWrites& {
     // A chunk takes at least one item, however large (one value is at most 16 MiB, within the limit).
     if (chunks.empty() || (items > 0 && (bytes + item_bytes > kChunkBytes || items + 1 > kChunkItems))) {
-      chunks.push_back(codec::RetiredWrites{writes.old_replica, writes.through, {}, {}, {}, {}, {}});
+      chunks.push_back(codec::RetiredWrites{writes.old_replica, writes.through, {}, {}, {}, {}, {}, writes.old_replica_kept});
       bytes = 0;
       items = 0;
     }
@@ -152,7 +152,7 @@ std::vector<codec::RetiredWrites> split_into_messages(codec::RetiredWrites write
   for (auto& totals : writes.counters) chunk_for(estimated_bytes(totals)).counters.push_back(std::move(totals));
   for (auto& reset : writes.resets) chunk_for(estimated_bytes(reset)).resets.push_back(std::move(reset));
   for (auto& removal : writes.removals) chunk_for(estimated_bytes(removal)).removals.push_back(std::move(removal));
-  if (chunks.empty()) chunks.push_back(codec::RetiredWrites{writes.old_replica, writes.through, {}, {}, {}, {}, {}});
+  if (chunks.empty()) chunks.push_back(codec::RetiredWrites{writes.old_replica, writes.through, {}, {}, {}, {}, {}, writes.old_replica_kept});
   return chunks;
 }
 

@@ -506,6 +506,7 @@ RetiredWrites random_retired_writes(Rng& rng) {
     reset.observed = random_dot(rng);
     writes.resets.push_back(RetiredCounterReset{random_bytes(rng, 20), reset});
   }
+  writes.old_replica_kept = rng.below(2) == 1;
   return writes;
 }
 
@@ -982,6 +983,28 @@ TEST_CASE("codec: malformed retirement tables and retired writes are refused") {
     set_header(writes.initRoot<schema::RetiredWrites>(), version, schema::MessageType::RETIRED_WRITES);
     check_error(decode_retired_writes(to_bytes(writes)), code, "retired writes has format version");
   }
+}
+
+TEST_CASE("codec: store meta keeps its fingerprint, predecessors and unconfirmed range") {
+  StoreMeta meta{1, ReplicaId{42}, 7};
+  meta.fingerprint = StoreFingerprint{12345, UINT64_MAX, 0};
+  meta.predecessors = {ReplicaId{9}, ReplicaId{UINT64_MAX}};
+  meta.unconfirmed_from = 31;
+  meta.unconfirmed_from_sequence = 8;
+  const auto decoded = decode_meta(encode_meta(meta));
+  REQUIRE(decoded.has_value());
+  CHECK(*decoded == meta);
+  // A store written before fingerprints existed reads as having none (it records one on open).
+  const auto older = decode_meta(encode_meta(StoreMeta{1, ReplicaId{42}, 7}));
+  REQUIRE(older.has_value());
+  CHECK_FALSE(older->fingerprint.has_value());
+
+  capnp::MallocMessageBuilder message;
+  auto root = message.initRoot<schema::StoreMeta>();
+  set_header(root, kFormatVersion, schema::MessageType::STORE_META);
+  root.setReplica(42);
+  root.initPredecessors(1).set(0, 0);
+  check_error(decode_meta(to_bytes(message)), ErrorCode::kCorrupt, "predecessor");
 }
 
 }  // namespace

@@ -135,6 +135,7 @@ Body random_body(Rng& rng) {
         replica += 1 + rng.below(1000);
         report.retirements.push_back(RetiredReplica{PeerId{replica}, random_u64(rng)});
       }
+      report.reply_wanted = rng.chance(1, 2);
       return report;
     }
     case 5:
@@ -183,6 +184,16 @@ TEST_CASE("wire: every body type round-trips", "[wire]") {
                                                  {{PeerId{3}, 9}, {PeerId{8}, 2}}}));
   }
   SECTION("empty context report") { check_round_trip(envelope_with(ContextReport{})); }
+  SECTION("context report asking for a reply") {
+    ContextReport report{{{PeerId{3}, 7}}, {}, {}};
+    report.reply_wanted = true;
+    check_round_trip(envelope_with(report));
+  }
+  SECTION("tree level reply declining the round") {
+    TreeLevel busy{77, true, 1, {0}, {}, {}};
+    busy.busy = true;
+    check_round_trip(envelope_with(busy));
+  }
   SECTION("retired notice") { check_round_trip(envelope_with(RetiredNotice{PeerId{0xabc}, 41})); }
 }
 

@@ -15,6 +15,7 @@
 #include "src/codec/codec.h"
 #include "src/store/lmdb_store.h"
 #include "src/store/retirement.h"
+#include "tests/store/store_sync_support.h"
 #include "tests/store/store_test_support.h"
 #include "tests/support/temp_dir.h"
 
@@ -23,16 +24,14 @@ namespace {
 
 using test::drain;
 using test::open_store;
+using test::join_context;
+using test::refill;
+using test::ship_buckets;
 using test::ship_deltas;
+using test::sync_all;
 using test::TempDir;
 
 // ---- Helpers. ----
-
-std::vector<std::uint32_t> all_level1_nodes() {
-  std::vector<std::uint32_t> nodes(kTreeFanout);
-  for (std::uint32_t i = 0; i < kTreeFanout; ++i) nodes[i] = i;
-  return nodes;
-}
 
 // The context `store` ships (tree_hashes with_context), as encoded.
 std::string shipped_context(Store& store) {
@@ -60,69 +59,6 @@ std::uint64_t root_hash(Store& store) {
   auto hashes = store.tree_hashes(0, {0}, false);
   REQUIRE(hashes.has_value());
   return hashes->hashes.at(0);
-}
-
-// Ships, with the anti-entropy bucket methods, every record `from` holds that `to` lacks or holds
-// differently, and names as absent every record of `to` that `from` lacks, under `from`'s shipped
-// context: one bucket exchange covering the whole store.
-void ship_buckets(Store& from, Store& to) {
-  const std::string context = shipped_context(from);  // Read first: it may be older than the records.
-  std::vector<std::uint32_t> every_bucket(kTreeLeafBuckets);
-  for (std::uint32_t i = 0; i < kTreeLeafBuckets; ++i) every_bucket[i] = i;
-  const auto max = std::numeric_limits<std::size_t>::max();
-  auto theirs = from.bucket_digests(every_bucket, max);
-  auto mine = to.bucket_digests(every_bucket, max);
-  REQUIRE(theirs.has_value());
-  REQUIRE(mine.has_value());
-  std::set<std::uint64_t> their_keys, send, absent;
-  std::set<std::uint32_t> buckets;
-  for (const RecordDigest& digest : theirs->records) {
-    their_keys.insert(digest.key_hash);
-    if (std::find(mine->records.begin(), mine->records.end(), digest) == mine->records.end()) {
-      send.insert(digest.key_hash);
-      buckets.insert(static_cast<std::uint32_t>(digest.key_hash >> 48));
-    }
-  }
-  for (const RecordDigest& digest : mine->records) {
-    if (their_keys.contains(digest.key_hash)) continue;
-    absent.insert(digest.key_hash);
-    buckets.insert(static_cast<std::uint32_t>(digest.key_hash >> 48));
-  }
-  if (buckets.empty()) return;
-  const std::vector<std::uint32_t> bucket_list(buckets.begin(), buckets.end());
-  auto records = from.bucket_records(bucket_list, {send.begin(), send.end()}, max);
-  REQUIRE(records.has_value());
-  auto merged = to.merge_buckets(bucket_list, records->group, {absent.begin(), absent.end()}, context,
-                                 from.replica_id());
-  INFO((merged ? std::string("merged") : merged.error().to_string()));
-  REQUIRE(merged.has_value());
-}
-
-// Joins `from`'s shipped context into `to` when their trees are equal, as a round that found no
-// difference does; returns whether it joined.
-bool join_context(Store& from, Store& to) {
-  auto level1 = from.tree_hashes(1, all_level1_nodes(), true);
-  REQUIRE(level1.has_value());
-  auto joined = to.join_context_if_tree_equals(level1->hashes, level1->context);
-  REQUIRE(joined.has_value());
-  return *joined;
-}
-
-// `to` filled from `from` as a full anti-entropy round would: records, then the whole context.
-void refill(Store& from, Store& to) {
-  ship_buckets(from, to);
-  REQUIRE(join_context(from, to));
-}
-
-// Every store ships every delta it logged to every other, until nothing new moves.
-void sync_all(const std::vector<Store*>& stores) {
-  for (int round = 0; round < 2; ++round) {
-    for (Store* from : stores) {
-      for (Store* to : stores) {
-        if (from != to) ship_deltas(*from, *to);
-      }
-    }
-  }
 }
 
 std::uint64_t seen_of(Store& store, std::uint64_t replica) {
