@@ -13,7 +13,7 @@ using test::RespHarness;
 TEST_CASE("resp cairn: CAIRN.VALUES lists a register's concurrent values, winner first") {
   test::TempDir other_dir;
   RespHarness h(Batches::kStoreOnly);
-  auto other = test::open_store(other_dir.str());
+  auto other = test::open_store(other_dir.str(), test::fast_store_options());
   CHECK(h.send("CAIRN.VALUES k\r\n") == "*0\r\n");
   REQUIRE(h.store().put("k", "here"));
   REQUIRE(other->put("k", "there"));

@@ -27,7 +27,7 @@ TEST_CASE("resp counters: INCR of an absent key creates a counter, and the famil
 TEST_CASE("resp counters: increments on two peers add up when merged") {
   test::TempDir other_dir;
   RespHarness h(Batches::kStoreOnly);
-  auto other = test::open_store(other_dir.str());
+  auto other = test::open_store(other_dir.str(), test::fast_store_options());
   CHECK(h.send("INCRBY hits 5\r\n") == int_reply(5));
   REQUIRE(other->incr("hits", 7));
   test::ship_deltas(*other, h.store());

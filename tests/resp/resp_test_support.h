@@ -71,6 +71,13 @@ class SequentialBatchWriter final : public resp::BatchWriter {
   Store& store_;
 };
 
+// Tests need no fsync: a commit that is not synced is still a commit to every reader.
+inline StoreOptions fast_store_options() {
+  StoreOptions options;
+  options.durability = Durability::kNoSync;
+  return options;
+}
+
 // The multibulk encoding of a command, as every client library sends it.
 inline std::string command_bytes(const std::vector<std::string>& args) {
   std::string out = "*" + std::to_string(args.size()) + "\r\n";
@@ -88,7 +95,7 @@ class RespHarness {
  public:
   explicit RespHarness(Batches batches = Batches::kSequential, resp::RespOptions options = {},
                        std::function<NodeStatus()> status = {})
-      : store_(open_store(dir_.str())),
+      : store_(open_store(dir_.str(), fast_store_options())),
         store_only_(*store_),
         sequential_(*store_),
         shared_(42),

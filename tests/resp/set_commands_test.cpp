@@ -80,7 +80,7 @@ TEST_CASE("resp sets: set commands on a register or counter are WRONGTYPE, and s
 TEST_CASE("resp sets: an add wins over a concurrent remove on another peer") {
   test::TempDir other_dir;
   RespHarness h(Batches::kStoreOnly);
-  auto other = test::open_store(other_dir.str());
+  auto other = test::open_store(other_dir.str(), test::fast_store_options());
   CHECK(h.send("SADD s m\r\n") == int_reply(1));
   test::ship_deltas(h.store(), *other);
   REQUIRE(other->srem("s", {"m"}));
