@@ -14,62 +14,11 @@
 #include "src/resp/batch.h"
 #include "src/resp/session.h"
 #include "src/resp/store_batch_writer.h"
+#include "tests/resp/sequential_batch_writer.h"
 #include "tests/store/store_test_support.h"
 #include "tests/support/temp_dir.h"
 
 namespace cairn::test {
-
-// A BatchWriter standing in for the store's batch write, which is not there yet: it checks the
-// expectations with Store::inspect(), then applies the writes one Store call at a time. That is not
-// atomic, which these single-threaded tests cannot tell; it lets them check what the RESP side asks
-// for and answers. Every batch it is given is recorded.
-class SequentialBatchWriter final : public resp::BatchWriter {
- public:
-  explicit SequentialBatchWriter(Store& store) : store_(store) {}
-
-  Result<bool> apply(const std::vector<resp::Expectation>& expectations,
-                     const std::vector<resp::WriteOp>& writes) override {
-    batches.push_back(writes);
-    for (const resp::Expectation& expectation : expectations) {
-      auto held = dots_of(expectation.key);
-      if (!held) return tl::unexpected(held.error());
-      std::vector<InspectedDot> expected = expectation.dots;
-      std::sort(expected.begin(), expected.end());
-      if (*held != expected) return false;
-    }
-    for (const resp::WriteOp& write : writes) {
-      if (write.kind == resp::WriteOp::Kind::kDeleteAll) {
-        for (const std::string& key : drain(*store_.scan(""))) {
-          if (auto deleted = store_.del(key); !deleted) return tl::unexpected(deleted.error());
-        }
-        continue;
-      }
-      if (auto applied = resp::apply_single_write(store_, write); !applied)
-        return tl::unexpected(applied.error());
-    }
-    return true;
-  }
-
-  std::vector<std::vector<resp::WriteOp>> batches;
-
- private:
-  // The key's register and counter dots, sorted; a set member makes it match no expectation.
-  Result<std::vector<InspectedDot>> dots_of(const std::string& key) {
-    auto inspection = store_.inspect(key);
-    if (!inspection) {
-      if (inspection.error().code() == ErrorCode::kNotFound) return std::vector<InspectedDot>{};
-      return tl::unexpected(inspection.error());
-    }
-    std::vector<InspectedDot> dots;
-    for (const RegisterVersion& version : inspection->versions) dots.push_back(version.dot);
-    for (const CounterPart& part : inspection->counter_parts) dots.push_back(part.dot);
-    if (inspection->member_count > 0) dots.push_back(InspectedDot{~0ull, ~0ull});
-    std::sort(dots.begin(), dots.end());
-    return dots;
-  }
-
-  Store& store_;
-};
 
 // Tests need no fsync: a commit that is not synced is still a commit to every reader.
 inline StoreOptions fast_store_options() {
