@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "cairn/store.h"
+#include "src/resp/reply.h"
 #include "src/resp/request_reader.h"
 #include "src/resp/session.h"
 #include "src/resp/store_batch_writer.h"
@@ -191,7 +192,7 @@ void check_session(std::string_view input) {
   bool quit = false;
   for (const auto& command : verdict.commands) quit = quit || resp::equals_ignoring_case(command[0], "quit");
   if (!verdict.error.empty() && !quit &&
-      (replies.empty() || replies.back() != "-ERR " + verdict.error + "\r\n")) {
+      (replies.empty() || replies.back() != resp::reply::error("ERR " + verdict.error))) {
     violation("the session did not end with the reader's protocol error");
   }
 }
