@@ -4,6 +4,7 @@
 #include "src/resp/errors.h"
 #include "src/resp/handlers.h"
 #include "src/resp/integer.h"
+#include "src/resp/iteration.h"
 #include "src/resp/reply.h"
 #include "src/util/hex_id.h"
 
@@ -98,6 +99,12 @@ Plan cairn_values(CommandContext& ctx) {
   } else if (value.error().code() != ErrorCode::kNotFound) {
     return store_error(ctx, value.error());
   }
+  std::size_t bytes = 0;
+  for (const std::string& each : values) bytes += reply::bulk_bytes(each.size());
+  if (bytes > ctx.options.max_collected_reply_bytes) {
+    return refuse(reply_too_large("cairn.values", ctx.options.max_collected_reply_bytes,
+                                  "the concurrent values are too large to send together"));
+  }
   std::string out;
   reply::bulk_array(out, values);
   Plan plan = answer(std::move(out));
@@ -113,6 +120,10 @@ Plan cairn_inspect(CommandContext& ctx) {
   }
   std::string out;
   inspection_fields(out, *inspection);
+  if (out.size() > ctx.options.max_collected_reply_bytes) {
+    return refuse(reply_too_large("cairn.inspect", ctx.options.max_collected_reply_bytes,
+                                  "the key's versions are too large to send together"));
+  }
   Plan plan = answer(std::move(out));
   plan.depends_on.push_back(ctx.args[1]);
   return plan;

@@ -45,7 +45,8 @@ struct RespOptions {
   std::size_t max_in_flight_commands = 256;
   // KEYS and SMEMBERS collect their reply before sending it (a RESP2 array states its length first);
   // one that would pass this many bytes answers an error instead (SCAN/SSCAN page through any size).
-  // SCAN and SSCAN stop a page at this size too.
+  // MGET, CAIRN.VALUES, CAIRN.INSPECT and EXEC's replies are held to it as well; SCAN and SSCAN stop a
+  // page at this size.
   std::size_t max_collected_reply_bytes = std::size_t{16} << 20;
   // Commands a MULTI may queue, and their argument bytes together; past either the transaction is
   // refused at EXEC (EXECABORT), as for any error while queueing.
@@ -56,7 +57,8 @@ struct RespOptions {
   unsigned max_plan_attempts = 8;
 };
 
-// State every session of one peer shares. Thread-safe.
+// State every session of one peer shares. Thread-safe. Saved SCAN cursors hold the store: RespShared
+// must be destroyed before it.
 class RespShared {
  public:
   // `seed` draws SCAN cursor numbers and RANDOMKEY's start (reproducible in tests).
@@ -111,7 +113,7 @@ struct CommandContext {
   // The previous plan of this command failed because a key held another kind than it read (a write met
   // kWrongType): plan as if every key might hold anything.
   bool kind_changed = false;
-  // The session's client id and name, for CLIENT and INFO.
+  // The session's client id.
   std::uint64_t client_id = 0;
 
   bool written_earlier(const std::string& key) const {

@@ -69,6 +69,7 @@ std::string execute_transaction(const ExecutionEnv& env, const std::vector<Queue
     std::vector<Plan> plans;
     std::vector<Expectation> expectations;
     std::vector<WriteOp> writes;
+    std::size_t reply_bytes = 0;
     for (std::size_t i = 0; i < commands.size(); ++i) {
       CommandContext ctx{commands[i].args, env.services, env.shared, env.options};
       ctx.in_transaction = true;
@@ -78,6 +79,13 @@ std::string execute_transaction(const ExecutionEnv& env, const std::vector<Queue
       ctx.client_id = env.client_id;
       Plan plan = commands[i].spec->handler(ctx);
       if (plan.failed) return exec_abort(i, commands[i], "failed: " + error_text(plan.reply));
+      reply_bytes += plan.reply.size();
+      if (reply_bytes > env.options.max_collected_reply_bytes) {
+        return exec_abort(i, commands[i],
+                          "would take the replies past " +
+                              std::to_string(env.options.max_collected_reply_bytes) +
+                              " bytes (cairn's limit for one collected reply)");
+      }
       if (depends_on_written(plan, written, wrote_everything)) {
         return exec_abort(i, commands[i],
                           "reads a key an earlier command of the transaction writes, which cairn cannot plan "

@@ -37,6 +37,11 @@ Plan collect_all(CommandContext& ctx, Cursor& cursor, const ItemFilter& keep, st
   return answer(std::move(out));
 }
 
+std::string reply_too_large(std::string_view command, std::size_t limit, std::string_view advice) {
+  return "ERR the reply to " + std::string(command) + " would pass " + std::to_string(limit) +
+         " bytes (cairn's limit for one collected reply); " + std::string(advice);
+}
+
 std::optional<std::uint64_t> parse_cursor(std::string_view text) {
   std::uint64_t value = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);

@@ -21,6 +21,9 @@ using ItemFilter = std::function<Result<bool>(const std::string&)>;
 Plan collect_all(CommandContext& ctx, Cursor& cursor, const ItemFilter& keep, std::string_view command,
                  std::string_view paging_command);
 
+// The error text of a reply that would pass `limit` bytes: "ERR the reply to keys would pass ... ; <advice>".
+std::string reply_too_large(std::string_view command, std::size_t limit, std::string_view advice);
+
 // What a SCAN or SSCAN call asked for.
 struct PageRequest {
   std::size_t count = 10;              // COUNT: items wanted (a hint: a page may hold fewer, or none).

@@ -14,6 +14,11 @@
 // token gets WRONGPASS (counted). Until authenticated, a request may hold at most 10 arguments of at
 // most 16384 bytes (RequestLimits); past that the protocol error closes the connection.
 //
+// Output: step() adds one reply (or a run of replies decided on receipt) to the output; no single reply
+// passes RespOptions::max_collected_reply_bytes (a stored value, up to 16 MiB, is the exception only
+// when that limit is set below it). The caller bounds the output as a whole: it stops calling step()
+// while output_bytes() is over its limit, until the socket took some (backpressure, as for ClientSession).
+//
 // Closing: after a protocol error or QUIT the session answers what came before, then that reply, and
 // closing() turns true; the rest of the input is ignored.
 //
@@ -47,8 +52,7 @@ class RespSession {
   RespSession& operator=(const RespSession&) = delete;
 
   // Appends received bytes and reads every whole command they complete, while fewer than
-  // max_in_flight_commands wait; the rest stays buffered until receive() is called again (with no
-  // bytes, to resume reading after steps made room).
+  // max_in_flight_commands wait; the rest stays buffered and is read by step() as answers make room.
   void receive(std::string_view bytes);
   // The client sent its last byte: what was received is still answered, then closing() turns true.
   void end_of_input();

@@ -4,6 +4,7 @@
 
 #include "src/resp/errors.h"
 #include "src/resp/handlers.h"
+#include "src/resp/iteration.h"
 #include "src/resp/key_reads.h"
 #include "src/resp/overwrite.h"
 #include "src/resp/reply.h"
@@ -119,6 +120,10 @@ Plan mget(CommandContext& ctx) {
     auto value = read_string(ctx.services.store, ctx.args[i]);
     if (!value && value.error().code() != ErrorCode::kWrongType) return store_error(ctx, value.error());
     if (value && *value) {
+      if (out.size() + reply::bulk_bytes((*value)->size()) > ctx.options.max_collected_reply_bytes) {
+        return refuse(
+            reply_too_large("mget", ctx.options.max_collected_reply_bytes, "ask for fewer keys at once"));
+      }
       reply::bulk(out, **value);
     } else {
       reply::null_bulk(out);  // Absent, or a set: MGET answers nil for a key of another type.

@@ -32,7 +32,8 @@ TEST_CASE("resp strings: a value up to the store's limit is taken, the store's k
   const std::string big(kMaxValueBytes, 'v');
   CHECK(h.call({"SET", "big", big}) == ok_reply());
   CHECK(h.call({"STRLEN", "big"}) == int_reply(static_cast<long long>(kMaxValueBytes)));
-  CHECK(h.send("APPEND big x\r\n") == error_reply("ERR string exceeds maximum allowed size (proto-max-bulk-len)"));
+  CHECK(h.send("APPEND big x\r\n") ==
+        error_reply("ERR string exceeds maximum allowed size (proto-max-bulk-len)"));
   CHECK(h.call({"SET", std::string(251, 'k'), "v"}) ==
         error_reply("ERR key of 251 bytes exceeds the limit of 250"));
   CHECK(h.call({"SET", "", "v"}) == error_reply("ERR a key must not be empty"));
@@ -97,6 +98,19 @@ TEST_CASE("resp strings: MGET answers nil for absent keys and keys of another ty
   RespHarness h(Batches::kStoreOnly);
   CHECK(h.send("SET a 1\r\nSADD s m\r\nINCR c\r\n") == ok_reply() + int_reply(1) + int_reply(1));
   CHECK(h.send("MGET a nope s c\r\n") == "*4\r\n$1\r\n1\r\n$-1\r\n$-1\r\n$1\r\n1\r\n");
+}
+
+TEST_CASE("resp strings: an MGET reply past the collected-reply limit is refused") {
+  RespOptions options;
+  options.max_collected_reply_bytes = 100;
+  RespHarness h(Batches::kStoreOnly, options);
+  CHECK(h.call({"SET", "a", std::string(60, 'a')}) == ok_reply());
+  CHECK(h.call({"SET", "b", std::string(60, 'b')}) == ok_reply());
+  CHECK(h.send("MGET a\r\n") == "*1\r\n" + bulk_reply(std::string(60, 'a')));
+  CHECK(h.send("MGET a b\r\n") ==
+        error_reply(
+            "ERR the reply to mget would pass 100 bytes (cairn's limit for one collected reply); ask for "
+            "fewer keys at once"));
 }
 
 TEST_CASE("resp strings: MSET writes every pair in one batch, and a single pair needs no batch") {

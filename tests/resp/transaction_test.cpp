@@ -103,6 +103,19 @@ TEST_CASE("resp transactions: a read-only transaction needs no batch, and one wr
   CHECK(h.send("EXISTS c d\r\n") == int_reply(0));
 }
 
+TEST_CASE("resp transactions: EXEC's replies are bounded, checked before anything is written") {
+  RespOptions options;
+  options.max_collected_reply_bytes = 100;
+  RespHarness h(Batches::kSequential, options);
+  CHECK(h.call({"SET", "a", std::string(60, 'a')}) == ok_reply());
+  CHECK(h.send("MULTI\r\nGET a\r\nSET b 1\r\nGET a\r\nEXEC\r\nEXISTS b\r\n") ==
+        ok_reply() + kQueued + kQueued + kQueued +
+            error_reply("EXECABORT Transaction discarded because command 3 ('get') would take the replies "
+                        "past 100 bytes "
+                        "(cairn's limit for one collected reply)") +
+            int_reply(0));
+}
+
 TEST_CASE("resp transactions: a transaction's size is bounded") {
   RespOptions options;
   options.max_transaction_commands = 3;
