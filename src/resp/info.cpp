@@ -1,5 +1,6 @@
 // INFO: Redis's sections (server, clients, memory, persistence, stats, replication, keyspace) with what
 // cairn can say truthfully in each, plus cairn's own fields (prefixed cairn_). docs/resp.md, "INFO".
+#include <cstdio>
 #include <functional>
 #include <set>
 
@@ -95,10 +96,32 @@ Lines keyspace_lines(CommandContext& ctx) {
   return {{"db0", "keys=" + std::to_string(keys) + ",expires=0,avg_ttl=0"}};
 }
 
+// The node's metrics (what /metrics serves), one line each: name{label="value",...}:value. Asked for
+// by name only (INFO cairn, INFO all, INFO everything): they are many.
+Lines metrics_lines(CommandContext& ctx) {
+  if (!ctx.services.metrics) return {};
+  Lines lines;
+  for (const MetricSample& sample : ctx.services.metrics()) {
+    std::string name = sample.name;
+    if (!sample.labels.empty()) {
+      name += "{";
+      for (std::size_t i = 0; i < sample.labels.size(); ++i) {
+        name += (i == 0 ? "" : ",") + sample.labels[i].first + "=\"" + sample.labels[i].second + "\"";
+      }
+      name += "}";
+    }
+    char value[64];
+    std::snprintf(value, sizeof value, "%.17g", sample.value);
+    lines.emplace_back(std::move(name), value);
+  }
+  return lines;
+}
+
 struct Section {
   std::string_view name;
   std::string_view title;
   Lines (*lines)(CommandContext&);
+  bool by_default = true;
 };
 
 const std::vector<Section>& sections() {
@@ -106,7 +129,7 @@ const std::vector<Section>& sections() {
       {"server", "Server", server_lines},       {"clients", "Clients", clients_lines},
       {"memory", "Memory", memory_lines},       {"persistence", "Persistence", persistence_lines},
       {"stats", "Stats", stats_lines},          {"replication", "Replication", replication_lines},
-      {"keyspace", "Keyspace", keyspace_lines},
+      {"keyspace", "Keyspace", keyspace_lines}, {"cairn", "Cairn", metrics_lines, false},
   };
   return all;
 }
@@ -116,11 +139,12 @@ const std::vector<Section>& sections() {
 Plan info(CommandContext& ctx) {
   std::set<std::string> wanted;
   for (std::size_t i = 1; i < ctx.args.size(); ++i) wanted.insert(lower(ctx.args[i]));
-  const bool everything =
-      wanted.empty() || wanted.contains("all") || wanted.contains("default") || wanted.contains("everything");
+  const bool defaults = wanted.empty() || wanted.contains("default");
+  const bool everything = wanted.contains("all") || wanted.contains("everything");
   std::string text;
   for (const Section& part : sections()) {
-    if (!everything && !wanted.contains(std::string(part.name))) continue;
+    const bool asked = everything || (defaults && part.by_default) || wanted.contains(std::string(part.name));
+    if (!asked) continue;
     if (!text.empty()) text += "\r\n";
     text += section(part.title, part.lines(ctx));
   }

@@ -43,7 +43,8 @@ enum class Batches {
 class RespHarness {
  public:
   explicit RespHarness(Batches batches = Batches::kSequential, resp::RespOptions options = {},
-                       std::function<NodeStatus()> status = {})
+                       std::function<NodeStatus()> status = {},
+                       std::function<std::vector<MetricSample>()> metrics = {})
       : store_(open_store(dir_.str(), fast_store_options())),
         store_only_(*store_),
         sequential_(*store_),
@@ -52,8 +53,7 @@ class RespHarness {
             resp::Services{*store_,
                            batches == Batches::kSequential ? static_cast<resp::BatchWriter&>(sequential_)
                                                            : static_cast<resp::BatchWriter&>(store_only_),
-                           std::move(status),
-                           {}},
+                           std::move(status), std::move(metrics)},
             std::move(options), shared_)) {}
 
   Store& store() { return *store_; }

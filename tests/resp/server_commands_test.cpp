@@ -58,6 +58,19 @@ TEST_CASE("resp server: INFO carries loading:0, role:master, the keyspace and ca
   CHECK(h.send("INFO nosuch\r\n") == "$0\r\n\r\n");
 }
 
+TEST_CASE("resp server: INFO cairn lists the node's metrics, only when asked by name") {
+  const auto metrics = [] {
+    return std::vector<MetricSample>{
+        {"cairn_up", "Up.", MetricType::kGauge, {}, 1},
+        {"cairn_operations_total", "Ops.", MetricType::kCounter, {{"op", "put"}}, 42}};
+  };
+  RespHarness h(Batches::kStoreOnly, {}, {}, metrics);
+  CHECK(h.send("INFO\r\n").find("# Cairn") == std::string::npos);
+  CHECK(h.send("INFO cairn\r\n") ==
+        bulk_reply("# Cairn\r\ncairn_up:1\r\ncairn_operations_total{op=\"put\"}:42\r\n"));
+  CHECK(h.send("INFO all\r\n").find("# Cairn\r\ncairn_up:1\r\n") != std::string::npos);
+}
+
 TEST_CASE("resp server: COMMAND COUNT, INFO, DOCS and LIST describe the table") {
   RespHarness h(Batches::kStoreOnly);
   CHECK(h.send("COMMAND COUNT\r\n") == int_reply(static_cast<long long>(all_commands().size())));
