@@ -32,17 +32,22 @@ ItemFilter key_filter(Store& store, const std::optional<std::string>& pattern,
 
 Plan del(CommandContext& ctx) {
   // Only keys present now are deleted (and counted): deleting an absent key changes nothing, so a DEL
-  // naming one present key stays a single store write.
+  // naming one present key stays a single store write. Inside a transaction the count of a key an
+  // earlier command writes cannot be known before that write: the executor refuses it.
   Plan plan;
   std::set<std::string> seen;
   std::int64_t deleted = 0;
   for (std::size_t i = 1; i < ctx.args.size(); ++i) {
     const std::string& key = ctx.args[i];
     if (!seen.insert(key).second) continue;
+    if (ctx.written_earlier(key)) {
+      plan.depends_on.push_back(key);
+      continue;
+    }
     auto kind = read_kind(ctx.services.store, key);
     if (!kind) return store_error(ctx, kind.error());
-    if (!*kind && !ctx.written_earlier(key)) continue;
-    if (*kind) ++deleted;
+    if (!*kind) continue;
+    ++deleted;
     plan.writes.push_back(WriteOp{WriteOp::Kind::kDel, key, {}, {}, 0});
   }
   plan.reply = reply::integer(deleted);
@@ -84,7 +89,7 @@ Plan keys(CommandContext& ctx) {
   auto cursor = ctx.services.store.scan(glob_literal_prefix(pattern));
   Plan plan =
       collect_all(ctx, *cursor, key_filter(ctx.services.store, pattern, std::nullopt), "keys", "SCAN");
-  if (ctx.in_transaction) plan.depends_on.push_back(std::string());  // Every key: see the executor.
+  plan.depends_on.push_back(std::string());  // Every key: see the executor.
   return plan;
 }
 
@@ -116,7 +121,9 @@ Plan dbsize(CommandContext& ctx) {
     if (!*key) break;
     ++count;
   }
-  return answer(reply::integer(count));
+  Plan plan = answer(reply::integer(count));
+  plan.depends_on.push_back(std::string());  // Every key: see the executor.
+  return plan;
 }
 
 Plan randomkey(CommandContext& ctx) {
@@ -127,9 +134,15 @@ Plan randomkey(CommandContext& ctx) {
     const std::string prefix(1, static_cast<char>((start + i) % 256));
     auto key = ctx.services.store.scan(prefix)->next();
     if (!key) return store_error(ctx, key.error());
-    if (*key) return answer(reply::bulk(**key));
+    if (*key) {
+      Plan plan = answer(reply::bulk(**key));
+      plan.depends_on.push_back(std::string());  // Every key: see the executor.
+      return plan;
+    }
   }
-  return answer(reply::null_bulk());
+  Plan plan = answer(reply::null_bulk());
+  plan.depends_on.push_back(std::string());
+  return plan;
 }
 
 Plan flushdb(CommandContext& ctx) {

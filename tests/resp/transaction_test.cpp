@@ -80,6 +80,12 @@ TEST_CASE(
   CHECK(h.send("MULTI\r\nFLUSHDB\r\nKEYS *\r\nEXEC\r\n") ==
         ok_reply() + kQueued + kQueued +
             error_reply("EXECABORT Transaction discarded because command 2 ('keys') " + refused));
+  CHECK(h.send("MULTI\r\nSET a 1\r\nDEL a\r\nEXEC\r\n") ==
+        ok_reply() + kQueued + kQueued +
+            error_reply("EXECABORT Transaction discarded because command 2 ('del') " + refused));
+  CHECK(h.send("MULTI\r\nSET a 1\r\nDBSIZE\r\nEXEC\r\n") ==
+        ok_reply() + kQueued + kQueued +
+            error_reply("EXECABORT Transaction discarded because command 2 ('dbsize') " + refused));
   CHECK(h.send("EXISTS a c\r\n") == int_reply(0));
   // Reads of keys the transaction does not write are fine, before or after its writes; so are writes of
   // a key an earlier command wrote, when they do not depend on what it holds.
