@@ -1,0 +1,99 @@
+// Helpers for the RESP tests: a RespSession over a real store in a temporary directory, driven with
+// exact bytes, and a stand-in batch writer.
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cairn/store.h"
+#include "src/resp/batch.h"
+#include "src/resp/session.h"
+#include "src/resp/store_batch_writer.h"
+#include "tests/resp/sequential_batch_writer.h"
+#include "tests/store/store_test_support.h"
+#include "tests/support/temp_dir.h"
+
+namespace cairn::test {
+
+// Tests need no fsync: a commit that is not synced is still a commit to every reader.
+inline StoreOptions fast_store_options() {
+  StoreOptions options;
+  options.durability = Durability::kNoSync;
+  return options;
+}
+
+// The multibulk encoding of a command, as every client library sends it.
+inline std::string command_bytes(const std::vector<std::string>& args) {
+  std::string out = "*" + std::to_string(args.size()) + "\r\n";
+  for (const std::string& arg : args) out += "$" + std::to_string(arg.size()) + "\r\n" + arg + "\r\n";
+  return out;
+}
+
+enum class Batches {
+  kStoreOnly,   // StoreBatchWriter: what a peer has today (single writes only).
+  kSequential,  // SequentialBatchWriter: as if the store's batch write were there.
+};
+
+// A session over a real store, driven by hand: send bytes, run every step, read the replies.
+class RespHarness {
+ public:
+  explicit RespHarness(Batches batches = Batches::kSequential, resp::RespOptions options = {},
+                       std::function<NodeStatus()> status = {},
+                       std::function<std::vector<MetricSample>()> metrics = {})
+      : store_(open_store(dir_.str(), fast_store_options())),
+        store_only_(*store_),
+        sequential_(*store_),
+        shared_(42),
+        session_(std::make_unique<resp::RespSession>(
+            resp::Services{*store_,
+                           batches == Batches::kSequential ? static_cast<resp::BatchWriter&>(sequential_)
+                                                           : static_cast<resp::BatchWriter&>(store_only_),
+                           std::move(status), std::move(metrics)},
+            std::move(options), shared_)) {}
+
+  Store& store() { return *store_; }
+  resp::RespSession& session() { return *session_; }
+  resp::RespShared& shared() { return shared_; }
+  SequentialBatchWriter& sequential() { return sequential_; }
+
+  // Feeds `bytes`, runs steps until the session is idle, returns every reply byte produced.
+  std::string send(std::string_view bytes) {
+    session_->receive(bytes);
+    return run();
+  }
+  std::string run() {
+    for (int guard = 0; session_->has_work() && guard < 1'000'000; ++guard) session_->step();
+    return session_->take_output();
+  }
+  // One command in the multibulk form.
+  std::string call(const std::vector<std::string>& args) { return send(command_bytes(args)); }
+
+ private:
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+  resp::StoreBatchWriter store_only_;
+  SequentialBatchWriter sequential_;
+  resp::RespShared shared_;
+  std::unique_ptr<resp::RespSession> session_;
+};
+
+// Reply shorthands.
+inline std::string ok_reply() { return "+OK\r\n"; }
+inline std::string int_reply(long long value) { return ":" + std::to_string(value) + "\r\n"; }
+inline std::string bulk_reply(const std::string& value) {
+  return "$" + std::to_string(value.size()) + "\r\n" + value + "\r\n";
+}
+inline std::string nil_reply() { return "$-1\r\n"; }
+inline std::string error_reply(const std::string& text) { return "-" + text + "\r\n"; }
+inline std::string array_reply(const std::vector<std::string>& bulks) {
+  std::string out = "*" + std::to_string(bulks.size()) + "\r\n";
+  for (const std::string& item : bulks) out += bulk_reply(item);
+  return out;
+}
+
+}  // namespace cairn::test
