@@ -43,16 +43,22 @@ Plan increment_counter(CommandContext& ctx, const std::string& key, const KeySta
     if (!parsed) return refuse(errors::kNotInteger);  // Never: a counter's value is an int64.
     current = *parsed;
   }
+  // A total already outside int64 has no value to check against here: the store accepts a change that
+  // moves it back toward the range and refuses one that moves it further out (kOutOfRange).
   const auto next = checked_add(current, delta);
-  if (!next) return refuse(errors::kOverflow);
+  if (!next && !state.counter_out_of_range) return refuse(errors::kOverflow);
   Plan plan;
   plan.depends_on.push_back(key);
   const auto kind = delta >= 0 ? WriteOp::Kind::kIncr : WriteOp::Kind::kDecr;
   plan.writes.push_back(WriteOp{kind, key, {}, {}, magnitude(delta)});
   Store& store = ctx.services.store;
-  const std::int64_t expected = *next;
+  const std::int64_t expected = next.value_or(0);
   plan.reply_after_commit = [&store, key, expected] {
     auto value = store.counter(key);
+    if (!value && value.error().code() == ErrorCode::kOutOfRange) {
+      return reply::error("ERR the change was applied, but the counter's total is still outside the signed "
+                          "64-bit range (increments on several peers added up past it)");
+    }
     return reply::integer(value ? *value : expected);
   };
   return plan;

@@ -31,9 +31,10 @@ std::string from_store(const Error& error, std::string_view command) {
   switch (error.code()) {
     case ErrorCode::kWrongType:
       return std::string(kWrongType);
-    case ErrorCode::kLimitExceeded:
-      // The store refuses a counter change that would leave int64 (rather than wrapping).
-      if (error.message().find("overflow") != std::string::npos) return std::string(kOverflow);
+    case ErrorCode::kOutOfRange:
+      // The store refuses a counter change that would leave int64 (rather than wrapping) with a message
+      // that starts as Redis's; a counter whose merged total left int64 reads as this code too.
+      if (error.message().rfind("increment or decrement would overflow", 0) == 0) return std::string(kOverflow);
       return "ERR " + error.message();
     case ErrorCode::kUnsupported:
       return "ERR cairn cannot run this '" + std::string(command) + "' atomically yet: " + error.message();

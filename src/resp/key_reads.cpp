@@ -41,6 +41,7 @@ Result<KeyState> read_key_state(Store& store, std::string_view key) {
     state.value = inspection->versions.front().value;
   } else if (state.has_counter) {
     state.value = format_int64(inspection->counter_value);
+    state.counter_out_of_range = inspection->counter_out_of_range;
   }
   return state;
 }

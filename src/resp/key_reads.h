@@ -25,6 +25,9 @@ struct KeyState {
   // The dots of the register's versions and the counter's entries (Expectation::dots); left empty for a
   // key holding a set, which no expectation covers.
   std::vector<InspectedDot> dots;
+  // The counter's total does not fit an int64 (concurrent increments on several peers added up past
+  // it): `value` then holds the nearest int64, which is not the total and must never be shown as it.
+  bool counter_out_of_range = false;
 
   bool holds_string() const { return present && !has_set; }
 };

@@ -55,6 +55,23 @@ TEST_CASE("resp counters: a change that would leave int64 is refused with Redis'
   CHECK(h.send("INCRBY e -9223372036854775808\r\n") == ":-9223372036854775808\r\n");
 }
 
+TEST_CASE("resp counters: a total two peers merged past int64 reads as an error, never a clamped number") {
+  test::TempDir other_dir;
+  RespHarness h(Batches::kStoreOnly);
+  auto other = test::open_store(other_dir.str(), test::fast_store_options());
+  CHECK(h.send("INCRBY c 9223372036854775807\r\n") == int_reply(9223372036854775807));
+  REQUIRE(other->incr("c", 10));
+  test::ship_deltas(*other, h.store());
+  const std::string get = h.send("GET c\r\n");
+  CHECK(get.rfind("-ERR ", 0) == 0);
+  CHECK(get.find("9223372036854775807") == std::string::npos);  // Not the nearest int64 passed off as the value.
+  // Further out is refused by the store with Redis's text; back toward the range is applied.
+  CHECK(h.send("INCR c\r\n") == error_reply(kOverflow));
+  const std::string still_out = h.send("DECRBY c 5\r\n");
+  CHECK(still_out.rfind("-ERR the change was applied", 0) == 0);
+  CHECK(h.send("DECRBY c 5\r\nGET c\r\n") == int_reply(9223372036854775807) + bulk_reply("9223372036854775807"));
+}
+
 TEST_CASE("resp type rules: SET k 10 then INCR k rewrites the register as a read-modify-write") {
   RespHarness h;
   CHECK(h.send("SET k 10\r\nINCR k\r\nINCRBY k 5\r\nDECR k\r\nGET k\r\n") ==
