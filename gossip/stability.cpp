@@ -190,8 +190,9 @@ Result<bool> Stability::record_retirement(PeerId replica, std::uint64_t through,
 Status Stability::propose_retirement(PeerId replica, std::uint64_t now_ms, const Membership& membership) {
   if (replica == self_) return fail(ErrorCode::kInvalidArgument, "a peer cannot retire itself");
   if (retired_.contains(replica)) return ok();
-  auto member = membership.members().find(replica);
-  if (member == membership.members().end()) {
+  const std::map<PeerId, Member> members = membership.members();  // A copy: membership is shared.
+  auto member = members.find(replica);
+  if (member == members.end()) {
     return fail(ErrorCode::kNotFound, "no member " + hex_id(replica.value) + " is known here");
   }
   if (is_reachable(member->second.status)) {
@@ -265,8 +266,9 @@ void Stability::decide(Membership& membership) {
   const OwnContext own = own_context();
   for (auto it = proposals_.begin(); it != proposals_.end();) {
     const PeerId replica = it->first;
-    auto member = membership.members().find(replica);
-    if (member == membership.members().end() || is_reachable(member->second.status) ||
+    const std::map<PeerId, Member> members = membership.members();  // A copy: membership is shared.
+    auto member = members.find(replica);
+    if (member == members.end() || is_reachable(member->second.status) ||
         retired_.contains(replica)) {
       it = proposals_.erase(it);  // It came back (or is gone, or already retired): nothing to decide.
       continue;
