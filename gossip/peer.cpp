@@ -22,6 +22,8 @@ Peer::Peer(Endpoint self_endpoint, Store& store, std::vector<Endpoint> seeds, Pe
 }
 
 void Peer::build_machines() {
+  std::lock_guard lane(membership_lane_mutex_);  // The membership lane must not see membership_ replaced.
+  starting_over_ = false;
   const PeerId self{store_.replica_id()};
   const std::uint64_t seed = random_seed_ ^ (reincarnations_ * 0xbf58476d1ce4e5b9ULL);
   membership_.emplace(self, endpoint_, cluster_id_, options_.membership, seed);
@@ -61,7 +63,7 @@ bool is_anti_entropy(const Body& body) {
 
 }  // namespace
 
-std::vector<OutgoingFrame> Peer::frames_of(Outbox outbox) {
+std::vector<OutgoingFrame> Peer::frames_of(Outbox outbox, Lane lane) {
   std::vector<OutgoingFrame> frames;
   frames.reserve(outbox.size());
   for (Outgoing& message : outbox) {
@@ -74,12 +76,14 @@ std::vector<OutgoingFrame> Peer::frames_of(Outbox outbox) {
       bytes = sealer_->seal(FrameType::kPeerMessage, stream, encode_peer_payload(message.envelope));
     }
     if (bytes.empty()) {
-      ++stats_.frames_unsendable;
+      count_in(lane, [](PeerStats& stats) { ++stats.frames_unsendable; });
       continue;
     }
     if (is_anti_entropy(message.envelope.body)) anti_entropy_->count_bytes_sent(bytes.size());
-    ++stats_.frames_sent;
-    stats_.bytes_sent += bytes.size();
+    count_in(lane, [&](PeerStats& stats) {
+      ++stats.frames_sent;
+      stats.bytes_sent += bytes.size();
+    });
     frames.push_back(OutgoingFrame{std::move(message.to), message.channel, std::move(bytes)});
   }
   return frames;
@@ -126,7 +130,19 @@ void Peer::remember_membership_changes() {
 
 std::vector<OutgoingFrame> Peer::tick(std::uint64_t now_ms) {
   if (stability_->reincarnated()) return start_over(now_ms);
-  Outbox outbox = membership_->tick(now_ms);
+  std::vector<OutgoingFrame> frames = membership_tick(now_ms);
+  std::vector<OutgoingFrame> data = data_step(now_ms);
+  frames.insert(frames.end(), std::make_move_iterator(data.begin()), std::make_move_iterator(data.end()));
+  return frames;
+}
+
+std::vector<OutgoingFrame> Peer::data_tick(std::uint64_t now_ms) {
+  if (stability_->reincarnated()) return start_over(now_ms);
+  return data_step(now_ms);
+}
+
+std::vector<OutgoingFrame> Peer::data_step(std::uint64_t now_ms) {
+  Outbox outbox;
   if (now_ms >= next_gossip_ms_) {
     next_gossip_ms_ = now_ms + options_.gossip_interval_ms;
     remember_membership_changes();
@@ -138,6 +154,7 @@ std::vector<OutgoingFrame> Peer::tick(std::uint64_t now_ms) {
   }
   Outbox reports = stability_->tick(now_ms, *membership_);
   outbox.insert(outbox.end(), std::make_move_iterator(reports.begin()), std::make_move_iterator(reports.end()));
+  starting_over_ = stability_->reincarnated();
   return frames_of(std::move(outbox));
 }
 
@@ -164,29 +181,24 @@ Outbox Peer::run_anti_entropy(std::uint64_t now_ms) {
 }
 
 std::vector<OutgoingFrame> Peer::on_frame(std::string_view frame, std::uint64_t now_ms) {
-  ++stats_.frames_received;
-  stats_.bytes_received += frame.size();
-  DecodeResult decoded = open_and_decode(frame);
-  if (!decoded.ok) {
-    ++stats_.frames_dropped[static_cast<std::size_t>(decoded.error)];
-    return {};
-  }
-  const Envelope& envelope = decoded.envelope;
-  if (envelope.cluster_id != cluster_id_) {
-    ++stats_.frames_from_other_clusters;
-    return {};
-  }
+  OpenedFrame opened = open_frame(frame, Lane::kData);
+  if (!opened.envelope) return {};
+  return on_envelope(*opened.envelope, frame.size(), now_ms);
+}
+
+std::vector<OutgoingFrame> Peer::on_envelope(const Envelope& envelope, std::size_t frame_bytes, std::uint64_t now_ms) {
   if (stability_->reincarnated()) return {};
   if (stability_->is_retired(envelope.sender)) return frames_of(stability_->answer_retired(envelope, now_ms));
   if (std::holds_alternative<ContextReport>(envelope.body) || std::holds_alternative<RetiredNotice>(envelope.body)) {
     stability_->on_message(envelope, now_ms, *membership_);
+    starting_over_ = stability_->reincarnated();
     return {};
   }
   if (std::holds_alternative<DeltaPush>(envelope.body) || std::holds_alternative<DeltaAck>(envelope.body)) {
     return frames_of(dissemination_->on_message(envelope, now_ms));
   }
   if (is_anti_entropy(envelope.body)) {
-    anti_entropy_->count_bytes_received(frame.size());
+    anti_entropy_->count_bytes_received(frame_bytes);
     Outbox out = anti_entropy_->on_message(envelope, now_ms);
     finish_rounds();
     return frames_of(std::move(out));
