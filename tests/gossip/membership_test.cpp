@@ -483,7 +483,7 @@ TEST_CASE("membership: a peer whose seeds never answer is isolated from its join
   CHECK(net.peer(2).reachable_members() == std::vector<PeerId>{peer_id(1)});
 }
 
-TEST_CASE("membership: a lone peer without seeds is not isolated; one whose every member died is") {
+TEST_CASE("membership: a lone peer without seeds is not isolated, but one whose every member died is") {
   Network net(2, test_options(), 8);
   net.join(0, {});
   net.run_for(500);
