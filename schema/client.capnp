@@ -159,6 +159,11 @@ struct NodeStatus {
   ringPositions @4 :List(UInt64);
   framesDropped @5 :UInt64;
   pendingRetirements @6 :List(PendingRetirement);
+  seeds @7 :List(Text);           # As configured, "host:port".
+  isolated @8 :Bool;              # Seeds or members expected, nobody reachable.
+  isolatedMs @9 :UInt64;          # For how long.
+  health @10 :Text;               # "ok", "degraded" or "unavailable" (as GET /health).
+  healthReasons @11 :List(Text);
 }
 
 struct PendingRetirement {

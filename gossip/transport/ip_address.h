@@ -19,4 +19,7 @@ Result<sockaddr_storage> resolve_ip(const std::string& host, std::uint16_t port)
 // The port of an IPv4 or IPv6 address (0 for another family).
 std::uint16_t port_of(const sockaddr_storage& address);
 
+// "host:port" of an IPv4 address, "[host]:port" of an IPv6 one; "unknown" for another family.
+std::string address_text(const sockaddr* address);
+
 }  // namespace cairn::transport

@@ -114,6 +114,17 @@ struct NodeStatus {
     std::vector<std::uint64_t> waiting_for;
   };
   std::vector<PendingRetirement> pending_retirements;
+  // The seeds this peer was started with ("host:port", as given).
+  std::vector<std::string> seeds;
+  // True while this peer expects company (it has seeds, or members that did not leave) but reaches
+  // nobody: no seed answers and no member is alive or suspect; `isolated_ms` says for how long.
+  bool isolated = false;
+  std::uint64_t isolated_ms = 0;
+  // What GET /health answers (docs/observability.md): "ok"; "degraded" (it serves, but see
+  // `health_reasons`: writes failing, nobody reachable, a protocol thread stalled); or "unavailable"
+  // (no write can succeed until the peer restarts). Computed when status() is called.
+  std::string health = "ok";
+  std::vector<std::string> health_reasons;
 };
 
 class Node {

@@ -14,6 +14,16 @@ namespace {
 // A ring position as 16 hex digits, like replica ids.
 std::string position_text(std::uint64_t position) { return hex_id(position); }
 
+// Said when this peer expects company (seeds, or members that did not leave) and reaches nobody.
+std::string isolation_line(const NodeStatus& status) {
+  const std::string how_long = std::to_string(status.isolated_ms / 1000) + " s";
+  if (status.seeds.empty()) return "no member reachable for " + how_long + ": every member this peer knows is dead";
+  std::string seeds;
+  for (const std::string& seed : status.seeds) seeds += (seeds.empty() ? "" : ", ") + seed;
+  return "no member reachable for " + how_long + ": no answer from seeds " + seeds +
+         " (check the address, the cluster name and the cluster key; the seed's log says why it drops frames)";
+}
+
 void print_peers(const Context& context, const NodeStatus& status) {
   if (context.out.json()) {
     Json peers = Json::array();
@@ -38,11 +48,18 @@ void print_peers(const Context& context, const NodeStatus& status) {
                              {"by_operator", retirement.by_operator},
                              {"waiting_for", waiting}});
     }
-    context.out.document(Json{{"self", hex_id(status.replica_id)}, {"peers", peers}, {"pending_retirements", pending}});
+    context.out.document(Json{{"self", hex_id(status.replica_id)},
+                              {"peers", peers},
+                              {"pending_retirements", pending},
+                              {"seeds", status.seeds},
+                              {"isolated", status.isolated},
+                              {"isolated_ms", status.isolated_ms}});
     return;
   }
   context.out.line("this peer: " + hex_id(status.replica_id));
+  if (status.isolated) context.out.line(isolation_line(status));
   if (status.members.empty()) {
+    if (status.isolated) return;
     context.out.line("no other peers known (a single-peer cluster until one joins with --seed)");
     return;
   }
