@@ -129,9 +129,9 @@ TEST_CASE("failure detection e2e: a 16 MiB write merged on a slow disk makes no 
   std::erase_if(deaths, [](const std::string& seen) { return seen.find(": dead") == std::string::npos; });
   INFO("first death seen: " << (deaths.empty() ? "none" : deaths.front()));
   CHECK(deaths.empty());
-  CHECK(all_alive(*writer, 2));
-  CHECK(all_alive(*b, 2));
-  CHECK(all_alive(*c, 2));
+  // (A suspicion on a loaded machine is possible and refuted within a period or two: only deaths count.)
+  CHECK(test::eventually([&] { return all_alive(*writer, 2) && all_alive(*b, 2) && all_alive(*c, 2); },
+                         std::chrono::seconds(5)));
   c->stop();
   b->stop();
   writer->stop();
