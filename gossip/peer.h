@@ -23,6 +23,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -123,6 +124,13 @@ class Peer {
 
   // Membership lane: the failure detector's timers (probes, ping timeouts, suspicions, seeds).
   std::vector<OutgoingFrame> membership_tick(std::uint64_t now_ms);
+  // Either lane: the member table and whether this peer is isolated (Membership::isolated_since_ms),
+  // read together. (The membership() accessor belongs to the data lane, which may replace the machine.)
+  struct MembershipView {
+    std::map<PeerId, Member> members;
+    std::optional<std::uint64_t> isolated_since_ms;
+  };
+  MembershipView membership_view();
   // Membership lane: handles `envelope` when it is for the failure detector (a Ping, PingAck or
   // PingRequest from a replica that is not retired). nullopt, untouched, for anything else: the
   // driver hands that to on_envelope() on the data lane.

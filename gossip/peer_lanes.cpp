@@ -62,6 +62,11 @@ std::vector<OutgoingFrame> Peer::membership_tick(std::uint64_t now_ms) {
   return frames_of(membership_->tick(now_ms), Lane::kMembership);
 }
 
+Peer::MembershipView Peer::membership_view() {
+  std::lock_guard lane(membership_lane_mutex_);
+  return MembershipView{membership_->members(), membership_->isolated_since_ms()};
+}
+
 std::optional<std::vector<OutgoingFrame>> Peer::on_membership_message(const Envelope& envelope,
                                                                       std::uint64_t now_ms) {
   if (!is_failure_detection(envelope.body)) return std::nullopt;

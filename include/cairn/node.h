@@ -3,9 +3,10 @@
 // with the cluster while the application reads and writes through store().
 //
 // Threads. start() and stop() may be called from any thread (not from a subscriber callback). store()
-// is the ordinary thread-safe Store. The event loop thread only moves bytes: the protocol, which calls
-// the store (and may wait for an fsync), runs on a worker thread of its own, so a slow disk never stalls
-// the network.
+// is the ordinary thread-safe Store. The event loop thread only moves bytes. The protocol runs on two
+// worker threads of its own: one for everything that calls the store (and may wait for an fsync), one
+// for failure detection, which never does; so a slow disk or a 16 MiB merge neither stalls the network
+// nor makes the peer look dead to its neighbours (docs/gossip.md).
 #pragma once
 
 #include <cstddef>

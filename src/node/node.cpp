@@ -206,7 +206,6 @@ class NodeImpl final : public Node {
   // The published snapshot, with what changes between publications filled in now: isolation (from
   // the membership lane) and health (whose stall checks need the current time).
   NodeStatus status() override {
-    const std::uint64_t now = now_ms();
     node::HealthInputs inputs;
     NodeStatus status;
     {
@@ -215,14 +214,11 @@ class NodeImpl final : public Node {
       inputs.writes = snapshot_.store_usage.writes;
       inputs.writes_failing_since_ms = snapshot_.writes_failing_since_ms;
     }
-    inputs.now_ms = now;
-    inputs.seeds = seeds_text_;
-    inputs.data_lane_progress_ms = data_lane_progress_ms_.load();
-    inputs.membership_lane_progress_ms = membership_lane_progress_ms_.load();
-    const std::uint64_t isolated_since = isolated_since_ms_.load();
-    if (isolated_since != kNotIsolated) inputs.isolated_since_ms = isolated_since;
+    add_live_inputs(inputs);
     status.isolated = inputs.isolated_since_ms.has_value();
-    status.isolated_ms = status.isolated && now > isolated_since ? now - isolated_since : 0;
+    status.isolated_ms = status.isolated && inputs.now_ms > *inputs.isolated_since_ms
+                             ? inputs.now_ms - *inputs.isolated_since_ms
+                             : 0;
     node::Health health = node::assess_health(inputs);
     status.health = std::move(health.status);
     status.health_reasons = std::move(health.reasons);
@@ -344,6 +340,17 @@ class NodeImpl final : public Node {
     return loop_->start();
   }
 
+  // Any thread: what health needs beyond the snapshot: the time, the seeds, the lanes' last progress
+  // and isolation (all atomics, set by the lanes).
+  void add_live_inputs(node::HealthInputs& inputs) const {
+    inputs.now_ms = now_ms();
+    inputs.seeds = seeds_text_;
+    inputs.data_lane_progress_ms = data_lane_progress_ms_.load();
+    inputs.membership_lane_progress_ms = membership_lane_progress_ms_.load();
+    const std::uint64_t isolated_since = isolated_since_ms_.load();
+    if (isolated_since != kNotIsolated) inputs.isolated_since_ms = isolated_since;
+  }
+
   // On the loop thread: one tick per lane, unless that lane has not run its previous one yet (a lane
   // busy for seconds must not come back to a queue of stale ticks).
   void schedule_ticks() {
@@ -397,7 +404,9 @@ class NodeImpl final : public Node {
     if (!peer_started_) return;  // Peer::start() (on the data lane) has not joined yet.
     const std::uint64_t now = now_ms();
     send(peer_->membership_tick(now));
-    const std::optional<std::uint64_t> isolated = peer_->membership().isolated_since_ms();
+    const gossip::Peer::MembershipView view = peer_->membership_view();
+    log_membership_changes(view.members);
+    const std::optional<std::uint64_t> isolated = view.isolated_since_ms;
     isolated_since_ms_ = isolated ? *isolated : kNotIsolated;
     if (auto line = isolation_log_->update(isolated, now)) {
       if (line->warning) {
@@ -439,15 +448,17 @@ class NodeImpl final : public Node {
     snapshot.writes_failing_since_ms = writes.failing ? writes_failing_since_ms_ : 0;
   }
 
-  // On the worker: one info line per member whose state changed since the last snapshot, so an operator
-  // reading the log sees peers join, fail, return and leave.
-  void log_membership_changes(const std::vector<NodeStatus::Member>& members) {
-    for (const NodeStatus::Member& member : members) {
-      std::string& known = logged_states_[member.id];
-      if (known == member.state) continue;
-      log::info("membership", "peer " + hex_id(member.id) + " at " + member.address + " is " + member.state +
+  // On the membership lane: one info line per member whose state changed since the last tick, so an
+  // operator reading the log sees peers join, fail, return and leave when it happens (not when the
+  // data lane next publishes, which a long merge may delay).
+  void log_membership_changes(const std::map<gossip::PeerId, gossip::Member>& members) {
+    for (const auto& [id, member] : members) {
+      const std::string state = status_name(member.status);
+      std::string& known = logged_states_[id.value];
+      if (known == state) continue;
+      log::info("membership", "peer " + hex_id(id.value) + " at " + member.endpoint.to_string() + " is " + state +
                                   (known.empty() ? "" : " (was " + known + ")"));
-      known = member.state;
+      known = state;
     }
   }
 
@@ -552,7 +563,6 @@ class NodeImpl final : public Node {
       entry.ring_positions = positions[id.value];
       status.members.push_back(std::move(entry));
     }
-    log_membership_changes(status.members);
     for (const gossip::PendingRetirement& pending : peer_->stability().pending(peer_->membership())) {
       NodeStatus::PendingRetirement entry{pending.replica.value,
                                           now >= pending.proposed_ms ? now - pending.proposed_ms : 0,
@@ -609,7 +619,7 @@ class NodeImpl final : public Node {
   std::atomic<bool> stopped_{false};
   std::mutex status_mutex_;
   node::ProtocolSnapshot snapshot_;
-  std::map<std::uint64_t, std::string> logged_states_;  // Worker-only: member states already logged.
+  std::map<std::uint64_t, std::string> logged_states_;  // Membership lane only: member states already logged.
 
   // Lanes and health. Set on the lanes, read by status() on any thread.
   static constexpr std::uint64_t kNotIsolated = UINT64_MAX;

@@ -122,7 +122,7 @@ TEST_CASE("health e2e: peers that cannot join are named in the seed's log, and s
   const test::ProcessResult peers = cli(wrong_name, {"peers"});
   CHECK(peers.exit_code == 0);
   CHECK(peers.out.find("no member reachable for ") != std::string::npos);
-  CHECK(peers.out.find("no answer from seeds " + seed_address) != std::string::npos);
+  CHECK(peers.out.find("no answer from seed " + seed_address) != std::string::npos);
   const test::ProcessResult peers_json = cli(wrong_name, {"peers", "--json"});
   REQUIRE(peers_json.exit_code == 0);
   const Json peers_doc = Json::parse(peers_json.out);

@@ -20,7 +20,8 @@ std::string isolation_line(const NodeStatus& status) {
   if (status.seeds.empty()) return "no member reachable for " + how_long + ": every member this peer knows is dead";
   std::string seeds;
   for (const std::string& seed : status.seeds) seeds += (seeds.empty() ? "" : ", ") + seed;
-  return "no member reachable for " + how_long + ": no answer from seeds " + seeds +
+  return "no member reachable for " + how_long + ": no answer from " +
+         (status.seeds.size() == 1 ? "seed " : "seeds ") + seeds +
          " (check the address, the cluster name and the cluster key; the seed's log says why it drops frames)";
 }
 
