@@ -437,8 +437,7 @@ class NodeImpl final : public Node {
       writes_failing_since_ms_ = now;
       announced_write_failure_ = true;
       log::error("store", "writes are failing: " + writes.last_error +
-                              ". The peer keeps serving reads and tries each new write again; writes succeed "
-                              "again once the cause is fixed");
+                              ". The peer keeps serving reads and tries each new write again");
     }
     if (announced_write_failure_ && !writes.failing) {
       announced_write_failure_ = false;
