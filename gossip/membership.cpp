@@ -77,6 +77,7 @@ Membership::Membership(PeerId self, Endpoint self_endpoint, std::uint64_t cluste
 // ---- Public entry points ----
 
 void Membership::restore(const std::vector<MemberUpdate>& remembered, std::uint64_t now_ms) {
+  std::lock_guard lock(mutex_);
   for (const MemberUpdate& update : remembered) {
     if (update.id == self_) {
       incarnation_ = std::max(incarnation_, update.incarnation);
@@ -97,6 +98,7 @@ void Membership::restore(const std::vector<MemberUpdate>& remembered, std::uint6
 }
 
 Outbox Membership::join(const std::vector<Endpoint>& seeds, std::uint64_t now_ms) {
+  std::lock_guard lock(mutex_);
   Outbox out;
   if (left_) return out;
   seeds_.clear();
@@ -104,15 +106,18 @@ Outbox Membership::join(const std::vector<Endpoint>& seeds, std::uint64_t now_ms
     if (seed == self_endpoint_ || std::find(seeds_.begin(), seeds_.end(), seed) != seeds_.end()) continue;
     seeds_.push_back(seed);
   }
+  update_isolation(now_ms);
   ping_seeds(now_ms, out);
   return out;
 }
 
 Outbox Membership::tick(std::uint64_t now_ms) {
+  std::lock_guard lock(mutex_);
   Outbox out;
   if (left_) return out;
   expire_relays(now_ms);
   expire_suspicions(now_ms);
+  update_isolation(now_ms);
   rejoin_if_alone(now_ms, out);
   probe_dead_member(now_ms, out);
   if (probe_ && !probe_->acked && !probe_->indirect_sent &&
@@ -130,6 +135,7 @@ Outbox Membership::tick(std::uint64_t now_ms) {
 }
 
 Outbox Membership::on_message(const Envelope& envelope, std::uint64_t now_ms) {
+  std::lock_guard lock(mutex_);
   Outbox out;
   if (envelope.cluster_id != cluster_id_) {
     ++stats_.other_cluster;
@@ -158,13 +164,16 @@ Outbox Membership::on_message(const Envelope& envelope, std::uint64_t now_ms) {
     const bool replied = !std::holds_alternative<PingAck>(envelope.body);
     announce_self(replied ? std::optional<PeerId>(envelope.sender) : std::nullopt, out);
   }
+  if (isolated_since_ms_) update_isolation(now_ms);  // The first answer ends isolation at once.
   return out;
 }
 
 Outbox Membership::leave(std::uint64_t /*now_ms*/) {
+  std::lock_guard lock(mutex_);
   Outbox out;
   if (left_) return out;
   left_ = true;
+  isolated_since_ms_.reset();
   ++incarnation_;
   probe_.reset();
   relays_.clear();
@@ -174,6 +183,7 @@ Outbox Membership::leave(std::uint64_t /*now_ms*/) {
 }
 
 void Membership::retire(PeerId peer) {
+  std::lock_guard lock(mutex_);
   if (peer == self_) return;
   retired_.insert(peer);
   members_.erase(peer);
@@ -185,21 +195,52 @@ void Membership::retire(PeerId peer) {
   std::erase_if(relays_, [&](const auto& relay) { return relay.second.target == peer || relay.second.requester == peer; });
 }
 
+bool Membership::is_retired(PeerId peer) const {
+  std::lock_guard lock(mutex_);
+  return retired_.contains(peer);
+}
+
+std::map<PeerId, Member> Membership::members() const {
+  std::lock_guard lock(mutex_);
+  return members_;
+}
+
 std::vector<PeerId> Membership::reachable_members() const {
-  std::vector<PeerId> result;
-  for (const auto& [id, member] : members_) {
-    if (is_reachable(member.status)) result.push_back(id);
-  }
-  return result;
+  std::lock_guard lock(mutex_);
+  return reachable_ids();
 }
 
 std::optional<Endpoint> Membership::endpoint_of(PeerId peer) const {
+  std::lock_guard lock(mutex_);
   auto it = members_.find(peer);
   if (it == members_.end()) return std::nullopt;
   return it->second.endpoint;
 }
 
-std::vector<MemberUpdate> Membership::take_changes() { return std::exchange(changes_, {}); }
+std::optional<std::uint64_t> Membership::isolated_since_ms() const {
+  std::lock_guard lock(mutex_);
+  return isolated_since_ms_;
+}
+
+std::vector<Endpoint> Membership::seeds() const {
+  std::lock_guard lock(mutex_);
+  return seeds_;
+}
+
+std::vector<MemberUpdate> Membership::take_changes() {
+  std::lock_guard lock(mutex_);
+  return std::exchange(changes_, {});
+}
+
+std::uint64_t Membership::incarnation() const {
+  std::lock_guard lock(mutex_);
+  return incarnation_;
+}
+
+MembershipStats Membership::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
 
 // ---- Message construction ----
 
@@ -564,7 +605,7 @@ std::optional<PeerId> Membership::next_probe_target() {
       auto it = members_.find(candidate);
       if (it != members_.end() && is_reachable(it->second.status)) return candidate;
     }
-    probe_order_ = reachable_members();
+    probe_order_ = reachable_ids();
     probe_index_ = 0;
     for (std::size_t i = probe_order_.size(); i > 1; --i)
       std::swap(probe_order_[i - 1], probe_order_[rng_.below(i)]);
@@ -593,6 +634,28 @@ std::optional<PeerId> Membership::member_at(const Endpoint& endpoint) const {
     if (member.endpoint == endpoint) return id;
   }
   return std::nullopt;
+}
+
+std::vector<PeerId> Membership::reachable_ids() const {
+  std::vector<PeerId> result;
+  for (const auto& [id, member] : members_) {
+    if (is_reachable(member.status)) result.push_back(id);
+  }
+  return result;
+}
+
+// Isolated: seeds to join through, or a member that did not leave (one that left did so on purpose),
+// and yet nobody reachable. The moment it began is kept while it lasts.
+void Membership::update_isolation(std::uint64_t now_ms) {
+  const bool expects_company =
+      !seeds_.empty() || std::any_of(members_.begin(), members_.end(), [](const auto& entry) {
+        return entry.second.status != MemberStatus::kLeft;
+      });
+  if (!expects_company || reachable_count() > 0) {
+    isolated_since_ms_.reset();
+  } else if (!isolated_since_ms_) {
+    isolated_since_ms_ = now_ms;
+  }
 }
 
 std::size_t Membership::reachable_count() const {

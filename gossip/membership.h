@@ -14,12 +14,16 @@
 // refutation is also sent straight to a few members; and an ack corrects a pinger that told us
 // older news than ours.
 //
-// Not thread-safe: one thread (the driver's loop) calls everything.
+// Thread-safe: every public method takes the machine's own lock, held only while the method runs (it
+// never waits for anything else: no I/O, no callbacks). So a driver may run failure detection (tick,
+// on_message) on a thread of its own while another thread reads the table and retires members, and
+// pings are answered while the store is busy (gossip::Peer's membership lane).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <vector>
@@ -103,13 +107,21 @@ class Membership {
   // Forgets `peer` for good (it was retired, gossip/stability.h): it leaves the table, is never
   // probed, and updates about it and messages from it are ignored from now on.
   void retire(PeerId peer);
-  bool is_retired(PeerId peer) const { return retired_.contains(peer); }
+  bool is_retired(PeerId peer) const;
 
-  // Members other than self, by id (any status).
-  const std::map<PeerId, Member>& members() const { return members_; }
+  // Members other than self, by id (any status): a copy, taken under the lock.
+  std::map<PeerId, Member> members() const;
   // Ids of members currently alive or suspect (suspects still get deltas), excluding self.
   std::vector<PeerId> reachable_members() const;
   std::optional<Endpoint> endpoint_of(PeerId peer) const;
+
+  // Since when this peer has been isolated: it expects company (it was given seeds, or knows a member
+  // that did not leave) but no member is alive or suspect (no seed answered, every member is dead).
+  // Nullopt while some member is reachable or there is nobody to reach (a lone edge peer). Updated by
+  // join() and tick(); it starts at join() when seeds are given.
+  std::optional<std::uint64_t> isolated_since_ms() const;
+  // The seed endpoints join() was given (without this peer's own endpoint and duplicates).
+  std::vector<Endpoint> seeds() const;
 
   // Changes to members() since the last call (new members, status, incarnation or endpoint changes;
   // for persisting the peers table and logging), oldest first. At most kMaxPendingChanges are kept
@@ -117,8 +129,8 @@ class Membership {
   std::vector<MemberUpdate> take_changes();
 
   PeerId self() const { return self_; }
-  std::uint64_t incarnation() const { return incarnation_; }
-  const MembershipStats& stats() const { return stats_; }
+  std::uint64_t incarnation() const;
+  MembershipStats stats() const;
 
  private:
   // The probe of the current protocol period.
@@ -191,9 +203,13 @@ class Membership {
   void schedule_probe(PeerId peer);
   std::vector<PeerId> pick_random(std::vector<PeerId> candidates, std::size_t count);
   std::optional<PeerId> member_at(const Endpoint& endpoint) const;
+  std::vector<PeerId> reachable_ids() const;
   std::size_t reachable_count() const;
+  void update_isolation(std::uint64_t now_ms);
 
-  PeerId self_;
+  // Guards everything below (self_ never changes). Public methods lock it; private ones expect it held.
+  mutable std::mutex mutex_;
+  const PeerId self_;
   Endpoint self_endpoint_;
   std::uint64_t cluster_id_;
   MembershipOptions options_;
@@ -221,6 +237,7 @@ class Membership {
   std::uint64_t gossip_sequence_ = 0;
   std::set<PeerId> heard_from_;  // Members that sent us a message directly (they know who we are).
   std::set<PeerId> retired_;     // Retired replicas: never members again.
+  std::optional<std::uint64_t> isolated_since_ms_;
 };
 
 }  // namespace cairn::gossip

@@ -30,6 +30,8 @@ bool Peer::identity_changed() const {
 }
 
 void Peer::build_machines() {
+  std::lock_guard lane(membership_lane_mutex_);  // The membership lane must not see membership_ replaced.
+  starting_over_ = false;
   const PeerId self{store_.replica_id()};
   const std::uint64_t seed = random_seed_ ^ (reincarnations_ * 0xbf58476d1ce4e5b9ULL);
   membership_.emplace(self, endpoint_, cluster_id_, options_.membership, seed);
@@ -88,7 +90,7 @@ bool is_anti_entropy(const Body& body) {
 
 }  // namespace
 
-std::vector<OutgoingFrame> Peer::frames_of(Outbox outbox) {
+std::vector<OutgoingFrame> Peer::frames_of(Outbox outbox, Lane lane) {
   std::vector<OutgoingFrame> frames;
   frames.reserve(outbox.size());
   for (Outgoing& message : outbox) {
@@ -101,12 +103,14 @@ std::vector<OutgoingFrame> Peer::frames_of(Outbox outbox) {
       bytes = sealer_->seal(FrameType::kPeerMessage, stream, encode_peer_payload(message.envelope));
     }
     if (bytes.empty()) {
-      ++stats_.frames_unsendable;
+      count_in(lane, [](PeerStats& stats) { ++stats.frames_unsendable; });
       continue;
     }
     if (is_anti_entropy(message.envelope.body)) anti_entropy_->count_bytes_sent(bytes.size());
-    ++stats_.frames_sent;
-    stats_.bytes_sent += bytes.size();
+    count_in(lane, [&](PeerStats& stats) {
+      ++stats.frames_sent;
+      stats.bytes_sent += bytes.size();
+    });
     frames.push_back(OutgoingFrame{std::move(message.to), message.channel, std::move(bytes)});
   }
   return frames;
@@ -153,7 +157,19 @@ void Peer::remember_membership_changes() {
 
 std::vector<OutgoingFrame> Peer::tick(std::uint64_t now_ms) {
   if (identity_changed()) return start_over(now_ms);
-  Outbox outbox = membership_->tick(now_ms);
+  std::vector<OutgoingFrame> frames = membership_tick(now_ms);
+  std::vector<OutgoingFrame> data = data_step(now_ms);
+  frames.insert(frames.end(), std::make_move_iterator(data.begin()), std::make_move_iterator(data.end()));
+  return frames;
+}
+
+std::vector<OutgoingFrame> Peer::data_tick(std::uint64_t now_ms) {
+  if (identity_changed()) return start_over(now_ms);
+  return data_step(now_ms);
+}
+
+std::vector<OutgoingFrame> Peer::data_step(std::uint64_t now_ms) {
+  Outbox outbox;
   if (now_ms >= next_gossip_ms_) {
     next_gossip_ms_ = now_ms + options_.gossip_interval_ms;
     remember_membership_changes();
@@ -165,6 +181,7 @@ std::vector<OutgoingFrame> Peer::tick(std::uint64_t now_ms) {
   }
   Outbox reports = stability_->tick(now_ms, *membership_);
   outbox.insert(outbox.end(), std::make_move_iterator(reports.begin()), std::make_move_iterator(reports.end()));
+  starting_over_ = identity_changed();
   return frames_of(std::move(outbox));
 }
 
@@ -191,27 +208,23 @@ Outbox Peer::run_anti_entropy(std::uint64_t now_ms) {
 }
 
 std::vector<OutgoingFrame> Peer::on_frame(std::string_view frame, std::uint64_t now_ms) {
-  ++stats_.frames_received;
-  stats_.bytes_received += frame.size();
-  DecodeResult decoded = open_and_decode(frame);
-  if (!decoded.ok) {
-    ++stats_.frames_dropped[static_cast<std::size_t>(decoded.error)];
-    return {};
-  }
-  const Envelope& envelope = decoded.envelope;
-  if (envelope.cluster_id != cluster_id_) {
-    ++stats_.frames_from_other_clusters;
-    return {};
-  }
+  OpenedFrame opened = open_frame(frame, Lane::kData);
+  if (!opened.envelope) return {};
+  return on_envelope(*opened.envelope, frame.size(), now_ms);
+}
+
+std::vector<OutgoingFrame> Peer::on_envelope(const Envelope& envelope, std::size_t frame_bytes, std::uint64_t now_ms) {
   // Until the next tick starts over under a new id, the old machines answer nothing.
   if (identity_changed()) return {};
   if (is_anti_entropy(envelope.body) && !stability_->is_retired(envelope.sender)) {
-    anti_entropy_->count_bytes_received(frame.size());
+    anti_entropy_->count_bytes_received(frame_bytes);
   }
   Outbox out = dispatch(envelope, now_ms);
-  // Handling it moved the store to a new id (a dot of ours another copy minted): what the old
-  // machines would answer, under the old id, is not sent.
-  if (identity_changed()) return {};
+  // Handling it moved the store to a new id (the cluster retired this peer, or a dot of ours another
+  // copy minted): what the old machines would answer, under the old id, is not sent, and the
+  // membership lane stops answering too until the next tick starts over.
+  starting_over_ = identity_changed();
+  if (starting_over_) return {};
   return frames_of(std::move(out));
 }
 

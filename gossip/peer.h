@@ -7,10 +7,24 @@
 // under another key, tampered with or replayed is counted and dropped before its payload is decoded;
 // one that is oversized, undecodable, of another protocol version or from another cluster is counted
 // and dropped before any other work.
+//
+// Two lanes. Failure detection must not wait behind the store: a 16 MiB merge or a slow fsync would
+// otherwise hold up the answer to a ping until neighbours declare this peer dead. So the work is split
+// in two lanes that a driver may run on two threads at once (gossip/peer_lanes.cpp):
+//   - the membership lane: membership_tick() and on_membership_message(), SWIM's pings, acks and
+//     indirect probes. It never touches the store; membership has its own lock.
+//   - the data lane: data_tick() and on_envelope(), everything else (dissemination, anti-entropy,
+//     stability, persisting the member table), which calls the store and may wait for the disk.
+// open_frame() (sealing and decoding) may run on either. Every other method, the accessors included,
+// belongs to the data lane. tick() and on_frame() run both lanes' work on the calling thread, as the
+// simulator does, so one thread may also drive everything.
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -70,20 +84,63 @@ struct OutgoingFrame {
   std::string bytes;
 };
 
+// Why a received frame was dropped, for the driver's log (PeerStats counts it too).
+struct FrameDrop {
+  // As the cairn_frames_dropped_total label: to_string(FrameError), or "other_cluster".
+  std::string reason;
+  // What exactly: key ids, protocol versions, or for another cluster's frame its sender and cluster.
+  std::string detail;
+};
+
+// A received frame after open_frame(): its envelope, or why it was dropped.
+struct OpenedFrame {
+  std::optional<Envelope> envelope;
+  std::optional<FrameDrop> dropped;
+};
+
+// Which lane a call runs on (see the top of this file).
+enum class Lane : std::uint8_t { kMembership, kData };
+
 class Peer {
  public:
   // `store` is borrowed and must outlive the peer. `random_seed` drives membership's random choices.
   Peer(Endpoint self_endpoint, Store& store, std::vector<Endpoint> seeds, PeerOptions options,
        std::uint64_t random_seed);
 
-  // Joins through the seeds (and members remembered from an earlier run).
+  // Joins through the seeds (and members remembered from an earlier run). Data lane, before the
+  // membership lane starts.
   std::vector<OutgoingFrame> start(std::uint64_t now_ms);
-  // Drives all timers; call every few tens of milliseconds.
+  // Drives all timers (membership_tick() then data_tick()); call every few tens of milliseconds.
   std::vector<OutgoingFrame> tick(std::uint64_t now_ms);
-  // Handles one received frame (a whole datagram, or one frame read from a stream).
+  // Handles one received frame (a whole datagram, or one frame read from a stream): open_frame() then
+  // on_envelope(), on the calling thread.
   std::vector<OutgoingFrame> on_frame(std::string_view frame, std::uint64_t now_ms);
   // Announces a graceful leave.
   std::vector<OutgoingFrame> leave(std::uint64_t now_ms);
+
+  // Either lane: opens (when sealed) and decodes one received frame, and checks its cluster. A refused
+  // frame comes back with `dropped` set, counted in the stats of `lane`.
+  OpenedFrame open_frame(std::string_view frame, Lane lane);
+
+  // Membership lane: the failure detector's timers (probes, ping timeouts, suspicions, seeds).
+  std::vector<OutgoingFrame> membership_tick(std::uint64_t now_ms);
+  // Either lane: the member table and whether this peer is isolated (Membership::isolated_since_ms),
+  // read together. (The membership() accessor belongs to the data lane, which may replace the machine.)
+  struct MembershipView {
+    std::map<PeerId, Member> members;
+    std::optional<std::uint64_t> isolated_since_ms;
+  };
+  MembershipView membership_view();
+  // Membership lane: handles `envelope` when it is for the failure detector (a Ping, PingAck or
+  // PingRequest from a replica that is not retired). nullopt, untouched, for anything else: the
+  // driver hands that to on_envelope() on the data lane.
+  std::optional<std::vector<OutgoingFrame>> on_membership_message(const Envelope& envelope, std::uint64_t now_ms);
+
+  // Data lane: dissemination, anti-entropy, stability and the member table's persistence; starts over
+  // under a new replica id after the cluster retired this peer.
+  std::vector<OutgoingFrame> data_tick(std::uint64_t now_ms);
+  // Data lane: handles an opened envelope of any kind; `frame_bytes` is the size of its frame.
+  std::vector<OutgoingFrame> on_envelope(const Envelope& envelope, std::size_t frame_bytes, std::uint64_t now_ms);
 
   // Asks to retire `replica` (an operator's decision; see Stability::propose_retirement): decided
   // once every member that may hold its dots agrees on its last one (Stability's rule in full), then
@@ -107,10 +164,26 @@ class Peer {
   Stability& stability() { return *stability_; }
   const Stability& stability() const { return *stability_; }
   const std::vector<PeerId>& neighbours() const { return neighbours_; }
-  const PeerStats& stats() const { return stats_; }
+  // Both lanes' counts.
+  PeerStats stats() const;
 
  private:
-  std::vector<OutgoingFrame> frames_of(Outbox outbox);
+  // Seals (or encodes) `outbox`, counting in the stats of `lane`.
+  std::vector<OutgoingFrame> frames_of(Outbox outbox, Lane lane = Lane::kData);
+  // Runs `count` on the stats of `lane` (the membership lane's are behind a lock).
+  template <typename Count>
+  void count_in(Lane lane, Count count) {
+    if (lane == Lane::kData) {
+      count(stats_);
+      return;
+    }
+    std::lock_guard lock(membership_stats_mutex_);
+    count(membership_stats_);
+  }
+  // Who sent a frame of another cluster, and which, for the log.
+  std::string other_cluster_detail(const Envelope& envelope) const;
+  // The frames of the data tick (everything but membership's timers).
+  std::vector<OutgoingFrame> data_step(std::uint64_t now_ms);
   // Opens (when sealed) and decodes one received frame, as the security options say.
   DecodeResult open_and_decode(std::string_view frame);
   void refresh_neighbours();
@@ -152,8 +225,17 @@ class Peer {
   std::vector<PeerId> neighbours_;
   std::vector<PeerId> reachable_before_;  // Sorted; reachable members at the previous gossip tick.
   std::uint64_t next_gossip_ms_ = 0;
-  PeerStats stats_;
-  std::optional<FrameSealer> sealer_;  // Set when there are cluster keys.
+  PeerStats stats_;                    // The data lane's.
+  std::optional<FrameSealer> sealer_;  // Set when there are cluster keys. Thread-safe.
+
+  // The membership lane's state. Held for each whole membership-lane call, and by build_machines()
+  // while it replaces membership_ (after a reincarnation), so the lane never sees it half-built.
+  std::mutex membership_lane_mutex_;
+  mutable std::mutex membership_stats_mutex_;
+  PeerStats membership_stats_;  // Behind membership_stats_mutex_.
+  // Set (by the data lane) once stability reincarnated the store, until the machines are rebuilt: the
+  // membership lane then answers nothing, as the data lane does.
+  std::atomic<bool> starting_over_{false};
 };
 
 }  // namespace cairn::gossip

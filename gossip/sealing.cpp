@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <utility>
@@ -42,6 +43,13 @@ std::uint32_t id_of_frame_key(const std::array<std::uint8_t, 32>& frame_key) {
   std::uint32_t id = 0;
   for (int i = 0; i < 4; ++i) id = id << 8 | hash[static_cast<std::size_t>(i)];
   return id == 0 ? 1 : id;
+}
+
+// A key id as an operator compares it between peers: 8 hex digits.
+std::string key_id_text(std::uint32_t id) {
+  char text[16];
+  std::snprintf(text, sizeof text, "%08x", id);
+  return text;
 }
 
 OpenResult refuse(FrameError error, std::string detail) {
@@ -98,11 +106,27 @@ FrameSealer::FrameSealer(std::vector<ClusterKey> keys) {
     keys_.push_back(key);
   }
   randombytes_buf(epoch_.data(), epoch_.size());
+  for (auto& counter : next_counter_) counter.store(1);
+}
+
+SealerStats FrameSealer::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+std::size_t FrameSealer::remembered_senders() const {
+  std::lock_guard lock(mutex_);
+  return windows_.size();
+}
+
+void FrameSealer::count(std::uint64_t SealerStats::*counter) {
+  std::lock_guard lock(mutex_);
+  ++(stats_.*counter);
 }
 
 std::string FrameSealer::seal(FrameType type, CounterStream stream, std::string_view payload) {
   if (keys_.empty() || payload.size() + kSealOverheadBytes > kMaxFramePayloadBytes) {
-    ++stats_.unsendable;
+    count(&SealerStats::unsendable);
     return {};
   }
   const FrameKey& key = keys_.front();
@@ -111,8 +135,7 @@ std::string FrameSealer::seal(FrameType type, CounterStream stream, std::string_
   header.key_id = key.id;
   std::memcpy(header.nonce.data(), epoch_.data(), kEpochBytes);
   header.nonce[kStreamOffset] = static_cast<std::uint8_t>(stream);
-  std::uint64_t& counter = next_counter_[static_cast<std::size_t>(stream)];
-  const std::uint64_t this_counter = counter++;
+  const std::uint64_t this_counter = next_counter_[static_cast<std::size_t>(stream)].fetch_add(1);
   for (std::size_t i = 0; i < 8; ++i) {
     header.nonce[kCounterOffset + i] = static_cast<std::uint8_t>(this_counter >> (56 - 8 * i));
   }
@@ -126,7 +149,7 @@ std::string FrameSealer::seal(FrameType type, CounterStream stream, std::string_
       reinterpret_cast<const unsigned char*>(frame.data()), kFrameHeaderBytes, nullptr, header.nonce.data(),
       key.key.data());
   assert(sealed_bytes == header.payload_length);
-  ++stats_.sealed;
+  count(&SealerStats::sealed);
   return frame;
 }
 
@@ -142,7 +165,9 @@ OpenResult FrameSealer::open(std::string_view frame, FrameType expected_type, st
   if (header.key_id == 0) return refuse(FrameError::kUnsealed, "unsealed frame");
   const auto key = std::find_if(keys_.begin(), keys_.end(), [&](const FrameKey& k) { return k.id == header.key_id; });
   if (key == keys_.end()) {
-    return refuse(FrameError::kUnknownKey, "sealed under key id " + std::to_string(header.key_id) + ", not one of ours");
+    return refuse(FrameError::kUnknownKey, "sealed under key id " + key_id_text(header.key_id) +
+                                               ", not one of ours (this peer seals under " +
+                                               key_id_text(keys_.front().id) + ")");
   }
   if (header.payload_length < kSealOverheadBytes) {
     return refuse(FrameError::kUnauthenticated, "sealed payload shorter than its tag");
@@ -159,8 +184,11 @@ OpenResult FrameSealer::open(std::string_view frame, FrameType expected_type, st
   std::memcpy(window_key.data(), header.nonce.data(), window_key.size());
   std::uint64_t counter = 0;
   for (std::size_t i = 0; i < 8; ++i) counter = counter << 8 | header.nonce[kCounterOffset + i];
-  if (!accept(window_for(window_key), counter)) return refuse(FrameError::kReplayed, "replayed frame");
-  ++stats_.opened;
+  {
+    std::lock_guard lock(mutex_);
+    if (!accept(window_for(window_key), counter)) return refuse(FrameError::kReplayed, "replayed frame");
+    ++stats_.opened;
+  }
   result.ok = true;
   return result;
 }

@@ -25,13 +25,17 @@
 // least recently heard is forgotten first (its old frames could then be replayed once more: a frame
 // replays only what was already applied, and gossip's messages are idempotent: see docs/security.md).
 //
-// Not thread-safe: one sealer belongs to one gossip::Peer, called on its thread.
+// Thread-safe: a gossip::Peer seals and opens on two threads (its membership and data lanes). The
+// cryptography runs outside any lock; only the nonce counters (atomic) and the replay windows and stats
+// (behind a mutex held for a few instructions) are shared, so a 16 MiB frame never delays a ping.
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -99,8 +103,8 @@ class FrameSealer {
                   std::size_t max_payload_bytes = kMaxFramePayloadBytes);
 
   std::uint32_t send_key_id() const { return keys_.front().id; }
-  const SealerStats& stats() const { return stats_; }
-  std::size_t remembered_senders() const { return windows_.size(); }
+  SealerStats stats() const;
+  std::size_t remembered_senders() const;
 
  private:
   struct FrameKey {
@@ -116,11 +120,15 @@ class FrameSealer {
 
   // True if `counter` is fresh in `window`; marks it seen.
   static bool accept(Window& window, std::uint64_t counter);
+  // With mutex_ held.
   Window& window_for(const WindowKey& key);
+  void count(std::uint64_t SealerStats::*counter);
 
+  // Set by the constructor, then only read.
   std::vector<FrameKey> keys_;
   std::array<std::uint8_t, 15> epoch_{};
-  std::array<std::uint64_t, 2> next_counter_{1, 1};  // Per CounterStream.
+  std::array<std::atomic<std::uint64_t>, 2> next_counter_{};  // Per CounterStream; start at 1.
+  mutable std::mutex mutex_;  // Guards what follows.
   std::map<WindowKey, Window> windows_;
   std::uint64_t use_clock_ = 0;
   SealerStats stats_;

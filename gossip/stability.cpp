@@ -128,8 +128,9 @@ void Stability::propose_abandoned_predecessors(std::uint64_t now_ms, const Membe
       it = predecessors_.erase(it);
       continue;
     }
-    auto member = membership.members().find(replica);
-    const bool reachable = member != membership.members().end() && is_reachable(member->second.status);
+    const std::map<PeerId, Member> members = membership.members();  // A copy: membership is shared.
+    auto member = members.find(replica);
+    const bool reachable = member != members.end() && is_reachable(member->second.status);
     if (it->second == 0 || reachable) {
       it->second = now_ms;  // Another copy may still run as it: the horizon starts when it is gone.
     } else if (now_ms >= it->second + options_.retire_after_ms && !proposals_.contains(replica)) {
@@ -295,8 +296,9 @@ Result<bool> Stability::record_retirement(PeerId replica, std::uint64_t through,
 Status Stability::propose_retirement(PeerId replica, std::uint64_t now_ms, const Membership& membership) {
   if (replica == self_) return fail(ErrorCode::kInvalidArgument, "a peer cannot retire itself");
   if (retired_.contains(replica)) return ok();
-  auto member = membership.members().find(replica);
-  if (member == membership.members().end()) {
+  const std::map<PeerId, Member> members = membership.members();  // A copy: membership is shared.
+  auto member = members.find(replica);
+  if (member == members.end()) {
     // Never a member here, but an id this store's data had before, or one whose dots it holds (an
     // abandoned id of a copied or restored store): retiring it is what lets its entry go.
     const OwnContext own = own_context();
@@ -374,9 +376,10 @@ void Stability::decide(Membership& membership) {
   const OwnContext own = own_context();
   for (auto it = proposals_.begin(); it != proposals_.end();) {
     const PeerId replica = it->first;
-    auto member = membership.members().find(replica);
+    const std::map<PeerId, Member> members = membership.members();  // A copy: membership is shared.
+    auto member = members.find(replica);
     // A replica membership does not know (an abandoned id) stays proposed until it shows up alive.
-    if ((member != membership.members().end() && is_reachable(member->second.status)) ||
+    if ((member != members.end() && is_reachable(member->second.status)) ||
         retired_.contains(replica)) {
       it = proposals_.erase(it);  // It came back (or is already retired): nothing to decide.
       continue;

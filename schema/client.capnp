@@ -162,6 +162,11 @@ struct NodeStatus {
   pendingRetirements @6 :List(PendingRetirement);
   address @7 :Text;        # This peer's advertised gossip address, host:port.
   incarnation @8 :UInt64;  # This peer's incarnation.
+  seeds @9 :List(Text);           # As configured, "host:port".
+  isolated @10 :Bool;             # Seeds or members expected, nobody reachable.
+  isolatedMs @11 :UInt64;         # For how long.
+  health @12 :Text;               # "ok", "degraded" or "unavailable" (as GET /health).
+  healthReasons @13 :List(Text);
 }
 
 struct PendingRetirement {

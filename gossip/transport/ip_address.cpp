@@ -45,4 +45,19 @@ std::string host_port(const std::string& host, std::uint16_t port) {
   return (bracket ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
+std::string address_text(const sockaddr* address) {
+  char host[64] = {};
+  if (address != nullptr && address->sa_family == AF_INET) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(address);
+    uv_ip4_name(v4, host, sizeof host);
+    return host_port(host, ntohs(v4->sin_port));
+  }
+  if (address != nullptr && address->sa_family == AF_INET6) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(address);
+    uv_ip6_name(v6, host, sizeof host);
+    return host_port(host, ntohs(v6->sin6_port));
+  }
+  return "unknown";
+}
+
 }  // namespace cairn::transport

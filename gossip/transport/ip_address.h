@@ -22,4 +22,7 @@ std::uint16_t port_of(const sockaddr_storage& address);
 // "host:port", with an IPv6 host in brackets ("[::1]:7400"): how error messages name an address.
 std::string host_port(const std::string& host, std::uint16_t port);
 
+// "host:port" of an IPv4 address, "[host]:port" of an IPv6 one; "unknown" for another family.
+std::string address_text(const sockaddr* address);
+
 }  // namespace cairn::transport

@@ -80,6 +80,7 @@ class UvTransport::Impl final : public LoopMember {
     Impl* owner = nullptr;
     bool outbound = false;
     gossip::Endpoint remote;  // Outbound only: the key in outbound_.
+    std::string remote_text;  // "host:port" of the other end, for the receiver.
     bool connected = false;
     bool closing = false;
     std::deque<std::string> waiting;  // Frames sent while connecting, in order.
@@ -103,7 +104,7 @@ class UvTransport::Impl final : public LoopMember {
   void start_reading(Connection& connection);
   void write_frame(Connection& connection, std::string bytes);
   void consume(Connection& connection, const char* data, std::size_t size);
-  void deliver(std::string frame, gossip::Channel channel);
+  void deliver(std::string frame, gossip::Channel channel, const std::string& from);
   void close_connection(Connection& connection);
   template <typename Handle>
   void close_socket(Handle* handle);
@@ -216,6 +217,11 @@ void UvTransport::Impl::on_accept(uv_stream_t* server, int status) {
   ++self.inbound_connections_;
   ++self.stats_.connections_accepted;
   connection.connected = true;
+  sockaddr_storage peer{};
+  int peer_length = sizeof peer;
+  connection.remote_text = uv_tcp_getpeername(&connection.handle, reinterpret_cast<sockaddr*>(&peer), &peer_length) == 0
+                               ? address_text(as_sockaddr(peer))
+                               : "unknown";
   uv_tcp_nodelay(&connection.handle, 1);
   self.start_reading(connection);
 }
@@ -315,6 +321,7 @@ UvTransport::Impl::Connection* UvTransport::Impl::open_connection(const gossip::
   }
   Connection& connection = add_connection(/*outbound=*/true);
   connection.remote = to;
+  connection.remote_text = to.to_string();
   if (uv_tcp_connect(&connection.connect_request, &connection.handle, as_sockaddr(*address), on_connect) <
       0) {
     ++stats_.connect_failures;
@@ -393,7 +400,7 @@ void UvTransport::Impl::on_datagram(uv_udp_t* handle, ssize_t nread, const uv_bu
   const auto size = static_cast<std::size_t>(nread);
   ++self.stats_.datagrams_received;
   self.stats_.datagram_bytes_received += size;
-  self.deliver(std::string(buffer->base, size), gossip::Channel::kDatagram);
+  self.deliver(std::string(buffer->base, size), gossip::Channel::kDatagram, address_text(from));
 }
 
 void UvTransport::Impl::start_reading(Connection& connection) {
@@ -451,7 +458,7 @@ void UvTransport::Impl::consume(Connection& connection, const char* data, std::s
     connection.frame_bytes = 0;
     ++stats_.frames_received;
     stats_.frame_bytes_received += frame.size();
-    deliver(std::move(frame), gossip::Channel::kStream);  // May close the connection.
+    deliver(std::move(frame), gossip::Channel::kStream, connection.remote_text);  // May close the connection.
   }
   if (connection.closing) return;
   input.erase(0, start);
@@ -459,10 +466,10 @@ void UvTransport::Impl::consume(Connection& connection, const char* data, std::s
   if (connection.frame_bytes > input.capacity()) input.reserve(connection.frame_bytes);
 }
 
-void UvTransport::Impl::deliver(std::string frame, gossip::Channel channel) {
+void UvTransport::Impl::deliver(std::string frame, gossip::Channel channel, const std::string& from) {
   // A copy of the pointer, so a receiver that replaces itself is not destroyed while it runs.
   const std::shared_ptr<Receiver> receiver = receiver_;
-  if (receiver && *receiver) (*receiver)(std::move(frame), channel);
+  if (receiver && *receiver) (*receiver)(std::move(frame), channel, from);
 }
 
 // ---- Closing ----

@@ -85,8 +85,10 @@ struct UvTransportStats {
 class UvTransport {
  public:
   // Called on the loop thread with each received frame: a whole datagram, or header + payload of one
-  // frame read from a connection.
-  using Receiver = std::function<void(std::string frame, gossip::Channel channel)>;
+  // frame read from a connection. `from` is the remote address as the socket saw it, "host:port" (a
+  // datagram's source; a connection's peer, whose port is the sender's ephemeral one, not its
+  // listening port): for logs about frames that cannot be opened, whose sender is otherwise unknown.
+  using Receiver = std::function<void(std::string frame, gossip::Channel channel, const std::string& from)>;
 
   // Binds the transport to `loop` (borrowed; it must outlive the transport). Opens nothing yet.
   explicit UvTransport(EventLoop& loop, UvTransportOptions options = {});

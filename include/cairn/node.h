@@ -3,12 +3,13 @@
 // with the cluster while the application reads and writes through store().
 //
 // Threads. start() and stop() may be called from any thread (not from a subscriber callback). store()
-// is the ordinary thread-safe Store. The event loop thread only moves bytes: the protocol, which calls
-// the store (and may wait for an fsync), runs on a worker thread of its own, so a slow disk never stalls
-// the network.
+// is the ordinary thread-safe Store. The event loop thread only moves bytes. The protocol runs on two
+// worker threads of its own: one for everything that calls the store (and may wait for an fsync), one
+// for failure detection, which never does; so a slow disk or a 16 MiB merge neither stalls the network
+// nor makes the peer look dead to its neighbours (docs/gossip.md).
 //
 // Signals. A client or peer that hangs up while the node writes to it must not end the application:
-// every thread the node creates (the event loop, the client workers, the protocol worker, the store's
+// every thread the node creates (the event loop, the client workers, the two protocol lanes, the store's
 // writer) blocks SIGPIPE in itself as it starts, so such a write fails with EPIPE and only that
 // connection closes. The node never changes the process's signal dispositions nor the mask of the
 // application's threads; an application may still ignore SIGPIPE process-wide if it likes.
@@ -124,6 +125,17 @@ struct NodeStatus {
   // incarnation (raised each time it refutes a suspicion of itself).
   std::string address;
   std::uint64_t incarnation = 0;
+  // The seeds this peer was started with ("host:port", as given).
+  std::vector<std::string> seeds;
+  // True while this peer expects company (it has seeds, or members that did not leave) but reaches
+  // nobody: no seed answers and no member is alive or suspect; `isolated_ms` says for how long.
+  bool isolated = false;
+  std::uint64_t isolated_ms = 0;
+  // What GET /health answers (docs/observability.md): "ok"; "degraded" (it serves, but see
+  // `health_reasons`: writes failing, nobody reachable, a protocol thread stalled); or "unavailable"
+  // (no write can succeed until the peer restarts). Computed when status() is called.
+  std::string health = "ok";
+  std::vector<std::string> health_reasons;
 };
 
 class Node {

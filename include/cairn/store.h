@@ -256,6 +256,20 @@ struct OperationCounts {
   }
 };
 
+// Whether the store's commits succeed. Every write (local or merged) commits through one writer, so
+// a failing commit means writes fail: the disk is full, the map is full with growth off or at its
+// maximum, or the disk reports an I/O error. A failure episode is a run of failed commits; the next
+// successful commit ends it (writes recover by themselves once space returns).
+struct WriteHealth {
+  bool failing = false;  // The last commit failed: writes fail now.
+  // LMDB reported a fatal error (MDB_PANIC, e.g. its meta page could not be written): no write can
+  // succeed until the store is closed and opened again (the process restarted).
+  bool fatal = false;
+  std::uint64_t failed_commits = 0;  // Since the store was opened.
+  std::uint64_t episodes = 0;        // Failure episodes since the store was opened.
+  std::string last_error;            // The message of the last failed commit ("" if none failed).
+};
+
 // How much of its LMDB map a store uses, and what it has been asked to do (see Store::usage()).
 struct StoreUsage {
   std::uint64_t map_size_bytes = 0;  // The current LMDB map size (grows when the map fills, if allowed).
@@ -265,6 +279,7 @@ struct StoreUsage {
   std::uint64_t file_bytes = 0;         // The size of data.mdb on disk.
   std::uint64_t delta_log_entries = 0;  // Delta-groups in the delta log (not yet trimmed).
   OperationCounts operations;
+  WriteHealth writes;  // Whether commits succeed now.
 };
 
 // Iterates over a sequence (keys, members) without loading it all into memory: each next() call reads

@@ -1,7 +1,9 @@
-// The Node: wiring between the store, the gossip Peer (run on a worker thread) and the libuv
-// transport (run on the event loop thread).
+// The Node: wiring between the store, the gossip Peer (run on two lanes: a worker thread for the data
+// lane, another for the membership lane, see gossip/peer.h) and the libuv transport (run on the event
+// loop thread).
 #include "cairn/node.h"
 
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
@@ -10,14 +12,20 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <system_error>
 #include <thread>
 
 #include "gossip/peer.h"
 #include "gossip/sealing.h"
+#include "src/node/frame_drop_log.h"
+#include "src/node/health.h"
+#include "src/node/isolation_log.h"
 #include "src/node/node_metrics.h"
 #include "src/node/protocol_snapshot.h"
+#include "src/node/test_hooks.h"
 #include "gossip/transport/event_loop.h"
 #include "gossip/transport/uv_transport.h"
 #include "src/http/listener.h"
@@ -108,7 +116,7 @@ const char* status_name(gossip::MemberStatus status) {
   return "unknown";
 }
 
-// One thread that runs tasks in order: the protocol's home, off the event loop.
+// One thread that runs tasks in order: a protocol lane's home, off the event loop.
 class Worker {
  public:
   Worker() : thread_([this] { run(); }) {}
@@ -163,9 +171,10 @@ class NodeImpl final : public Node {
  public:
   ~NodeImpl() override { stop(); }
 
-  static Result<std::unique_ptr<Node>> create(const NodeOptions& options) {
+  static Result<std::unique_ptr<Node>> create(const NodeOptions& options, node::NodeTestHooks hooks = {}) {
     std::unique_ptr<NodeImpl> node(new NodeImpl());
     // On a failure `node` is destroyed here, and stop() releases whatever open() had started.
+    node->hooks_ = std::move(hooks);
     if (auto started = node->open(options); !started) return tl::unexpected(started.error());
     return std::unique_ptr<Node>(std::move(node));
   }
@@ -198,9 +207,26 @@ class NodeImpl final : public Node {
     return result.get();
   }
 
+  // The published snapshot, with what changes between publications filled in now: isolation (from
+  // the membership lane) and health (whose stall checks need the current time).
   NodeStatus status() override {
-    std::lock_guard lock(status_mutex_);
-    return snapshot_.status;
+    node::HealthInputs inputs;
+    NodeStatus status;
+    {
+      std::lock_guard lock(status_mutex_);
+      status = snapshot_.status;
+      inputs.writes = snapshot_.store_usage.writes;
+      inputs.writes_failing_since_ms = snapshot_.writes_failing_since_ms;
+    }
+    add_live_inputs(inputs);
+    status.isolated = inputs.isolated_since_ms.has_value();
+    status.isolated_ms = status.isolated && inputs.now_ms > *inputs.isolated_since_ms
+                             ? inputs.now_ms - *inputs.isolated_since_ms
+                             : 0;
+    node::Health health = node::assess_health(inputs);
+    status.health = std::move(health.status);
+    status.health_reasons = std::move(health.reasons);
+    return status;
   }
 
   Status set_client_limits(const NodeLimits& limits) override {
@@ -238,6 +264,7 @@ class NodeImpl final : public Node {
   void release() {
     http_.reset();
     clients_.reset();
+    if (membership_lane_) membership_lane_->stop();
     if (worker_) worker_->stop();  // Kept (stopped) so a late retire() finds it refusing tasks.
     transport_.reset();
     loop_.reset();
@@ -254,6 +281,7 @@ class NodeImpl final : public Node {
   // released by stop() (see create()).
   Status open(const NodeOptions& options) {
     std::vector<gossip::Endpoint> seeds;
+    seeds_text_ = options.seeds;
     for (const std::string& seed : options.seeds) {
       auto endpoint = parse_endpoint(seed);
       if (!endpoint) return tl::unexpected(endpoint.error());
@@ -324,35 +352,37 @@ class NodeImpl final : public Node {
     peer_ = std::make_unique<gossip::Peer>(gossip::Endpoint{advertised == "localhost" ? "127.0.0.1" : advertised, port_},
                                            *store_, seeds, peer_options,
                                            (static_cast<std::uint64_t>(random()) << 32) ^ random());
+    isolation_log_.emplace(options.seeds, node::IsolationLogOptions{
+                                              .seed_retry_ms = peer_options.membership.rejoin_seed_interval_ms});
     try {
       worker_ = std::make_unique<Worker>();
+      membership_lane_ = std::make_unique<Worker>();
     } catch (const std::system_error& error) {
-      return fail(ErrorCode::kUnavailable, std::string("cannot start the protocol worker thread: ") + error.what());
+      return fail(ErrorCode::kUnavailable, std::string("cannot start the protocol threads: ") + error.what());
     }
     if (auto started = loop_->start(); !started) return started;
     loop_running_ = true;
     started_ms_ = now_ms();
     worker_->post([this] {
       send(peer_->start(now_ms()));
+      peer_started_ = true;
       publish_status();
     });
-    loop_->post([this] { feed_worker(); });
+    loop_->post([this] { feed_lanes(); });
     return ok();
   }
 
-  // On the loop: hands every received frame and a tick every kTickIntervalMs to the worker.
-  void feed_worker() {
-    transport_->set_receiver([this](std::string frame, gossip::Channel) {
-      if (!worker_->post([this, frame = std::move(frame)] { send(peer_->on_frame(frame, now_ms())); })) {
-        ++frames_dropped_busy_;
+  // On the loop: hands every received frame to its lane, and a tick every kTickIntervalMs to each lane.
+  void feed_lanes() {
+    // Datagrams are membership's (and small reports); streams carry deltas and anti-entropy.
+    transport_->set_receiver([this](std::string frame, gossip::Channel channel, const std::string& from) {
+      if (channel == gossip::Channel::kDatagram) {
+        receive_datagram(std::move(frame), from);
+      } else {
+        receive_stream_frame(std::move(frame), from);
       }
     });
-    timer_ = loop_->every(kTickIntervalMs, [this] {
-      worker_->post([this] {
-        send(peer_->tick(now_ms()));
-        publish_status();
-      });
-    });
+    timer_ = loop_->every(kTickIntervalMs, [this] { schedule_ticks(); });
   }
 
   // One warning per change of this peer's replica id: why, both ids, and what the operator does about
@@ -389,25 +419,139 @@ class NodeImpl final : public Node {
     }
   }
 
-  // On the worker: one info line per member whose state changed since the last snapshot, so an operator
-  // reading the log sees peers join, fail, return and leave.
-  void log_membership_changes(const std::vector<NodeStatus::Member>& members) {
-    for (const NodeStatus::Member& member : members) {
-      std::string& known = logged_states_[member.id];
-      if (known == member.state) continue;
-      log::info("membership", "peer " + hex_id(member.id) + " at " + member.address + " is " + member.state +
+  // Any thread: what health needs beyond the snapshot: the time, the seeds, the lanes' last progress
+  // and isolation (all atomics, set by the lanes).
+  void add_live_inputs(node::HealthInputs& inputs) const {
+    inputs.now_ms = now_ms();
+    inputs.seeds = seeds_text_;
+    inputs.data_lane_progress_ms = data_lane_progress_ms_.load();
+    inputs.membership_lane_progress_ms = membership_lane_progress_ms_.load();
+    const std::uint64_t isolated_since = isolated_since_ms_.load();
+    if (isolated_since != kNotIsolated) inputs.isolated_since_ms = isolated_since;
+  }
+
+  // On the loop thread: one tick per lane, unless that lane has not run its previous one yet (a lane
+  // busy for seconds must not come back to a queue of stale ticks).
+  void schedule_ticks() {
+    if (!membership_tick_pending_.exchange(true) &&
+        !membership_lane_->post([this] {
+          membership_tick_pending_ = false;
+          run_membership_tick();
+        })) {
+      membership_tick_pending_ = false;
+    }
+    if (!data_tick_pending_.exchange(true) && !worker_->post([this] {
+          data_tick_pending_ = false;
+          send(peer_->data_tick(now_ms()));
+          publish_status();
+        })) {
+      data_tick_pending_ = false;
+    }
+  }
+
+  // On the loop thread. Failure detection runs on the membership lane, so a ping is answered while
+  // the data lane merges a 16 MiB delta or waits for an fsync; anything else goes on to the data lane.
+  void receive_datagram(std::string frame, const std::string& from) {
+    const bool posted = membership_lane_->post([this, frame = std::move(frame), from]() mutable {
+      gossip::OpenedFrame opened = peer_->open_frame(frame, gossip::Lane::kMembership);
+      if (!opened.envelope) return log_drop(from, *opened.dropped);
+      if (auto answer = peer_->on_membership_message(*opened.envelope, now_ms())) return send(std::move(*answer));
+      const std::size_t bytes = frame.size();
+      if (!worker_->post([this, envelope = std::move(*opened.envelope), bytes] {
+            send(peer_->on_envelope(envelope, bytes, now_ms()));
+          })) {
+        dropped_busy();
+      }
+    });
+    if (!posted) dropped_busy();
+  }
+
+  // On the loop thread: a stream frame goes to the data lane.
+  void receive_stream_frame(std::string frame, const std::string& from) {
+    if (!worker_->post([this, frame = std::move(frame), from] {
+          if (hooks_.before_stream_frame) hooks_.before_stream_frame(frame.size());
+          gossip::OpenedFrame opened = peer_->open_frame(frame, gossip::Lane::kData);
+          if (!opened.envelope) return log_drop(from, *opened.dropped);
+          send(peer_->on_envelope(*opened.envelope, frame.size(), now_ms()));
+        })) {
+      dropped_busy();
+    }
+  }
+
+  // On the membership lane: the failure detector's timers, then whether this peer reaches anybody.
+  void run_membership_tick() {
+    if (!peer_started_) return;  // Peer::start() (on the data lane) has not joined yet.
+    const std::uint64_t now = now_ms();
+    send(peer_->membership_tick(now));
+    const gossip::Peer::MembershipView view = peer_->membership_view();
+    log_membership_changes(view.members);
+    const std::optional<std::uint64_t> isolated = view.isolated_since_ms;
+    isolated_since_ms_ = isolated ? *isolated : kNotIsolated;
+    if (auto line = isolation_log_->update(isolated, now)) {
+      if (line->warning) {
+        log::warn("membership", line->text);
+      } else {
+        log::info("membership", line->text);
+      }
+    }
+    membership_lane_progress_ms_ = now;
+  }
+
+  // On either lane: a refused frame, in the log at a bounded rate.
+  void log_drop(const std::string& from, const gossip::FrameDrop& drop) {
+    if (auto line = drop_log_.on_drop(from, drop, now_ms())) log::warn("gossip", *line);
+  }
+
+  // On the loop thread or a lane: a frame dropped because a lane's queue is full.
+  void dropped_busy() {
+    ++frames_dropped_busy_;
+    if (auto line = drop_log_.on_queue_full(now_ms())) log::warn("gossip", *line);
+  }
+
+  // On the data lane: one error line when writes start failing (an episode), one info line when they
+  // succeed again, and when the current episode began (for /health).
+  void note_write_health(const WriteHealth& writes, std::uint64_t now, node::ProtocolSnapshot& snapshot) {
+    if (writes.episodes > logged_write_episodes_) {
+      logged_write_episodes_ = writes.episodes;
+      writes_failing_since_ms_ = now;
+      announced_write_failure_ = true;
+      log::error("store", "writes are failing: " + writes.last_error +
+                              ". The peer keeps serving reads and tries each new write again");
+    }
+    if (announced_write_failure_ && !writes.failing) {
+      announced_write_failure_ = false;
+      log::info("store", "writes succeed again (" + std::to_string(writes.failed_commits) +
+                             " commits failed since start)");
+    }
+    snapshot.writes_failing_since_ms = writes.failing ? writes_failing_since_ms_ : 0;
+  }
+
+  // On the membership lane: one info line per member whose state changed since the last tick, so an
+  // operator reading the log sees peers join, fail, return and leave when it happens (not when the
+  // data lane next publishes, which a long merge may delay).
+  void log_membership_changes(const std::map<gossip::PeerId, gossip::Member>& members) {
+    for (const auto& [id, member] : members) {
+      const std::string state = status_name(member.status);
+      std::string& known = logged_states_[id.value];
+      if (known == state) continue;
+      log::info("membership", "peer " + hex_id(id.value) + " at " + member.endpoint.to_string() + " is " + state +
                                   (known.empty() ? "" : " (was " + known + ")"));
-      known = member.state;
+      known = state;
     }
   }
 
   // Binds the HTTP listener (/health, /metrics). Its handler runs on the loop thread and reads only
   // the published snapshot, never the store.
   Status start_http(const NodeOptions& options) {
-    http::HttpListener::Handler health = [this](const http::HttpRequest&) {
+    http::HttpListener::Handler health = [this](const http::HttpRequest& request) {
+      const NodeStatus now = status();
       http::HttpResponse response;
+      response.status =
+          node::health_http_status(node::Health{now.health, now.health_reasons}, node::strict_health_requested(request.query));
       response.content_type = "application/json";
-      response.body = "{\"status\":\"ok\",\"replica\":\"" + hex_id(replica_id_) + "\"}";
+      response.body =
+          nlohmann::ordered_json{{"status", now.health}, {"reasons", now.health_reasons}, {"replica", hex_id(replica_id_)}}
+              .dump();
       return response;
     };
     http::HttpListener::Handler metrics_page = [this](const http::HttpRequest&) {
@@ -478,6 +622,7 @@ class NodeImpl final : public Node {
     status.gossip_port = port_;
     status.address = peer_->endpoint().to_string();
     status.incarnation = peer_->membership().incarnation();
+    status.seeds = seeds_text_;
     const std::uint64_t now = now_ms();
     const std::map<gossip::PeerId, std::uint64_t> acknowledged = peer_->dissemination().acknowledged();
     const auto bounds = store_->delta_log_bounds();
@@ -500,7 +645,6 @@ class NodeImpl final : public Node {
       entry.ring_positions = positions[id.value];
       status.members.push_back(std::move(entry));
     }
-    log_membership_changes(status.members);
     for (const gossip::PendingRetirement& pending : peer_->stability().pending(peer_->membership())) {
       NodeStatus::PendingRetirement entry{pending.replica.value,
                                           now >= pending.proposed_ms ? now - pending.proposed_ms : 0,
@@ -530,8 +674,12 @@ class NodeImpl final : public Node {
         snapshot.store_usage_at_ms = now;
       }
     }
-    std::lock_guard lock(status_mutex_);
-    snapshot_ = std::move(snapshot);
+    note_write_health(snapshot.store_usage.writes, now, snapshot);
+    {
+      std::lock_guard lock(status_mutex_);
+      snapshot_ = std::move(snapshot);
+    }
+    data_lane_progress_ms_ = now;
   }
 
   std::unique_ptr<Store> store_;
@@ -540,7 +688,9 @@ class NodeImpl final : public Node {
   std::unique_ptr<http::HttpListener> http_;
   std::unique_ptr<server::ClientListener> clients_;
   std::unique_ptr<gossip::Peer> peer_;
-  std::unique_ptr<Worker> worker_;
+  std::unique_ptr<Worker> worker_;           // The data lane: everything that may wait for the store.
+  std::unique_ptr<Worker> membership_lane_;  // SWIM's failure detection; never waits for the store.
+  node::NodeTestHooks hooks_;
   transport::EventLoop::TimerId timer_ = 0;  // The tick; set and cancelled on the loop thread only.
   std::uint16_t port_ = 0;
   std::uint16_t http_port_ = 0;
@@ -552,13 +702,33 @@ class NodeImpl final : public Node {
   bool loop_running_ = false;  // The loop thread was started (set once by open()).
   std::mutex status_mutex_;
   node::ProtocolSnapshot snapshot_;
-  std::map<std::uint64_t, std::string> logged_states_;  // Worker-only: member states already logged.
-  std::uint64_t started_ms_ = 0;                        // When the peer started (now_ms()).
-  std::uint64_t identity_confirmations_logged_ = 0;     // Worker-only.
+  std::map<std::uint64_t, std::string> logged_states_;  // Membership lane only: member states already logged.
+
+  // Lanes and health. Set on the lanes, read by status() on any thread.
+  static constexpr std::uint64_t kNotIsolated = UINT64_MAX;
+  std::atomic<bool> peer_started_{false};
+  std::atomic<bool> membership_tick_pending_{false};
+  std::atomic<bool> data_tick_pending_{false};
+  std::atomic<std::uint64_t> data_lane_progress_ms_{0};        // When the data lane last published.
+  std::atomic<std::uint64_t> membership_lane_progress_ms_{0};  // When the membership lane last ticked.
+  std::atomic<std::uint64_t> isolated_since_ms_{kNotIsolated};
+  std::vector<std::string> seeds_text_;  // As configured; set before the lanes start.
+  node::FrameDropLog drop_log_;          // Thread-safe.
+  std::optional<node::IsolationLog> isolation_log_;  // Membership lane only.
+  // Data lane only: write failure episodes already logged, and when the current one began.
+  std::uint64_t logged_write_episodes_ = 0;
+  std::uint64_t writes_failing_since_ms_ = 0;
+  bool announced_write_failure_ = false;
+  std::uint64_t started_ms_ = 0;                     // When the peer started (now_ms()).
+  std::uint64_t identity_confirmations_logged_ = 0;  // Data lane only.
 };
 
 }  // namespace
 
 Result<std::unique_ptr<Node>> Node::start(const NodeOptions& options) { return NodeImpl::create(options); }
+
+Result<std::unique_ptr<Node>> node::start_node_with_test_hooks(const NodeOptions& options, node::NodeTestHooks hooks) {
+  return NodeImpl::create(options, std::move(hooks));
+}
 
 }  // namespace cairn

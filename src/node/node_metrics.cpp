@@ -123,6 +123,11 @@ void add_store_metrics(const StoreUsage& usage, std::vector<MetricSample>& out) 
   gauge(out, "cairn_lmdb_used_bytes", "Bytes of the LMDB map in use (high-water mark of pages written).",
         static_cast<double>(usage.used_bytes));
   gauge(out, "cairn_lmdb_file_bytes", "Size of the LMDB data file on disk.", static_cast<double>(usage.file_bytes));
+  counter(out, "cairn_store_commit_failures_total",
+          "Store commits that failed (disk full, map full, I/O error): the writes in them failed.",
+          static_cast<double>(usage.writes.failed_commits));
+  gauge(out, "cairn_store_writes_failing", "1 while the last store commit failed (writes fail now), else 0.",
+        usage.writes.failing ? 1.0 : 0.0);
 }
 
 void add_client_metrics(const server::ClientListenerStats& stats, std::vector<MetricSample>& out) {

@@ -25,6 +25,7 @@ struct ProtocolSnapshot {
   std::uint64_t frames_dropped_busy = 0;  // Frames dropped because the protocol worker's queue was full.
   StoreUsage store_usage;
   std::uint64_t store_usage_at_ms = 0;  // When store_usage was read (0: never).
+  std::uint64_t writes_failing_since_ms = 0;  // When the current write failure episode was seen to begin.
 };
 
 }  // namespace cairn::node

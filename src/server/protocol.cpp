@@ -321,6 +321,12 @@ Result<KeyInspection> read_inspection(schema::KeyInspection::Reader in) {
   return out;
 }
 
+void write_texts(capnp::List<capnp::Text>::Builder out, const std::vector<std::string>& texts) {
+  for (unsigned i = 0; i < texts.size(); ++i) out.set(i, texts[i]);
+}
+
+Result<std::string> read_text(capnp::Text::Reader text) { return to_string(text); }
+
 void write_status(schema::NodeStatus::Builder out, const NodeStatus& in) {
   out.setReplicaId(in.replica_id);
   out.setGossipPort(in.gossip_port);
@@ -350,6 +356,11 @@ void write_status(schema::NodeStatus::Builder out, const NodeStatus& in) {
     pending[i].setByOperator(retirement.by_operator);
     write_u64s(pending[i].initWaitingFor(static_cast<unsigned>(retirement.waiting_for.size())), retirement.waiting_for);
   }
+  write_texts(out.initSeeds(static_cast<unsigned>(in.seeds.size())), in.seeds);
+  out.setIsolated(in.isolated);
+  out.setIsolatedMs(in.isolated_ms);
+  out.setHealth(in.health);
+  write_texts(out.initHealthReasons(static_cast<unsigned>(in.health_reasons.size())), in.health_reasons);
 }
 
 Result<std::uint64_t> read_u64(std::uint64_t value) { return value; }
@@ -392,6 +403,12 @@ Result<NodeStatus> read_status(schema::NodeStatus::Reader in) {
                              return retirement;
                            });
   if (!pending) return tl::unexpected(pending.error());
+  if (auto seeds = read_list(out.seeds, in.getSeeds(), "seeds", read_text); !seeds) return tl::unexpected(seeds.error());
+  out.isolated = in.getIsolated();
+  out.isolated_ms = in.getIsolatedMs();
+  out.health = in.hasHealth() ? to_string(in.getHealth()) : "ok";  // A peer from before health said nothing.
+  if (auto reasons = read_list(out.health_reasons, in.getHealthReasons(), "health reasons", read_text); !reasons)
+    return tl::unexpected(reasons.error());
   return out;
 }
 

@@ -1,8 +1,43 @@
 #include "src/store/lmdb.h"
 
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <string>
 
 namespace cairn::store {
+namespace {
+
+// Below this many free bytes the filesystem counts as full. LMDB writes a commit's pages in chunks of
+// at most 64 pages (256 KiB), so a commit that ran out of space leaves less than that free.
+constexpr std::uint64_t kFilesystemFullBelowBytes = std::uint64_t{1} << 20;
+
+// True when the filesystem holding `env`'s files has no room left for this process (root may use the
+// blocks reserved for it, as the kernel allows).
+bool filesystem_full(MDB_env* env) {
+  const char* path = nullptr;
+  if (env == nullptr || mdb_env_get_path(env, &path) != 0 || path == nullptr) return false;
+  struct statvfs fs {};
+  if (::statvfs(path, &fs) != 0) return false;
+  const std::uint64_t free_blocks = ::geteuid() == 0 ? fs.f_bfree : fs.f_bavail;
+  return static_cast<std::uint64_t>(free_blocks) * fs.f_frsize < kFilesystemFullBelowBytes;
+}
+
+// A commit that failed for want of space. LMDB reports a write that could not start as ENOSPC but a
+// short write (the filesystem filled up in the middle of the commit) as EIO, "Input/output error";
+// either way the operator must read "no space left on device", not a disk fault.
+Error commit_error(int rc, MDB_env* env) {
+  if ((rc == EIO || rc == ENOSPC) && (rc == ENOSPC || filesystem_full(env))) {
+    const char* path = nullptr;
+    std::string where = env != nullptr && mdb_env_get_path(env, &path) == 0 && path != nullptr ? path : "the store";
+    return Error(ErrorCode::kIo, "commit: no space left on device (the filesystem holding " + where +
+                                     " is full; writes succeed again once space is freed)");
+  }
+  return lmdb_error(rc, "commit");
+}
+
+}  // namespace
 
 Error lmdb_error(int rc, std::string_view operation) {
   std::string message(operation);
@@ -42,8 +77,9 @@ Status Txn::erase(MDB_dbi dbi, std::string_view key) {
 
 Status Txn::commit() {
   MDB_txn* txn = std::exchange(txn_, nullptr);
+  MDB_env* env = mdb_txn_env(txn);  // The commit frees `txn`, also when it fails.
   const int rc = mdb_txn_commit(txn);
-  if (rc != 0) return tl::unexpected(lmdb_error(rc, "commit"));
+  if (rc != 0) return tl::unexpected(commit_error(rc, env));
   return ok();
 }
 

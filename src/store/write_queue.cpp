@@ -56,6 +56,7 @@ void WriteQueue::run_batch(std::vector<Pending>& batch) {
   while (!committed && committed.error().code() == ErrorCode::kMapFull && hooks_.grow_map && hooks_.grow_map()) {
     committed = try_batch(batch, results);
   }
+  health_.record(committed, env_);
   if (committed && hooks_.after_commit) hooks_.after_commit();
   for (std::size_t i = 0; i < batch.size(); ++i) {
     batch[i].done.set_value(committed ? results[i] : committed);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cairn/status.h"
+#include "src/store/commit_health.h"
 #include "src/store/lmdb.h"
 
 namespace cairn::store {
@@ -44,6 +45,9 @@ class WriteQueue {
   // Queues `write` and blocks until its batch has committed (or failed). Thread-safe.
   Status submit(Write write);
 
+  // Whether commits succeed now (Store::usage()'s WriteHealth). Thread-safe; never waits for the disk.
+  WriteHealth health() const { return health_.snapshot(); }
+
  private:
   struct Pending {
     Write write;
@@ -57,6 +61,7 @@ class WriteQueue {
   MDB_env* env_;
   const std::uint32_t max_batch_;
   Hooks hooks_;
+  CommitHealth health_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Pending> queue_;

@@ -429,7 +429,7 @@ TEST_CASE("cairnd serves /health and /metrics over HTTP", "[e2e][daemon]") {
 
   const cairn::test::HttpAnswer health = cairn::test::http_get(daemon.http_port(), "/health");
   CHECK(health.status == 200);
-  CHECK(Json::parse(health.body) == Json{{"status", "ok"}, {"replica", daemon.replica()}});
+  CHECK(Json::parse(health.body) == Json{{"status", "ok"}, {"reasons", Json::array()}, {"replica", daemon.replica()}});
 
   // Store usage is refreshed once a second: wait for the operations to show.
   std::string metrics;

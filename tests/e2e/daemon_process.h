@@ -15,10 +15,12 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "tests/support/temp_dir.h"
@@ -60,7 +62,9 @@ class DaemonProcess {
  public:
   // Runs `binary` with `arguments` and waits (up to 20 s) for its ready line on stdout. The client and
   // HTTP ports are ephemeral unless `arguments` name them (so daemons of parallel tests never collide).
-  DaemonProcess(const std::string& binary, std::vector<std::string> arguments) {
+  // With `stderr_path`, its log (stderr) goes to that file (read it with log()); otherwise to the test's.
+  DaemonProcess(const std::string& binary, std::vector<std::string> arguments, std::string stderr_path = {})
+      : stderr_path_(std::move(stderr_path)) {
     const auto data_dir_flag = std::find(arguments.begin(), arguments.end(), "--data-dir");
     if (data_dir_flag != arguments.end() && data_dir_flag + 1 != arguments.end()) data_dir_ = *(data_dir_flag + 1);
     for (const char* port_flag : {"--client-port", "--http-port"}) {
@@ -74,6 +78,9 @@ class DaemonProcess {
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
     posix_spawn_file_actions_addclose(&actions, out[0]);
+    if (!stderr_path_.empty()) {
+      posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    }
     std::vector<char*> argv;
     arguments.insert(arguments.begin(), binary);
     for (std::string& argument : arguments) argv.push_back(argument.data());
@@ -129,6 +136,11 @@ class DaemonProcess {
   }
 
   pid_t pid() const { return pid_; }
+  // What it logged so far (needs `stderr_path`).
+  std::string log() const {
+    std::ifstream file(stderr_path_, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+  }
   const std::string& ready_line() const { return ready_line_; }
   const std::string& replica() const { return replica_; }
   int gossip_port() const { return gossip_port_; }
@@ -163,6 +175,7 @@ class DaemonProcess {
     return line;
   }
 
+  std::string stderr_path_;
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
   int exit_status_ = 0;

@@ -39,8 +39,9 @@ PeerId peer_id(std::size_t index) { return PeerId{100 + index}; }
 Endpoint peer_endpoint(std::size_t index) { return Endpoint{"10.0.0." + std::to_string(index + 1), 7400}; }
 
 std::optional<MemberStatus> status_of(const Membership& observer, PeerId subject) {
-  auto it = observer.members().find(subject);
-  if (it == observer.members().end()) return std::nullopt;
+  const auto members = observer.members();
+  auto it = members.find(subject);
+  if (it == members.end()) return std::nullopt;
   return it->second.status;
 }
 
@@ -259,7 +260,7 @@ TEST_CASE("membership: an unknown sender is added, and a joiner's ack lists the 
   for (const MemberUpdate& update : ack.updates) ids.insert(update.id);
   CHECK(ids.size() == ack.updates.size());
 
-  const Member& joiner = seed.members().at(peer_id(1));
+  const Member joiner = seed.members().at(peer_id(1));
   CHECK(joiner.status == MemberStatus::kAlive);
   CHECK(joiner.incarnation == 4);
   CHECK(joiner.endpoint == peer_endpoint(1));
@@ -281,7 +282,7 @@ TEST_CASE("membership: updates follow incarnation, then alive < suspect < dead <
     peer.on_message(envelope_from(peer_id(1), peer_endpoint(1),
                                   Ping{1, {MemberUpdate{m, peer_endpoint(5), status, incarnation}}}),
                     100);
-    const Member& member = peer.members().at(m);
+    const Member member = peer.members().at(m);
     return std::pair{member.status, member.incarnation};
   };
   using S = MemberStatus;
@@ -355,7 +356,7 @@ TEST_CASE("membership: a silent member is suspected at the period's end, then de
   CHECK(changes[0] == MemberUpdate{peer_id(1), peer_endpoint(1), MemberStatus::kSuspect, 2});
   CHECK(changes[1] == MemberUpdate{peer_id(1), peer_endpoint(1), MemberStatus::kDead, 2});
   CHECK(suspected_at % options.protocol_period_ms == 0);  // At a period's end.
-  const Member& dead = peer.members().at(peer_id(1));
+  const Member dead = peer.members().at(peer_id(1));
   CHECK(dead.status_since_ms == suspected_at + options.suspicion_timeout_ms);
   CHECK(peer.stats().suspicions == 1);
   CHECK(peer.stats().deaths == 1);
@@ -467,6 +468,45 @@ TEST_CASE("membership: twenty peers joining through one seed converge within a f
   });
 }
 
+TEST_CASE("membership: a peer whose seeds never answer is isolated from its join until one answers") {
+  Network net(3, test_options(), 7);
+  net.crash(1);  // The seed: it receives nothing and answers nothing.
+  net.join(2, {1});
+  CHECK(net.peer(2).isolated_since_ms() == net.now());
+  const std::uint64_t joined = net.now();
+  net.run_for(3'000);
+  CHECK(net.peer(2).isolated_since_ms() == joined);  // Still trying (every rejoin interval), still isolated.
+  CHECK(net.peer(2).stats().pings_sent >= 3'000 / test_options().rejoin_seed_interval_ms);
+  CHECK(net.peer(2).seeds() == std::vector<Endpoint>{peer_endpoint(1)});
+  net.restart(1, {});  // The seed comes up; the next re-ping reaches it.
+  REQUIRE(net.run_until([&] { return !net.peer(2).isolated_since_ms().has_value(); }, 2'000));
+  CHECK(net.peer(2).reachable_members() == std::vector<PeerId>{peer_id(1)});
+}
+
+TEST_CASE("membership: a lone peer without seeds is not isolated, but one whose every member died is") {
+  Network net(2, test_options(), 8);
+  net.join(0, {});
+  net.run_for(500);
+  CHECK_FALSE(net.peer(0).isolated_since_ms().has_value());  // An edge peer alone, as it should be.
+  net.join(1, {0});
+  REQUIRE(net.run_until([&] { return net.converged(); }, 2'000));
+  CHECK_FALSE(net.peer(0).isolated_since_ms().has_value());
+  net.crash(1);
+  REQUIRE(net.run_until([&] { return net.peer(0).isolated_since_ms().has_value(); }, 5'000));
+  CHECK(status_of(net.peer(0), peer_id(1)) == MemberStatus::kDead);
+
+  SECTION("but not once every member left on purpose") {
+    Network left(2, test_options(), 9);
+    left.join(0, {});
+    left.join(1, {0});
+    REQUIRE(left.run_until([&] { return left.converged(); }, 2'000));
+    left.leave(1);
+    REQUIRE(left.run_until([&] { return status_of(left.peer(0), peer_id(1)) == MemberStatus::kLeft; }, 2'000));
+    left.run_for(500);
+    CHECK_FALSE(left.peer(0).isolated_since_ms().has_value());
+  }
+}
+
 TEST_CASE("membership: a crashed peer becomes suspect, then dead, everywhere") {
   cairn::test::for_each_history("membership crash", 10, [](Rng& rng) {
     const MembershipOptions options = test_options();
@@ -533,7 +573,7 @@ TEST_CASE("membership: a falsely suspected peer refutes and ends alive everywher
     const auto refuted_everywhere = [&] {
       for (std::size_t i = 0; i < net.size(); ++i) {
         if (i == victim) continue;
-        const Member& member = net.peer(i).members().at(peer_id(victim));
+        const Member member = net.peer(i).members().at(peer_id(victim));
         if (member.status != MemberStatus::kAlive || member.incarnation != net.peer(victim).incarnation()) {
           return false;
         }

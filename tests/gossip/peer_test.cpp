@@ -69,5 +69,37 @@ TEST_CASE("peer: a frame from another cluster is counted and ignored, one from o
   CHECK(p.peer.membership().members().size() == 1);
 }
 
+TEST_CASE("peer: open_frame says why it drops a frame, and who sent another cluster's") {
+  OnePeer p;
+  const OpenedFrame other = p.peer.open_frame(frame_of(ping_from(cluster_id_of("other"))), Lane::kMembership);
+  CHECK_FALSE(other.envelope);
+  REQUIRE(other.dropped);
+  CHECK(other.dropped->reason == "other_cluster");
+  CHECK(other.dropped->detail.find("replica 0000000000000063 listening at 10.0.0.2:7400") != std::string::npos);
+  CHECK(other.dropped->detail.find("this peer is in cluster 'cairn'") != std::string::npos);
+  const OpenedFrame garbage = p.peer.open_frame(std::string(100, '\xab'), Lane::kData);
+  REQUIRE(garbage.dropped);
+  CHECK(garbage.dropped->reason == "bad_magic");
+  // Both lanes' counts add up.
+  CHECK(p.peer.stats().frames_received == 2);
+  CHECK(p.peer.stats().frames_from_other_clusters == 1);
+  CHECK(p.peer.stats().frames_dropped_total() == 1);
+  const OpenedFrame ours = p.peer.open_frame(frame_of(ping_from(cluster_id_of("cairn"))), Lane::kMembership);
+  REQUIRE(ours.envelope);
+  CHECK_FALSE(ours.dropped);
+}
+
+TEST_CASE("peer: the membership lane takes only the failure detector's messages") {
+  OnePeer p;
+  const Envelope ping = ping_from(cluster_id_of("cairn"));
+  const auto answered = p.peer.on_membership_message(ping, 0);
+  REQUIRE(answered);
+  CHECK(answered->size() == 1);  // The ack.
+  const Envelope push{cluster_id_of("cairn"), PeerId{99}, Endpoint{"10.0.0.2", 7400}, DeltaPush{}};
+  CHECK_FALSE(p.peer.on_membership_message(push, 0));
+  const Envelope report{cluster_id_of("cairn"), PeerId{99}, Endpoint{"10.0.0.2", 7400}, ContextReport{}};
+  CHECK_FALSE(p.peer.on_membership_message(report, 0));
+}
+
 }  // namespace
 }  // namespace cairn::gossip

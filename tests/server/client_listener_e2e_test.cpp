@@ -41,7 +41,13 @@ class Served {
     REQUIRE(loop.has_value());
     loop_ = std::move(*loop);
     REQUIRE(loop_->start());
-    Services services{*store_, [] { return NodeStatus{1, 7400, {}, {}, {}, 0, {}, "127.0.0.1:7400", 0}; }, {}, std::move(retire)};
+    Services services{*store_, [] {
+          NodeStatus status;
+          status.replica_id = 1;
+          status.gossip_port = 7400;
+          status.address = "127.0.0.1:7400";
+          return status;
+        }, {}, std::move(retire)};
     auto listener = ClientListener::start(*loop_, "127.0.0.1", 0, services, options);
     INFO((listener ? std::string("listening") : listener.error().to_string()));
     REQUIRE(listener.has_value());

@@ -25,7 +25,15 @@ class Harness {
   // `retire` is the node's retire callback (none by default: retire requests are unsupported).
   explicit Harness(ClientListenerOptions options = {}, std::function<Status(std::uint64_t)> retire = {})
       : store_(test::open_store(dir_.str())),
-        session_(Services{*store_, [] { return NodeStatus{42, 7400, {}, {}, {7}, 3, {}, "127.0.0.1:7400", 0}; },
+        session_(Services{*store_, [] {
+          NodeStatus status;
+          status.replica_id = 42;
+          status.gossip_port = 7400;
+          status.ring_positions = {7};
+          status.frames_dropped = 3;
+          status.address = "127.0.0.1:7400";
+          return status;
+        },
                           [] { return std::vector<MetricSample>{{"cairn_up", "Up.", MetricType::kGauge, {{"a", "b"}}, 1}}; },
                           std::move(retire)},
                  options, counters_) {}

@@ -123,7 +123,17 @@ TEST_CASE("client protocol: every response kind survives encoding") {
   status.members.push_back(NodeStatus::Member{12, "127.0.0.1:7400", "alive", 3, 40, true, 2, {1, 2}});
   status.neighbours = {12};
   status.pending_retirements.push_back(NodeStatus::PendingRetirement{13, 5000, true, {12, 11}});
+  status.seeds = {"127.0.0.1:7400", "[::1]:7400"};
+  status.isolated = true;
+  status.isolated_ms = 4200;
+  status.health = "degraded";
+  status.health_reasons = {"no seed or member reachable for 4 s (seeds: 127.0.0.1:7400, [::1]:7400)"};
   const auto got_status = std::get<NodeStatus>(round_trip(Response{9, false, status}).body);
+  CHECK(got_status.seeds == status.seeds);
+  CHECK(got_status.isolated);
+  CHECK(got_status.isolated_ms == 4200);
+  CHECK(got_status.health == "degraded");
+  CHECK(got_status.health_reasons == status.health_reasons);
   REQUIRE(got_status.pending_retirements.size() == 1);
   CHECK(got_status.pending_retirements[0].replica == 13);
   CHECK(got_status.pending_retirements[0].proposed_ms_ago == 5000);

@@ -86,6 +86,43 @@ TEST_CASE("store failures: a full map fails the write cleanly and the store stay
   CHECK(drain(*store->scan("")).size() >= 1);
 }
 
+TEST_CASE("store failures: usage() reports failing commits by episode, until a commit writes again") {
+  TempDir dir;
+  StoreOptions small;
+  small.map_size_bytes = 1 << 20;
+  small.grow_map_automatically = false;
+  auto store = open_store(dir.str(), small);
+  REQUIRE(store->put("first", "v"));
+  CHECK_FALSE(store->usage()->writes.failing);
+  const std::string big(256 << 10, 'x');
+  int filled = 0;
+  while (filled < 16 && store->put("big" + std::to_string(filled), big)) ++filled;
+  REQUIRE(filled < 16);
+  REQUIRE_FALSE(store->put("more", big));  // A second failure: the same episode.
+  WriteHealth health = store->usage()->writes;
+  CHECK(health.failing);
+  CHECK_FALSE(health.fatal);
+  CHECK(health.failed_commits == 2);
+  CHECK(health.episodes == 1);
+  CHECK(health.last_error.find("MDB_MAP_FULL") != std::string::npos);
+
+  // A read proves nothing; a write that commits ends the episode.
+  CHECK(store->get("first"));
+  CHECK(store->usage()->writes.failing);
+  REQUIRE(store->del("big0"));
+  health = store->usage()->writes;
+  CHECK_FALSE(health.failing);
+  CHECK(health.episodes == 1);
+  CHECK(health.failed_commits == 2);
+  CHECK(health.last_error.find("MDB_MAP_FULL") != std::string::npos);  // Kept for the record.
+
+  // The next failure is a new episode.
+  Status failed = ok();
+  for (int i = 0; i < 16 && failed; ++i) failed = store->put("again" + std::to_string(i), big);
+  REQUIRE_FALSE(failed);
+  CHECK(store->usage()->writes.episodes == 2);
+}
+
 TEST_CASE("store failures: with growth allowed the map grows instead of failing") {
   TempDir dir;
   StoreOptions growing;

@@ -32,6 +32,17 @@ std::vector<NodeStatus::Member> peer_rows(const NodeStatus& status) {
   return rows;
 }
 
+// Said when this peer expects company (seeds, or members that did not leave) and reaches nobody.
+std::string isolation_line(const NodeStatus& status) {
+  const std::string how_long = std::to_string(status.isolated_ms / 1000) + " s";
+  if (status.seeds.empty()) return "no member reachable for " + how_long + ": every member this peer knows is dead";
+  std::string seeds;
+  for (const std::string& seed : status.seeds) seeds += (seeds.empty() ? "" : ", ") + seed;
+  return "no member reachable for " + how_long + ": no answer from " +
+         (status.seeds.size() == 1 ? "seed " : "seeds ") + seeds +
+         " (check the address, the cluster name and the cluster key; the seed's log says why it drops frames)";
+}
+
 void print_peers(const Context& context, const NodeStatus& status) {
   const std::vector<NodeStatus::Member> rows = peer_rows(status);
   if (context.out.json()) {
@@ -58,10 +69,16 @@ void print_peers(const Context& context, const NodeStatus& status) {
                              {"by_operator", retirement.by_operator},
                              {"waiting_for", waiting}});
     }
-    context.out.document(Json{{"self", hex_id(status.replica_id)}, {"peers", peers}, {"pending_retirements", pending}});
+    context.out.document(Json{{"self", hex_id(status.replica_id)},
+                              {"peers", peers},
+                              {"pending_retirements", pending},
+                              {"seeds", status.seeds},
+                              {"isolated", status.isolated},
+                              {"isolated_ms", status.isolated_ms}});
     return;
   }
   context.out.line("this peer: " + hex_id(status.replica_id) + " (marked *)");
+  if (status.isolated) context.out.line(isolation_line(status));
   char line[256];
   std::snprintf(line, sizeof line, "  %-16s  %-21s  %-7s  %11s  %10s  %-16s  %s", "ID", "ADDRESS", "STATE",
                 "INCARNATION", "LAST HEARD", "RING (first)", "LAG");
@@ -78,7 +95,7 @@ void print_peers(const Context& context, const NodeStatus& status) {
                   heard.c_str(), ring.c_str(), lag.c_str());
     context.out.line(line);
   }
-  if (status.members.empty()) {
+  if (status.members.empty() && !status.isolated) {
     context.out.line("no other peers known (a single-peer cluster until one joins with --seed)");
   }
   for (const NodeStatus::PendingRetirement& retirement : status.pending_retirements) {

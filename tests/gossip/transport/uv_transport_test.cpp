@@ -90,6 +90,7 @@ bool wait_until(EventLoop& loop, Predicate predicate, std::chrono::milliseconds 
 struct Received {
   std::string frame;
   Channel channel;
+  std::string from;
 };
 
 // A running loop and the transports on it; each transport's received frames go to its inbox (touched
@@ -119,8 +120,8 @@ class Harness {
     auto* sink = inbox.get();
     auto transport = on_loop(*loop_, [&] {
       auto created = std::make_unique<UvTransport>(*loop_, options);
-      created->set_receiver([sink](std::string frame, Channel channel) {
-        sink->push_back({std::move(frame), channel});
+      created->set_receiver([sink](std::string frame, Channel channel, const std::string& from) {
+        sink->push_back({std::move(frame), channel, from});
       });
       return created;
     });
@@ -374,7 +375,7 @@ TEST_CASE("datagrams travel between two transports, and a receiver may reply fro
 
   // b answers every datagram with one of its own.
   on_loop(harness.loop(), [&] {
-    b.set_receiver([&b, a_port](std::string frame, Channel channel) {
+    b.set_receiver([&b, a_port](std::string frame, Channel channel, const std::string&) {
       if (channel == Channel::kDatagram) {
         b.send(OutgoingFrame{local(a_port), Channel::kDatagram, make_frame("ack of " + frame.substr(40))});
       }
@@ -401,6 +402,29 @@ TEST_CASE("datagrams travel between two transports, and a receiver may reply fro
   const auto b_stats = harness.stats(b);
   CHECK(b_stats.datagrams_received == 1);
   CHECK(b_stats.datagrams_sent == 2);
+}
+
+TEST_CASE("the receiver learns each frame's remote address: a datagram's source, a connection's peer") {
+  Harness harness;
+  UvTransport& a = harness.add();
+  UvTransport& b = harness.add();
+  const std::uint16_t a_port = on_loop(harness.loop(), [&] { return a.port(); });
+  const std::uint16_t b_port = on_loop(harness.loop(), [&] { return b.port(); });
+  harness.send(a, local(b_port), Channel::kDatagram, make_frame("datagram"));
+  REQUIRE(harness.wait_received(b, 1));
+  // Datagrams leave from the listening socket, so their source is a's gossip port.
+  CHECK(on_loop(harness.loop(), [&] { return harness.inbox(b)[0].from; }) == "127.0.0.1:" + std::to_string(a_port));
+
+  // A connection from a plain socket: its peer is the socket's own (ephemeral) address.
+  Socket client(SOCK_STREAM);
+  REQUIRE(bind_to(client, 0) == 0);
+  const std::uint16_t client_port = bound_port(client);
+  const sockaddr_in address = loopback(b_port);
+  REQUIRE(::connect(client.fd(), reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
+  write_all(client, make_frame("stream"));
+  REQUIRE(harness.wait_received(b, 2));
+  CHECK(on_loop(harness.loop(), [&] { return harness.inbox(b)[1].from; }) ==
+        "127.0.0.1:" + std::to_string(client_port));
 }
 
 TEST_CASE("frames to unusable addresses are dropped and counted") {
