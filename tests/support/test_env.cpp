@@ -59,6 +59,11 @@ std::uint64_t iterations(std::uint64_t full_count) {
   return scaled < 1 ? 1 : static_cast<std::uint64_t>(scaled);
 }
 
+int scaled_size(int full_size, int floor) {
+  const auto scaled = static_cast<int>(std::ceil(static_cast<double>(full_size) * g_scale));
+  return scaled < floor ? floor : scaled;
+}
+
 std::uint64_t base_seed() { return g_base_seed; }
 
 std::optional<std::uint64_t> replay_seed() { return g_replay_seed; }

@@ -17,6 +17,11 @@ bool load_test_env();
 // `full_count` scaled by CAIRN_TEST_SCALE, never below 1.
 std::uint64_t iterations(std::uint64_t full_count);
 
+// A simulated cluster's size: `full_size` scaled by CAIRN_TEST_SCALE, never below `floor`. The
+// sanitizer pass runs large simulations this way (a 200-peer run under ASan alone would take most of its
+// budget); the Release pass runs them at full size. A test using it states its bound for the size it ran.
+int scaled_size(int full_size, int floor);
+
 // The base seed: CAIRN_TEST_SEED if set, otherwise drawn once per process from the OS.
 std::uint64_t base_seed();
 
