@@ -44,6 +44,8 @@ constexpr std::size_t kMaxQueuedTasks = 10'000;
 constexpr std::uint64_t kTickIntervalMs = 50;
 // How often the worker re-reads the store's usage for metrics (it takes a read transaction).
 constexpr std::uint64_t kStoreUsageRefreshMs = 1000;
+// How long stop() waits for the protocol worker to post the leave announcement.
+constexpr std::uint64_t kLeaveWaitMs = 2000;
 
 Result<gossip::Endpoint> parse_endpoint(const std::string& text) {
   const auto colon = text.rfind(':');
@@ -241,10 +243,18 @@ class NodeImpl final : public Node {
     // committed), close the connections. Nothing calls the store from the client side after this.
     if (clients_) clients_->close();
     if (loop_running_) {
-      // Announce the leave from the worker (which owns the peer), give the datagrams a moment to go
-      // out, then shut the loop down (closing every socket) and wait for its thread to end.
-      worker_->post([this] { send(peer_->leave(now_ms())); });
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      // Announce the leave from the worker (which owns the peer) and wait until its frames are posted
+      // to the loop: the loop's stop() runs every closure posted before it (so the datagrams go out)
+      // and only then closes the sockets and ends its thread. A worker busy past kLeaveWaitMs (a huge
+      // merge) is not waited for: the members then find this peer dead instead of left.
+      auto left = std::make_shared<std::promise<void>>();
+      std::future<void> leave_posted = left->get_future();
+      if (worker_->post([this, left] {
+            send(peer_->leave(now_ms()));
+            left->set_value();
+          })) {
+        leave_posted.wait_for(std::chrono::milliseconds(kLeaveWaitMs));
+      }
       loop_->post([this] {
         loop_->cancel(timer_);
         if (http_) http_->close();
