@@ -60,6 +60,7 @@ void add_flags(CLI::App& app, Flags& flags) {
                               ? app.add_option(setting.flag, flags.lists[setting.key], setting.help)
                               : app.add_option(setting.flag, flags.values[setting.key], setting.help);
     if (setting.type == SettingType::kChoice) option->check(CLI::IsMember(setting.choices));
+    if (setting.type == SettingType::kInteger) option->type_name("INT");
     // A default worth showing: not an empty text (a default derived from another setting, or none).
     if (const std::string shown = setting.show(defaults); setting.type != SettingType::kStrings && !shown.empty()) {
       option->default_str(shown);
