@@ -29,8 +29,8 @@
 #include <string_view>
 #include <vector>
 
-#include "gossip/wire.h"
-#include "src/server/protocol.h"
+#include "src/codec/frame.h"
+#include "src/protocol/protocol.h"
 #include "src/util/secret_file.h"
 
 namespace {
@@ -258,16 +258,16 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
 }
 
 void Connection::consume(const char* data, std::size_t size) {
-  namespace gossip = cairn::gossip;
+  namespace codec = cairn::codec;
   input_.append(data, size);
   std::size_t start = 0;
-  while (input_.size() - start >= gossip::kFrameHeaderBytes) {
+  while (input_.size() - start >= codec::kFrameHeaderBytes) {
     const std::string_view available = std::string_view(input_).substr(start);
-    const auto parsed = gossip::parse_frame_header(available, cairn::protocol::kDefaultMaxFramePayloadBytes);
-    if (!parsed.ok || parsed.header.type != gossip::FrameType::kClientResponse) die("the peer sent a bad frame");
-    const std::size_t frame_bytes = gossip::kFrameHeaderBytes + parsed.header.payload_length;
+    const auto parsed = codec::parse_frame_header(available, cairn::protocol::kDefaultMaxFramePayloadBytes);
+    if (!parsed.ok || parsed.header.type != codec::FrameType::kClientResponse) die("the peer sent a bad frame");
+    const std::size_t frame_bytes = codec::kFrameHeaderBytes + parsed.header.payload_length;
     if (available.size() < frame_bytes) break;
-    auto response = cairn::protocol::decode_response(available.substr(gossip::kFrameHeaderBytes, parsed.header.payload_length));
+    auto response = cairn::protocol::decode_response(available.substr(codec::kFrameHeaderBytes, parsed.header.payload_length));
     if (!response) die("the peer sent an invalid reply: " + response.error().message());
     on_response(*response);
     start += frame_bytes;

@@ -18,6 +18,7 @@
 #include <map>
 #include <vector>
 
+#include "cairn/defaults.h"
 #include "cairn/store.h"
 #include "gossip/messages.h"
 #include "gossip/outgoing.h"
@@ -25,8 +26,8 @@
 namespace cairn::gossip {
 
 struct DisseminationOptions {
-  std::size_t max_entries_per_push = 64;
-  std::size_t max_bytes_per_push = 4u << 20;  // A single larger entry still goes, alone.
+  std::size_t max_entries_per_push = kDefaultMaxDeltaBatchEntries;
+  std::size_t max_bytes_per_push = kDefaultMaxDeltaBatchBytes;  // A single larger entry still goes, alone.
   std::uint64_t resend_after_ms = 2000;
 };
 

@@ -28,6 +28,7 @@
 #include <set>
 #include <vector>
 
+#include "cairn/defaults.h"
 #include "gossip/messages.h"
 #include "gossip/outgoing.h"
 #include "src/util/rng.h"
@@ -35,13 +36,13 @@
 namespace cairn::gossip {
 
 struct MembershipOptions {
-  std::uint64_t protocol_period_ms = 1000;
+  std::uint64_t protocol_period_ms = kDefaultProtocolPeriodMs;
   std::uint64_t ping_timeout_ms = 300;
   int indirect_probes = 3;                       // k in SWIM.
-  std::uint64_t suspicion_timeout_ms = 5000;     // Suspect -> dead.
+  std::uint64_t suspicion_timeout_ms = kDefaultSuspicionTimeoutMs;     // Suspect -> dead.
   int piggyback_limit = 8;                       // Updates per message...
   int retransmit_multiplier = 3;                 // ...each sent about multiplier * log2(N+1) times.
-  std::size_t max_members = 4096;                // Further unknown peers are ignored (and counted).
+  std::size_t max_members = kDefaultMaxMembers;                // Further unknown peers are ignored (and counted).
   std::uint64_t rejoin_seed_interval_ms = 5000;  // While alone, re-ping seeds this often.
   // Every this often, one random dead member is pinged, so members cut off by a partition that has
   // healed come back into view (0: never).

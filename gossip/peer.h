@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "cairn/defaults.h"
 #include "cairn/store.h"
 #include "gossip/anti_entropy.h"
 #include "gossip/dissemination.h"
@@ -53,7 +54,7 @@ struct PeerSecurity {
 
 struct PeerOptions {
   std::string cluster_name = "cairn";
-  std::uint64_t gossip_interval_ms = 200;  // How often new deltas are pushed to neighbours.
+  std::uint64_t gossip_interval_ms = kDefaultGossipIntervalMs;  // How often new deltas are pushed to neighbours.
   // A received frame announcing a larger payload is dropped as kOversized (at most kMaxFramePayloadBytes).
   std::size_t max_frame_payload_bytes = kMaxFramePayloadBytes;
   MembershipOptions membership;

@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "cairn/defaults.h"
 #include "cairn/store.h"
 #include "gossip/membership.h"
 #include "gossip/messages.h"
@@ -48,7 +49,7 @@ struct StabilityOptions {
   std::uint64_t compaction_interval_ms = 10'000;  // A sweep of the counter records holding resets.
   std::size_t compaction_records_per_tick = 256;  // Records one tick of a sweep examines.
   // A member dead or left this long is proposed for retirement; 0: only an operator retires peers.
-  std::uint64_t retire_after_ms = 7ull * 24 * 3600 * 1000;
+  std::uint64_t retire_after_ms = kDefaultRetireAfterMs;
   std::uint64_t notice_interval_ms = 1'000;  // At most one RetiredNotice per retired sender this often.
   // While this peer's newest own dots wait for confirmation (a restart: docs/store.md "Identity"), the
   // reachable members that have not reported yet are asked for a report this often...

@@ -1,21 +1,10 @@
-// Frames: how every message between peers (and, later, to clients) travels.
+// The peer protocol's wire format: the messages of gossip/messages.h as frames.
 //
-// A frame is a fixed 40-byte header in the clear, then the payload:
-//
-//   offset size field
-//   0      4    magic "CAIR"
-//   4      1    protocol version (kProtocolVersion)
-//   5      1    frame type (FrameType)
-//   6      2    flags (reserved, 0)
-//   8      4    key id (0: unsealed; otherwise the cluster key the payload is sealed with)
-//   12     24   nonce (zero while unsealed; room for XChaCha20-Poly1305's 24-byte nonce)
-//   36     4    payload length in bytes
-//
-// Integers are big-endian. The payload is a Cap'n Proto message (schema/wire.capnp), AEAD-sealed with
-// the header as associated data when the key id is not 0 (gossip/sealing.h); the payload length then
-// counts the sealed bytes (the message plus kSealOverheadBytes).
-// A frame with a bad magic, another version, an unknown type or a length over the limit is rejected
-// from its header alone, before any further work.
+// A peer frame is the shared frame header (src/codec/frame.h: magic, version, type kPeerMessage, key
+// id, nonce, payload length), then one Envelope as a Cap'n Proto message (schema/wire.capnp),
+// AEAD-sealed with the header as associated data when the key id is not 0 (gossip/sealing.h).
+// The limits below bound every list a received message may carry; validate_envelope() states the
+// rules. The encoding of each message family is in gossip/wire/ (see gossip/wire/parts.h).
 #pragma once
 
 #include <array>
@@ -26,22 +15,33 @@
 
 #include "cairn/status.h"
 #include "gossip/messages.h"
+#include "src/codec/frame.h"
 
 namespace cairn::gossip {
 
-inline constexpr std::uint8_t kProtocolVersion = 1;
-inline constexpr std::size_t kFrameHeaderBytes = 40;
-// Large enough for one 16 MiB value with its metadata in one delta-group.
-inline constexpr std::size_t kMaxFramePayloadBytes = 24u << 20;
-// What sealing adds to a payload (the Poly1305 tag of XChaCha20-Poly1305; gossip/sealing.h).
-inline constexpr std::size_t kSealOverheadBytes = 16;
+// The frame header is shared with the client protocol and lives below both (src/codec/frame.h); the
+// peer protocol's code names it unqualified.
+using codec::encode_frame_header;
+using codec::FrameError;
+using codec::FrameHeader;
+using codec::FrameType;
+using codec::frame_type_name;
+using codec::HeaderResult;
+using codec::kFrameErrorCount;
+using codec::kFrameHeaderBytes;
+using codec::kMaxFramePayloadBytes;
+using codec::kProtocolVersion;
+using codec::kSealOverheadBytes;
+using codec::parse_frame_header;
+using codec::to_string;
+
 // Membership datagrams stay below a typical path MTU; updates are piggybacked only up to this.
 inline constexpr std::size_t kMaxDatagramBytes = 1400;
 // Membership updates one Ping, PingAck or PingRequest may carry; a message with more is dropped.
 inline constexpr std::size_t kMaxUpdatesPerMessage = 64;
 // Delta-log entries one DeltaPush may carry; a sender splits a longer batch (and one whose frame would
 // exceed kMaxFramePayloadBytes) into several pushes.
-inline constexpr std::size_t kMaxDeltaPushEntries = 4096;
+inline constexpr std::size_t kMaxDeltaPushEntries = kProtocolMaxDeltaPushEntries;
 // Parents one anti-entropy TreeLevel message may name (16 hashes each), and leaf buckets one
 // BucketExchange may cover; a round splits longer lists over several messages.
 inline constexpr std::size_t kMaxTreeParents = 256;
@@ -52,57 +52,6 @@ inline constexpr std::size_t kMaxDigestRecords = 1u << 20;
 inline constexpr std::size_t kMaxReportEntries = 1u << 16;
 // The longest host an Endpoint may name (a DNS name is at most 253 bytes).
 inline constexpr std::size_t kMaxHostBytes = 255;
-
-enum class FrameType : std::uint8_t {
-  kPeerMessage = 1,     // An Envelope.
-  kClientRequest = 2,   // Reserved for the client protocol.
-  kClientResponse = 3,  // Reserved for the client protocol.
-};
-
-struct FrameHeader {
-  std::uint8_t version = kProtocolVersion;
-  FrameType type = FrameType::kPeerMessage;
-  std::uint16_t flags = 0;
-  std::uint32_t key_id = 0;
-  std::array<std::uint8_t, 24> nonce{};
-  std::uint32_t payload_length = 0;
-
-  friend bool operator==(const FrameHeader&, const FrameHeader&) = default;
-};
-
-// Why a frame was dropped; peers count drops by reason.
-enum class FrameError : std::uint8_t {
-  kBadMagic,      // Not a cairn frame at all.
-  kWrongVersion,  // A cairn frame of another protocol version.
-  kUnknownType,   // A frame type this build does not know, or not the one expected here.
-  kOversized,     // The header announces a payload over the limit.
-  kTruncated,     // Fewer bytes than the header (or the header plus its payload).
-  kUndecodable,   // Anything else: trailing bytes, reserved bits set, malformed payload, invalid envelope.
-  // Sealing (gossip/sealing.h); all are decided before the payload is decoded.
-  kUnsealed,         // An unsealed frame (key id 0) to a peer that requires sealed ones.
-  kUnknownKey,       // Sealed under a key id none of our cluster keys has (another cluster, an old key).
-  kUnauthenticated,  // The AEAD check failed: tampered with, or sealed under another key.
-  kReplayed,         // Authentic, but a copy of a frame already received (or older than the window).
-};
-inline constexpr std::size_t kFrameErrorCount = 10;
-// The lower-case name of a reason, e.g. "bad_magic"; used in logs and as a metrics label.
-std::string_view to_string(FrameError error);
-
-// Parses the first kFrameHeaderBytes of `bytes` (later bytes are not looked at). Checks magic, version,
-// type (any FrameType, client ones included) and that the payload length is within
-// `max_payload_bytes`; fewer than kFrameHeaderBytes bytes is kTruncated. A stream reader calls this on
-// the first kFrameHeaderBytes it reads, so an oversized frame is refused before its payload is read.
-struct HeaderResult {
-  bool ok = false;
-  FrameHeader header;
-  FrameError error = FrameError::kTruncated;
-};
-HeaderResult parse_frame_header(std::string_view bytes,
-                                std::size_t max_payload_bytes = kMaxFramePayloadBytes);
-
-// The kFrameHeaderBytes bytes of `header`, laid out as in the table above (the sealing code will need
-// them as associated data).
-std::string encode_frame_header(const FrameHeader& header);
 
 // Checks every rule a received envelope must satisfy: each endpoint (the sender's, every update's, a
 // ping request's target) has a port other than 0 and a host of 1 to kMaxHostBytes bytes without a NUL

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "cairn/defaults.h"
 #include "cairn/metrics.h"
 #include "cairn/options.h"
 #include "cairn/status.h"
@@ -32,39 +33,39 @@ namespace cairn {
 // peer or client) can make it spend. docs/security.md lists each one with the test that checks it.
 struct NodeLimits {
   // Gossip. Inbound gossip TCP connections open at once; one beyond is closed at once.
-  std::size_t max_peer_connections = 1024;
+  std::size_t max_peer_connections = kDefaultMaxPeerConnections;
   // A peer frame's payload (sealed bytes); a stream frame announcing more closes its connection, a
   // datagram is dropped. At most 24 MiB (the protocol's limit). Every peer of a cluster needs the same
   // value, above its largest delta-group (a 16 MiB value and its metadata).
-  std::size_t max_peer_frame_bytes = std::size_t{24} << 20;
+  std::size_t max_peer_frame_bytes = kProtocolMaxFramePayloadBytes;
   // Members the membership table holds; further unknown peers are ignored and counted.
-  std::size_t max_members = 4096;
+  std::size_t max_members = kDefaultMaxMembers;
   // Delta-log entries and bytes in one push to a neighbour (a single larger entry still goes alone).
   // A received push may carry at most 4096 entries (the protocol's limit).
-  std::size_t max_delta_batch_entries = 64;
-  std::size_t max_delta_batch_bytes = std::size_t{4} << 20;
+  std::size_t max_delta_batch_entries = kDefaultMaxDeltaBatchEntries;
+  std::size_t max_delta_batch_bytes = kDefaultMaxDeltaBatchBytes;
   // Clients. Connections open at once; one beyond is closed at once.
-  std::size_t max_client_connections = 1024;
+  std::size_t max_client_connections = kDefaultMaxClientConnections;
   // A request frame's payload; a larger one gets an error reply and its payload is skipped.
-  std::size_t max_client_frame_bytes = (std::size_t{16} << 20) + (std::size_t{64} << 10);
+  std::size_t max_client_frame_bytes = kDefaultMaxClientFrameBytes;
   // Requests of one connection queued or running; beyond, the connection is not read until some are
   // answered (backpressure, not an error).
-  std::size_t max_client_requests_in_flight = 256;
+  std::size_t max_client_requests_in_flight = kDefaultMaxClientRequestsInFlight;
 };
 
 struct NodeOptions {
   std::string data_dir = "./cairn-data";
   // Where to listen for gossip (UDP and TCP on the same port). An IPv4/IPv6 literal or "localhost".
   std::string listen_host = "127.0.0.1";
-  std::uint16_t gossip_port = 7400;  // 0: an ephemeral port; gossip_port() tells which.
+  std::uint16_t gossip_port = kDefaultGossipPort;  // 0: an ephemeral port; gossip_port() tells which.
   // The client protocol (TCP) and HTTP (/health, /metrics) listeners. They bind to client_host
   // (loopback by default: clients on other hosts must be allowed explicitly). Port 0: ephemeral;
   // disabled when the matching enable flag is off (an embedding app usually needs neither).
   bool serve_clients = false;
   std::string client_host = "127.0.0.1";
-  std::uint16_t client_port = 7401;
+  std::uint16_t client_port = kDefaultClientPort;
   bool serve_http = false;
-  std::uint16_t http_port = 7402;
+  std::uint16_t http_port = kDefaultHttpPort;
   // The address other peers should use to reach this one; empty: listen_host.
   std::string advertise_host;
   // Peers to join through, as "host:port".
@@ -84,11 +85,11 @@ struct NodeOptions {
   // created (random, mode 0600) on first start when serve_clients is on.
   std::string client_token;
   StoreOptions store;
-  std::uint64_t gossip_interval_ms = 200;   // How often new deltas go to neighbours.
-  std::uint64_t protocol_period_ms = 1000;  // SWIM probe period.
-  std::uint64_t suspicion_timeout_ms = 5000;
+  std::uint64_t gossip_interval_ms = kDefaultGossipIntervalMs;   // How often new deltas go to neighbours.
+  std::uint64_t protocol_period_ms = kDefaultProtocolPeriodMs;  // SWIM probe period.
+  std::uint64_t suspicion_timeout_ms = kDefaultSuspicionTimeoutMs;
   // A member dead or left this long is retired (docs/metadata-gc.md); 0: only `cairn retire` retires.
-  std::uint64_t retire_after_ms = 7ull * 24 * 3600 * 1000;
+  std::uint64_t retire_after_ms = kDefaultRetireAfterMs;
   NodeLimits limits;
 };
 

@@ -14,9 +14,9 @@
 #include <optional>
 #include <utility>
 
-#include "gossip/wire.h"
 #include "gossip/transport/ip_address.h"
-#include "src/server/protocol.h"
+#include "src/codec/frame.h"
+#include "src/protocol/protocol.h"
 #include "src/util/sigpipe.h"
 
 namespace cairn {
@@ -232,18 +232,18 @@ void Client::Impl::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* b
 void Client::Impl::consume(const char* data, std::size_t size) {
   input_.append(data, size);
   std::size_t start = 0;
-  while (!failure_ && input_.size() - start >= gossip::kFrameHeaderBytes) {
+  while (!failure_ && input_.size() - start >= codec::kFrameHeaderBytes) {
     const std::string_view available = std::string_view(input_).substr(start);
-    const auto parsed = gossip::parse_frame_header(available, kMaxResponsePayloadBytes);
-    if (!parsed.ok || parsed.header.type != gossip::FrameType::kClientResponse) {
-      const bool version = !parsed.ok && parsed.error == gossip::FrameError::kWrongVersion;
+    const auto parsed = codec::parse_frame_header(available, kMaxResponsePayloadBytes);
+    if (!parsed.ok || parsed.header.type != codec::FrameType::kClientResponse) {
+      const bool version = !parsed.ok && parsed.error == codec::FrameError::kWrongVersion;
       broken(Error(version ? ErrorCode::kUnsupported : ErrorCode::kProtocol,
                    address_ + (version ? " speaks another protocol version" : " sent a frame that is not a reply")));
       break;
     }
-    const std::size_t frame_bytes = gossip::kFrameHeaderBytes + parsed.header.payload_length;
+    const std::size_t frame_bytes = codec::kFrameHeaderBytes + parsed.header.payload_length;
     if (available.size() < frame_bytes) break;
-    auto response = protocol::decode_response(available.substr(gossip::kFrameHeaderBytes, parsed.header.payload_length));
+    auto response = protocol::decode_response(available.substr(codec::kFrameHeaderBytes, parsed.header.payload_length));
     if (!response) {
       broken(Error(ErrorCode::kProtocol, address_ + " sent an invalid reply: " + response.error().message()));
       break;

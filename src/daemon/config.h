@@ -1,14 +1,8 @@
 // cairnd's configuration: built-in defaults, then an optional TOML file, then command-line flags
-// (each layer overrides the one before). See docs/cairnd.md for every key.
-//
-//   data_dir = "./cairn-data"          cluster = "cairn"          seeds = ["10.0.0.2:7400"]
-//   durability = "group"               log_level = "info"
-//   cluster_key_file = "/etc/cairn/cluster.key"   insecure = false      client_token_file = "..."
-//   [listen]  host, advertise, gossip_port, client_host, client_port, http_port
-//   [gossip]  interval_ms, protocol_period_ms, suspicion_timeout_ms
-//   [limits]  max_peer_connections, max_peer_frame_bytes, max_members, max_delta_batch_entries,
-//             max_delta_batch_bytes, max_client_connections, max_client_frame_bytes,
-//             max_client_requests_in_flight   (NodeLimits; docs/security.md)
+// (each layer overrides the one before). Every key, its type, bounds and flag are in the settings
+// table (src/daemon/settings.h); docs/cairnd.md shows it. Keys are top-level (`data_dir = ...`) or in
+// one of the tables [listen], [gossip] and [limits] (`listen.gossip_port` is `gossip_port` in
+// [listen]).
 //
 // Unknown keys and values of the wrong type or range are errors that name the key and its line: a
 // typo in a config file must not silently fall back to a default.

@@ -1,6 +1,8 @@
 #include "src/daemon/flags.h"
 
-#include "src/util/log.h"
+#include <charconv>
+
+#include "src/daemon/settings.h"
 
 namespace cairn::daemon {
 namespace {
@@ -20,45 +22,50 @@ constexpr const char* kFooter =
     "  Killed by any other signal N, cairnd's exit status in a shell is 128+N (SIGKILL: 137).\n"
     "See docs/cairnd.md.";
 
+// The value a given flag holds, typed as its setting reads it.
+Result<SettingValue> flag_value(const Setting& setting, const Flags& flags) {
+  switch (setting.type) {
+    case SettingType::kBool:
+      return SettingValue(flags.switches.at(setting.key));
+    case SettingType::kStrings:
+      return SettingValue(flags.lists.at(setting.key));
+    case SettingType::kInteger: {
+      const std::string& text = flags.values.at(setting.key);
+      std::int64_t number = 0;
+      const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
+      if (error != std::errc() || end != text.data() + text.size() || text.empty()) {
+        return fail(ErrorCode::kInvalidArgument, setting.flag + ": '" + text + "' is not an integer");
+      }
+      return SettingValue(number);
+    }
+    case SettingType::kString:
+    case SettingType::kChoice:
+      break;
+  }
+  return SettingValue(flags.values.at(setting.key));
+}
+
 }  // namespace
 
 void add_flags(CLI::App& app, Flags& flags) {
-  const NodeOptions defaults = DaemonConfig::defaults();
+  const DaemonConfig defaults;
   app.add_option("--config", flags.config_file, "TOML config file")->check(CLI::ExistingFile);
-  app.add_option("--data-dir", flags.data_dir, "Directory of the store (created if missing)")
-      ->default_str(defaults.data_dir);
-  app.add_option("--listen", flags.listen, "Address to listen on for gossip (IP literal or localhost)")
-      ->default_str(defaults.listen_host);
-  app.add_option("--gossip-port", flags.gossip_port, "Gossip port, UDP and TCP (0: ephemeral)")
-      ->default_str(std::to_string(defaults.gossip_port));
-  app.add_option("--client-listen", flags.client_host,
-                 "Address the client and HTTP ports listen on (loopback unless told otherwise)")
-      ->default_str(defaults.client_host);
-  app.add_option("--client-port", flags.client_port, "Client protocol port, TCP (0: ephemeral)")
-      ->default_str(std::to_string(defaults.client_port));
-  app.add_option("--http-port", flags.http_port, "HTTP port for /health and /metrics (0: ephemeral)")
-      ->default_str(std::to_string(defaults.http_port));
-  app.add_option("--advertise", flags.advertise, "Address other peers reach this one at (default: --listen)");
-  app.add_option("--seed", flags.seeds, "A peer to join through, host:port (repeatable)");
-  app.add_option("--cluster", flags.cluster, "Cluster name; peers of other clusters are ignored")
-      ->default_str(defaults.cluster_name);
-  app.add_option("--durability", flags.durability, "sync, group or nosync (see docs/store.md)")
-      ->check(CLI::IsMember({"sync", "group", "nosync"}))
-      ->default_str("group");
-  app.add_option("--gossip-interval-ms", flags.gossip_interval_ms, "How often deltas are pushed to neighbours")
-      ->default_str(std::to_string(defaults.gossip_interval_ms));
-  app.add_option("--log-level", flags.log_level, "debug, info, warn or error")
-      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
-      ->default_str("info");
-  app.add_option("--ports-file", flags.ports_file, "Also write the ready line to this file");
-  app.add_option("--cluster-key-file", flags.cluster_key_file,
-                 "File of the cluster key(s), one per line, the first seals (default: DATA_DIR/cluster.key, "
-                 "created on first start; copy it to every peer)");
-  app.add_option("--client-token-file", flags.client_token_file,
-                 "File of the token clients must present (default: DATA_DIR/client.token, created on first start)");
-  app.add_flag("--insecure", flags.insecure,
-               "Send and accept UNSEALED peer traffic: anyone who reaches the gossip port can join, read and "
-               "write (tests and trusted networks only; logged as a warning)");
+  for (const Setting& setting : settings()) {
+    if (setting.flag.empty()) continue;
+    if (setting.type == SettingType::kBool) {
+      app.add_flag(setting.flag, flags.switches[setting.key], setting.help);
+      continue;
+    }
+    CLI::Option* option = setting.type == SettingType::kStrings
+                              ? app.add_option(setting.flag, flags.lists[setting.key], setting.help)
+                              : app.add_option(setting.flag, flags.values[setting.key], setting.help);
+    if (setting.type == SettingType::kChoice) option->check(CLI::IsMember(setting.choices));
+    if (setting.type == SettingType::kInteger) option->type_name("INT");
+    // A default worth showing: not an empty text (a default derived from another setting, or none).
+    if (const std::string shown = setting.show(defaults); setting.type != SettingType::kStrings && !shown.empty()) {
+      option->default_str(shown);
+    }
+  }
   app.footer(kFooter);
 }
 
@@ -67,24 +74,15 @@ Result<DaemonConfig> settings_from(const CLI::App& app, const Flags& flags) {
   if (!flags.config_file.empty()) {
     if (auto loaded = apply_toml_file(flags.config_file, config); !loaded) return tl::unexpected(loaded.error());
   }
-  const auto given = [&app](const char* flag) { return app.count(flag) > 0; };
-  NodeOptions& node = config.node;
-  if (given("--data-dir")) node.data_dir = flags.data_dir;
-  if (given("--listen")) node.listen_host = flags.listen;
-  if (given("--gossip-port")) node.gossip_port = flags.gossip_port;
-  if (given("--client-listen")) node.client_host = flags.client_host;
-  if (given("--client-port")) node.client_port = flags.client_port;
-  if (given("--http-port")) node.http_port = flags.http_port;
-  if (given("--advertise")) node.advertise_host = flags.advertise;
-  if (given("--seed")) node.seeds = flags.seeds;
-  if (given("--cluster")) node.cluster_name = flags.cluster;
-  if (given("--durability")) node.store.durability = *parse_durability(flags.durability);
-  if (given("--gossip-interval-ms")) node.gossip_interval_ms = flags.gossip_interval_ms;
-  if (given("--log-level")) config.log_level = *log::parse_level(flags.log_level);
-  if (given("--ports-file")) config.ports_file = flags.ports_file;
-  if (given("--cluster-key-file")) config.cluster_key_file = flags.cluster_key_file;
-  if (given("--client-token-file")) config.client_token_file = flags.client_token_file;
-  if (given("--insecure")) node.insecure = flags.insecure;
+  for (const Setting& setting : settings()) {
+    if (setting.flag.empty() || app.count(setting.flag) == 0) continue;
+    auto value = flag_value(setting, flags);
+    if (!value) return tl::unexpected(value.error());
+    if (auto valid = check_setting_value(setting, *value); !valid) {
+      return fail(ErrorCode::kInvalidArgument, setting.flag + ": " + valid.error().message());
+    }
+    setting.assign(config, *value);
+  }
   return config;
 }
 

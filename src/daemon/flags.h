@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -11,24 +12,23 @@
 
 namespace cairn::daemon {
 
-// Where CLI11 writes each flag's value; only flags given on the command line are applied.
+// Where CLI11 writes each flag's value, by the config key of its setting (src/daemon/settings.h); only
+// flags given on the command line are applied.
 struct Flags {
   std::string config_file;
-  std::string data_dir, listen, advertise, client_host, cluster, durability, log_level, ports_file;
-  std::string cluster_key_file, client_token_file;
-  bool insecure = false;
-  std::uint16_t gossip_port = 0, client_port = 0, http_port = 0;
-  std::vector<std::string> seeds;
-  std::uint64_t gossip_interval_ms = 0;
+  std::map<std::string, std::string> values;                // kString, kChoice and kInteger settings.
+  std::map<std::string, std::vector<std::string>> lists;    // kStrings settings (repeatable flags).
+  std::map<std::string, bool> switches;                     // kBool settings (flags without a value).
 };
 
-// Declares every flag of cairnd on `app` (values land in `flags`, which must outlive `app`), the
-// defaults shown in --help, and the help's footer: exit codes and signals.
+// Declares --config and the flag of every setting that has one (values land in `flags`, which must
+// outlive `app`), the defaults shown in --help, and the help's footer: exit codes and signals.
 void add_flags(CLI::App& app, Flags& flags);
 
 // The settings cairnd runs with: the built-in defaults, then the config file when --config was
 // given, then every flag given on `app`'s command line (parsed already). Secret files are not read
-// here (load_secrets). Fails as apply_toml_file does, naming the file.
+// here (load_secrets). Fails as apply_toml_file does, naming the file, or with kInvalidArgument naming
+// a flag whose value is not one its setting accepts (the same bounds as the config file's).
 Result<DaemonConfig> settings_from(const CLI::App& app, const Flags& flags);
 
 }  // namespace cairn::daemon

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "cairn/node.h"
@@ -83,50 +84,61 @@ const char* serve_until_stopped(const CLI::App& app, const cairn::daemon::Flags&
   }
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  namespace daemon = cairn::daemon;
-  // cairnd is the application, so it may ignore SIGPIPE process-wide: the node's threads block it
-  // already (include/cairn/node.h), this also covers main's writes to a stdout or stderr pipe whose
-  // reader went away.
+// Process-wide signal setup, before any thread starts. cairnd is the application, so it may ignore
+// SIGPIPE process-wide: the node's threads block it already (include/cairn/node.h), this also covers
+// main's writes to a stdout or stderr pipe whose reader went away. The signals main waits for are
+// blocked in every thread (the node's threads inherit the mask), so sigwait takes them.
+void set_up_signals() {
   std::signal(SIGPIPE, SIG_IGN);
   const sigset_t signals = handled_signals();
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // Before any thread starts; sigwait takes them.
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
 
-  CLI::App app{"cairnd: a cairn peer. Keeps a durable CRDT key-value store and syncs it with its cluster.\n"
-               "Settings: built-in defaults, then --config FILE (TOML; see docs/cairnd.md), then these flags."};
-  daemon::Flags flags;
+// Declares --version and every setting's flag on `app`, writing into `flags`.
+void describe_command_line(CLI::App& app, cairn::daemon::Flags& flags) {
   app.set_version_flag("--version", std::string("cairnd ") + cairn::build_info::kVersion + " (commit " +
                                         cairn::build_info::kCommit + ")");
-  daemon::add_flags(app, flags);
+  cairn::daemon::add_flags(app, flags);
   app.failure_message([](const CLI::App*, const CLI::Error& error) {
     return std::string("cairnd: ") + error.what() + " (see cairnd --help)\n";
   });
+}
+
+// Parses the command line; returns the exit code when cairnd is done already: 0 after --help or
+// --version, kExitUsage on any other parse error (CLI11 has codes of its own).
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    // --help (and the like) exit 0; every other parse error is a usage error (CLI11 has codes of its own).
-    return app.exit(error) == 0 ? daemon::kExitOk : daemon::kExitUsage;
+    return app.exit(error) == 0 ? cairn::daemon::kExitOk : cairn::daemon::kExitUsage;
   }
+  return std::nullopt;
+}
 
-  auto settings = daemon::settings_from(app, flags);
+// The settings (defaults, then the config file, then the flags) with the secrets they name loaded,
+// and the log level applied; nullopt (after one line on stderr) when they are not usable.
+std::optional<DaemonConfig> load_settings(const CLI::App& app, const cairn::daemon::Flags& flags) {
+  auto settings = cairn::daemon::settings_from(app, flags);
   if (!settings) {
     std::fprintf(stderr, "cairnd: %s\n", settings.error().message().c_str());
-    return daemon::kExitUsage;
+    return std::nullopt;
   }
   DaemonConfig config = std::move(*settings);
   cairn::log::set_level(config.log_level);
-  if (auto loaded = daemon::load_secrets(config); !loaded) {
+  if (auto loaded = cairn::daemon::load_secrets(config); !loaded) {
     std::fprintf(stderr, "cairnd: %s\n", loaded.error().message().c_str());
-    return daemon::kExitUsage;
+    return std::nullopt;
   }
+  return config;
+}
 
+// Starts the node, serves until SIGINT or SIGTERM, and stops it; returns cairnd's exit code.
+int run(const CLI::App& app, const cairn::daemon::Flags& flags, DaemonConfig& config) {
   auto node = cairn::Node::start(config.node);
   if (!node) {
     // One line naming what failed and why ("client port 127.0.0.1:7401: address already in use").
     std::fprintf(stderr, "cairnd: cannot start: %s\n", node.error().message().c_str());
-    return daemon::kExitCannotStart;
+    return cairn::daemon::kExitCannotStart;
   }
   announce_ready(config, **node);
   const char* stop_signal = serve_until_stopped(app, flags, config, **node);
@@ -135,5 +147,19 @@ int main(int argc, char** argv) {
                                  "the cluster, closing the store");
   (*node)->stop();
   cairn::log::info("cairnd", "stopped");
-  return daemon::kExitOk;
+  return cairn::daemon::kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  set_up_signals();
+  CLI::App app{"cairnd: a cairn peer. Keeps a durable CRDT key-value store and syncs it with its cluster.\n"
+               "Settings: built-in defaults, then --config FILE (TOML; see docs/cairnd.md), then these flags."};
+  cairn::daemon::Flags flags;
+  describe_command_line(app, flags);
+  if (auto done = parse_command_line(app, argc, argv)) return *done;
+  std::optional<DaemonConfig> config = load_settings(app, flags);
+  if (!config) return cairn::daemon::kExitUsage;
+  return run(app, flags, *config);
 }

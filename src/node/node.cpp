@@ -44,6 +44,8 @@ constexpr std::size_t kMaxQueuedTasks = 10'000;
 constexpr std::uint64_t kTickIntervalMs = 50;
 // How often the worker re-reads the store's usage for metrics (it takes a read transaction).
 constexpr std::uint64_t kStoreUsageRefreshMs = 1000;
+// How long stop() waits for the protocol worker to post the leave announcement.
+constexpr std::uint64_t kLeaveWaitMs = 2000;
 
 Result<gossip::Endpoint> parse_endpoint(const std::string& text) {
   const auto colon = text.rfind(':');
@@ -241,10 +243,18 @@ class NodeImpl final : public Node {
     // committed), close the connections. Nothing calls the store from the client side after this.
     if (clients_) clients_->close();
     if (loop_running_) {
-      // Announce the leave from the worker (which owns the peer), give the datagrams a moment to go
-      // out, then shut the loop down (closing every socket) and wait for its thread to end.
-      worker_->post([this] { send(peer_->leave(now_ms())); });
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      // Announce the leave from the worker (which owns the peer) and wait until its frames are posted
+      // to the loop: the loop's stop() runs every closure posted before it (so the datagrams go out)
+      // and only then closes the sockets and ends its thread. A worker busy past kLeaveWaitMs (a huge
+      // merge) is not waited for: the members then find this peer dead instead of left.
+      auto left = std::make_shared<std::promise<void>>();
+      std::future<void> leave_posted = left->get_future();
+      if (worker_->post([this, left] {
+            send(peer_->leave(now_ms()));
+            left->set_value();
+          })) {
+        leave_posted.wait_for(std::chrono::milliseconds(kLeaveWaitMs));
+      }
       loop_->post([this] {
         loop_->cancel(timer_);
         if (http_) http_->close();
@@ -280,18 +290,10 @@ class NodeImpl final : public Node {
   // protocol, and last the loop thread. Returns the first failure; what was started before it is
   // released by stop() (see create()).
   Status open(const NodeOptions& options) {
-    std::vector<gossip::Endpoint> seeds;
     seeds_text_ = options.seeds;
-    for (const std::string& seed : options.seeds) {
-      auto endpoint = parse_endpoint(seed);
-      if (!endpoint) return tl::unexpected(endpoint.error());
-      seeds.push_back(*endpoint);
-    }
-    auto store = Store::open(options.data_dir, options.store);
-    if (!store) return tl::unexpected(store.error());
-    store_ = std::move(*store);
-    replica_id_ = store_->replica_id();
-    log_identity_change(store_->identity().last_change);  // A copied directory took a new id on open.
+    auto seeds = parse_seeds(options.seeds);
+    if (!seeds) return tl::unexpected(seeds.error());
+    if (auto opened = open_store(options); !opened) return opened;
     auto cluster_keys = cluster_keys_for(options);
     if (!cluster_keys) return tl::unexpected(cluster_keys.error());
     if (options.insecure) {
@@ -304,7 +306,27 @@ class NodeImpl final : public Node {
       client_token_ = std::move(*token);
     }
     if (auto bound = bind_ports(options); !bound) return bound;
-    return start_protocol(options, std::move(seeds), std::move(*cluster_keys));
+    return start_protocol(options, std::move(*seeds), std::move(*cluster_keys));
+  }
+
+  static Result<std::vector<gossip::Endpoint>> parse_seeds(const std::vector<std::string>& texts) {
+    std::vector<gossip::Endpoint> seeds;
+    for (const std::string& seed : texts) {
+      auto endpoint = parse_endpoint(seed);
+      if (!endpoint) return tl::unexpected(endpoint.error());
+      seeds.push_back(*endpoint);
+    }
+    return seeds;
+  }
+
+  // Opens the store and takes its replica id (a copied directory took a new one on open: logged).
+  Status open_store(const NodeOptions& options) {
+    auto store = Store::open(options.data_dir, options.store);
+    if (!store) return tl::unexpected(store.error());
+    store_ = std::move(*store);
+    replica_id_ = store_->replica_id();
+    log_identity_change(store_->identity().last_change);
+    return ok();
   }
 
   // Creates the event loop (not running yet) and binds the gossip, HTTP and client ports on it. Each
@@ -606,8 +628,24 @@ class NodeImpl final : public Node {
 
   // On the worker: refreshes the snapshot status() and metrics() read.
   void publish_status() {
+    const std::uint64_t now = now_ms();
+    log_identity_news();
     node::ProtocolSnapshot snapshot;
-    NodeStatus& status = snapshot.status;
+    describe_self(snapshot.status);
+    describe_cluster(snapshot.status, now);
+    take_protocol_stats(snapshot);
+    refresh_store_usage(snapshot, now);
+    note_write_health(snapshot.store_usage.writes, now, snapshot);
+    {
+      std::lock_guard lock(status_mutex_);
+      snapshot_ = std::move(snapshot);
+    }
+    data_lane_progress_ms_ = now;
+  }
+
+  // On the worker: logs a new replica id (the cluster retired this peer's old one) and the members'
+  // first confirmation that no other copy of this peer writes as its replica.
+  void log_identity_news() {
     if (peer_->id().value != replica_id_.load()) {
       log_identity_change(store_->identity().last_change);
       replica_id_ = peer_->id().value;
@@ -618,12 +656,22 @@ class NodeImpl final : public Node {
                               hex_id(replica_id_.load()) + ": its writes since it started now go out (held " +
                               std::to_string(now_ms() - started_ms_) + " ms)");
     }
+  }
+
+  // This peer's own part of the status: who and where it is.
+  void describe_self(NodeStatus& status) const {
     status.replica_id = replica_id_;
     status.gossip_port = port_;
     status.address = peer_->endpoint().to_string();
     status.incarnation = peer_->membership().incarnation();
     status.seeds = seeds_text_;
-    const std::uint64_t now = now_ms();
+    status.frames_dropped = peer_->stats().frames_dropped_total() + peer_->stats().frames_from_other_clusters +
+                            frames_dropped_busy_.load();
+  }
+
+  // The members (with their ring positions and, for neighbours, how far behind they are), the pending
+  // retirements, the neighbours and this peer's ring positions.
+  void describe_cluster(NodeStatus& status, std::uint64_t now) const {
     const std::map<gossip::PeerId, std::uint64_t> acknowledged = peer_->dissemination().acknowledged();
     const auto bounds = store_->delta_log_bounds();
     const std::uint64_t last_logged = bounds ? bounds->last : 0;
@@ -655,14 +703,20 @@ class NodeImpl final : public Node {
     }
     for (gossip::PeerId neighbour : peer_->neighbours()) status.neighbours.push_back(neighbour.value);
     status.ring_positions = positions[status.replica_id];
-    status.frames_dropped = peer_->stats().frames_dropped_total() + peer_->stats().frames_from_other_clusters +
-                            frames_dropped_busy_.load();
+  }
+
+  void take_protocol_stats(node::ProtocolSnapshot& snapshot) const {
     snapshot.peer = peer_->stats();
     snapshot.dissemination = peer_->dissemination().stats();
     snapshot.membership = peer_->membership().stats();
     snapshot.anti_entropy = peer_->anti_entropy().stats();
     snapshot.stability = peer_->stability().stats();
     snapshot.frames_dropped_busy = frames_dropped_busy_.load();
+  }
+
+  // The store's usage takes a read transaction, so it is re-read at most every kStoreUsageRefreshMs;
+  // in between the last published figures are carried over.
+  void refresh_store_usage(node::ProtocolSnapshot& snapshot, std::uint64_t now) {
     {
       std::lock_guard lock(status_mutex_);
       snapshot.store_usage = snapshot_.store_usage;
@@ -674,12 +728,6 @@ class NodeImpl final : public Node {
         snapshot.store_usage_at_ms = now;
       }
     }
-    note_write_health(snapshot.store_usage.writes, now, snapshot);
-    {
-      std::lock_guard lock(status_mutex_);
-      snapshot_ = std::move(snapshot);
-    }
-    data_lane_progress_ms_ = now;
   }
 
   std::unique_ptr<Store> store_;

@@ -8,7 +8,7 @@
 #include <utility>
 #include <variant>
 
-#include "gossip/wire.h"
+#include "src/codec/frame.h"
 #include "src/util/log.h"
 
 namespace cairn::server {
@@ -127,16 +127,16 @@ void ClientSession::decode_frames() {
   std::size_t start = 0;
   while (!input_closed_ && in_flight() < options_.max_in_flight_requests) {
     const std::string_view available = std::string_view(input_).substr(start);
-    if (available.size() < gossip::kFrameHeaderBytes) break;
-    const gossip::HeaderResult parsed = gossip::parse_frame_header(available, options_.max_frame_payload_bytes);
+    if (available.size() < codec::kFrameHeaderBytes) break;
+    const codec::HeaderResult parsed = codec::parse_frame_header(available, options_.max_frame_payload_bytes);
     if (!parsed.ok) {
       if (!refuse_header(parsed, start)) break;
       continue;
     }
-    const std::size_t frame_bytes = gossip::kFrameHeaderBytes + parsed.header.payload_length;
+    const std::size_t frame_bytes = codec::kFrameHeaderBytes + parsed.header.payload_length;
     if (available.size() < frame_bytes) break;
     start += frame_bytes;
-    decode_frame(parsed.header, available.substr(gossip::kFrameHeaderBytes, parsed.header.payload_length));
+    decode_frame(parsed.header, available.substr(codec::kFrameHeaderBytes, parsed.header.payload_length));
   }
   if (!input_closed_) input_.erase(0, start);
 }
@@ -144,26 +144,26 @@ void ClientSession::decode_frames() {
 // Queues the error reply to a refused header. Returns true when the stream can go on (an oversized
 // frame: its payload is skipped, `start` moves past what of it is buffered); false when it cannot be
 // trusted any more.
-bool ClientSession::refuse_header(const gossip::HeaderResult& parsed, std::size_t& start) {
-  const gossip::FrameHeader& header = parsed.header;
+bool ClientSession::refuse_header(const codec::HeaderResult& parsed, std::size_t& start) {
+  const codec::FrameHeader& header = parsed.header;
   const std::string_view reason = to_string(parsed.error);
-  if (parsed.error == gossip::FrameError::kOversized) {
+  if (parsed.error == codec::FrameError::kOversized) {
     queue_error(0,
                 Error(ErrorCode::kLimitExceeded, "request frame of " + std::to_string(header.payload_length) +
                                                      " bytes is over the limit of " +
                                                      std::to_string(options_.max_frame_payload_bytes)),
                 reason, /*fatal=*/false);
-    start += gossip::kFrameHeaderBytes;
+    start += codec::kFrameHeaderBytes;
     const std::size_t buffered = std::min<std::size_t>(header.payload_length, input_.size() - start);
     start += buffered;
     skip_bytes_ = header.payload_length - buffered;
     return true;
   }
-  if (parsed.error == gossip::FrameError::kWrongVersion) {
+  if (parsed.error == codec::FrameError::kWrongVersion) {
     queue_error(0,
                 Error(ErrorCode::kUnsupported, "frame of protocol version " + std::to_string(header.version) +
                                                    "; this peer speaks version " +
-                                                   std::to_string(gossip::kProtocolVersion)),
+                                                   std::to_string(codec::kProtocolVersion)),
                 reason, /*fatal=*/true);
   } else {
     queue_error(0, Error(ErrorCode::kProtocol, "not a cairn client request frame"), reason, /*fatal=*/true);
@@ -172,8 +172,8 @@ bool ClientSession::refuse_header(const gossip::HeaderResult& parsed, std::size_
 }
 
 // Queues the request a whole frame carries, or the error reply to it.
-void ClientSession::decode_frame(const gossip::FrameHeader& header, std::string_view payload) {
-  if (header.type != gossip::FrameType::kClientRequest) {
+void ClientSession::decode_frame(const codec::FrameHeader& header, std::string_view payload) {
+  if (header.type != codec::FrameType::kClientRequest) {
     return queue_error(0, Error(ErrorCode::kProtocol, "frame is not a client request"), "unknown_type", false);
   }
   if (header.flags != 0 || header.key_id != 0 || !is_zero(header.nonce)) {

@@ -42,8 +42,8 @@
 #include "cairn/node.h"
 #include "cairn/status.h"
 #include "cairn/store.h"
-#include "gossip/wire.h"
-#include "src/server/protocol.h"
+#include "src/codec/frame.h"
+#include "src/protocol/protocol.h"
 
 namespace cairn::server {
 
@@ -94,7 +94,7 @@ struct ClientListenerStats {
   std::map<std::string, std::uint64_t> requests_by_op;         // "put", "get", ... (protocol::op_names()).
   std::map<std::string, std::uint64_t> error_replies_by_code;  // "not_found", "protocol", ... (to_string(ErrorCode)).
   // Frames that were not a valid request: "bad_magic", "wrong_version", "unknown_type", "oversized",
-  // "undecodable" (gossip::FrameError names), "sealed", "unknown_request".
+  // "undecodable" (codec::FrameError names), "sealed", "unknown_request".
   std::map<std::string, std::uint64_t> bad_frames_by_reason;
   std::uint64_t bytes_in = 0, bytes_out = 0;
   // Connections closed because their first request was not an auth with the right token.
@@ -172,8 +172,8 @@ class ClientSession {
   };
 
   void decode_frames();  // Under mutex_, as are the five below.
-  bool refuse_header(const gossip::HeaderResult& parsed, std::size_t& start);
-  void decode_frame(const gossip::FrameHeader& header, std::string_view payload);
+  bool refuse_header(const codec::HeaderResult& parsed, std::size_t& start);
+  void decode_frame(const codec::FrameHeader& header, std::string_view payload);
   // Counts a bad frame of `reason` (none when empty) and queues its error reply.
   void queue_error(std::uint64_t id, Error error, std::string_view reason, bool fatal);
   void queue_request(protocol::Request request);

@@ -9,7 +9,7 @@
 #include <string>
 #include <thread>
 
-#include "src/server/protocol.h"
+#include "src/protocol/protocol.h"
 #include "tests/client/fake_peer.h"
 
 namespace cairn {

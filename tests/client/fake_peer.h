@@ -19,8 +19,8 @@
 #include <thread>
 
 #include "cairn/client.h"
-#include "gossip/wire.h"
-#include "src/server/protocol.h"
+#include "src/codec/frame.h"
+#include "src/protocol/protocol.h"
 
 namespace cairn::test {
 
@@ -72,9 +72,9 @@ class FakePeer {
   // Reads one whole request frame from `connection` and decodes it; nothing when the connection ends
   // first or the frame is not a request.
   static std::optional<protocol::Request> read_request(int connection) {
-    std::string header(gossip::kFrameHeaderBytes, '\0');
+    std::string header(codec::kFrameHeaderBytes, '\0');
     if (!read_exactly(connection, header)) return std::nullopt;
-    const auto parsed = gossip::parse_frame_header(header);
+    const auto parsed = codec::parse_frame_header(header);
     if (!parsed.ok) return std::nullopt;
     std::string payload(parsed.header.payload_length, '\0');
     if (!read_exactly(connection, payload)) return std::nullopt;

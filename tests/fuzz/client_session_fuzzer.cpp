@@ -15,9 +15,9 @@
 #include <string_view>
 
 #include "cairn/store.h"
-#include "gossip/wire.h"
+#include "src/codec/frame.h"
+#include "src/protocol/protocol.h"
 #include "src/server/client_session.h"
-#include "src/server/protocol.h"
 
 namespace {
 
@@ -48,7 +48,7 @@ void check_request_round_trip(std::string_view payload) {
     return;
   }
   const std::string once = protocol::encode_request_frame(*request);
-  auto again = protocol::decode_request(std::string_view(once).substr(gossip::kFrameHeaderBytes));
+  auto again = protocol::decode_request(std::string_view(once).substr(codec::kFrameHeaderBytes));
   if (!again) violation("a re-encoded request does not decode");
   if (protocol::encode_request_frame(*again) != once) violation("a request does not survive a round trip");
 }
@@ -56,11 +56,11 @@ void check_request_round_trip(std::string_view payload) {
 void check_replies(std::string output) {
   std::string_view rest = output;
   while (!rest.empty()) {
-    const auto header = gossip::parse_frame_header(rest, std::size_t{1} << 30);
-    if (!header.ok || header.header.type != gossip::FrameType::kClientResponse) violation("a reply frame is malformed");
-    const std::size_t bytes = gossip::kFrameHeaderBytes + header.header.payload_length;
+    const auto header = codec::parse_frame_header(rest, std::size_t{1} << 30);
+    if (!header.ok || header.header.type != codec::FrameType::kClientResponse) violation("a reply frame is malformed");
+    const std::size_t bytes = codec::kFrameHeaderBytes + header.header.payload_length;
     if (rest.size() < bytes) violation("a reply frame is cut short");
-    if (!protocol::decode_response(rest.substr(gossip::kFrameHeaderBytes, header.header.payload_length)))
+    if (!protocol::decode_response(rest.substr(codec::kFrameHeaderBytes, header.header.payload_length)))
       violation("a reply does not decode");
     rest.remove_prefix(bytes);
   }
@@ -70,7 +70,7 @@ void check_replies(std::string output) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
-  if (input.size() > gossip::kFrameHeaderBytes) check_request_round_trip(input.substr(gossip::kFrameHeaderBytes));
+  if (input.size() > codec::kFrameHeaderBytes) check_request_round_trip(input.substr(codec::kFrameHeaderBytes));
 
   server::ClientListenerOptions options;
   options.max_frame_payload_bytes = 64 * 1024;

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "gossip/wire.h"
+#include "src/codec/frame.h"
 #include "tests/server/protocol_test_support.h"
 #include "tests/store/store_test_support.h"
 #include "tests/support/temp_dir.h"
@@ -71,9 +71,9 @@ class Harness {
   std::uint64_t next_id_ = 0;
 };
 
-std::string frame_with(gossip::FrameHeader header, std::string_view payload) {
+std::string frame_with(codec::FrameHeader header, std::string_view payload) {
   header.payload_length = static_cast<std::uint32_t>(payload.size());
-  return gossip::encode_frame_header(header) + std::string(payload);
+  return codec::encode_frame_header(header) + std::string(payload);
 }
 
 TEST_CASE("client session: every register, set and counter operation") {
@@ -252,8 +252,8 @@ TEST_CASE("client session: the in-flight limit holds requests back until answere
 
 TEST_CASE("client session: a wrong protocol version gets an error reply, then the session closes") {
   Harness h;
-  gossip::FrameHeader header;
-  header.type = gossip::FrameType::kClientRequest;
+  codec::FrameHeader header;
+  header.type = codec::FrameType::kClientRequest;
   std::string frame = protocol::encode_request_frame(Request{1, protocol::Get{"k"}});
   frame[4] = 2;  // The version byte.
   h.send_bytes(frame);
@@ -291,11 +291,11 @@ TEST_CASE("client session: an oversized frame is refused from its header and ski
 
 TEST_CASE("client session: an undecodable payload or another frame type gets an error reply, in order") {
   Harness h;
-  gossip::FrameHeader header;
-  header.type = gossip::FrameType::kClientRequest;
+  codec::FrameHeader header;
+  header.type = codec::FrameType::kClientRequest;
   h.send(Request{1, protocol::Put{"k", "v"}});
   h.send_bytes(frame_with(header, std::string(16, '\x7f')));
-  header.type = gossip::FrameType::kPeerMessage;
+  header.type = codec::FrameType::kPeerMessage;
   h.send_bytes(frame_with(header, std::string(8, '\0')));
   h.send(Request{4, protocol::Get{"k"}});
   auto replies = h.run();

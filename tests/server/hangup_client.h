@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "src/server/protocol.h"
+#include "src/protocol/protocol.h"
 
 namespace cairn::test {
 

@@ -1,4 +1,4 @@
-#include "src/server/protocol.h"
+#include "src/protocol/protocol.h"
 
 #include <catch2/catch.hpp>
 
@@ -7,22 +7,22 @@
 #include <string>
 #include <vector>
 
-#include "gossip/wire.h"
+#include "src/codec/frame.h"
 #include "tests/server/protocol_test_support.h"
 
 namespace cairn::protocol {
 namespace {
 
 std::string payload_of(const std::string& frame) {
-  const auto header = gossip::parse_frame_header(frame);
+  const auto header = codec::parse_frame_header(frame);
   REQUIRE(header.ok);
-  REQUIRE(frame.size() == gossip::kFrameHeaderBytes + header.header.payload_length);
-  return frame.substr(gossip::kFrameHeaderBytes);
+  REQUIRE(frame.size() == codec::kFrameHeaderBytes + header.header.payload_length);
+  return frame.substr(codec::kFrameHeaderBytes);
 }
 
 Request round_trip(const Request& request) {
   const std::string frame = encode_request_frame(request);
-  CHECK(gossip::parse_frame_header(frame).header.type == gossip::FrameType::kClientRequest);
+  CHECK(codec::parse_frame_header(frame).header.type == codec::FrameType::kClientRequest);
   auto decoded = decode_request(payload_of(frame));
   INFO((decoded ? std::string("ok") : decoded.error().to_string()));
   REQUIRE(decoded.has_value());

@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "gossip/wire.h"
-#include "src/server/protocol.h"
+#include "src/codec/frame.h"
+#include "src/protocol/protocol.h"
 
 namespace cairn::test {
 
@@ -17,14 +17,14 @@ namespace cairn::test {
 inline std::vector<protocol::Response> take_responses(std::string& bytes) {
   std::vector<protocol::Response> responses;
   std::size_t start = 0;
-  while (bytes.size() - start >= gossip::kFrameHeaderBytes) {
-    const auto header = gossip::parse_frame_header(std::string_view(bytes).substr(start), 1u << 30);
+  while (bytes.size() - start >= codec::kFrameHeaderBytes) {
+    const auto header = codec::parse_frame_header(std::string_view(bytes).substr(start), 1u << 30);
     REQUIRE(header.ok);
-    REQUIRE(header.header.type == gossip::FrameType::kClientResponse);
-    const std::size_t frame_bytes = gossip::kFrameHeaderBytes + header.header.payload_length;
+    REQUIRE(header.header.type == codec::FrameType::kClientResponse);
+    const std::size_t frame_bytes = codec::kFrameHeaderBytes + header.header.payload_length;
     if (bytes.size() - start < frame_bytes) break;
     auto response = protocol::decode_response(
-        std::string_view(bytes).substr(start + gossip::kFrameHeaderBytes, header.header.payload_length));
+        std::string_view(bytes).substr(start + codec::kFrameHeaderBytes, header.header.payload_length));
     INFO((response ? std::string("decoded") : response.error().to_string()));
     REQUIRE(response.has_value());
     responses.push_back(std::move(*response));

@@ -23,66 +23,81 @@ std::string hlc_text(std::uint64_t wall_ms, std::uint32_t logical) {
   return std::string(text, length) + rest;
 }
 
-Json inspection_json(const KeyInspection& inspection) {
-  Json json{{"key", inspection.key}, {"type", kind_name(inspection.kind)}};
-  Json kinds = Json::array();
-  for (ValueKind kind : inspection.kinds) kinds.push_back(kind_name(kind));
-  json["types"] = kinds;
-  if (!inspection.versions.empty()) {
-    Json versions = Json::array();
-    for (const RegisterVersion& version : inspection.versions) {
-      Json entry{{"dot", dot_json(version.dot)},
-                 {"hlc", {{"wall_ms", version.hlc_wall_ms}, {"logical", version.hlc_logical}}}};
-      put_bytes(entry, "value", version.value);
-      versions.push_back(entry);
-    }
-    put_bytes(json, "value", inspection.versions.front().value);
-    json["writing_replica"] = hex_id(inspection.writing_replica);
-    json["hlc"] = versions.front()["hlc"];
-    json["versions"] = versions;
-    json["concurrent"] = Json(versions.begin() + 1, versions.end());
+// A register's versions: the winner's value, writer and HLC at the top level, then every version and
+// the concurrent ones (those that lost the tie-break).
+void put_register_versions(Json& json, const KeyInspection& inspection) {
+  Json versions = Json::array();
+  for (const RegisterVersion& version : inspection.versions) {
+    Json entry{{"dot", dot_json(version.dot)},
+               {"hlc", {{"wall_ms", version.hlc_wall_ms}, {"logical", version.hlc_logical}}}};
+    put_bytes(entry, "value", version.value);
+    versions.push_back(entry);
   }
-  if (!inspection.counter_parts.empty()) {
-    json["counter_value"] = inspection.counter_value;
-    // Then counter_value is the nearest int64, not the value (`counter` fails for the key).
-    json["counter_out_of_range"] = inspection.counter_out_of_range;
-    Json parts = Json::array();
-    for (const CounterPart& part : inspection.counter_parts) {
-      Json entry{{"dot", dot_json(part.dot)},
-                 {"kind", part.reset ? "reset" : "contribution"},
-                 {"contributor", hex_id(part.contributor)},
-                 {"increments", part.increments},
-                 {"decrements", part.decrements}};
-      if (part.reset) {
-        entry["observed"] = dot_json(part.observed);
-      } else {
-        entry["deleted_increments"] = part.deleted_increments;
-        entry["deleted_decrements"] = part.deleted_decrements;
-      }
-      parts.push_back(entry);
-    }
-    json["counter_parts"] = parts;
+  put_bytes(json, "value", inspection.versions.front().value);
+  json["writing_replica"] = hex_id(inspection.writing_replica);
+  json["hlc"] = versions.front()["hlc"];
+  json["versions"] = versions;
+  json["concurrent"] = Json(versions.begin() + 1, versions.end());
+}
+
+Json counter_part_json(const CounterPart& part) {
+  Json entry{{"dot", dot_json(part.dot)},
+             {"kind", part.reset ? "reset" : "contribution"},
+             {"contributor", hex_id(part.contributor)},
+             {"increments", part.increments},
+             {"decrements", part.decrements}};
+  if (part.reset) {
+    entry["observed"] = dot_json(part.observed);
+  } else {
+    entry["deleted_increments"] = part.deleted_increments;
+    entry["deleted_decrements"] = part.deleted_decrements;
   }
-  if (!inspection.members.empty() || inspection.member_count > 0) {
-    json["member_count"] = inspection.member_count;
-    json["member_count_capped"] = inspection.member_count_capped;
-    Json members = Json::array();
-    for (const InspectedMember& member : inspection.members) {
-      Json entry;
-      put_bytes(entry, "member", member.member);
-      Json dots = Json::array();
-      for (const InspectedDot& dot : member.dots) dots.push_back(dot_json(dot));
-      entry["dots"] = dots;
-      members.push_back(entry);
-    }
-    json["members"] = members;
+  return entry;
+}
+
+void put_counter_parts(Json& json, const KeyInspection& inspection) {
+  json["counter_value"] = inspection.counter_value;
+  // Then counter_value is the nearest int64, not the value (`counter` fails for the key).
+  json["counter_out_of_range"] = inspection.counter_out_of_range;
+  Json parts = Json::array();
+  for (const CounterPart& part : inspection.counter_parts) parts.push_back(counter_part_json(part));
+  json["counter_parts"] = parts;
+}
+
+void put_set_members(Json& json, const KeyInspection& inspection) {
+  json["member_count"] = inspection.member_count;
+  json["member_count_capped"] = inspection.member_count_capped;
+  Json members = Json::array();
+  for (const InspectedMember& member : inspection.members) {
+    Json entry;
+    put_bytes(entry, "member", member.member);
+    Json dots = Json::array();
+    for (const InspectedDot& dot : member.dots) dots.push_back(dot_json(dot));
+    entry["dots"] = dots;
+    members.push_back(entry);
   }
+  json["members"] = members;
+}
+
+// The key's causal context: its version vector and the dots outside it.
+void put_context(Json& json, const KeyInspection& inspection) {
   Json vector = Json::object();
   for (const auto& [replica, counter] : inspection.version_vector) vector[hex_id(replica)] = counter;
   json["version_vector"] = vector;
   Json outside = Json::array();
   for (const InspectedDot& dot : inspection.dots_outside_vector) outside.push_back(dot_json(dot));
   json["dots_outside_vector"] = outside;
+}
+
+Json inspection_json(const KeyInspection& inspection) {
+  Json json{{"key", inspection.key}, {"type", kind_name(inspection.kind)}};
+  Json kinds = Json::array();
+  for (ValueKind kind : inspection.kinds) kinds.push_back(kind_name(kind));
+  json["types"] = kinds;
+  if (!inspection.versions.empty()) put_register_versions(json, inspection);
+  if (!inspection.counter_parts.empty()) put_counter_parts(json, inspection);
+  if (!inspection.members.empty() || inspection.member_count > 0) put_set_members(json, inspection);
+  put_context(json, inspection);
   return json;
 }
 

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "cairn_build_info.h"
-#include "src/server/protocol.h"
+#include "src/protocol/protocol.h"
 #include "src/util/secret_file.h"
 
 #include "tools/cairn/commands.h"

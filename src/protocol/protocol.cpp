@@ -3,7 +3,7 @@
 // Decoding reads each pointer field once (each read counts against the traversal limit) and checks
 // every list length before copying its elements; every kj::Exception Cap'n Proto throws on malformed
 // input is caught by codec::read_untrusted_message and becomes a kProtocol error.
-#include "src/server/protocol.h"
+#include "src/protocol/protocol.h"
 
 #include <capnp/message.h>
 #include <capnp/serialize.h>
@@ -13,8 +13,8 @@
 #include <limits>
 #include <utility>
 
-#include "gossip/wire.h"
 #include "schema/client.capnp.h"
+#include "src/codec/frame.h"
 #include "src/codec/untrusted_message.h"
 
 namespace cairn::protocol {
@@ -49,15 +49,15 @@ Status check_length(const List& list, const char* what) {
   return ok();
 }
 
-std::string frame(gossip::FrameType type, capnp::MessageBuilder& message) {
+std::string frame(codec::FrameType type, capnp::MessageBuilder& message) {
   const std::size_t payload_bytes = capnp::computeSerializedSizeInWords(message) * sizeof(capnp::word);
-  gossip::FrameHeader header;
+  codec::FrameHeader header;
   header.type = type;
   header.payload_length = static_cast<std::uint32_t>(payload_bytes);
-  std::string bytes = gossip::encode_frame_header(header);
-  bytes.resize(gossip::kFrameHeaderBytes + payload_bytes);
+  std::string bytes = codec::encode_frame_header(header);
+  bytes.resize(codec::kFrameHeaderBytes + payload_bytes);
   kj::ArrayOutputStream out(
-      kj::arrayPtr(reinterpret_cast<kj::byte*>(bytes.data() + gossip::kFrameHeaderBytes), payload_bytes));
+      kj::arrayPtr(reinterpret_cast<kj::byte*>(bytes.data() + codec::kFrameHeaderBytes), payload_bytes));
   capnp::writeMessage(out, message);
   return bytes;
 }
@@ -562,7 +562,7 @@ std::string encode_request_frame(const Request& request) {
   auto root = message.initRoot<schema::Request>();
   root.setId(request.id);
   std::visit(OpWriter{root.initOp()}, request.op);
-  return frame(gossip::FrameType::kClientRequest, message);
+  return frame(codec::FrameType::kClientRequest, message);
 }
 
 std::string encode_response_frame(const Response& response) {
@@ -571,7 +571,7 @@ std::string encode_response_frame(const Response& response) {
   root.setId(response.id);
   root.setMore(response.more);
   std::visit(BodyWriter{root.initBody()}, response.body);
-  return frame(gossip::FrameType::kClientResponse, message);
+  return frame(codec::FrameType::kClientResponse, message);
 }
 
 Result<Request> decode_request(std::string_view payload, std::uint64_t* id_out) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cairn/client.h"
+#include "cairn/defaults.h"
 #include "cairn/metrics.h"
 #include "cairn/node.h"
 #include "cairn/status.h"
@@ -22,7 +23,7 @@
 namespace cairn::protocol {
 
 // The largest frame payload either side accepts by default: a 16 MiB value with room for its framing.
-inline constexpr std::size_t kDefaultMaxFramePayloadBytes = (16u << 20) + (64u << 10);
+inline constexpr std::size_t kDefaultMaxFramePayloadBytes = kDefaultMaxClientFrameBytes;
 // Members one sadd/srem request may carry.
 inline constexpr std::size_t kMaxMembersPerRequest = 100'000;
 
