@@ -59,7 +59,7 @@ median() { sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 start_cairnd() {
   local dir="$work/cairn-$1-$RANDOM"
   mkdir -p "$dir"
-  "$cairnd" --data-dir "$dir/data" --gossip-port 0 --client-port 0 --http-port 0 --durability "$1" \
+  "$cairnd" --data-dir "$dir/data" --gossip-port 0 --client-port 0 --http-port 0 --resp-port 0 --durability "$1" \
     --log-level warn >"$dir/ready" 2>"$dir/log" &
   server_pid=$!
   for _ in $(seq 200); do

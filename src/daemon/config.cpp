@@ -126,6 +126,8 @@ Status read_listen(const toml::table& table, std::string_view origin, NodeOption
   CAIRN_TRY(reader.string("client_host", node.client_host));
   CAIRN_TRY(reader.integer("client_port", node.client_port, 0, kMaxPort));
   CAIRN_TRY(reader.integer("http_port", node.http_port, 0, kMaxPort));
+  CAIRN_TRY(reader.integer("resp_port", node.resp_port, 0, kMaxPort));
+  CAIRN_TRY(reader.boolean("serve_resp", node.serve_resp));
   return reader.no_unknown_keys();
 }
 
@@ -159,6 +161,7 @@ NodeOptions DaemonConfig::defaults() {
   NodeOptions options;
   options.serve_clients = true;
   options.serve_http = true;
+  options.serve_resp = true;
   return options;
 }
 

@@ -4,7 +4,7 @@
 //   data_dir = "./cairn-data"          cluster = "cairn"          seeds = ["10.0.0.2:7400"]
 //   durability = "group"               log_level = "info"
 //   cluster_key_file = "/etc/cairn/cluster.key"   insecure = false      client_token_file = "..."
-//   [listen]  host, advertise, gossip_port, client_host, client_port, http_port
+//   [listen]  host, advertise, gossip_port, client_host, client_port, http_port, resp_port, serve_resp
 //   [gossip]  interval_ms, protocol_period_ms, suspicion_timeout_ms
 //   [limits]  max_peer_connections, max_peer_frame_bytes, max_members, max_delta_batch_entries,
 //             max_delta_batch_bytes, max_client_connections, max_client_frame_bytes,

@@ -38,6 +38,10 @@ void add_flags(CLI::App& app, Flags& flags) {
       ->default_str(std::to_string(defaults.client_port));
   app.add_option("--http-port", flags.http_port, "HTTP port for /health and /metrics (0: ephemeral)")
       ->default_str(std::to_string(defaults.http_port));
+  app.add_option("--resp-port", flags.resp_port,
+                 "RESP2 port for redis-cli and Redis clients, TCP (0: ephemeral; off: not served)")
+      ->check(CLI::Range(0, 65535) | CLI::IsMember({"off"}))
+      ->default_str(std::to_string(defaults.resp_port));
   app.add_option("--advertise", flags.advertise, "Address other peers reach this one at (default: --listen)");
   app.add_option("--seed", flags.seeds, "A peer to join through, host:port (repeatable)");
   app.add_option("--cluster", flags.cluster, "Cluster name; peers of other clusters are ignored")
@@ -75,6 +79,10 @@ Result<DaemonConfig> settings_from(const CLI::App& app, const Flags& flags) {
   if (given("--client-listen")) node.client_host = flags.client_host;
   if (given("--client-port")) node.client_port = flags.client_port;
   if (given("--http-port")) node.http_port = flags.http_port;
+  if (given("--resp-port")) {
+    node.serve_resp = flags.resp_port != "off";
+    if (node.serve_resp) node.resp_port = static_cast<std::uint16_t>(std::stoul(flags.resp_port));
+  }
   if (given("--advertise")) node.advertise_host = flags.advertise;
   if (given("--seed")) node.seeds = flags.seeds;
   if (given("--cluster")) node.cluster_name = flags.cluster;

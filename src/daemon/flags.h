@@ -16,6 +16,7 @@ struct Flags {
   std::string config_file;
   std::string data_dir, listen, advertise, client_host, cluster, durability, log_level, ports_file;
   std::string cluster_key_file, client_token_file;
+  std::string resp_port;  // A port, or "off".
   bool insecure = false;
   std::uint16_t gossip_port = 0, client_port = 0, http_port = 0;
   std::vector<std::string> seeds;

@@ -55,6 +55,8 @@ const std::vector<Setting>& settings() {
       {"listen.client_host", false, [](const DaemonConfig& c) { return c.node.client_host; }},
       {"listen.client_port", false, number(&NodeOptions::client_port)},
       {"listen.http_port", false, number(&NodeOptions::http_port)},
+      {"listen.resp_port", false, number(&NodeOptions::resp_port)},
+      {"listen.serve_resp", false, [](const DaemonConfig& c) { return std::string(c.node.serve_resp ? "true" : "false"); }},
       {"gossip.interval_ms", false, number(&NodeOptions::gossip_interval_ms)},
       {"gossip.protocol_period_ms", false, number(&NodeOptions::protocol_period_ms)},
       {"gossip.suspicion_timeout_ms", false, number(&NodeOptions::suspicion_timeout_ms)},

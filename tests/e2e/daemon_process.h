@@ -67,7 +67,7 @@ class DaemonProcess {
       : stderr_path_(std::move(stderr_path)) {
     const auto data_dir_flag = std::find(arguments.begin(), arguments.end(), "--data-dir");
     if (data_dir_flag != arguments.end() && data_dir_flag + 1 != arguments.end()) data_dir_ = *(data_dir_flag + 1);
-    for (const char* port_flag : {"--client-port", "--http-port"}) {
+    for (const char* port_flag : {"--client-port", "--http-port", "--resp-port"}) {
       if (std::find(arguments.begin(), arguments.end(), port_flag) == arguments.end()) {
         arguments.insert(arguments.end(), {port_flag, "0"});
       }
