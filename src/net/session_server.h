@@ -9,7 +9,8 @@
 // Driving. Bytes read go to receive(); what take_output() returns is written (coalesced per loop pass
 // by the stream server). While a session has work and its unsent output is under
 // Options::max_buffered_output_bytes, one step() at a time runs for it on the pool; its end is posted
-// back to the loop, which writes the output and schedules the next. Reading follows wants_input()
+// back to the loop, which writes the output and schedules the next. A session that offers
+// next_step_is_quick() has its quick steps (O(1) reads) run on the loop instead, with no thread hop. Reading follows wants_input()
 // (backpressure). A session that is closing() is closed once its last reply is written. A client that
 // half-closes gets the replies to what it sent, then the connection closes.
 //
@@ -183,12 +184,31 @@ class SessionServer final : public StreamHandler, public std::enable_shared_from
     Connection* connection = find(id);
     if (connection == nullptr) return;
     Session& session = *connection->session;
+    run_quick_steps(id, *connection);
     if (std::string bytes = session.take_output(); !bytes.empty()) server_->write(id, std::move(bytes));
     if (session.closing() && !connection->scheduled && !session.has_work()) {
       return server_->close_after_writes(id);  // May close at once: nothing below.
     }
     if (!connection->input_ended) server_->set_reading(id, session.wants_input());  // May close.
     if ((connection = find(id)) != nullptr) schedule(id, *connection);
+  }
+
+  // A session that can tell a quick step (an O(1) read, never an fsync: Session::next_step_is_quick())
+  // runs it here on the loop thread, with no thread hop, a bounded number per pump so the loop stays
+  // fair to other connections; everything else goes to the pool.
+  void run_quick_steps(ConnectionId id, Connection& connection) {
+    if constexpr (requires(const Session& s) { s.next_step_is_quick(); }) {
+      Session& session = *connection.session;
+      for (int steps = 0; steps < kMaxQuickStepsPerPump && !connection.scheduled && !closing_ &&
+                          server_->queued_bytes(id) + session.output_bytes() < options_.max_buffered_output_bytes &&
+                          session.next_step_is_quick();
+           ++steps) {
+        session.step();
+        session.receive({});
+      }
+    } else {
+      (void)id, (void)connection;
+    }
   }
 
   void schedule(ConnectionId id, Connection& connection) {
@@ -218,6 +238,8 @@ class SessionServer final : public StreamHandler, public std::enable_shared_from
     connection.session->receive({});
     pump(id);
   }
+
+  static constexpr int kMaxQuickStepsPerPump = 64;
 
   EventLoop& loop_;
   Options options_;
