@@ -20,8 +20,8 @@
 // shared_ptr to itself) while its sockets are open, so a listener may drop its reference on the loop
 // thread while libuv still closes handles.
 //
-// Threads: listen(), close_on_loop(), set_max_connections() are loop-affine; close_anywhere(),
-// closed() and pool() any thread.
+// Threads: listen(), close_on_loop(), set_max_connections() are loop-affine; listen_anywhere(),
+// close_anywhere(), closed() and pool() any thread.
 #pragma once
 
 #include <cstddef>
@@ -69,6 +69,23 @@ class SessionServer final : public StreamHandler, public std::enable_shared_from
     auto bound = server_->listen(host, port);
     if (!bound) close_on_loop();
     return bound;
+  }
+
+  // Any thread but one the loop waits on: listen() on the loop (see EventLoop::run_affine). After a
+  // failure the pool is stopped too.
+  Result<std::uint16_t> listen_anywhere(const std::string& host, std::uint16_t port) {
+    std::uint16_t bound_port = 0;
+    const Status listening = loop_.run_affine([&]() -> Status {
+      auto bound = listen(host, port);
+      if (!bound) return tl::unexpected(bound.error());
+      bound_port = *bound;
+      return ok();
+    });
+    if (!listening) {
+      pool_->stop();
+      return tl::unexpected(listening.error());
+    }
+    return bound_port;
   }
 
   // Loop-affine. Stops accepting, closes every connection, stops the pool (running steps finish,

@@ -53,16 +53,9 @@ Result<std::unique_ptr<ClientListener>> ClientListener::start(net::EventLoop& lo
   auto pool = net::TaskPool::start(options.worker_threads);
   if (!pool) return fail(pool.error().code(), net::host_port(host, port) + ": " + pool.error().message());
   auto impl = std::make_shared<Impl>(loop, std::move(services), options, std::move(*pool));
-  const Status listening = loop.run_affine([&]() -> Status {
-    auto bound = impl->server_->listen(host, port);
-    if (!bound) return tl::unexpected(bound.error());
-    impl->port_ = *bound;
-    return ok();
-  });
-  if (!listening) {
-    impl->server_->pool().stop();
-    return tl::unexpected(listening.error());
-  }
+  auto bound = impl->server_->listen_anywhere(host, port);
+  if (!bound) return tl::unexpected(bound.error());
+  impl->port_ = *bound;
   return std::unique_ptr<ClientListener>(new ClientListener(std::move(impl)));
 }
 
