@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs bench/client_load against cairnd and redis-benchmark against redis-server, in one run, on loopback,
-# with matching durability, and prints one table of medians and ratios (docs/BENCHMARKS.md records it).
+# Runs bench/client_load (cairn's client protocol) or redis-benchmark (cairn's RESP port) against cairnd,
+# and redis-benchmark against redis-server, in one run, on loopback, with matching durability, and
+# prints one table of medians and ratios (docs/BENCHMARKS.md records it).
 #
 #   bench/redis_compare.sh [--build-dir build/release] [-n 100000] [-c 50] [-P "1 16"] [-t set,get,sadd,incr]
 #                          [--modes "durable nosync"] [--rounds 3] [--dir /tmp]
@@ -8,6 +9,7 @@
 # Modes (each a pairing of durability settings):
 #   durable  cairn --durability group and sync  against  redis appendonly yes, appendfsync always
 #   nosync   cairn --durability nosync          against  redis appendfsync everysec, and no persistence
+#   resp-durable, resp-nosync   the same pairings, with redis-benchmark driving cairnd's RESP port
 # Every server gets a fresh data directory under --dir and is stopped by its PID when the script ends,
 # also on failure. Needs redis-server and redis-tools (scripts/install-deps.sh installs them).
 set -euo pipefail
@@ -59,7 +61,7 @@ median() { sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 start_cairnd() {
   local dir="$work/cairn-$1-$RANDOM"
   mkdir -p "$dir"
-  "$cairnd" --data-dir "$dir/data" --gossip-port 0 --client-port 0 --http-port 0 --durability "$1" \
+  "$cairnd" --data-dir "$dir/data" --gossip-port 0 --client-port 0 --http-port 0 --resp-port 0 --durability "$1" \
     --log-level warn >"$dir/ready" 2>"$dir/log" &
   server_pid=$!
   for _ in $(seq 200); do
@@ -67,6 +69,7 @@ start_cairnd() {
     sleep 0.05
   done
   cairn_port=$(sed -n 's/.*"client":"[^"]*:\([0-9]*\)".*/\1/p' "$dir/ready")
+  cairn_resp_port=$(sed -n 's/.*"resp":"[^"]*:\([0-9]*\)".*/\1/p' "$dir/ready")
   [[ -n $cairn_port ]] || { cat "$dir/log" >&2; echo "redis_compare: cairnd did not start" >&2; exit 1; }
   cairn_token="$dir/data/client.token"
 }
@@ -90,6 +93,13 @@ start_redis() {
 # Prints "TEST RPS" lines: the median over the rounds of each test's requests per second.
 measure_cairn() {
   local pipeline=$1 round
+  if [[ $front == resp ]]; then
+    for round in $(seq "$rounds"); do
+      redis-benchmark -h 127.0.0.1 -p "$cairn_resp_port" -a "$(cat "$cairn_token")" -c "$clients" -P "$pipeline" \
+        -n "$requests" -r 200000 -d 100 -t "$tests" --csv 2>/dev/null | tail -n +2
+    done | tr -d '"' | awk -F, '{print tolower($1), $2}' | medians
+    return
+  fi
   for round in $(seq "$rounds"); do
     "$client_load" --connect "127.0.0.1:$cairn_port" --token-file "$cairn_token" -c "$clients" -P "$pipeline" \
       -n "$requests" -r 200000 -d 100 -t "$tests" --csv | tail -n +2
@@ -128,7 +138,8 @@ compare() {
       awk -v t="$test" -v p="$pipeline" -v d="$cairn_durability" -v r="$redis_label" \
         -v c="$(awk -v t="$test" '$1 == t {print $2}' <<<"$cairn_rows")" \
         -v s="$(awk -v t="$test" '$1 == t {print $2}' <<<"$redis_rows")" \
-        'BEGIN {printf "| %s | %s | cairn %s | redis %s | %.0f/s | %.0f/s | %.3fx |\n", toupper(t), p, d, r, c, s, c / s}'
+        -v f="$front" \
+        'BEGIN {printf "| %s | %s | cairn %s (%s) | redis %s | %.0f/s | %.0f/s | %.3fx |\n", toupper(t), p, d, f, r, c, s, c / s}'
     done
   done
 }
@@ -139,7 +150,9 @@ echo
 echo "| test | pipeline | cairn | redis | cairn ops | redis ops | ratio |"
 echo "|---|---|---|---|---|---|---|"
 for mode in $modes; do
-  case "$mode" in
+  front=native
+  [[ $mode == resp-* ]] && front=resp
+  case "${mode#resp-}" in
     durable)
       compare group "appendfsync always" --appendonly yes --appendfsync always
       compare sync "appendfsync always" --appendonly yes --appendfsync always
@@ -148,7 +161,7 @@ for mode in $modes; do
       compare nosync "appendfsync everysec" --appendonly yes --appendfsync everysec
       compare nosync "no persistence" --appendonly no
       ;;
-    *) echo "redis_compare: unknown mode $mode (durable, nosync)" >&2; exit 2 ;;
+    *) echo "redis_compare: unknown mode $mode (durable, nosync, resp-durable, resp-nosync)" >&2; exit 2 ;;
   esac
 done
 echo

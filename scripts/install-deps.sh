@@ -17,6 +17,8 @@ packages=(
   catch2 lmdb-utils iproute2 iptables
   # benchmark baselines (bench/redis_compare.sh): redis-server and redis-benchmark from Debian
   redis-server redis-tools
+  # RESP port tests: hiredis (a C client library in a C++ test) and the Python redis package (a smoke test)
+  libhiredis-dev python3-redis
 )
 
 missing=()

@@ -36,7 +36,7 @@ field() { sed -E "s/.*\"$2\":\"([^\"]+)\".*/\1/" "$work/$1.ready"; }
 start() {
   local name=$1; shift
   rm -f "$work/$name.ready"
-  "$cairnd" --data-dir "$work/$name" --client-port 0 --http-port 0 --gossip-interval-ms 100 \
+  "$cairnd" --data-dir "$work/$name" --client-port 0 --http-port 0 --resp-port 0 --gossip-interval-ms 100 \
     --ports-file "$work/$name.ready" "$@" >/dev/null 2>"$work/$name.log" &
   pid[$name]=$!
   for _ in $(seq 100); do [[ -s "$work/$name.ready" ]] && break; sleep 0.1; done

@@ -1,4 +1,5 @@
-// The libuv driver of the gossip wire: datagrams over UDP and frames over TCP, both on one host:port.
+// The gossip wire's driver: datagrams over UDP and frames over TCP, both on one host:port, on src/net's
+// DatagramSocket and StreamServer (this file names no libuv type: the sockets live in src/net).
 //
 // Datagrams. One datagram is one frame, sent as is and delivered as is (a datagram longer than
 // gossip::kMaxDatagramBytes is still delivered: the peer decodes or drops it).
@@ -13,7 +14,7 @@
 // type, or a payload over UvTransportOptions::max_frame_payload_bytes) closes that connection, since a corrupt
 // stream cannot be resynchronised.
 //
-// Threads. Every method is loop-affine (see event_loop.h): call it on the loop thread, or while no
+// Threads. Every method is loop-affine (see src/net/event_loop.h): call it on the loop thread, or while no
 // thread runs the loop. The receiver is called on the loop thread and may call send() and close(),
 // but must not destroy the transport.
 //
@@ -31,9 +32,11 @@
 #include "cairn/status.h"
 #include "gossip/outgoing.h"
 #include "gossip/peer.h"
-#include "gossip/transport/event_loop.h"
+#include "src/net/event_loop.h"
 
 namespace cairn::transport {
+
+using net::EventLoop;
 
 // Bytes one connection may hold unsent (queued while connecting plus written but not yet taken by the
 // kernel); a frame that would go beyond is dropped and counted.
@@ -78,7 +81,7 @@ struct UvTransportStats {
   std::uint64_t frames_dropped_unsendable = 0;       // Unusable address, or sent after close().
   std::uint64_t bad_headers = 0;                     // Connections closed because a frame header was refused.
 
-  // libuv handles closed (sockets and connections), by close() or otherwise.
+  // Sockets and connections released (by close() or otherwise).
   std::uint64_t handles_closed = 0;
 };
 
@@ -91,7 +94,7 @@ class UvTransport {
   using Receiver = std::function<void(std::string frame, gossip::Channel channel, const std::string& from)>;
 
   // Binds the transport to `loop` (borrowed; it must outlive the transport). Opens nothing yet.
-  explicit UvTransport(EventLoop& loop, UvTransportOptions options = {});
+  explicit UvTransport(net::EventLoop& loop, UvTransportOptions options = {});
   ~UvTransport();
 
   UvTransport(const UvTransport&) = delete;
@@ -132,7 +135,6 @@ class UvTransport {
 
  private:
   class Impl;
-  // Owned; released to libuv's close callbacks when the transport is destroyed while handles close.
   std::unique_ptr<Impl> impl_;
 };
 

@@ -24,6 +24,7 @@ inline constexpr std::size_t kProtocolMaxDeltaPushEntries = 4096;
 inline constexpr std::uint16_t kDefaultGossipPort = 7400;
 inline constexpr std::uint16_t kDefaultClientPort = 7401;
 inline constexpr std::uint16_t kDefaultHttpPort = 7402;
+inline constexpr std::uint16_t kDefaultRespPort = 7403;
 
 // Gossip timing.
 inline constexpr std::uint64_t kDefaultGossipIntervalMs = 200;   // New deltas to neighbours.

@@ -66,6 +66,11 @@ struct NodeOptions {
   std::uint16_t client_port = kDefaultClientPort;
   bool serve_http = false;
   std::uint16_t http_port = kDefaultHttpPort;
+  // The RESP2 port (docs/resp.md: redis-cli and every Redis client), on client_host, AUTH with the
+  // client token (created as for serve_clients). Off unless serve_resp; cairnd serves it on 7403
+  // unless told `--resp-port off`.
+  bool serve_resp = false;
+  std::uint16_t resp_port = kDefaultRespPort;
   // The address other peers should use to reach this one; empty: listen_host.
   std::string advertise_host;
   // Peers to join through, as "host:port".
@@ -157,9 +162,10 @@ class Node {
   // The node's store: read and write it as usual; writes reach the cluster by gossip.
   virtual Store& store() = 0;
   virtual std::uint16_t gossip_port() const = 0;
-  // The bound client and HTTP ports (0 when not serving them).
+  // The bound client, HTTP and RESP ports (0 when not serving them).
   virtual std::uint16_t client_port() const = 0;
   virtual std::uint16_t http_port() const = 0;
+  virtual std::uint16_t resp_port() const = 0;
   // This peer's replica id; a new one if the cluster retired the old one while this peer was away.
   virtual std::uint64_t replica_id() const = 0;
   virtual NodeStatus status() = 0;

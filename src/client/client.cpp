@@ -14,8 +14,8 @@
 #include <optional>
 #include <utility>
 
-#include "gossip/transport/ip_address.h"
 #include "src/codec/frame.h"
+#include "src/net/ip_address.h"
 #include "src/protocol/protocol.h"
 #include "src/util/sigpipe.h"
 
@@ -109,7 +109,7 @@ Status Client::Impl::broken(Error error) {
 }
 
 Status Client::Impl::connect() {
-  auto target = transport::resolve_ip(options_.host, options_.port);
+  auto target = net::resolve_ip(options_.host, options_.port);
   if (!target) return tl::unexpected(target.error());
   if (int rc = uv_loop_init(&loop_); rc < 0) {
     return fail(ErrorCode::kUnavailable, "cannot connect to " + address_ + ": " + uv_strerror(rc));

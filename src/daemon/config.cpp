@@ -92,6 +92,7 @@ NodeOptions DaemonConfig::defaults() {
   NodeOptions options;
   options.serve_clients = true;
   options.serve_http = true;
+  options.serve_resp = true;
   return options;
 }
 

@@ -31,6 +31,7 @@ Result<SettingValue> flag_value(const Setting& setting, const Flags& flags) {
       return SettingValue(flags.lists.at(setting.key));
     case SettingType::kInteger: {
       const std::string& text = flags.values.at(setting.key);
+      if (setting.set_served && text == "off") return SettingValue(text);  // settings_from() switches it off.
       std::int64_t number = 0;
       const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
       if (error != std::errc() || end != text.data() + text.size() || text.empty()) {
@@ -60,7 +61,7 @@ void add_flags(CLI::App& app, Flags& flags) {
                               ? app.add_option(setting.flag, flags.lists[setting.key], setting.help)
                               : app.add_option(setting.flag, flags.values[setting.key], setting.help);
     if (setting.type == SettingType::kChoice) option->check(CLI::IsMember(setting.choices));
-    if (setting.type == SettingType::kInteger) option->type_name("INT");
+    if (setting.type == SettingType::kInteger) option->type_name(setting.set_served ? "INT|off" : "INT");
     // A default worth showing: not an empty text (a default derived from another setting, or none).
     if (const std::string shown = setting.show(defaults); setting.type != SettingType::kStrings && !shown.empty()) {
       option->default_str(shown);
@@ -78,6 +79,11 @@ Result<DaemonConfig> settings_from(const CLI::App& app, const Flags& flags) {
     if (setting.flag.empty() || app.count(setting.flag) == 0) continue;
     auto value = flag_value(setting, flags);
     if (!value) return tl::unexpected(value.error());
+    if (setting.set_served) {
+      const bool off = std::holds_alternative<std::string>(*value);  // flag_value() passed "off" through.
+      setting.set_served(config, !off);
+      if (off) continue;
+    }
     if (auto valid = check_setting_value(setting, *value); !valid) {
       return fail(ErrorCode::kInvalidArgument, setting.flag + ": " + valid.error().message());
     }

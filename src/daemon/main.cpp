@@ -49,13 +49,14 @@ sigset_t handled_signals() {
 void announce_ready(const DaemonConfig& config, cairn::Node& node) {
   const cairn::NodeOptions& options = config.node;
   const std::string gossip_host = options.advertise_host.empty() ? options.listen_host : options.advertise_host;
-  const nlohmann::ordered_json ready = {
+  nlohmann::ordered_json ready = {
       {"event", "ready"},
       {"replica", hex_id(node.replica_id())},
       {"gossip", host_port(gossip_host, node.gossip_port())},
       {"client", host_port(options.client_host, node.client_port())},
       {"http", host_port(options.client_host, node.http_port())},
   };
+  if (options.serve_resp) ready["resp"] = host_port(options.client_host, node.resp_port());
   std::printf("%s\n", ready.dump().c_str());
   std::fflush(stdout);
   if (!config.ports_file.empty()) std::ofstream(config.ports_file) << ready.dump() << "\n";
@@ -63,7 +64,8 @@ void announce_ready(const DaemonConfig& config, cairn::Node& node) {
                                  " in cluster '" + options.cluster_name + "': gossip " +
                                  host_port(gossip_host, node.gossip_port()) + ", clients " +
                                  host_port(options.client_host, node.client_port()) + ", http " +
-                                 host_port(options.client_host, node.http_port()));
+                                 host_port(options.client_host, node.http_port()) +
+                                 (options.serve_resp ? ", resp " + host_port(options.client_host, node.resp_port()) : ""));
 }
 
 // Waits for SIGINT or SIGTERM (returning its name), reloading the settings on each SIGHUP.

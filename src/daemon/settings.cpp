@@ -104,6 +104,13 @@ Setting choice(Setting setting, std::vector<std::string> choices, Access access,
   return row(std::move(setting), access);
 }
 
+// A port row whose flag also takes `off`: `served` is the field saying whether the port is served.
+template <typename Served>
+Setting served_port(Setting setting, Served served) {
+  setting.set_served = [served](DaemonConfig& config, bool on) { served(config) = on; };
+  return setting;
+}
+
 Setting named(std::string key, std::string flag, bool reloadable, std::string help, std::string doc,
               std::string doc_default = "") {
   Setting setting;
@@ -177,6 +184,13 @@ std::vector<Setting> build_settings() {
       integer(named("listen.http_port", "--http-port", kRestart, "HTTP port for /health and /metrics (0: ephemeral)",
                     "HTTP port"),
               0, kMaxPort, CAIRN_FIELD(node.http_port)),
+      served_port(integer(named("listen.resp_port", "--resp-port", kRestart,
+                                "RESP2 port for redis-cli and Redis clients, TCP (0: ephemeral; off: not served)",
+                                "RESP2 port ([resp.md](resp.md)); the flag's `off` turns it off"),
+                          0, kMaxPort, CAIRN_FIELD(node.resp_port)),
+                  CAIRN_FIELD(node.serve_resp)),
+      boolean(named("listen.serve_resp", "", kRestart, "", "serve the RESP port at all (`--resp-port off`: false)"),
+              CAIRN_FIELD(node.serve_resp)),
       integer(named("gossip.interval_ms", "--gossip-interval-ms", kRestart, "How often deltas are pushed to neighbours",
                     "how often new deltas go to neighbours"),
               1, kMaxIntervalMs, CAIRN_FIELD(node.gossip_interval_ms)),

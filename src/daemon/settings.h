@@ -47,6 +47,9 @@ struct Setting {
   std::function<std::string(const DaemonConfig&)> show;
   // Stores a value check_setting_value() accepted.
   std::function<void(DaemonConfig&, const SettingValue&)> assign;
+  // A port that can be switched off (the RESP port): its flag also takes `off`, and a flag given sets
+  // whether it is served (`--resp-port off` false, `--resp-port N` true). Empty for every other setting.
+  std::function<void(DaemonConfig&, bool served)> set_served;
   // Copies this setting's value from one configuration to another (what a reload applies).
   std::function<void(const DaemonConfig& from, DaemonConfig& to)> copy;
 };

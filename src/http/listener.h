@@ -1,4 +1,4 @@
-// HttpListener: the HTTP/1.1 server behind /health and /metrics, on a transport::EventLoop.
+// HttpListener: the HTTP/1.1 server behind /health and /metrics, on a net::StreamServer.
 //
 // Requests. Each connection is read by a RequestReader; keep-alive and pipelined requests are answered
 // in order. A method other than GET or HEAD is answered 405 (with "Allow: GET, HEAD") without calling
@@ -15,7 +15,7 @@
 // client's pipelined requests wait in the kernel).
 //
 // Threads. start(), close(), closed(), port() and the destructor are loop-affine (see
-// gossip/transport/event_loop.h): call them on the loop thread or while no thread runs the loop.
+// src/net/event_loop.h): call them on the loop thread or while no thread runs the loop.
 // stats() may be called from any thread. The handler runs on the loop thread and must be quick: it
 // holds up every socket of the loop while it runs (read atomics or a snapshot; never the store).
 //
@@ -32,7 +32,7 @@
 #include <vector>
 
 #include "cairn/status.h"
-#include "gossip/transport/event_loop.h"
+#include "src/net/event_loop.h"
 #include "src/http/message.h"
 #include "src/http/request_reader.h"
 
@@ -74,7 +74,7 @@ class HttpListener {
   // max_connections 0, kUnavailable when the address is in use or the loop is shutting down, kIo for
   // other socket errors; nothing stays open after a failure. A failure to listen starts with the
   // address ("127.0.0.1:7402: address already in use (EADDRINUSE)"). Loop-affine.
-  static Result<std::unique_ptr<HttpListener>> start(transport::EventLoop& loop, std::string host,
+  static Result<std::unique_ptr<HttpListener>> start(net::EventLoop& loop, std::string host,
                                                      std::uint16_t port, Handler handler,
                                                      HttpListenerOptions options = {});
 

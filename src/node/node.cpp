@@ -26,10 +26,11 @@
 #include "src/node/node_metrics.h"
 #include "src/node/protocol_snapshot.h"
 #include "src/node/test_hooks.h"
-#include "gossip/transport/event_loop.h"
+#include "src/net/event_loop.h"
 #include "gossip/transport/uv_transport.h"
 #include "src/http/listener.h"
 #include "src/metrics/prometheus.h"
+#include "src/resp/listener.h"
 #include "src/server/client_listener.h"
 #include "src/util/hex_id.h"
 #include "src/util/log.h"
@@ -184,6 +185,7 @@ class NodeImpl final : public Node {
   Store& store() override { return *store_; }
   std::uint16_t gossip_port() const override { return port_; }
   std::uint16_t client_port() const override { return client_port_; }
+  std::uint16_t resp_port() const override { return resp_port_; }
   std::uint16_t http_port() const override { return http_port_; }
   std::vector<MetricSample> metrics() override {
     std::vector<MetricSample> samples;
@@ -242,6 +244,7 @@ class NodeImpl final : public Node {
     // Clients first: stop accepting, let the store calls already running finish (their writes are
     // committed), close the connections. Nothing calls the store from the client side after this.
     if (clients_) clients_->close();
+    if (resp_) resp_->close();
     if (loop_running_) {
       // Announce the leave from the worker (which owns the peer) and wait until its frames are posted
       // to the loop: the loop's stop() runs every closure posted before it (so the datagrams go out)
@@ -273,6 +276,7 @@ class NodeImpl final : public Node {
   // before the store (and its lock) goes.
   void release() {
     http_.reset();
+    resp_.reset();
     clients_.reset();
     if (membership_lane_) membership_lane_->stop();
     if (worker_) worker_->stop();  // Kept (stopped) so a late retire() finds it refusing tasks.
@@ -300,7 +304,7 @@ class NodeImpl final : public Node {
       log::warn("security", "running INSECURE: peer traffic is neither encrypted nor authenticated; anyone who "
                             "can reach the gossip port can join, read and write");
     }
-    if (options.serve_clients) {
+    if (options.serve_clients || options.serve_resp) {
       auto token = client_token_for(options);
       if (!token) return tl::unexpected(token.error());
       client_token_ = std::move(*token);
@@ -332,7 +336,7 @@ class NodeImpl final : public Node {
   // Creates the event loop (not running yet) and binds the gossip, HTTP and client ports on it. Each
   // failure names the port, its address and the reason.
   Status bind_ports(const NodeOptions& options) {
-    auto loop = transport::EventLoop::create();
+    auto loop = net::EventLoop::create();
     if (!loop) return fail(loop.error().code(), "event loop: " + loop.error().message());
     loop_ = std::move(*loop);
     transport::UvTransportOptions transport_options;
@@ -348,6 +352,9 @@ class NodeImpl final : public Node {
     }
     if (options.serve_clients) {
       if (auto started = start_client_listener(options); !started) return started;
+    }
+    if (options.serve_resp) {
+      if (auto started = start_resp_listener(options); !started) return started;
     }
     return ok();
   }
@@ -612,6 +619,22 @@ class NodeImpl final : public Node {
     return ok();
   }
 
+  // Binds the RESP2 listener (docs/resp.md); AUTH takes the client token, and its store calls run on
+  // its own worker pool.
+  Status start_resp_listener(const NodeOptions& options) {
+    resp::RespListenerOptions resp_options;
+    resp_options.session.client_token = client_token_;
+    resp_options.max_connections = options.limits.max_client_connections;
+    resp_options.status = [this] { return status(); };
+    resp_options.metrics = [this] { return metrics(); };
+    auto listener = resp::RespListener::start(*loop_, options.client_host, options.resp_port, *store_,
+                                              std::move(resp_options));
+    if (!listener) return fail(listener.error().code(), "RESP port " + listener.error().message());
+    resp_ = std::move(*listener);
+    resp_port_ = resp_->port();
+    return ok();
+  }
+
   // On the worker: hands frames to the loop thread for sending.
   void send(std::vector<gossip::OutgoingFrame> frames) {
     if (frames.empty()) return;
@@ -731,18 +754,20 @@ class NodeImpl final : public Node {
   }
 
   std::unique_ptr<Store> store_;
-  std::unique_ptr<transport::EventLoop> loop_;
+  std::unique_ptr<net::EventLoop> loop_;
   std::unique_ptr<transport::UvTransport> transport_;
   std::unique_ptr<http::HttpListener> http_;
   std::unique_ptr<server::ClientListener> clients_;
+  std::unique_ptr<resp::RespListener> resp_;
   std::unique_ptr<gossip::Peer> peer_;
   std::unique_ptr<Worker> worker_;           // The data lane: everything that may wait for the store.
   std::unique_ptr<Worker> membership_lane_;  // SWIM's failure detection; never waits for the store.
   node::NodeTestHooks hooks_;
-  transport::EventLoop::TimerId timer_ = 0;  // The tick; set and cancelled on the loop thread only.
+  net::EventLoop::TimerId timer_ = 0;  // The tick; set and cancelled on the loop thread only.
   std::uint16_t port_ = 0;
   std::uint16_t http_port_ = 0;
   std::uint16_t client_port_ = 0;
+  std::uint16_t resp_port_ = 0;
   std::atomic<std::uint64_t> replica_id_{0};  // Changes if the cluster retires this peer.
   std::string client_token_;  // What clients must present; set when serving clients.
   std::atomic<std::uint64_t> frames_dropped_busy_{0};

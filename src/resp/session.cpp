@@ -341,6 +341,20 @@ void RespSession::step() {
   read_commands();
 }
 
+bool RespSession::next_step_is_quick() const {
+  std::lock_guard lock(mutex_);
+  if (shut_down_) return false;
+  for (const Item& item : queue_) {
+    if (item.transaction) return false;
+    if (item.spec == nullptr) {
+      if (item.close_after) return true;  // step() stops at this reply.
+      continue;                           // Decided on receipt: step() sends it on the way.
+    }
+    return (item.spec->flags & kFast) != 0 && (item.spec->flags & kWrite) == 0;
+  }
+  return !queue_.empty();
+}
+
 void RespSession::shutdown() {
   std::lock_guard lock(mutex_);
   shut_down_ = true;

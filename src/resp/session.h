@@ -68,6 +68,10 @@ class RespSession {
 
   // Answers the next queued command (or EXEC), calling the store. Never concurrently with itself.
   void step();
+  // True when the next step() only sends replies decided on receipt and runs one command that never
+  // writes and costs O(1) or O(log n) (Redis's "fast" and not "write": GET, EXISTS, SISMEMBER, PING, ...):
+  // an LMDB read, never an fsync, so the listener may run it on the loop thread without a thread hop.
+  bool next_step_is_quick() const;
   // Drops queued work; later steps do nothing. Not concurrently with step().
   void shutdown();
 

@@ -1,5 +1,6 @@
-// The client protocol's TCP listener (docs/client-protocol.md): accepts connections on an EventLoop,
-// gives each a ClientSession (client_session.h), and runs the sessions' store calls on a worker pool.
+// The client protocol's TCP listener (docs/client-protocol.md): a net::SessionServer
+// (src/net/session_server.h) whose connections each get a ClientSession (client_session.h), with the
+// sessions' store calls on its worker pool.
 //
 // Connections. Each accepted connection is read as a stream of request frames; replies are written in
 // the order the requests came (pipelining). A connection over ClientListenerOptions::max_connections is
@@ -34,7 +35,7 @@
 #include <string>
 
 #include "cairn/status.h"
-#include "gossip/transport/event_loop.h"
+#include "src/net/event_loop.h"
 #include "src/server/client_session.h"
 
 namespace cairn::server {
@@ -53,7 +54,7 @@ class ClientListener {
   // accepting. kUnavailable when the address is in use or the loop is shutting down, kInvalidArgument
   // for a host that is not an IP literal, kIo for other socket errors; the message starts with the
   // address ("127.0.0.1:7401: address already in use (EADDRINUSE)"). Nothing stays open after a failure.
-  static Result<std::unique_ptr<ClientListener>> start(transport::EventLoop& loop, std::string host,
+  static Result<std::unique_ptr<ClientListener>> start(net::EventLoop& loop, std::string host,
                                                        std::uint16_t port, Services services,
                                                        ClientListenerOptions options = {});
   ~ClientListener();

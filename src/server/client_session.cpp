@@ -334,6 +334,19 @@ void ClientSession::step() {
   }
 }
 
+bool ClientSession::next_step_is_quick() const {
+  std::lock_guard lock(mutex_);
+  if (shut_down_ || stream_id_ || queue_.empty() || !cancelled_.empty()) return false;
+  for (const auto& [id, watch] : watches_) {
+    if (!watch.pending.empty() || watch.overflowed) return false;  // step() sends those first.
+  }
+  const Item& item = queue_.front();
+  if (!item.request) return true;
+  const protocol::Op& op = item.request->op;
+  return std::holds_alternative<protocol::Get>(op) || std::holds_alternative<protocol::Sismember>(op) ||
+         std::holds_alternative<protocol::CounterGet>(op) || std::holds_alternative<protocol::KindGet>(op);
+}
+
 void ClientSession::run(const protocol::Request& request) {
   Store& store = services_.store;
   const std::uint64_t id = request.id;

@@ -152,6 +152,10 @@ class ClientSession {
   // Does one unit of work: the next request, one batch of the current stream, or one batch of a
   // watch's events. Calls the store. Never runs concurrently with itself.
   void step();
+  // True when the next step() answers a request decided on receipt (an error) or runs one O(1) read
+  // (get, sismember, counter get, kind get): an LMDB read, never an fsync, so the listener may run it
+  // on the loop thread without a thread hop. False while a stream or watch events are pending.
+  bool next_step_is_quick() const;
 
   // Ends every watch (unsubscribes) and drops queued work; later steps do nothing. Must not run
   // concurrently with step().

@@ -375,7 +375,7 @@ TEST_CASE("cairnd refuses a second daemon on the same data directory", "[e2e][da
   DaemonProcess first = start_daemon(dir.path().string());
   REQUIRE(cli(first, {"put", "k", "v"}).exit_code == 0);
   const ProcessResult second = run_process(
-      CAIRND_PATH, {"--data-dir", dir.path().string(), "--gossip-port", "0", "--client-port", "0", "--http-port", "0"});
+      CAIRND_PATH, {"--data-dir", dir.path().string(), "--gossip-port", "0", "--client-port", "0", "--http-port", "0", "--resp-port", "0"});
   CHECK(second.exit_code != 0);
   CHECK_THAT(second.err, Catch::Contains("cannot start"));
   CHECK_THAT(second.err, Catch::Contains(dir.path().string()));

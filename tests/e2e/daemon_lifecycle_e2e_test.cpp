@@ -47,7 +47,7 @@ struct DaemonFiles {
   std::vector<std::string> flags(std::vector<std::string> ports = {}) const {
     std::vector<std::string> arguments{"--data-dir", data_dir, "--cluster-key-file", key_file,
                                        "--client-token-file", token_file, "--durability", "nosync"};
-    for (const char* port_flag : {"--gossip-port", "--client-port", "--http-port"}) {
+    for (const char* port_flag : {"--gossip-port", "--client-port", "--http-port", "--resp-port"}) {
       if (std::find(ports.begin(), ports.end(), port_flag) == ports.end()) arguments.insert(arguments.end(), {port_flag, "0"});
     }
     arguments.insert(arguments.end(), ports.begin(), ports.end());

@@ -67,7 +67,7 @@ class DaemonProcess {
       : stderr_path_(std::move(stderr_path)) {
     const auto data_dir_flag = std::find(arguments.begin(), arguments.end(), "--data-dir");
     if (data_dir_flag != arguments.end() && data_dir_flag + 1 != arguments.end()) data_dir_ = *(data_dir_flag + 1);
-    for (const char* port_flag : {"--client-port", "--http-port"}) {
+    for (const char* port_flag : {"--client-port", "--http-port", "--resp-port"}) {
       if (std::find(arguments.begin(), arguments.end(), port_flag) == arguments.end()) {
         arguments.insert(arguments.end(), {port_flag, "0"});
       }
@@ -98,6 +98,7 @@ class DaemonProcess {
     gossip_port_ = port_of(ready.at("gossip").get<std::string>());
     client_address_ = ready.at("client").get<std::string>();
     http_port_ = port_of(ready.at("http").get<std::string>());
+    if (ready.contains("resp")) resp_port_ = port_of(ready.at("resp").get<std::string>());
   }
 
   ~DaemonProcess() { stop(); }
@@ -148,6 +149,8 @@ class DaemonProcess {
   // "127.0.0.1:PORT" of the client protocol listener.
   const std::string& client_address() const { return client_address_; }
   int http_port() const { return http_port_; }
+  // The RESP port (0 when it serves none).
+  int resp_port() const { return resp_port_; }
   // The --data-dir it was started with (empty: none given).
   const std::string& data_dir() const { return data_dir_; }
   // Its client token (DATA_DIR/client.token, which cairnd creates on first start).
@@ -177,6 +180,7 @@ class DaemonProcess {
 
   std::string stderr_path_;
   pid_t pid_ = -1;
+  int resp_port_ = 0;
   int stdout_fd_ = -1;
   int exit_status_ = 0;
   int gossip_port_ = 0;

@@ -41,7 +41,7 @@ class LoggedDaemon {
   LoggedDaemon(const std::string& data_dir, const std::vector<std::string>& seeds, const std::string& cluster = kCluster)
       : data_dir_(data_dir), ports_file_(ports_dir_.str() + "/ports") {
     std::vector<std::string> arguments{"--data-dir",           data_dir,     "--gossip-port", "0",
-                                       "--client-port",        "0",          "--http-port",   "0",
+                                       "--client-port",        "0",          "--http-port",   "0", "--resp-port", "0",
                                        "--gossip-interval-ms", "50",         "--cluster",     cluster,
                                        "--cluster-key-file",   cairn::test::shared_cluster_key_file(),
                                        "--ports-file",         ports_file_};

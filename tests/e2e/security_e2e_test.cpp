@@ -144,7 +144,7 @@ TEST_CASE("security e2e: an --insecure peer is refused by a sealed cluster and w
   const std::string key_file = test::write_cluster_key_file(dir.str() + "/cluster.key", test::random_cluster_key_hex());
   DaemonProcess sealed(CAIRND_PATH, daemon_args(dir.str() + "/sealed", key_file));
   test::BackgroundProcess insecure(CAIRND_PATH, {"--data-dir", dir.str() + "/insecure", "--gossip-port", "0",
-                                                 "--client-port", "0", "--http-port", "0", "--insecure", "--seed",
+                                                 "--client-port", "0", "--http-port", "0", "--resp-port", "0", "--insecure", "--seed",
                                                  sealed.gossip_address(), "--gossip-interval-ms", "100"});
   CHECK(eventually([&] { return metric(sealed, "cairn_frames_dropped_total{reason=\"unsealed\"}") > 0; }));
   CHECK(alive_members(sealed) == 0);

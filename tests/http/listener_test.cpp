@@ -34,7 +34,7 @@ constexpr std::string_view kHealthBody = R"({"status":"ok","replica":"0000000000
 
 // Runs `fn` on the loop thread and returns its result on this thread.
 template <typename Fn>
-auto on_loop(transport::EventLoop& loop, Fn fn) -> decltype(fn()) {
+auto on_loop(net::EventLoop& loop, Fn fn) -> decltype(fn()) {
   std::packaged_task<decltype(fn())()> task(std::move(fn));
   auto result = task.get_future();
   REQUIRE(loop.post([&task] { task(); }));
@@ -79,7 +79,7 @@ HttpListener::Handler test_handler(std::atomic<int>& calls) {
 class Harness {
  public:
   explicit Harness(HttpListenerOptions options = {}) {
-    auto created = transport::EventLoop::create();
+    auto created = net::EventLoop::create();
     REQUIRE(created);
     loop_ = std::move(*created);
     REQUIRE(loop_->start());
@@ -98,7 +98,7 @@ class Harness {
   Harness(const Harness&) = delete;
   Harness& operator=(const Harness&) = delete;
 
-  transport::EventLoop& loop() { return *loop_; }
+  net::EventLoop& loop() { return *loop_; }
   std::unique_ptr<HttpListener>& listener() { return listener_; }
   std::uint16_t port() const { return port_; }
   int handler_calls() const { return calls_.load(); }
@@ -106,7 +106,7 @@ class Harness {
 
  private:
   std::atomic<int> calls_{0};
-  std::unique_ptr<transport::EventLoop> loop_;
+  std::unique_ptr<net::EventLoop> loop_;
   std::unique_ptr<HttpListener> listener_;
   std::uint16_t port_ = 0;
 };

@@ -240,3 +240,35 @@ TEST_CASE("resp session: bad input gets its error and closes without allocating 
 
 }  // namespace
 }  // namespace cairn::resp
+
+namespace cairn::resp {
+namespace {
+
+// The listener runs a quick step on the loop thread (src/net/session_server.h): only fast reads may
+// be quick, never a write (which may wait for an fsync) nor a transaction.
+TEST_CASE("resp session: only fast reads are quick steps, never a write or an EXEC") {
+  test::RespHarness harness;
+  RespSession& session = harness.session();
+  CHECK_FALSE(session.next_step_is_quick());  // Nothing queued.
+  session.receive(test::command_bytes({"GET", "k"}));
+  CHECK(session.next_step_is_quick());
+  session.step();
+  CHECK(session.take_output() == test::nil_reply());
+
+  session.receive(test::command_bytes({"SET", "k", "v"}));
+  CHECK_FALSE(session.next_step_is_quick());
+  CHECK(harness.run() == test::ok_reply());
+
+  session.receive(test::command_bytes({"EXISTS", "k"}) + test::command_bytes({"SET", "k", "w"}));
+  CHECK(session.next_step_is_quick());  // EXISTS first ...
+  session.step();
+  CHECK_FALSE(session.next_step_is_quick());  // ... then the SET waits for the worker.
+  CHECK(harness.run() == test::int_reply(1) + test::ok_reply());
+
+  session.receive(test::command_bytes({"MULTI"}) + test::command_bytes({"GET", "k"}) + test::command_bytes({"EXEC"}));
+  CHECK_FALSE(session.next_step_is_quick());  // A transaction runs on the worker.
+  CHECK(harness.run() == "+OK\r\n+QUEUED\r\n*1\r\n$1\r\nw\r\n");
+}
+
+}  // namespace
+}  // namespace cairn::resp

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "cairn/client.h"
-#include "gossip/transport/event_loop.h"
+#include "src/net/event_loop.h"
 #include "gossip/wire.h"
 #include "tests/e2e/store_polling.h"
 #include "tests/server/protocol_test_support.h"
@@ -37,7 +37,7 @@ class Served {
   // `retire` stands in for Node::retire (none by default: retire requests are unsupported).
   explicit Served(ClientListenerOptions options = {}, std::function<Status(std::uint64_t)> retire = {})
       : store_(test::open_store(dir_.str(), StoreOptions{.durability = Durability::kNoSync})) {
-    auto loop = transport::EventLoop::create();
+    auto loop = net::EventLoop::create();
     REQUIRE(loop.has_value());
     loop_ = std::move(*loop);
     REQUIRE(loop_->start());
@@ -74,7 +74,7 @@ class Served {
  private:
   test::TempDir dir_;
   std::unique_ptr<Store> store_;
-  std::unique_ptr<transport::EventLoop> loop_;
+  std::unique_ptr<net::EventLoop> loop_;
   std::unique_ptr<ClientListener> listener_;
 };
 

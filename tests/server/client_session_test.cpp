@@ -76,6 +76,31 @@ std::string frame_with(codec::FrameHeader header, std::string_view payload) {
   return codec::encode_frame_header(header) + std::string(payload);
 }
 
+// The listener runs a quick step on the loop thread (src/net/session_server.h): only O(1) reads may be
+// quick, never a write (which may wait for an fsync) nor a streamed reply.
+TEST_CASE("client session: only O(1) reads are quick steps") {
+  Harness h;
+  CHECK_FALSE(h.session().next_step_is_quick());  // Nothing queued.
+  h.send(Request{1, protocol::Get{"k"}});
+  CHECK(h.session().next_step_is_quick());
+  h.send(Request{2, protocol::Put{"k", "v"}});
+  h.session().step();                              // The get ...
+  CHECK_FALSE(h.session().next_step_is_quick());  // ... then the put waits for a worker.
+  h.session().step();
+  for (protocol::Op op : std::vector<protocol::Op>{protocol::Sismember{"s", "a"}, protocol::CounterGet{"c"},
+                                                   protocol::KindGet{"k"}}) {
+    h.send(Request{3, op});
+    CHECK(h.session().next_step_is_quick());
+    h.session().step();
+  }
+  for (protocol::Op op : std::vector<protocol::Op>{protocol::Sadd{"s", {"a"}}, protocol::Incr{"c", 1},
+                                                   protocol::Del{"k"}, protocol::Smembers{"s"}, protocol::Scan{}}) {
+    h.send(Request{4, op});
+    CHECK_FALSE(h.session().next_step_is_quick());
+    h.run();
+  }
+}
+
 TEST_CASE("client session: every register, set and counter operation") {
   Harness h;
   body_of<protocol::Done>(h.call(protocol::Put{"k", "v"}));

@@ -1,5 +1,5 @@
-// IP literals to socket addresses, for every libuv adapter (gossip transport, client listener, HTTP
-// listener) and the client library. No DNS: code driven by an event loop must not block on a resolver,
+// IP literals to socket addresses, for the stream server, the datagram socket
+// and the client library. No DNS: code driven by an event loop must not block on a resolver,
 // and cairn's addresses are literals (or "localhost").
 #pragma once
 
@@ -10,7 +10,7 @@
 
 #include "cairn/status.h"
 
-namespace cairn::transport {
+namespace cairn::net {
 
 // The address of `host`:`port`; "localhost" means 127.0.0.1. kInvalidArgument for anything else that
 // is not an IPv4 or IPv6 literal.
@@ -25,4 +25,4 @@ std::string host_port(const std::string& host, std::uint16_t port);
 // "host:port" of an IPv4 address, "[host]:port" of an IPv6 one; "unknown" for another family.
 std::string address_text(const sockaddr* address);
 
-}  // namespace cairn::transport
+}  // namespace cairn::net

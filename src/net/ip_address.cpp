@@ -1,11 +1,11 @@
-#include "gossip/transport/ip_address.h"
+#include "src/net/ip_address.h"
 
 #include <netinet/in.h>
 #include <uv.h>
 
 #include <cstring>
 
-namespace cairn::transport {
+namespace cairn::net {
 
 Result<sockaddr_storage> resolve_ip(const std::string& host, std::uint16_t port) {
   const std::string literal = host == "localhost" ? "127.0.0.1" : host;
@@ -60,4 +60,4 @@ std::string address_text(const sockaddr* address) {
   return "unknown";
 }
 
-}  // namespace cairn::transport
+}  // namespace cairn::net

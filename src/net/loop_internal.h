@@ -1,6 +1,6 @@
-// Internal to the libuv adapters: the libuv state behind EventLoop, shared with UvTransport, the client
-// listener (src/server) and the HTTP listener (src/http). Only their .cpp files include it; it is the
-// one header of the transport that names libuv types.
+// Internal to src/net: the libuv state behind EventLoop, shared with the stream server and the datagram
+// socket. Only .cpp files of src/net include it; no code outside src/net names a uv_* type (the check
+// is in docs/architecture.md, "Layers").
 #pragma once
 
 #include <uv.h>
@@ -16,15 +16,18 @@
 #include <thread>
 
 #include "cairn/status.h"
-#include "gossip/transport/event_loop.h"
+#include "src/net/event_loop.h"
 
-namespace cairn::transport {
+namespace cairn::net {
 
 // Something bound to a loop that owns libuv handles: the loop closes it when it shuts down.
 class LoopMember {
  public:
   // On the loop thread (or with no loop thread), during shutdown: begin closing every handle.
   virtual void close_for_shutdown() = 0;
+  // On the loop thread, once at the end of a loop pass in which the member asked for it
+  // (EventLoop::Impl::request_flush): hand the output gathered during the pass to the kernel.
+  virtual void flush_output() {}
 
  protected:
   ~LoopMember() = default;
@@ -39,6 +42,11 @@ struct EventLoop::Impl {
 
   uv_loop_t loop{};
   uv_async_t wakeup{};  // Wakes the loop for post() and stop().
+  // The end of a loop pass: the check phase runs after the pass's I/O callbacks. While a member waits
+  // to flush, the idle handle (which does nothing) keeps the poll phase from blocking, so output
+  // written from a timer or a posted closure leaves in the same pass too.
+  uv_check_t flush_check{};
+  uv_idle_t flush_idle{};
 
   // Guards `posted`, `stop_requested` and every uv_async_send() on `wakeup`: the loop closes `wakeup`
   // only after `stop_requested` is set, and senders check it under this lock, so no send can race the
@@ -57,19 +65,24 @@ struct EventLoop::Impl {
   TimerId next_timer_id = 1;
   std::map<TimerId, std::unique_ptr<Timer>> timers;
   std::set<LoopMember*> members;
+  std::set<LoopMember*> to_flush;  // Asked for flush_output() at the end of this pass.
+
+  // Loop-affine: `member` gets flush_output() at the end of this loop pass. Forget a member with
+  // forget_flush() before it goes.
+  void request_flush(LoopMember* member);
+  void forget_flush(LoopMember* member) { to_flush.erase(member); }
+  void flush_members();
 
   void run_posted();
   void shut_down();  // Closes everything on the loop; uv_run then returns once the closes are done.
 };
 
-// Writes `bytes` on `stream`, keeping them alive until libuv is done with them, and then calls
-// `done(context, bytes_size, status)` on the loop thread (status < 0: failed or cancelled; libuv
-// completes or cancels every write before the stream's close callback). Returns libuv's error, and
-// never calls `done`, when the write could not even start. The one write path of every libuv adapter.
-using WriteDone = void (*)(void* context, std::size_t bytes, int status);
-int write_owned(uv_stream_t* stream, std::string bytes, void* context, WriteDone done);
+// The loop's libuv state, for src/net's .cpp files.
+struct LoopAccess {
+  static EventLoop::Impl& of(EventLoop& loop) { return *loop.impl_; }
+};
 
 // "<what>: <libuv's message> (<libuv's error name>)", with a code chosen from the libuv error.
 Error uv_error(const std::string& what, int uv_code);
 
-}  // namespace cairn::transport
+}  // namespace cairn::net

@@ -1,17 +1,21 @@
-// One libuv event loop, run on a thread of its own: the thread a Node's gossip runs on.
+// One libuv event loop, run on a thread of its own: the thread a Node's sockets (gossip, client, HTTP,
+// RESP) are served on. Below every listener: see src/net/README.md.
 //
 // Threads. post(), stop() and on_loop_thread() may be called from any thread. Every other method, and
-// every method of a UvTransport bound to this loop, is "loop-affine": call it on the loop thread (from a
+// every method of a StreamServer or DatagramSocket bound to this loop, is "loop-affine": call it on the loop thread (from a
 // posted closure, a timer, or a transport's receiver), or from the thread that owns the EventLoop while
 // no thread runs the loop (before start(), or after stop() has returned).
 //
-// Shutdown. stop() runs the closures already posted, closes every transport bound to the loop (as
-// UvTransport::close() would) and every timer, waits for libuv to finish closing them, and ends the
-// loop thread. The destructor does the same when stop() was not called. Every UvTransport bound to the
-// loop must be destroyed before the loop is.
+// Shutdown. stop() runs the closures already posted, closes every server and socket bound to the loop
+// (as their close() would) and every timer, waits for libuv to finish closing them, and ends the loop
+// thread. The destructor does the same when stop() was not called. Everything bound to the loop must
+// be destroyed before the loop is.
 //
-// No libuv type appears here: the uv_loop_t lives in the pimpl, so code above the transport does not
-// depend on libuv's headers.
+// Loop passes. Output written by a StreamServer during one pass of the loop (one uv_run iteration) is
+// gathered and handed to the kernel once, at the end of the pass (src/net/stream_server.h).
+//
+// No libuv type appears here: the uv_loop_t lives in the pimpl, so code above src/net does not depend
+// on libuv's headers.
 #pragma once
 
 #include <cstdint>
@@ -20,7 +24,7 @@
 
 #include "cairn/status.h"
 
-namespace cairn::transport {
+namespace cairn::net {
 
 class EventLoop {
  public:
@@ -56,6 +60,12 @@ class EventLoop {
   // Thread-safe: true when called on the thread that runs the loop.
   bool on_loop_thread() const;
 
+  // Thread-safe. Runs loop-affine `work` where it may run: here when this is the loop thread or no
+  // thread runs the loop yet, else posted to the loop and waited for (so never call it from a thread
+  // the loop waits on). kUnavailable, without running `work`, once stop() was called on a started
+  // loop.
+  Status run_affine(const std::function<Status()>& work);
+
   // Loop-affine. Calls `callback` every `interval_ms` (at least 1), the first time `interval_ms` from
   // now, until cancel() or shutdown. A callback may cancel its own timer. Returns 0 (and starts
   // nothing) once the loop is shutting down.
@@ -68,17 +78,15 @@ class EventLoop {
   // current loop iteration, from an arbitrary origin. This is the clock to feed the gossip machines.
   std::uint64_t now_ms() const;
 
-  // Internal: the libuv state, defined in gossip/transport/loop_internal.h for the use of the libuv
-  // adapters (the gossip transport, the client listener, the HTTP listener). Code above them never
-  // needs it.
+  // Internal: the libuv state, defined in src/net/loop_internal.h; only src/net reaches it (through
+  // LoopAccess, declared there).
   struct Impl;
-  Impl& impl() { return *impl_; }
 
  private:
   explicit EventLoop(std::unique_ptr<Impl> impl);
-  friend class UvTransport;
+  friend struct LoopAccess;
 
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace cairn::transport
+}  // namespace cairn::net

@@ -1,21 +1,27 @@
-#include "gossip/transport/event_loop.h"
+#include "src/net/event_loop.h"
 
 #include <unistd.h>
 
 #include <cassert>
+#include <future>
 #include <system_error>
 #include <utility>
 #include <vector>
 
-#include "gossip/transport/loop_internal.h"
+#include "src/net/loop_internal.h"
 #include "src/util/sigpipe.h"
 
-namespace cairn::transport {
+namespace cairn::net {
 
 namespace {
 
 uv_handle_t* as_handle(uv_timer_t* timer) { return reinterpret_cast<uv_handle_t*>(timer); }
 uv_handle_t* as_handle(uv_async_t* async) { return reinterpret_cast<uv_handle_t*>(async); }
+uv_handle_t* as_handle(uv_check_t* check) { return reinterpret_cast<uv_handle_t*>(check); }
+uv_handle_t* as_handle(uv_idle_t* idle) { return reinterpret_cast<uv_handle_t*>(idle); }
+
+void on_flush_check(uv_check_t* check) { static_cast<EventLoop::Impl*>(check->data)->flush_members(); }
+void on_flush_idle(uv_idle_t*) {}  // Only keeps the poll phase from blocking while output waits.
 
 void on_wakeup(uv_async_t* async) {
   auto& impl = *static_cast<EventLoop::Impl*>(async->data);
@@ -73,6 +79,19 @@ Error uv_error(const std::string& what, int uv_code) {
   return Error(code, what + ": " + uv_strerror(uv_code) + " (" + uv_err_name(uv_code) + ")");
 }
 
+void EventLoop::Impl::request_flush(LoopMember* member) {
+  if (shutting_down) return;
+  if (to_flush.empty()) uv_idle_start(&flush_idle, on_flush_idle);
+  to_flush.insert(member);
+}
+
+void EventLoop::Impl::flush_members() {
+  // A member's flush may close connections, never ask for another flush of this pass: take the set.
+  auto members_to_flush = std::exchange(to_flush, {});
+  uv_idle_stop(&flush_idle);
+  for (LoopMember* member : members_to_flush) member->flush_output();
+}
+
 void EventLoop::Impl::run_posted() {
   std::deque<Closure> batch;
   {
@@ -88,6 +107,9 @@ void EventLoop::Impl::shut_down() {
   run_posted();
   std::vector<LoopMember*> to_close(members.begin(), members.end());
   for (LoopMember* member : to_close) member->close_for_shutdown();
+  to_flush.clear();
+  uv_close(as_handle(&flush_check), nullptr);
+  uv_close(as_handle(&flush_idle), nullptr);
   auto to_stop = std::move(timers);
   timers.clear();
   for (auto& [id, timer] : to_stop) close_timer(std::move(timer));
@@ -106,6 +128,14 @@ Result<std::unique_ptr<EventLoop>> EventLoop::create() {
     return tl::unexpected(uv_error("uv_async_init", rc));
   }
   impl->wakeup.data = impl.get();
+  // Neither can fail for an initialised loop. Unreferenced: they must not keep uv_run alive.
+  uv_check_init(&impl->loop, &impl->flush_check);
+  uv_idle_init(&impl->loop, &impl->flush_idle);
+  impl->flush_check.data = impl.get();
+  impl->flush_idle.data = impl.get();
+  uv_check_start(&impl->flush_check, on_flush_check);
+  uv_unref(as_handle(&impl->flush_check));
+  uv_unref(as_handle(&impl->flush_idle));
   return std::unique_ptr<EventLoop>(new EventLoop(std::move(impl)));
 }
 
@@ -166,6 +196,21 @@ void EventLoop::stop() {
   if (impl_->thread.joinable()) impl_->thread.join();
 }
 
+Status EventLoop::run_affine(const std::function<Status()>& work) {
+  bool elsewhere = false;
+  {
+    // Once started, only the loop thread touches the loop until it has stopped for good.
+    std::lock_guard lock(impl_->mutex);
+    elsewhere = impl_->started && !on_loop_thread();
+  }
+  if (!elsewhere) return work();
+  std::promise<Status> done;
+  if (!post([&] { done.set_value(work()); })) {
+    return fail(ErrorCode::kUnavailable, "the event loop is shutting down");
+  }
+  return done.get_future().get();
+}
+
 bool EventLoop::on_loop_thread() const { return impl_->loop_thread_id.load() == std::this_thread::get_id(); }
 
 EventLoop::TimerId EventLoop::every(std::uint64_t interval_ms, Closure callback) {
@@ -194,32 +239,4 @@ void EventLoop::cancel(TimerId timer) {
 
 std::uint64_t EventLoop::now_ms() const { return uv_now(&impl_->loop); }
 
-namespace {
-
-struct OwnedWrite {
-  uv_write_t request{};
-  std::string bytes;
-  void* context = nullptr;
-  WriteDone done = nullptr;
-};
-
-void on_owned_write(uv_write_t* raw, int status) {
-  std::unique_ptr<OwnedWrite> write(static_cast<OwnedWrite*>(raw->data));
-  write->done(write->context, write->bytes.size(), status);
-}
-
-}  // namespace
-
-int write_owned(uv_stream_t* stream, std::string bytes, void* context, WriteDone done) {
-  auto write = std::make_unique<OwnedWrite>();
-  write->bytes = std::move(bytes);
-  write->context = context;
-  write->done = done;
-  write->request.data = write.get();
-  const uv_buf_t buffer = uv_buf_init(write->bytes.data(), static_cast<unsigned>(write->bytes.size()));
-  if (const int rc = uv_write(&write->request, stream, &buffer, 1, on_owned_write); rc < 0) return rc;
-  (void)write.release();  // Owned by libuv until on_owned_write.
-  return 0;
-}
-
-}  // namespace cairn::transport
+}  // namespace cairn::net

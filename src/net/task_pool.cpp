@@ -1,4 +1,4 @@
-#include "src/server/worker_pool.h"
+#include "src/net/task_pool.h"
 
 #include <algorithm>
 #include <memory>
@@ -7,30 +7,31 @@
 
 #include "src/util/sigpipe.h"
 
-namespace cairn::server {
+namespace cairn::net {
 
-Result<std::unique_ptr<WorkerPool>> WorkerPool::start(unsigned threads) {
-  std::unique_ptr<WorkerPool> pool(new WorkerPool());
+Result<std::unique_ptr<TaskPool>> TaskPool::start(unsigned threads, std::size_t max_queued) {
+  std::unique_ptr<TaskPool> pool(new TaskPool());
+  pool->max_queued_ = std::max<std::size_t>(max_queued, 1);
   try {
     for (unsigned i = 0; i < std::max(threads, 1u); ++i) pool->threads_.emplace_back([raw = pool.get()] { raw->run(); });
   } catch (const std::system_error& error) {
     pool->stop();
-    return fail(ErrorCode::kUnavailable, std::string("cannot start the client worker threads: ") + error.what());
+    return fail(ErrorCode::kUnavailable, std::string("cannot start the worker threads: ") + error.what());
   }
   return pool;
 }
 
-bool WorkerPool::submit(std::function<void()> task) {
+bool TaskPool::submit(std::function<void()> task) {
   {
     std::lock_guard lock(mutex_);
-    if (stopping_) return false;
+    if (stopping_ || tasks_.size() >= max_queued_) return false;
     tasks_.push_back(std::move(task));
   }
   wake_.notify_one();
   return true;
 }
 
-void WorkerPool::stop() {
+void TaskPool::stop() {
   std::deque<std::function<void()>> dropped;
   {
     std::lock_guard lock(mutex_);
@@ -45,7 +46,7 @@ void WorkerPool::stop() {
   // `dropped` is destroyed here, outside the lock: a task's captures may run destructors that submit.
 }
 
-void WorkerPool::run() {
+void TaskPool::run() {
   block_sigpipe_in_this_thread();  // A library thread: see src/util/sigpipe.h.
   for (;;) {
     std::function<void()> task;
@@ -60,4 +61,4 @@ void WorkerPool::run() {
   }
 }
 
-}  // namespace cairn::server
+}  // namespace cairn::net
