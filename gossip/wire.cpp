@@ -27,7 +27,7 @@
 #include <variant>
 #include <vector>
 
-#include "cairn/store.h"
+#include "src/store/replica_types.h"
 #include "schema/wire.capnp.h"
 #include "src/codec/untrusted_message.h"
 

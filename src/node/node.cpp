@@ -31,6 +31,7 @@
 #include "src/http/listener.h"
 #include "src/metrics/prometheus.h"
 #include "src/server/client_listener.h"
+#include "src/store/replica.h"
 #include "src/util/hex_id.h"
 #include "src/util/log.h"
 #include "src/util/secret_file.h"
@@ -287,9 +288,10 @@ class NodeImpl final : public Node {
       if (!endpoint) return tl::unexpected(endpoint.error());
       seeds.push_back(*endpoint);
     }
-    auto store = Store::open(options.data_dir, options.store);
+    auto store = store::open_replica(options.data_dir, store::ReplicaOptions{options.store, nullptr});
     if (!store) return tl::unexpected(store.error());
     store_ = std::move(*store);
+    if (hooks_.store_opened) hooks_.store_opened(*store_);
     replica_id_ = store_->replica_id();
     log_identity_change(store_->identity().last_change);  // A copied directory took a new id on open.
     auto cluster_keys = cluster_keys_for(options);
@@ -682,7 +684,7 @@ class NodeImpl final : public Node {
     data_lane_progress_ms_ = now;
   }
 
-  std::unique_ptr<Store> store_;
+  std::unique_ptr<store::Replica> store_;
   std::unique_ptr<transport::EventLoop> loop_;
   std::unique_ptr<transport::UvTransport> transport_;
   std::unique_ptr<http::HttpListener> http_;

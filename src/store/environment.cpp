@@ -12,6 +12,7 @@
 #include <variant>
 
 #include "src/codec/codec.h"
+#include "src/store/delta_log.h"
 #include "src/store/fingerprint.h"
 #include "src/store/hash_tree.h"
 #include "src/store/identity.h"
@@ -207,16 +208,10 @@ Status Environment::load_or_create_meta(const StoreOptions& options, const std::
     initial_context_ = std::move(*decoded);
   }
 
-  {
-    // The cursor must be closed before the commit: LMDB frees a write transaction's cursors with it.
-    auto cursor = LmdbCursor::open(txn, databases_.deltas);
-    if (!cursor) return tl::unexpected(cursor.error());
-    auto last = cursor->last();
-    if (!last) return tl::unexpected(last.error());
-    // The log may have been trimmed empty: the meta record remembers where the sequence stood.
-    next_delta_sequence_ = std::max<std::uint64_t>(meta_.next_delta_sequence,
-                                                   last->has_value() ? decode_sequence((*last)->key) + 1 : 1);
-  }
+  // The log may have been trimmed empty: the meta record remembers where the sequence stood.
+  auto next_sequence = delta_log::next_sequence(txn, databases_, meta_.next_delta_sequence);
+  if (!next_sequence) return tl::unexpected(next_sequence.error());
+  next_delta_sequence_ = *next_sequence;
   if (read_only) return ok();
   if (auto checked = check_fingerprint(txn, path); !checked) return checked;
   // A store written before the hash tree existed (or under another tree scheme) gets it built here,

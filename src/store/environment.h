@@ -10,6 +10,7 @@
 #include "cairn/options.h"
 #include "cairn/status.h"
 #include "cairn/store.h"
+#include "src/store/replica_types.h"
 #include "crdt/dot_context.h"
 #include "src/codec/records.h"
 #include "src/store/databases.h"

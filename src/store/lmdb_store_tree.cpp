@@ -141,9 +141,4 @@ Result<bool> LmdbStore::join_context_if_tree_equals(const std::vector<std::uint6
   return joined;
 }
 
-Status LmdbStore::rebuild_tree_for_test() {
-  if (auto ok_to_write = writable(); !ok_to_write) return ok_to_write;
-  return queue_->submit([&](Txn& txn) -> Status { return tree::rebuild(txn, databases()); });
-}
-
 }  // namespace cairn::store
