@@ -195,6 +195,11 @@ class LmdbStore final : public Replica {
  private:
   // context_ as persisted in meta: without the retired replicas once it covers all of them.
   std::string encode_persisted_context() const;
+  // One pass of reissue_retired_writes() in a write transaction (retirement.cpp).
+  struct Reissue;
+  // Writer thread: whether the store has seen every dot of the old id the set-aside `writes` assume
+  // here (1..through, or the smaller through of a later retirement decision).
+  bool holds_every_kept_dot_of(const codec::RetiredWrites& writes) const;
   // Writer-thread state, saved and restored with each batch like context_: every retirement this
   // store knows (replica -> through), and replica_ / retired_ as the batch found them.
   std::map<crdt::ReplicaId, std::uint64_t> retired_;
