@@ -159,6 +159,9 @@ struct StoreUsage {
   std::uint64_t delta_log_entries = 0;  // Delta-groups in the delta log (not yet trimmed).
   OperationCounts operations;
   WriteHealth writes;  // Whether commits succeed now.
+  // Reads and writes refused since the store was opened because a record or the causal context failed
+  // an invariant check at the LMDB boundary (each a kCorrupt error for that key; docs/store.md).
+  std::uint64_t failed_record_checks = 0;
 };
 
 // Iterates over a sequence (keys, members) without loading it all into memory: each next() call reads

@@ -17,6 +17,7 @@
 #include "src/store/fingerprint.h"
 #include "src/store/hash_tree.h"
 #include "src/store/identity.h"
+#include "src/store/record_checks.h"
 #include "src/store/lmdb.h"
 #include "src/store/retirement.h"
 #include "src/util/hex_id.h"
@@ -217,6 +218,7 @@ Status Environment::read_context_and_sequence(const Txn& txn) {
   if (context->has_value()) {
     auto decoded = codec::decode_context(**context);
     if (!decoded) return fail(decoded.error().code(), "causal context: " + decoded.error().message());
+    if (auto checked = check_context(*decoded, "the stored causal context"); !checked) return checked;
     initial_context_ = std::move(*decoded);
   }
   // The log may have been trimmed empty: the meta record remembers where the sequence stood.

@@ -117,7 +117,7 @@ LmdbStore::~LmdbStore() { queue_.reset(); }  // Serve every queued write before 
 Status LmdbStore::write_local(std::string_view key, std::optional<ValueKind> kind, BuildDelta build) {
   if (auto valid = check_key(key); !valid) return valid;
   if (!queue_) return fail(ErrorCode::kUnavailable, "the store was opened read-only");
-  return queue_->submit([&](Txn& txn) -> Status {
+  return counted(queue_->submit([&](Txn& txn) -> Status {
     if (kind) {
       auto kinds = kinds_at(txn, databases().values, key);
       if (!kinds) return tl::unexpected(kinds.error());
@@ -139,7 +139,7 @@ Status LmdbStore::write_local(std::string_view key, std::optional<ValueKind> kin
     }
     adopt(std::move(staged));
     return ok();
-  });
+  }));
 }
 
 Result<std::uint64_t> LmdbStore::commit_group(Txn& txn, const codec::DeltaGroup& group, bool local,
@@ -347,7 +347,7 @@ Result<MergeOutcome> LmdbStore::merge_delta(std::string_view delta_bytes, std::u
     observe_timestamps(*group);
     return ok();
   });
-  if (!merged) return tl::unexpected(merged.error());
+  if (!counted(merged)) return tl::unexpected(merged.error());
   return outcome;
 }
 

@@ -38,6 +38,7 @@
 #include "crdt/hlc.h"
 #include "src/store/environment.h"
 #include "src/store/local_ops.h"
+#include "src/store/record_checks.h"
 #include "src/store/write_queue.h"
 #include "src/util/system_clock.h"
 
@@ -178,6 +179,14 @@ class LmdbStore final : public Replica {
   };
   static void count(std::atomic<std::uint64_t>& counter) { counter.fetch_add(1, std::memory_order_relaxed); }
   OperationCounters operations_;
+  // Reads and writes that returned a failed invariant check (record_checks.h), for usage().
+  std::atomic<std::uint64_t> failed_checks_{0};
+  // Returns `result`, counting it when it is a failed invariant check.
+  template <typename R>
+  R counted(R result) {
+    if (!result.has_value() && is_failed_check(result.error())) count(failed_checks_);
+    return result;
+  }
 
   // ---- Metadata compaction of counter resets (src/store/counter_gc.cpp) ----
   // The record key of the last counter record a compact_counter_resets pass examined (empty: none yet);
@@ -263,7 +272,7 @@ auto LmdbStore::with_read_txn(Read&& read) -> decltype(read(std::declval<const T
     return tl::unexpected(lmdb_error(rc, "begin read"));
   }
   Txn txn(raw);
-  return read(static_cast<const Txn&>(txn));
+  return counted(read(static_cast<const Txn&>(txn)));
 }
 
 }  // namespace cairn::store
