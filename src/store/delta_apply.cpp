@@ -133,8 +133,10 @@ Result<AppliedDelta> apply_delta_group(Txn& txn, const Databases& databases, crd
     if (!current) return tl::unexpected(current.error());
     codec::RecordValue joined = join_values(*current, context, fragment, group.context);
     if (joined == *current) continue;
-    // Right before the write: the record must hold only dots its store will have seen after the join.
-    if (auto checked = check_record_under(key, joined, context, &group.context); !checked) {
+    // Right before the write: the record must hold only dots its store will have seen after the join
+    // (an empty value is an erase: nothing is written to check).
+    if (auto checked = value_is_empty(joined) ? ok() : check_record_under(key, joined, context, &group.context);
+        !checked) {
       return tl::unexpected(checked.error());
     }
     if (auto written = write_record(txn, databases, key, joined); !written) return tl::unexpected(written.error());
