@@ -23,7 +23,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "cairn/store.h"
+#include "src/store/replica.h"
 #include "gossip/sim/store_pair.h"
 
 namespace {
@@ -36,11 +36,11 @@ using Clock = std::chrono::steady_clock;
   std::exit(1);
 }
 
-std::unique_ptr<cairn::Store> open_store(const fs::path& path) {
+std::unique_ptr<cairn::store::Replica> open_store(const fs::path& path) {
   cairn::StoreOptions options;
   options.durability = cairn::Durability::kNoSync;
   options.map_size_bytes = 4ull << 30;
-  auto store = cairn::Store::open(path.string(), options);
+  auto store = cairn::store::open_replica(path.string(), cairn::store::ReplicaOptions{options, nullptr});
   if (!store) die("cannot open " + path.string() + ": " + store.error().to_string());
   return std::move(*store);
 }

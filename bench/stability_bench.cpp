@@ -23,7 +23,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "cairn/store.h"
+#include "src/store/replica.h"
 #include "gossip/sim/cluster.h"
 #include "src/util/rng.h"
 
@@ -79,11 +79,11 @@ Traffic run_cluster(const fs::path& dir, int peers, std::uint64_t seconds, std::
   return Traffic{after.bytes - before.bytes, after.frames - before.frames, after.reports - before.reports};
 }
 
-std::unique_ptr<cairn::Store> open_store(const fs::path& path) {
+std::unique_ptr<cairn::store::Replica> open_store(const fs::path& path) {
   cairn::StoreOptions options;
   options.durability = cairn::Durability::kNoSync;
   options.map_size_bytes = 2ull << 30;
-  auto store = cairn::Store::open(path.string(), options);
+  auto store = cairn::store::open_replica(path.string(), cairn::store::ReplicaOptions{options, nullptr});
   if (!store) die("cannot open " + path.string() + ": " + store.error().to_string());
   return std::move(*store);
 }

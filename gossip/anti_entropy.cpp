@@ -25,7 +25,7 @@ const std::vector<std::uint32_t> kRootOnly{0};
 
 }  // namespace
 
-AntiEntropy::AntiEntropy(PeerId self, Endpoint self_endpoint, std::uint64_t cluster_id, Store& store,
+AntiEntropy::AntiEntropy(PeerId self, Endpoint self_endpoint, std::uint64_t cluster_id, store::Replica& store,
                          AntiEntropyOptions options, std::uint64_t random_seed)
     : self_(self),
       self_endpoint_(std::move(self_endpoint)),

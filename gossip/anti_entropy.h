@@ -29,7 +29,7 @@
 #include <utility>
 #include <vector>
 
-#include "cairn/store.h"
+#include "src/store/replica.h"
 #include "gossip/messages.h"
 #include "gossip/outgoing.h"
 #include "src/util/rng.h"
@@ -63,7 +63,7 @@ struct AntiEntropyStats {
 class AntiEntropy {
  public:
   // `store` is borrowed and must outlive this object.
-  AntiEntropy(PeerId self, Endpoint self_endpoint, std::uint64_t cluster_id, Store& store,
+  AntiEntropy(PeerId self, Endpoint self_endpoint, std::uint64_t cluster_id, store::Replica& store,
               AntiEntropyOptions options, std::uint64_t random_seed);
 
   // Asks for a round with `peer`. Ignored while a round with it is running or queued, or within
@@ -107,7 +107,7 @@ class AntiEntropy {
   };
 
   Envelope envelope(Body body) const;
-  // True while the store's newest own dots wait for confirmation (Store::identity()): this peer then
+  // True while the store's newest own dots wait for confirmation (Replica::identity()): this peer then
   // starts no round and declines others' (docs/store.md "Identity"), so none of its state leaves it.
   bool holding_own_dots() const { return store_.identity().unconfirmed_from != 0; }
   void start_round(PeerId peer, const Endpoint& endpoint, std::uint64_t now_ms, Outbox& out);
@@ -130,7 +130,7 @@ class AntiEntropy {
   PeerId self_;
   Endpoint self_endpoint_;
   std::uint64_t cluster_id_;
-  Store& store_;
+  store::Replica& store_;
   AntiEntropyOptions options_;
   Rng rng_;
   std::map<std::uint64_t, Round> rounds_;  // By round id.

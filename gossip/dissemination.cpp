@@ -5,7 +5,7 @@
 
 namespace cairn::gossip {
 
-Dissemination::Dissemination(PeerId self, Endpoint self_endpoint, std::uint64_t cluster_id, Store& store,
+Dissemination::Dissemination(PeerId self, Endpoint self_endpoint, std::uint64_t cluster_id, store::Replica& store,
                              DisseminationOptions options)
     : self_(self), self_endpoint_(std::move(self_endpoint)), cluster_id_(cluster_id), store_(store), options_(options) {}
 
@@ -43,7 +43,7 @@ Outbox Dissemination::tick(std::uint64_t now_ms) {
   return out;
 }
 
-void Dissemination::push_to(PeerId id, NeighbourState& state, const Store::DeltaLogBounds& bounds,
+void Dissemination::push_to(PeerId id, NeighbourState& state, const DeltaLogBounds& bounds,
                             std::uint64_t ship_through, std::uint64_t now_ms, Outbox& out) {
   const bool in_flight = state.push_through > state.acknowledged;
   if (in_flight) {
@@ -135,7 +135,7 @@ Outbox Dissemination::on_message(const Envelope& message, std::uint64_t now_ms) 
   return out;
 }
 
-void Dissemination::trim_acknowledged(const Store::DeltaLogBounds& bounds) {
+void Dissemination::trim_acknowledged(const DeltaLogBounds& bounds) {
   if (neighbours_.empty()) return;  // Alone: keep the log for whoever comes.
   std::uint64_t everyone_has = UINT64_MAX;
   for (const auto& [id, state] : neighbours_) everyone_has = std::min(everyone_has, state.acknowledged);

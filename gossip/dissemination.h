@@ -8,7 +8,7 @@
 // information travels onward (BP+RR, Enes et al., "Efficient Synchronization of State-based CRDTs",
 // ICDE 2019). A neighbour whose next entry was already trimmed is left to anti-entropy. Entries from
 // the store's held_from_sequence on (own dots a restarted peer minted before its members confirmed
-// that no other copy of it minted them: Store::identity()) are not pushed until they are confirmed.
+// that no other copy of it minted them: Replica::identity()) are not pushed until they are confirmed.
 //
 // Sans-I/O: no sockets, no clock. The store is called synchronously (a real peer calls this machine
 // off its event loop thread, since the store may fsync).
@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "cairn/defaults.h"
-#include "cairn/store.h"
+#include "src/store/replica.h"
 #include "gossip/messages.h"
 #include "gossip/outgoing.h"
 
@@ -42,7 +42,7 @@ struct DisseminationStats {
 class Dissemination {
  public:
   // `store` is borrowed and must outlive this object.
-  Dissemination(PeerId self, Endpoint self_endpoint, std::uint64_t cluster_id, Store& store,
+  Dissemination(PeerId self, Endpoint self_endpoint, std::uint64_t cluster_id, store::Replica& store,
                 DisseminationOptions options = {});
 
   struct Neighbour {
@@ -82,14 +82,14 @@ class Dissemination {
 
   Envelope envelope(Body body) const;
   // Pushes to one neighbour what it lacks of the log up to `ship_through`.
-  void push_to(PeerId id, NeighbourState& state, const Store::DeltaLogBounds& bounds, std::uint64_t ship_through,
+  void push_to(PeerId id, NeighbourState& state, const DeltaLogBounds& bounds, std::uint64_t ship_through,
                std::uint64_t now_ms, Outbox& out);
-  void trim_acknowledged(const Store::DeltaLogBounds& bounds);
+  void trim_acknowledged(const DeltaLogBounds& bounds);
 
   PeerId self_;
   Endpoint self_endpoint_;
   std::uint64_t cluster_id_;
-  Store& store_;
+  store::Replica& store_;
   DisseminationOptions options_;
   std::map<PeerId, NeighbourState> neighbours_;
   std::map<PeerId, std::uint64_t> merged_through_;  // Per sender: highest of its sequences merged here.

@@ -68,7 +68,7 @@ struct PingRequest {
 struct DeltaPush {
   struct Entry {
     std::uint64_t sequence = 0;
-    std::string delta_group;  // Encoded codec::DeltaGroup, as Store::deltas_since returns it.
+    std::string delta_group;  // Encoded codec::DeltaGroup, as Replica::deltas_since returns it.
     friend bool operator==(const Entry&, const Entry&) = default;
   };
   std::vector<Entry> entries;
@@ -111,7 +111,7 @@ struct BucketDigest {
 };
 
 // Steps 2 and 3: records that differ, with the sender's whole causal context (one encoded
-// delta-group, Store::bucket_records), and the key hashes of records the receiver holds and the
+// delta-group, Replica::bucket_records), and the key hashes of records the receiver holds and the
 // sender does not (the receiver removes those whose dots the context covers). The responder's reply
 // (step 2) also lists the records it wants; the initiator answers (step 3) with those, and with its
 // version of the records the reply carried when the merge left it different.

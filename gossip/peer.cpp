@@ -7,7 +7,7 @@
 
 namespace cairn::gossip {
 
-Peer::Peer(Endpoint self_endpoint, Store& store, std::vector<Endpoint> seeds, PeerOptions options,
+Peer::Peer(Endpoint self_endpoint, store::Replica& store, std::vector<Endpoint> seeds, PeerOptions options,
            std::uint64_t random_seed)
     : endpoint_(std::move(self_endpoint)),
       seeds_(std::move(seeds)),

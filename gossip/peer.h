@@ -30,7 +30,7 @@
 #include <vector>
 
 #include "cairn/defaults.h"
-#include "cairn/store.h"
+#include "src/store/replica.h"
 #include "gossip/anti_entropy.h"
 #include "gossip/dissemination.h"
 #include "gossip/membership.h"
@@ -105,7 +105,7 @@ enum class Lane : std::uint8_t { kMembership, kData };
 class Peer {
  public:
   // `store` is borrowed and must outlive the peer. `random_seed` drives membership's random choices.
-  Peer(Endpoint self_endpoint, Store& store, std::vector<Endpoint> seeds, PeerOptions options,
+  Peer(Endpoint self_endpoint, store::Replica& store, std::vector<Endpoint> seeds, PeerOptions options,
        std::uint64_t random_seed);
 
   // Joins through the seeds (and members remembered from an earlier run). Data lane, before the
@@ -212,7 +212,7 @@ class Peer {
   std::vector<Endpoint> seeds_;
   PeerOptions options_;
   std::uint64_t cluster_id_;
-  Store& store_;
+  store::Replica& store_;
   std::uint64_t random_seed_;
   // Optional only so that build_machines() can recreate them under a new replica id.
   std::optional<Membership> membership_;

@@ -18,7 +18,7 @@ std::uint64_t entry_of(const std::map<PeerId, std::uint64_t>& vector, PeerId rep
 
 }  // namespace
 
-Stability::Stability(PeerId self, Endpoint self_endpoint, std::uint64_t cluster_id, Store& store,
+Stability::Stability(PeerId self, Endpoint self_endpoint, std::uint64_t cluster_id, store::Replica& store,
                      StabilityOptions options)
     : self_(self),
       self_endpoint_(std::move(self_endpoint)),

@@ -3,7 +3,7 @@
 //
 // Every report_interval_ms a peer sends each reachable member a ContextReport: the version vector of its
 // causal context and every retirement it knows (a datagram while small, else over the stream channel). From the reports it keeps (the newest per member):
-//   - counter reset entries are compacted (Store::compact_counter_resets, in bounded slices): a reset
+//   - counter reset entries are compacted (Replica::compact_counter_resets, in bounded slices): a reset
 //     goes once its contributor's report shows it had seen it and this peer has every dot the
 //     contributor had minted by then; no clock is consulted, so nothing is ever reaped early;
 //   - a replica is retired: an operator asks (propose_retirement), or a member stays dead or left for
@@ -20,7 +20,7 @@
 // new id (gossip::Peer then starts over under it).
 // A frame from a retired replica is answered with a RetiredNotice; the retired peer (or any peer that
 // learns from a report that it is retired) empties its store, takes a new replica id and re-issues
-// its unsynced writes once anti-entropy has refilled it (Store::reincarnate): gossip::Peer then starts
+// its unsynced writes once anti-entropy has refilled it (Replica::reincarnate): gossip::Peer then starts
 // over under the new id.
 //
 // Sans-I/O: no sockets, no clock; one thread calls everything.
@@ -33,7 +33,7 @@
 #include <vector>
 
 #include "cairn/defaults.h"
-#include "cairn/store.h"
+#include "src/store/replica.h"
 #include "gossip/membership.h"
 #include "gossip/messages.h"
 #include "gossip/outgoing.h"
@@ -84,7 +84,7 @@ struct PendingRetirement {
 class Stability {
  public:
   // `store` is borrowed and must outlive this object.
-  Stability(PeerId self, Endpoint self_endpoint, std::uint64_t cluster_id, Store& store, StabilityOptions options);
+  Stability(PeerId self, Endpoint self_endpoint, std::uint64_t cluster_id, store::Replica& store, StabilityOptions options);
 
   // Loads the retirements the store knows and makes membership forget those replicas.
   void start(Membership& membership);
@@ -159,7 +159,7 @@ class Stability {
   PeerId self_;
   Endpoint self_endpoint_;
   std::uint64_t cluster_id_;
-  Store& store_;
+  store::Replica& store_;
   StabilityOptions options_;
   std::map<PeerId, Report> reports_;
   std::map<PeerId, std::uint64_t> retired_;  // Replica -> through.

@@ -4,13 +4,14 @@
 #include <utility>
 
 #include "src/util/rng.h"
+#include "src/util/system_clock.h"
 
 namespace cairn::sim {
 
 struct Cluster::Node {
   gossip::Endpoint endpoint;
   std::filesystem::path directory;
-  std::unique_ptr<Store> store;
+  std::unique_ptr<store::Replica> store;
   std::unique_ptr<gossip::Peer> peer;
   std::uint64_t generation = 0;  // Bumped on every crash, so ticks of an earlier life stop.
   std::uint64_t peer_seed = 0;
@@ -57,7 +58,10 @@ void Cluster::open_peer(int i) {
   store_options.durability = Durability::kNoSync;  // The simulation models crashes, not power loss.
   store_options.map_size_bytes = 64ull << 20;
   store_options.replica_id_for_new_store = node.replica_id;  // Seeded, so the ring is the same every run.
-  auto store = Store::open(node.directory.string(), store_options);
+  const auto index = static_cast<std::size_t>(i);
+  const std::int64_t skew_ms = index < options_.clock_skew_ms.size() ? options_.clock_skew_ms[index] : 0;
+  auto store = store::open_replica(node.directory.string(),
+                                   store::ReplicaOptions{store_options, std::make_shared<SkewedWallClock>(skew_ms)});
   // Test-harness code: this runs inside scheduler events, where no Result can be returned, so a store
   // that cannot open throws, and the test framework reports it as a failure of the running test.
   if (!store) throw std::runtime_error("simulated peer store: " + store.error().to_string());
@@ -116,7 +120,7 @@ void Cluster::restart(int i) {
 
 bool Cluster::running(int i) const { return nodes_[static_cast<std::size_t>(i)]->peer != nullptr; }
 
-Store& Cluster::store(int i) { return *nodes_[static_cast<std::size_t>(i)]->store; }
+store::Replica& Cluster::store(int i) { return *nodes_[static_cast<std::size_t>(i)]->store; }
 gossip::Peer& Cluster::peer(int i) { return *nodes_[static_cast<std::size_t>(i)]->peer; }
 const gossip::Endpoint& Cluster::endpoint(int i) const {
   return nodes_[static_cast<std::size_t>(i)]->endpoint;

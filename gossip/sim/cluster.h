@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "cairn/store.h"
+#include "src/store/replica.h"
 #include "gossip/peer.h"
 #include "gossip/sim/network.h"
 #include "gossip/sim/scheduler.h"
@@ -25,6 +25,9 @@ struct ClusterOptions {
   int seed_peers = 1;                   // Peers 0..seed_peers-1 are everyone's seeds.
   gossip::PeerOptions peer;  // With no cluster key and not insecure: sealed under a key made from `seed`.
   Network::Faults faults;
+  // Peer i's store reads the system clock shifted by clock_skew_ms[i] (negative: behind) for its
+  // register timestamps; peers past the end of the list read it unshifted.
+  std::vector<std::int64_t> clock_skew_ms;
 };
 
 // A text rendering of every key and value in `store` (registers with their concurrent values, set
@@ -69,7 +72,7 @@ class Cluster {
   // Where peer i's store lives.
   const std::filesystem::path& directory(int i) const;
 
-  Store& store(int i);
+  store::Replica& store(int i);
   gossip::Peer& peer(int i);
   const gossip::Endpoint& endpoint(int i) const;
   int size() const { return static_cast<int>(nodes_.size()); }

@@ -17,7 +17,7 @@ gossip::AntiEntropyOptions without_background(gossip::AntiEntropyOptions options
 
 }  // namespace
 
-std::uint64_t load_registers(const std::vector<Store*>& stores, std::uint64_t writer,
+std::uint64_t load_registers(const std::vector<store::Replica*>& stores, std::uint64_t writer,
                              const std::string& prefix, std::uint64_t first, std::uint64_t count,
                              std::size_t value_bytes) {
   constexpr std::uint64_t kPerGroup = 10'000;
@@ -39,14 +39,14 @@ std::uint64_t load_registers(const std::vector<Store*>& stores, std::uint64_t wr
     }
     const std::string encoded = codec::encode_delta_group(group);
     bytes += encoded.size();
-    for (Store* store : stores) {
+    for (store::Replica* store : stores) {
       if (!store->merge_delta(encoded, writer)) return 0;
     }
   }
   return bytes;
 }
 
-StorePair::StorePair(Store& a, Store& b, gossip::AntiEntropyOptions options)
+StorePair::StorePair(store::Replica& a, store::Replica& b, gossip::AntiEntropyOptions options)
     : a_(gossip::PeerId{a.replica_id()}, a_endpoint_, 1, a, without_background(options), 1),
       b_(gossip::PeerId{b.replica_id()}, b_endpoint_, 1, b, without_background(options), 2),
       b_id_(gossip::PeerId{b.replica_id()}) {}

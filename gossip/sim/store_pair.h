@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "cairn/store.h"
+#include "src/store/replica.h"
 #include "gossip/anti_entropy.h"
 
 namespace cairn::sim {
@@ -16,14 +16,14 @@ namespace cairn::sim {
 // <prefix><first> .. <prefix><first + count - 1>, values of `value_bytes` bytes, merged as delta-groups of
 // 10,000 writes, as if gossiped from that replica. Returns the bytes of those delta-groups (what
 // shipping the whole data set would cost), or 0 when a store refused one.
-std::uint64_t load_registers(const std::vector<Store*>& stores, std::uint64_t writer,
+std::uint64_t load_registers(const std::vector<store::Replica*>& stores, std::uint64_t writer,
                              const std::string& prefix, std::uint64_t first, std::uint64_t count,
                              std::size_t value_bytes);
 
 class StorePair {
  public:
   // The stores are borrowed and must outlive the pair.
-  StorePair(Store& a, Store& b, gossip::AntiEntropyOptions options = {});
+  StorePair(store::Replica& a, store::Replica& b, gossip::AntiEntropyOptions options = {});
 
   struct RoundResult {
     bool completed = false;  // The round ran to its end (not abandoned).

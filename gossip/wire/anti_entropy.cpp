@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "cairn/store.h"  // kTreeLeafLevel, kTreeFanout, kTreeLeafBuckets.
+#include "src/store/replica_types.h"  // kTreeLeafLevel, kTreeFanout, kTreeLeafBuckets.
 #include "gossip/wire/parts.h"
 
 namespace cairn::gossip::wire_parts {

@@ -3,9 +3,13 @@
 // Every key holds one kind of value: an LWW-register (put/get/del), an OR-set (sadd/srem/...) or a
 // PN-counter (incr/decr). All calls are synchronous and thread-safe: any thread may call any method
 // at any time. Reads run in parallel in LMDB read transactions. A write returns once it is committed
-// with the durability of StoreOptions::durability. Every write also produces a delta, appended to the
-// store's delta log (deltas_since) for a peer to ship; merge_delta applies a delta from elsewhere.
-// Expected failures come back as cairn::Error values (see status.h); nothing throws.
+// with the durability of StoreOptions::durability. Expected failures come back as cairn::Error values
+// (see status.h); nothing throws.
+//
+// This is the application's face of the store. Every write also produces a delta, appended to the
+// store's delta log for a peer to ship; replicating them (the delta log, the peer table, anti-entropy,
+// metadata compaction, retirement, replica identity) is the store's internal face, src/store/replica.h,
+// which cairn::Node drives. An application that wants its store replicated runs a Node (node.h).
 #pragma once
 
 #include <cstdint>
@@ -31,136 +35,11 @@ struct RegisterValue {
   std::vector<std::string> concurrent;
 };
 
-// One delta-group of the delta log.
-struct LoggedDelta {
-  std::uint64_t sequence = 0;
-  std::uint64_t origin = 0;  // The replica it was received from; 0 for a local write.
-  std::string bytes;         // Encoded delta-group, ready for merge_delta on another store.
-};
-
-// What merge_delta did.
-struct MergeOutcome {
-  bool changed = false;            // Something in the delta was new here.
-  std::uint64_t logged_sequence = 0;  // Where its new part was appended to the delta log (0 if nothing new).
-};
-
-// A cluster member as a peer remembers it across restarts (the gossip layer's membership table).
-struct PeerRecord {
-  std::uint64_t id = 0;
-  std::string host;
-  std::uint16_t port = 0;
-  std::uint8_t status = 0;  // 0 alive, 1 suspect, 2 dead, 3 left.
-  std::uint64_t incarnation = 0;
-};
-
-// ---- Anti-entropy types (see the Store methods of the same block). ----
-inline constexpr unsigned kTreeLeafLevel = 4;
-inline constexpr std::uint32_t kTreeFanout = 16;
-inline constexpr std::uint32_t kTreeLeafBuckets = 65536;
-
-struct TreeHashes {
-  std::vector<std::uint64_t> hashes;  // One per requested node, in request order.
-  std::string context;                // Encoded causal context, when asked for.
-};
-
-// One record as anti-entropy compares it: which record, and what it holds.
-struct RecordDigest {
-  std::uint64_t key_hash = 0;     // Of its record key; the top 16 bits are its leaf bucket.
-  std::uint64_t record_hash = 0;  // What it adds to its bucket's hash.
-  friend bool operator==(const RecordDigest&, const RecordDigest&) = default;
-};
-
-struct BucketDigests {
-  std::vector<std::uint32_t> buckets;  // The buckets covered: a prefix of those asked for.
-  std::vector<RecordDigest> records;   // Every record in them.
-};
-
-struct BucketRecords {
-  std::string group;        // The records, as a delta-group with an empty context.
-  std::size_t records = 0;  // How many records it holds.
-};
-
-struct BucketMerge {
-  std::size_t keys_changed = 0;            // Keys whose value changed here (removals included).
-  std::uint64_t logged_sequence = 0;       // Where the change was logged (0: nothing new).
-  std::vector<RecordDigest> received;      // The digests of the records received.
-};
-
-// ---- Metadata compaction and retirement types (see the Store methods of the same block). ----
-
-struct VersionVectorEntry {
-  std::uint64_t replica = 0;
-  std::uint64_t counter = 0;  // Every dot 1..counter of `replica` seen.
-  // The highest dot of `replica` seen past a gap (dots that arrived out of order, e.g. from a partial
-  // anti-entropy repair); 0 when there is none. Such an entry may have counter 0.
-  std::uint64_t beyond_gap = 0;
-  friend bool operator==(const VersionVectorEntry&, const VersionVectorEntry&) = default;
-};
-
-// What one replica last reported of its causal context.
-struct ReplicaReport {
-  std::uint64_t replica = 0;
-  std::vector<VersionVectorEntry> vector;  // Ascending by replica.
-};
-
-struct CompactionPass {
-  std::size_t records_examined = 0;  // Counter records holding resets that were looked at.
-  std::size_t resets_dropped = 0;
-  std::size_t records_removed = 0;   // Records left with no entry at all, hence removed.
-  bool wrapped = false;              // This call reached the end of the records holding resets.
-};
-
-// A replica retired by a replicated decision: its dots 1..through are all there will ever be.
-struct Retirement {
-  std::uint64_t replica = 0;
-  std::uint64_t through = 0;
-  friend bool operator==(const Retirement&, const Retirement&) = default;
-};
-
-struct Reincarnation {
-  std::uint64_t old_replica = 0;
-  std::uint64_t new_replica = 0;
-  std::size_t writes_set_aside = 0;
-};
-
-// ---- Replica identity (Store::identity() and the methods of the same block; docs/store.md). ----
-
-// Why a store took a new replica id.
-enum class IdentityChangeReason : std::uint8_t {
-  kCopied,     // Opened away from where its id was minted: a copied, restored or moved data file.
-  kConflict,   // Another copy of the store minted dots under the same id.
-  kRetired,    // The cluster retired the old id (reincarnate()).
-  kRequested,  // adopt_new_identity() (e.g. after a backup was restored into the same file).
-};
-
-struct IdentityChange {
-  std::uint64_t old_replica = 0;
-  std::uint64_t new_replica = 0;
-  IdentityChangeReason reason = IdentityChangeReason::kCopied;
-  // True when the writes made under the old id since it was last confirmed were set aside and the
-  // store emptied, to be refilled by anti-entropy before they are re-issued under the new id
-  // (reissue_retired_writes()); false when it kept every record.
-  bool emptied = false;
-  std::size_t writes_set_aside = 0;
-  std::string detail;  // What showed it, for the log (e.g. "the data file's inode differs").
-};
-
-struct StoreIdentity {
-  std::uint64_t replica = 0;
-  // Own dots from this counter on were minted since start_identity_check() and no peer has confirmed
-  // yet that no other copy of the id minted them too (confirm_identity()); 0: none are pending.
-  std::uint64_t unconfirmed_from = 0;
-  // While dots are unconfirmed: the first delta log sequence that must not be shipped yet (0: none).
-  std::uint64_t held_from_sequence = 0;
-  std::vector<std::uint64_t> predecessors;    // Ids this data was written under before, oldest first.
-  std::optional<IdentityChange> last_change;  // The latest change since the store was opened.
-};
-
 // A change notification for subscribe().
 struct Change {
   std::string key;
   ValueKind kind = ValueKind::kRegister;
-  bool local = true;  // False when the change came from merge_delta.
+  bool local = true;  // False when the change came from another replica (merged by the node).
 };
 
 // ---- Key inspection (Store::inspect): the CRDT metadata behind one key, for people debugging. ----
@@ -280,6 +159,9 @@ struct StoreUsage {
   std::uint64_t delta_log_entries = 0;  // Delta-groups in the delta log (not yet trimmed).
   OperationCounts operations;
   WriteHealth writes;  // Whether commits succeed now.
+  // Reads and writes refused since the store was opened because a record or the causal context failed
+  // an invariant check at the LMDB boundary (each a kCorrupt error for that key; docs/store.md).
+  std::uint64_t failed_record_checks = 0;
 };
 
 // Iterates over a sequence (keys, members) without loading it all into memory: each next() call reads
@@ -349,146 +231,9 @@ class Store {
   virtual std::uint64_t subscribe(std::string_view prefix, std::function<void(const Change&)> callback) = 0;
   virtual void unsubscribe(std::uint64_t subscription) = 0;
 
-  // Applies an encoded delta-group from another replica (`origin`), idempotently, and appends its new
-  // part to the delta log. Malformed bytes fail with kCorrupt and change nothing.
-  virtual Result<MergeOutcome> merge_delta(std::string_view delta_bytes, std::uint64_t origin) = 0;
-
-  // Up to `max_count` delta-groups with sequence > `after_sequence`, oldest first.
-  virtual Result<std::vector<LoggedDelta>> deltas_since(std::uint64_t after_sequence, std::size_t max_count) = 0;
-
-  // The sequences the delta log holds: [first, last]; first == last + 1 when it is empty. `last` is
-  // the newest sequence ever logged (0 before the first write), also after trimming.
-  struct DeltaLogBounds {
-    std::uint64_t first = 1;
-    std::uint64_t last = 0;
-  };
-  virtual Result<DeltaLogBounds> delta_log_bounds() = 0;
-
-  // The cluster members remembered from earlier runs, and saving changes to them (insert or replace by id).
-  virtual Result<std::vector<PeerRecord>> load_peers() = 0;
-  virtual Status save_peers(const std::vector<PeerRecord>& peers) = 0;
-
-  // Drops every delta-group with sequence <= `through_sequence` (gossip calls it once every neighbour
-  // has acknowledged them). Returns once the trim is committed.
-  virtual Status trim_delta_log(std::uint64_t through_sequence) = 0;
-
   // The store's map use, file size, delta log length and operation counts now: cheap (no scan), for
   // metrics. Thread-safe. Fails only when LMDB cannot begin a read transaction.
   virtual Result<StoreUsage> usage() = 0;
-
-  // ---- Anti-entropy: the hash tree over the records (docs/anti-entropy.md). ----
-  // The gossip layer uses these to reconcile two replicas by exchanging bucket hashes top-down and
-  // then the records of the differing buckets; an application needs none of them. The tree has
-  // levels 0 (the root) to kTreeLeafLevel (kTreeLeafBuckets leaf buckets); node n at level L has the
-  // children 16n .. 16n+15 at level L+1. All of them fail with kUnavailable on a read-only store.
-
-  // The hashes of `nodes` at `level` (0 for an empty subtree), in the order given; with
-  // `with_context`, also the encoded causal context, read in the same snapshot as the hashes.
-  // kInvalidArgument for a level or node out of range.
-  virtual Result<TreeHashes> tree_hashes(unsigned level, const std::vector<std::uint32_t>& nodes,
-                                         bool with_context) = 0;
-
-  // The digest of every record in leaf `buckets` (in the order given): per record, the hash of its
-  // key (whose top 16 bits are its bucket) and the hash it adds to the tree. Stops after the bucket
-  // that takes the count past `max_records` (at least one bucket is always covered).
-  virtual Result<BucketDigests> bucket_digests(const std::vector<std::uint32_t>& buckets,
-                                               std::size_t max_records) = 0;
-
-  // The records of `buckets` whose key hashes are listed, read in one snapshot and encoded as one
-  // delta-group (with an empty context: merge_buckets takes the sender's context apart, so a round
-  // ships it once, not with every slice). Stops once the records pass `max_bytes` (at least one record
-  // goes); what is left out is found again by the next comparison.
-  virtual Result<BucketRecords> bucket_records(const std::vector<std::uint32_t>& buckets,
-                                               const std::vector<std::uint64_t>& key_hashes,
-                                               std::size_t max_bytes) = 0;
-
-  // Joins another replica's bucket_records() into this store under that replica's encoded causal
-  // context `sender_context` (from tree_hashes; it may be older than the records, which only makes
-  // removals more cautious), and treats each record of ours whose key hash is in `absent_key_hashes`
-  // as absent there:
-  // joined with nothing under that context, it is removed when the context covers its dots. Each
-  // record is joined under both causal contexts, but only the dots of the records involved join this
-  // store's context (the rest of the sender's context speaks of other records). The change is logged
-  // as a delta from `origin`, so gossip carries it on. kCorrupt for bytes that do not decode or a
-  // record or key hash outside `buckets`; nothing changes then.
-  virtual Result<BucketMerge> merge_buckets(const std::vector<std::uint32_t>& buckets,
-                                            std::string_view group_bytes,
-                                            const std::vector<std::uint64_t>& absent_key_hashes,
-                                            std::string_view sender_context, std::uint64_t origin) = 0;
-
-  // When this store's level-1 hashes equal `level1_hashes` (all records equal another replica's),
-  // joins that replica's encoded causal context (read in the same snapshot as those hashes) into
-  // this store's, in one transaction, and returns true; otherwise changes nothing and returns false.
-  virtual Result<bool> join_context_if_tree_equals(const std::vector<std::uint64_t>& level1_hashes,
-                                                   std::string_view context_bytes) = 0;
-
-  // ---- Metadata compaction and retiring replicas (docs/metadata-gc.md). ----
-  // The gossip layer drives these from what other replicas report of their causal contexts; an
-  // application needs none of them.
-
-  // The version vector part of this store's committed causal context (replica -> every counter up to
-  // this one seen), ascending by replica, without retired replicas this store has seen all of; an
-  // entry's beyond_gap names the highest dot of that replica seen past a gap, if any.
-  virtual Result<std::vector<VersionVectorEntry>> context_vector() = 0;
-
-  // Drops counter reset entries that no replica can need any more, examining at most `max_records`
-  // counter records that hold resets, continuing where the previous call stopped (wrapping around).
-  // A reset of contributor C's chain goes when this store holds no contribution of that chain and C's
-  // report in `reports` shows C had seen the reset while this store has seen every dot C had minted by
-  // then (so no contribution the reset must cancel can still arrive). Nothing else changes; the change
-  // is not logged (every replica compacts for itself; anti-entropy carries the removal, which is safe).
-  virtual Result<CompactionPass> compact_counter_resets(const std::vector<ReplicaReport>& reports,
-                                                        std::size_t max_records) = 0;
-
-  // Records that `replica` is retired with its dots 1..`through` (a replicated decision of the gossip
-  // layer): its dots beyond `through` are dropped wherever they arrive from, and once this store has
-  // seen 1..`through` its entry leaves the stored and shipped causal context (the retirement stands in
-  // for it). Idempotent. kInvalidArgument for this store's own replica id (see reincarnate()).
-  virtual Status retire_replica(std::uint64_t replica, std::uint64_t through) = 0;
-  // Every retirement this store knows, ascending by replica.
-  virtual Result<std::vector<Retirement>> retirements() = 0;
-
-  // This store's own replica was retired through `through`: sets aside every write of its own beyond
-  // `through` (they reached no other replica), empties the store, and takes a new random replica id, in
-  // one transaction. The gossip layer then fills the store from a peer (anti-entropy) and calls
-  // reissue_retired_writes(). Survives a crash at any point (the set-aside writes are durable).
-  virtual Result<Reincarnation> reincarnate(std::uint64_t through) = 0;
-  // Re-issues the writes reincarnate() set aside as new local writes under the new replica id, and
-  // forgets them: register values that would still win, set adds, and counter increments and
-  // decrements beyond what the retired replica's entries held here. Returns how many writes it
-  // issued; 0 when nothing was pending, or while the store has not yet seen every dot 1..through of
-  // the old id (the writes then stay set aside: call again after the next anti-entropy round).
-  virtual Result<std::size_t> reissue_retired_writes() = 0;
-  // True while writes set aside by reincarnate() wait for reissue_retired_writes().
-  virtual Result<bool> has_retired_writes() = 0;
-
-  // ---- Replica identity (docs/store.md, "Identity"). ----
-  // One replica id is minted by one copy of a store only. A writable open that finds the data file
-  // away from where its id was minted (another inode, filesystem or machine: a copy) takes a new id
-  // at once, keeping every record; the gossip layer catches what that cannot see (a file rolled back
-  // in place) with the methods below. Any thread may call them.
-
-  // The id, the ids the data had before, and which own dots wait for confirmation.
-  virtual StoreIdentity identity() = 0;
-  // The gossip layer calls it before it ships anything: own dots minted from now on (and their delta
-  // log entries) stay unconfirmed, not to be shipped, until confirm_identity(). Unconfirmed writes are
-  // remembered across a restart. A no-op for an id minted since the store was opened (no other copy
-  // can hold it) or while dots are unconfirmed already.
-  virtual Status start_identity_check() = 0;
-  // Peers' contexts show no dot of this id from unconfirmed_from on: those dots are this copy's alone
-  // and may be shipped. Idempotent.
-  virtual Status confirm_identity() = 0;
-  // A peer's context holds dots of this store's id up to `highest`. When that shows another copy of
-  // the store minted under the id (a dot beyond any minted here, or while unconfirmed one from
-  // unconfirmed_from on, which this store never shipped), the store takes a new id at once and
-  // returns the change, else nullopt. The new id keeps every record when no unconfirmed dot was
-  // minted; otherwise the unconfirmed writes are set aside and the store emptied (IdentityChange).
-  virtual Result<std::optional<IdentityChange>> observe_own_dots(std::uint64_t highest) = 0;
-  // Takes a new random id now, keeping every record and the causal context (the old id's dots stay,
-  // as received ones do), and records the old id as a predecessor: the one step to run after
-  // restoring a backup into the same file. The old id is not retired: its dots stay in every version
-  // vector until it is (`cairn retire`, or the dead-member horizon: docs/metadata-gc.md).
-  virtual Result<IdentityChange> adopt_new_identity() = 0;
 };
 
 }  // namespace cairn

@@ -32,6 +32,7 @@
 #include "src/metrics/prometheus.h"
 #include "src/resp/listener.h"
 #include "src/server/client_listener.h"
+#include "src/store/replica.h"
 #include "src/util/hex_id.h"
 #include "src/util/log.h"
 #include "src/util/secret_file.h"
@@ -325,11 +326,12 @@ class NodeImpl final : public Node {
 
   // Opens the store and takes its replica id (a copied directory took a new one on open: logged).
   Status open_store(const NodeOptions& options) {
-    auto store = Store::open(options.data_dir, options.store);
+    auto store = store::open_replica(options.data_dir, store::ReplicaOptions{options.store, nullptr});
     if (!store) return tl::unexpected(store.error());
     store_ = std::move(*store);
+    if (hooks_.store_opened) hooks_.store_opened(*store_);
     replica_id_ = store_->replica_id();
-    log_identity_change(store_->identity().last_change);
+    log_identity_change(store_->identity().last_change);  // A copied directory took a new id on open.
     return ok();
   }
 
@@ -753,7 +755,7 @@ class NodeImpl final : public Node {
     }
   }
 
-  std::unique_ptr<Store> store_;
+  std::unique_ptr<store::Replica> store_;
   std::unique_ptr<net::EventLoop> loop_;
   std::unique_ptr<transport::UvTransport> transport_;
   std::unique_ptr<http::HttpListener> http_;

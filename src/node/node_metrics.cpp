@@ -126,6 +126,9 @@ void add_store_metrics(const StoreUsage& usage, std::vector<MetricSample>& out) 
   counter(out, "cairn_store_commit_failures_total",
           "Store commits that failed (disk full, map full, I/O error): the writes in them failed.",
           static_cast<double>(usage.writes.failed_commits));
+  counter(out, "cairn_store_failed_record_checks_total",
+          "Store reads and writes refused because a record or the causal context failed an invariant check.",
+          static_cast<double>(usage.failed_record_checks));
   gauge(out, "cairn_store_writes_failing", "1 while the last store commit failed (writes fail now), else 0.",
         usage.writes.failing ? 1.0 : 0.0);
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cairn/store.h"
+#include "src/store/replica_types.h"
 #include "src/codec/records.h"
 #include "src/store/databases.h"
 #include "src/store/lmdb.h"

@@ -6,6 +6,7 @@
 
 #include "src/codec/codec.h"
 #include "src/store/hash_tree.h"
+#include "src/store/record_checks.h"
 
 namespace cairn::store {
 namespace {
@@ -59,6 +60,7 @@ Result<codec::RecordValue> read_record(const Txn& txn, MDB_dbi values, const cod
   if (!value) {
     return fail(value.error().code(), "record of key '" + key.key + "': " + value.error().message());
   }
+  if (auto checked = check_record(key, *value); !checked) return tl::unexpected(checked.error());
   return value;
 }
 
@@ -73,6 +75,7 @@ Status for_each_record(const Txn& txn, MDB_dbi values,
     if (!key) return tl::unexpected(key.error());
     auto value = codec::decode_record((*entry)->value, key->type);
     if (!value) return fail(value.error().code(), "record of key '" + key->key + "': " + value.error().message());
+    if (auto checked = check_record(*key, *value); !checked) return checked;
     if (auto visited = visit(*key, *value); !visited) return visited;
   }
 }
@@ -130,6 +133,12 @@ Result<AppliedDelta> apply_delta_group(Txn& txn, const Databases& databases, crd
     if (!current) return tl::unexpected(current.error());
     codec::RecordValue joined = join_values(*current, context, fragment, group.context);
     if (joined == *current) continue;
+    // Right before the write: the record must hold only dots its store will have seen after the join
+    // (an empty value is an erase: nothing is written to check).
+    if (auto checked = value_is_empty(joined) ? ok() : check_record_under(key, joined, context, &group.context);
+        !checked) {
+      return tl::unexpected(checked.error());
+    }
     if (auto written = write_record(txn, databases, key, joined); !written) return tl::unexpected(written.error());
     applied.changed.push_back(key);
   }

@@ -7,14 +7,17 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <random>
 #include <string>
 #include <variant>
 
 #include "src/codec/codec.h"
+#include "src/store/delta_log.h"
 #include "src/store/fingerprint.h"
 #include "src/store/hash_tree.h"
 #include "src/store/identity.h"
+#include "src/store/record_checks.h"
 #include "src/store/lmdb.h"
 #include "src/store/retirement.h"
 #include "src/util/hex_id.h"
@@ -174,68 +177,83 @@ Status Environment::check_fingerprint(Txn& txn, const std::string& path) {
 }
 
 Status Environment::load_or_create_meta(const StoreOptions& options, const std::string& path) {
-  const bool read_only = options.read_only;
   MDB_txn* raw = nullptr;
-  if (int rc = mdb_txn_begin(databases_.env, nullptr, read_only ? MDB_RDONLY : 0, &raw); rc != 0) {
+  if (int rc = mdb_txn_begin(databases_.env, nullptr, options.read_only ? MDB_RDONLY : 0, &raw); rc != 0) {
     return tl::unexpected(lmdb_error(rc, "begin"));
   }
   Txn txn(raw);
+  if (auto read = read_or_mint_identity(txn, options); !read) return read;
+  if (auto read = read_context_and_sequence(txn); !read) return read;
+  if (options.read_only) return ok();
+  if (auto checked = check_fingerprint(txn, path); !checked) return checked;
+  if (auto built = build_missing_indexes(txn); !built) return built;
+  return txn.commit();
+}
+
+Status Environment::read_or_mint_identity(const Txn& txn, const StoreOptions& options) {
   auto identity = txn.read(databases_.meta, kMetaIdentityKey);
   if (!identity) return tl::unexpected(identity.error());
-  if (identity->has_value()) {
-    auto meta = codec::decode_meta(**identity);
-    if (!meta) return fail(meta.error().code(), "store identity: " + meta.error().message());
-    meta_ = *meta;
-    if (meta_.format_version > codec::kFormatVersion) {
-      return fail(ErrorCode::kUnsupported, "the store was written in format " + std::to_string(meta_.format_version) +
-                                               "; this build reads formats up to " +
-                                               std::to_string(codec::kFormatVersion));
-    }
-  } else {
-    if (read_only) return fail(ErrorCode::kNotFound, "the directory holds no initialised cairn store");
+  if (!identity->has_value()) {
+    if (options.read_only) return fail(ErrorCode::kNotFound, "the directory holds no initialised cairn store");
     meta_.format_version = codec::kFormatVersion;
     meta_.replica = crdt::ReplicaId{options.replica_id_for_new_store != 0 ? options.replica_id_for_new_store
                                                                           : random_replica_id()};
-    identity_minted_ = true;  // Written below, with its fingerprint.
+    identity_minted_ = true;  // Written by check_fingerprint, with its fingerprint.
+    return ok();
   }
+  auto meta = codec::decode_meta(**identity);
+  if (!meta) return fail(meta.error().code(), "store identity: " + meta.error().message());
+  meta_ = *meta;
+  if (meta_.format_version > codec::kFormatVersion) {
+    return fail(ErrorCode::kUnsupported, "the store was written in format " + std::to_string(meta_.format_version) +
+                                             "; this build reads formats up to " +
+                                             std::to_string(codec::kFormatVersion));
+  }
+  return ok();
+}
 
+Status Environment::read_context_and_sequence(const Txn& txn) {
   auto context = txn.read(databases_.meta, kMetaContextKey);
   if (!context) return tl::unexpected(context.error());
   if (context->has_value()) {
     auto decoded = codec::decode_context(**context);
     if (!decoded) return fail(decoded.error().code(), "causal context: " + decoded.error().message());
+    if (auto checked = check_context(*decoded, "the stored causal context"); !checked) return checked;
     initial_context_ = std::move(*decoded);
   }
+  // The log may have been trimmed empty: the meta record remembers where the sequence stood.
+  auto next_sequence = delta_log::next_sequence(txn, databases_, meta_.next_delta_sequence);
+  if (!next_sequence) return tl::unexpected(next_sequence.error());
+  next_delta_sequence_ = *next_sequence;
+  return ok();
+}
 
-  {
-    // The cursor must be closed before the commit: LMDB frees a write transaction's cursors with it.
-    auto cursor = LmdbCursor::open(txn, databases_.deltas);
-    if (!cursor) return tl::unexpected(cursor.error());
-    auto last = cursor->last();
-    if (!last) return tl::unexpected(last.error());
-    // The log may have been trimmed empty: the meta record remembers where the sequence stood.
-    next_delta_sequence_ = std::max<std::uint64_t>(meta_.next_delta_sequence,
-                                                   last->has_value() ? decode_sequence((*last)->key) + 1 : 1);
-  }
-  if (read_only) return ok();
-  if (auto checked = check_fingerprint(txn, path); !checked) return checked;
+namespace {
+
+// Builds an index with `build` and marks it built under `scheme` at meta key `key`, unless the mark
+// says it was built under that scheme already.
+Status build_unless_marked(Txn& txn, const Databases& databases, const char* key, std::string_view scheme,
+                           const std::function<Status()>& build) {
+  auto marked = txn.read(databases.meta, key);
+  if (!marked) return tl::unexpected(marked.error());
+  if (marked->has_value() && **marked == scheme) return ok();
+  if (auto built = build(); !built) return built;
+  return txn.write(databases.meta, key, scheme);
+}
+
+}  // namespace
+
+Status Environment::build_missing_indexes(Txn& txn) {
   // A store written before the hash tree existed (or under another tree scheme) gets it built here,
   // once, before any write can change a record.
-  auto tree_scheme = txn.read(databases_.meta, kMetaTreeKey);
-  if (!tree_scheme) return tl::unexpected(tree_scheme.error());
-  if (!tree_scheme->has_value() || **tree_scheme != kTreeScheme) {
-    if (auto built = tree::rebuild(txn, databases_); !built) return built;
-    if (auto marked = txn.write(databases_.meta, kMetaTreeKey, kTreeScheme); !marked) return marked;
+  if (auto built = build_unless_marked(txn, databases_, kMetaTreeKey, kTreeScheme,
+                                       [&] { return tree::rebuild(txn, databases_); });
+      !built) {
+    return built;
   }
   // Likewise the index of counter records holding resets (compact_counter_resets reads only it).
-  auto reset_index = txn.read(databases_.meta, kMetaResetIndexKey);
-  if (!reset_index) return tl::unexpected(reset_index.error());
-  if (!reset_index->has_value() || **reset_index != kResetIndexScheme) {
-    if (auto built = rebuild_reset_index(txn, databases_); !built) return built;
-    if (auto marked = txn.write(databases_.meta, kMetaResetIndexKey, kResetIndexScheme); !marked)
-      return marked;
-  }
-  return txn.commit();
+  return build_unless_marked(txn, databases_, kMetaResetIndexKey, kResetIndexScheme,
+                             [&] { return rebuild_reset_index(txn, databases_); });
 }
 
 std::uint64_t random_replica_id() {

@@ -10,6 +10,7 @@
 #include "cairn/options.h"
 #include "cairn/status.h"
 #include "cairn/store.h"
+#include "src/store/replica_types.h"
 #include "crdt/dot_context.h"
 #include "src/codec/records.h"
 #include "src/store/databases.h"
@@ -46,6 +47,12 @@ class Environment {
   Environment() = default;
   Status open_databases(bool read_only);
   Status load_or_create_meta(const StoreOptions& options, const std::string& path);
+  // The steps of load_or_create_meta, in its transaction: the meta record read (or a new identity
+  // minted, unless read-only), the causal context and next delta sequence read, and the indexes a
+  // store written by an older build lacks (the hash tree, the reset index) built.
+  Status read_or_mint_identity(const Txn& txn, const StoreOptions& options);
+  Status read_context_and_sequence(const Txn& txn);
+  Status build_missing_indexes(Txn& txn);
   // On a writable open: records the fingerprint of a store that has none, or takes a new id when it
   // differs from the one recorded (src/store/identity.h). Writes meta_ in `txn` when it changed.
   Status check_fingerprint(Txn& txn, const std::string& path);

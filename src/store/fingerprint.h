@@ -8,7 +8,7 @@
 // machine) and takes a new id. A directory renamed on its filesystem keeps the inode and its id
 // (correct: the original is gone). A file overwritten in place (a rolled-back VM snapshot, `cp
 // old/data.mdb dir/data.mdb`) keeps the inode too: the gossip layer's check catches those
-// (Store::start_identity_check).
+// (Replica::start_identity_check).
 #pragma once
 
 #include <string>

@@ -127,31 +127,45 @@ Result<std::vector<BucketEntry>> bucket_entries(const Txn& txn, const Databases&
   return entries;
 }
 
+Result<std::vector<std::uint64_t>> leaves_from_records(const Txn& txn, const Databases& databases) {
+  // Accumulated in memory: 65,536 leaves at most.
+  std::vector<std::uint64_t> leaves(kLeafBuckets, 0);
+  auto cursor = LmdbCursor::open(txn, databases.values);
+  if (!cursor) return tl::unexpected(cursor.error());
+  for (auto entry = cursor->seek("");; entry = cursor->next()) {
+    if (!entry) return tl::unexpected(entry.error());
+    if (!entry->has_value()) break;
+    leaves[bucket_of((*entry)->key)] ^= record_hash((*entry)->key, (*entry)->value);
+  }
+  return leaves;
+}
+
 Status rebuild(Txn& txn, const Databases& databases) {
   for (MDB_dbi dbi : {databases.tree, databases.tree_keys}) {
     if (int rc = mdb_drop(txn.get(), dbi, 0); rc != 0)
       return tl::unexpected(lmdb_error(rc, "clear hash tree"));
   }
-  // Leaves are accumulated in memory (65,536 of them at most) and written once each.
-  std::vector<std::uint64_t> leaves(kLeafBuckets, 0);
   {
+    // The index first (one entry per record), then every leaf once, from the same records.
     auto cursor = LmdbCursor::open(txn, databases.values);
     if (!cursor) return tl::unexpected(cursor.error());
     for (auto entry = cursor->seek("");; entry = cursor->next()) {
       if (!entry) return tl::unexpected(entry.error());
       if (!entry->has_value()) break;
-      const std::uint64_t hash = record_hash((*entry)->key, (*entry)->value);
-      const std::uint32_t bucket = bucket_of((*entry)->key);
-      leaves[bucket] ^= hash;
-      std::string index_key = bucket_key(bucket);
+      std::string index_key = bucket_key(bucket_of((*entry)->key));
       index_key.append((*entry)->key);
-      if (auto written = txn.write(databases.tree_keys, index_key, encode_hash(hash)); !written)
+      if (auto written = txn.write(databases.tree_keys, index_key,
+                                   encode_hash(record_hash((*entry)->key, (*entry)->value)));
+          !written) {
         return written;
+      }
     }
   }
+  auto leaves = leaves_from_records(txn, databases);
+  if (!leaves) return tl::unexpected(leaves.error());
   for (std::uint32_t bucket = 0; bucket < kLeafBuckets; ++bucket) {
-    if (leaves[bucket] == 0) continue;
-    if (auto written = txn.write(databases.tree, bucket_key(bucket), encode_hash(leaves[bucket])); !written) {
+    if ((*leaves)[bucket] == 0) continue;
+    if (auto written = txn.write(databases.tree, bucket_key(bucket), encode_hash((*leaves)[bucket])); !written) {
       return written;
     }
   }

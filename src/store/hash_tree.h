@@ -59,8 +59,13 @@ struct BucketEntry {
 Result<std::vector<BucketEntry>> bucket_entries(const Txn& txn, const Databases& databases,
                                                 std::uint32_t bucket);
 
+// The leaf hashes (kLeafBuckets of them, 0 for an empty bucket) computed from every record in `values`,
+// ignoring the stored tree: what the tree must hold. rebuild() writes them; tests compare them with the
+// incrementally maintained tree (through Replica::read_raw).
+Result<std::vector<std::uint64_t>> leaves_from_records(const Txn& txn, const Databases& databases);
+
 // Drops the tree and builds it again from every record in `values` (a store written before the tree
-// existed; tests compare it with the incrementally maintained one).
+// existed, or under another tree scheme).
 Status rebuild(Txn& txn, const Databases& databases);
 
 }  // namespace cairn::store::tree

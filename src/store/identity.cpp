@@ -8,6 +8,7 @@
 
 #include "src/codec/codec.h"
 #include "src/store/delta_apply.h"
+#include "src/store/delta_log.h"
 #include "src/store/environment.h"
 
 namespace cairn::store {
@@ -78,15 +79,10 @@ Result<std::vector<codec::RetiredCounterReset>> logged_own_resets(const Txn& txn
                                                                   crdt::ReplicaId self, std::uint64_t through,
                                                                   std::uint64_t first_sequence) {
   std::vector<codec::RetiredCounterReset> resets;
-  auto cursor = LmdbCursor::open(txn, databases.deltas);
-  if (!cursor) return tl::unexpected(cursor.error());
-  for (auto entry = cursor->seek(encode_sequence(first_sequence));; entry = cursor->next()) {
-    if (!entry) return tl::unexpected(entry.error());
-    if (!entry->has_value()) break;
-    auto group = codec::decode_delta_group((*entry)->value);
-    if (!group) return fail(group.error().code(), "delta log entry: " + group.error().message());
-    if (group->origin.value != 0) continue;
-    for (const codec::RecordFragment& fragment : group->records) {
+  auto visited = delta_log::for_each_group(txn, databases, first_sequence,
+                                           [&](std::uint64_t, const codec::DeltaGroup& group) -> Status {
+    if (group.origin.value != 0) return ok();
+    for (const codec::RecordFragment& fragment : group.records) {
       const auto* counter = std::get_if<crdt::PnCounter::Store>(&fragment.value);
       if (counter == nullptr) continue;
       for (const auto& [dot, counter_entry] : counter->entries()) {
@@ -96,7 +92,9 @@ Result<std::vector<codec::RetiredCounterReset>> logged_own_resets(const Txn& txn
         }
       }
     }
-  }
+    return ok();
+  });
+  if (!visited) return tl::unexpected(visited.error());
   return resets;
 }
 

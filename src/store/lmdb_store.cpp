@@ -5,18 +5,29 @@
 #include "src/codec/codec.h"
 #include "src/store/cursors.h"
 #include "src/store/delta_apply.h"
+#include "src/store/delta_log.h"
 #include "src/store/identity.h"
 #include "src/store/retirement.h"
 
 namespace cairn {
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& path, const StoreOptions& options) {
-  auto environment = store::Environment::open(path, options);
-  if (!environment) return tl::unexpected(environment.error());
-  auto store = std::make_unique<store::LmdbStore>(std::move(*environment), options);
-  if (auto loaded = store->load_retirements(); !loaded) return tl::unexpected(loaded.error());
-  return std::unique_ptr<Store>(std::move(store));
+  auto replica = store::open_replica(path, store::ReplicaOptions{options, nullptr});
+  if (!replica) return tl::unexpected(replica.error());
+  return std::unique_ptr<Store>(std::move(*replica));
 }
+
+namespace store {
+
+Result<std::unique_ptr<Replica>> open_replica(const std::string& path, const ReplicaOptions& options) {
+  auto environment = Environment::open(path, options.store);
+  if (!environment) return tl::unexpected(environment.error());
+  auto store = std::make_unique<LmdbStore>(std::move(*environment), options);
+  if (auto loaded = store->load_retirements(); !loaded) return tl::unexpected(loaded.error());
+  return std::unique_ptr<Replica>(std::move(store));
+}
+
+}  // namespace store
 
 namespace store {
 namespace {
@@ -53,20 +64,21 @@ Error not_found(std::string_view key) { return Error(ErrorCode::kNotFound, "no k
 
 }  // namespace
 
-LmdbStore::LmdbStore(std::unique_ptr<Environment> environment, const StoreOptions& options)
+LmdbStore::LmdbStore(std::unique_ptr<Environment> environment, const ReplicaOptions& replica_options)
     : environment_(std::move(environment)),
-      options_(options),
+      options_(replica_options.store),
       replica_(environment_->meta().replica),
       context_(environment_->initial_context()),
       next_sequence_(environment_->next_delta_sequence()),
+      wall_clock_(replica_options.wall_clock ? replica_options.wall_clock : std::make_shared<SystemWallClock>()),
       committed_next_sequence_(next_sequence_),
-      map_size_bytes_(options.map_size_bytes),
+      map_size_bytes_(options_.map_size_bytes),
       published_replica_(replica_.value),
       meta_(environment_->meta()),
       id_minted_this_session_(environment_->identity_minted()),
       last_change_(environment_->identity_change()) {
   publish_identity();
-  if (options.read_only) return;  // No writer thread: every write fails with kUnavailable.
+  if (options_.read_only) return;  // No writer thread: every write fails with kUnavailable.
   WriteQueue::Hooks hooks;
   hooks.save_state = [this] {
     saved_ = Saved{context_, next_sequence_, context_dirty_, uncommitted_changes_.size()};
@@ -96,7 +108,7 @@ LmdbStore::LmdbStore(std::unique_ptr<Environment> environment, const StoreOption
     notify_subscribers();
   };
   hooks.grow_map = [this] { return grow_map(); };
-  const std::uint32_t batch = options.durability == Durability::kSync ? 1 : options.max_writes_per_commit;
+  const std::uint32_t batch = options_.durability == Durability::kSync ? 1 : options_.max_writes_per_commit;
   queue_ = std::make_unique<WriteQueue>(databases().env, batch, std::move(hooks));
 }
 
@@ -105,7 +117,7 @@ LmdbStore::~LmdbStore() { queue_.reset(); }  // Serve every queued write before 
 Status LmdbStore::write_local(std::string_view key, std::optional<ValueKind> kind, BuildDelta build) {
   if (auto valid = check_key(key); !valid) return valid;
   if (!queue_) return fail(ErrorCode::kUnavailable, "the store was opened read-only");
-  return queue_->submit([&](Txn& txn) -> Status {
+  return counted(queue_->submit([&](Txn& txn) -> Status {
     if (kind) {
       auto kinds = kinds_at(txn, databases().values, key);
       if (!kinds) return tl::unexpected(kinds.error());
@@ -127,7 +139,7 @@ Status LmdbStore::write_local(std::string_view key, std::optional<ValueKind> kin
     }
     adopt(std::move(staged));
     return ok();
-  });
+  }));
 }
 
 Result<std::uint64_t> LmdbStore::commit_group(Txn& txn, const codec::DeltaGroup& group, bool local,
@@ -136,9 +148,7 @@ Result<std::uint64_t> LmdbStore::commit_group(Txn& txn, const codec::DeltaGroup&
   if (!applied) return tl::unexpected(applied.error());
   const bool anything_new = !applied->new_part.records.empty() || !applied->new_part.context.empty();
   if (anything_new) {
-    if (auto logged = txn.write(databases().deltas, encode_sequence(staged.next_sequence),
-                                codec::encode_delta_group(applied->new_part));
-        !logged) {
+    if (auto logged = delta_log::append(txn, databases(), staged.next_sequence, applied->new_part); !logged) {
       return tl::unexpected(logged.error());
     }
   }
@@ -337,7 +347,7 @@ Result<MergeOutcome> LmdbStore::merge_delta(std::string_view delta_bytes, std::u
     observe_timestamps(*group);
     return ok();
   });
-  if (!merged) return tl::unexpected(merged.error());
+  if (!counted(merged)) return tl::unexpected(merged.error());
   return outcome;
 }
 
@@ -351,63 +361,22 @@ void LmdbStore::observe_timestamps(const codec::DeltaGroup& group) {
 }
 
 Result<std::vector<LoggedDelta>> LmdbStore::deltas_since(std::uint64_t after_sequence, std::size_t max_count) {
-  return with_read_txn([&](const Txn& txn) -> Result<std::vector<LoggedDelta>> {
-    std::vector<LoggedDelta> deltas;
-    auto cursor = LmdbCursor::open(txn, databases().deltas);
-    if (!cursor) return tl::unexpected(cursor.error());
-    for (auto entry = cursor->seek(encode_sequence(after_sequence + 1)); deltas.size() < max_count;
-         entry = cursor->next()) {
-      if (!entry) return tl::unexpected(entry.error());
-      if (!entry->has_value()) break;
-      auto group = codec::decode_delta_group((*entry)->value);
-      if (!group) return fail(group.error().code(), "delta log entry: " + group.error().message());
-      deltas.push_back(LoggedDelta{decode_sequence((*entry)->key), group->origin.value, std::string((*entry)->value)});
-    }
-    return deltas;
-  });
+  return with_read_txn([&](const Txn& txn) { return delta_log::read_after(txn, databases(), after_sequence, max_count); });
 }
 
-Result<Store::DeltaLogBounds> LmdbStore::delta_log_bounds() {
-  return with_read_txn([&](const Txn& txn) -> Result<DeltaLogBounds> {
-    auto cursor = LmdbCursor::open(txn, databases().deltas);
-    if (!cursor) return tl::unexpected(cursor.error());
-    auto first = cursor->seek("");
-    if (!first) return tl::unexpected(first.error());
-    // The newest sequence is known even when the log is empty: the writer's next sequence minus one.
-    // It is read under the read transaction's snapshot of the log instead of the writer's counter
-    // when the log is not empty, so the bounds are consistent with what deltas_since will return.
-    DeltaLogBounds bounds;
-    auto last = cursor->last();
-    if (!last) return tl::unexpected(last.error());
-    if (last->has_value()) {
-      bounds.first = decode_sequence((*first)->key);
-      bounds.last = decode_sequence((*last)->key);
-    } else {
-      bounds.last = committed_next_sequence_.load() - 1;
-      bounds.first = bounds.last + 1;
-    }
-    return bounds;
-  });
+Result<DeltaLogBounds> LmdbStore::delta_log_bounds() {
+  return with_read_txn(
+      [&](const Txn& txn) { return delta_log::bounds(txn, databases(), committed_next_sequence_.load() - 1); });
 }
 
 Status LmdbStore::trim_delta_log(std::uint64_t through_sequence) {
   if (!queue_) return fail(ErrorCode::kUnavailable, "the store was opened read-only");
   return queue_->submit([&](Txn& txn) -> Status {
-    auto cursor = LmdbCursor::open(txn, databases().deltas);
-    if (!cursor) return tl::unexpected(cursor.error());
-    std::vector<std::string> doomed;
-    for (auto entry = cursor->seek(""); ; entry = cursor->next()) {
-      if (!entry) return tl::unexpected(entry.error());
-      if (!entry->has_value() || decode_sequence((*entry)->key) > through_sequence) break;
-      doomed.emplace_back((*entry)->key);
-    }
-    for (const std::string& key : doomed) {
-      if (auto erased = txn.erase(databases().deltas, key); !erased) return erased;
-    }
-    if (doomed.empty()) return ok();
-    // While the log holds entries, its last key tells the next sequence on reopen. Trimming may empty
-    // it, so the next sequence is recorded here too: a sequence must never be reused (neighbours
-    // acknowledge by sequence).
+    auto trimmed = delta_log::trim_through(txn, databases(), through_sequence);
+    if (!trimmed) return tl::unexpected(trimmed.error());
+    if (*trimmed == 0) return ok();
+    // Trimming may empty the log, whose last key tells the next sequence on reopen: the next sequence
+    // is recorded in meta too (delta_log.h: a sequence is never reused).
     codec::StoreMeta meta = meta_;
     meta.replica = replica_;
     meta.next_delta_sequence = next_sequence_;
@@ -443,6 +412,10 @@ Status LmdbStore::save_peers(const std::vector<PeerRecord>& peers) {
     }
     return ok();
   });
+}
+
+Status LmdbStore::read_raw(const std::function<Status(const Txn&, const Databases&)>& read) {
+  return with_read_txn([&](const Txn& txn) { return read(txn, databases()); });
 }
 
 bool LmdbStore::grow_map() {

@@ -1,4 +1,25 @@
-// The Store implementation over LMDB (see include/cairn/store.h for the contract).
+// The Store and Replica implementation over LMDB (contracts: include/cairn/store.h for the
+// application's face, src/store/replica.h for the replication face).
+//
+// LmdbStore's members are defined across several files, one per responsibility:
+//   lmdb_store.cpp           opening (Store::open, open_replica), the writer-thread plumbing
+//                            (write_local, commit_group, the queue's hooks), the application's reads and
+//                            writes, merge_delta, subscriptions, the delta log and peer table methods
+//                            (over delta_log.h), read_raw, map growth
+//   usage.cpp                usage(): map use, file size, delta log length, operation counts
+//   inspect.cpp              inspect(): the CRDT metadata behind one key
+//   lmdb_store_tree.cpp      anti-entropy: tree_hashes, bucket_digests, bucket_records, merge_buckets,
+//                            join_context_if_tree_equals, committed_context (over hash_tree.h and
+//                            bucket_exchange.h)
+//   counter_gc.cpp           context_vector, compact_counter_resets
+//   retirement.cpp           retire_replica, retirements, reincarnate, reissue_retired_writes,
+//                            has_retired_writes, load_retirements, encode_persisted_context
+//                            (over retirement.h, retirement_dots.cpp and retirement_writes.h)
+//   lmdb_store_identity.cpp  identity, start_identity_check, confirm_identity, observe_own_dots,
+//                            adopt_new_identity, change_identity, resolve_if_another_copy (over identity.h)
+// The free functions they build on live beside them: local_ops.h (a local write's deltas),
+// delta_apply.h (joining a delta-group into the records), delta_log.h, write_queue.h (group commit),
+// environment.h (opening the directory), cursors.h (scan and smembers).
 #pragma once
 
 #include <atomic>
@@ -13,17 +34,20 @@
 #include <vector>
 
 #include "cairn/store.h"
+#include "src/store/replica.h"
 #include "crdt/hlc.h"
 #include "src/store/environment.h"
 #include "src/store/local_ops.h"
+#include "src/store/record_checks.h"
 #include "src/store/write_queue.h"
 #include "src/util/system_clock.h"
 
 namespace cairn::store {
 
-class LmdbStore final : public Store {
+class LmdbStore final : public Replica {
  public:
-  LmdbStore(std::unique_ptr<Environment> environment, const StoreOptions& options);
+  // `options.wall_clock` null: the system clock.
+  LmdbStore(std::unique_ptr<Environment> environment, const ReplicaOptions& options);
   ~LmdbStore() override;
 
   // Any thread: the id as of the last commit (reincarnate() changes it; see published_replica_).
@@ -50,6 +74,7 @@ class LmdbStore final : public Store {
   Result<std::vector<PeerRecord>> load_peers() override;
   Status save_peers(const std::vector<PeerRecord>& peers) override;
   Status trim_delta_log(std::uint64_t through_sequence) override;
+  Status read_raw(const std::function<Status(const Txn&, const Databases&)>& read) override;
 
   // Anti-entropy (lmdb_store_tree.cpp).
   Result<TreeHashes> tree_hashes(unsigned level, const std::vector<std::uint32_t>& nodes,
@@ -72,10 +97,6 @@ class LmdbStore final : public Store {
   Result<Reincarnation> reincarnate(std::uint64_t through) override;
   Result<std::size_t> reissue_retired_writes() override;
   Result<bool> has_retired_writes() override;
-  // Rebuilds the hash tree from the records, for tests that compare it with the maintained one.
-  Status rebuild_tree_for_test();
-  // Shifts the wall clock the store's HLC reads by `skew_ms` (simulated clock skew).
-  void skew_clock_for_test(std::int64_t skew_ms) { wall_clock_.skew_ms = skew_ms; }
 
   // Runs `read` in a fresh read transaction (and holds off map resizing while it runs).
   template <typename Read>
@@ -126,18 +147,10 @@ class LmdbStore final : public Store {
     bool context_dirty;
     std::size_t change_count;
   } saved_{};
-  // The system clock, shifted by a skew only the simulator sets (to model peers whose clocks are
-  // minutes apart).
-  class SkewedWallClock final : public crdt::WallClock {
-   public:
-    std::uint64_t now_ms() override { return system_.now_ms() + static_cast<std::uint64_t>(skew_ms.load()); }
-    std::atomic<std::int64_t> skew_ms{0};
-
-   private:
-    SystemWallClock system_;
-  };
-  SkewedWallClock wall_clock_;
-  crdt::HybridClock clock_{wall_clock_};
+  // The wall clock register timestamps come from (ReplicaOptions::wall_clock, else the system clock),
+  // and the hybrid logical clock over it. Read on the writer thread only.
+  std::shared_ptr<crdt::WallClock> wall_clock_;
+  crdt::HybridClock clock_{*wall_clock_};
 
   // next_sequence_ as of the last commit, for readers on any thread.
   std::atomic<std::uint64_t> committed_next_sequence_{1};
@@ -166,6 +179,14 @@ class LmdbStore final : public Store {
   };
   static void count(std::atomic<std::uint64_t>& counter) { counter.fetch_add(1, std::memory_order_relaxed); }
   OperationCounters operations_;
+  // Reads and writes that returned a failed invariant check (record_checks.h), for usage().
+  std::atomic<std::uint64_t> failed_checks_{0};
+  // Returns `result`, counting it when it is a failed invariant check.
+  template <typename R>
+  R counted(R result) {
+    if (!result.has_value() && is_failed_check(result.error())) count(failed_checks_);
+    return result;
+  }
 
   // ---- Metadata compaction of counter resets (src/store/counter_gc.cpp) ----
   // The record key of the last counter record a compact_counter_resets pass examined (empty: none yet);
@@ -183,6 +204,11 @@ class LmdbStore final : public Store {
  private:
   // context_ as persisted in meta: without the retired replicas once it covers all of them.
   std::string encode_persisted_context() const;
+  // One pass of reissue_retired_writes() in a write transaction (retirement.cpp).
+  struct Reissue;
+  // Writer thread: whether the store has seen every dot of the old id the set-aside `writes` assume
+  // here (1..through, or the smaller through of a later retirement decision).
+  bool holds_every_kept_dot_of(const codec::RetiredWrites& writes) const;
   // Writer-thread state, saved and restored with each batch like context_: every retirement this
   // store knows (replica -> through), and replica_ / retired_ as the batch found them.
   std::map<crdt::ReplicaId, std::uint64_t> retired_;
@@ -246,7 +272,7 @@ auto LmdbStore::with_read_txn(Read&& read) -> decltype(read(std::declval<const T
     return tl::unexpected(lmdb_error(rc, "begin read"));
   }
   Txn txn(raw);
-  return read(static_cast<const Txn&>(txn));
+  return counted(read(static_cast<const Txn&>(txn)));
 }
 
 }  // namespace cairn::store

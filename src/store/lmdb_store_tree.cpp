@@ -8,6 +8,7 @@
 #include "src/store/hash_tree.h"
 #include "src/store/identity.h"
 #include "src/store/lmdb_store.h"
+#include "src/store/record_checks.h"
 #include "src/store/retirement.h"
 
 namespace cairn::store {
@@ -25,7 +26,10 @@ Result<crdt::DotContext> LmdbStore::committed_context(const Txn& txn) const {
   auto bytes = txn.read(databases().meta, kMetaContextKey);
   if (!bytes) return tl::unexpected(bytes.error());
   if (!bytes->has_value()) return crdt::DotContext{};
-  return codec::decode_context(**bytes);
+  auto context = codec::decode_context(**bytes);
+  if (!context) return tl::unexpected(context.error());
+  if (auto checked = check_context(*context, "the stored causal context"); !checked) return tl::unexpected(checked.error());
+  return context;
 }
 
 Result<TreeHashes> LmdbStore::tree_hashes(unsigned level, const std::vector<std::uint32_t>& nodes,
@@ -139,11 +143,6 @@ Result<bool> LmdbStore::join_context_if_tree_equals(const std::vector<std::uint6
   });
   if (!done) return tl::unexpected(done.error());
   return joined;
-}
-
-Status LmdbStore::rebuild_tree_for_test() {
-  if (auto ok_to_write = writable(); !ok_to_write) return ok_to_write;
-  return queue_->submit([&](Txn& txn) -> Status { return tree::rebuild(txn, databases()); });
 }
 
 }  // namespace cairn::store

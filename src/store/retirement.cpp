@@ -14,6 +14,7 @@
 // taken. reissue_retired_writes() later re-issues the set-aside writes under the new id, in one write
 // transaction that also forgets them, so a crash can neither lose nor repeat them.
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "src/codec/codec.h"
@@ -151,122 +152,190 @@ Result<bool> LmdbStore::has_retired_writes() {
   });
 }
 
-Result<std::size_t> LmdbStore::reissue_retired_writes() {
-  if (auto ok_to_write = writable(); !ok_to_write) return tl::unexpected(ok_to_write.error());
-  std::size_t issued = 0;
-  auto done = queue_->submit([&](Txn& txn) -> Status {
-    issued = 0;  // A batch retried after the map grew runs this again from scratch.
-    std::optional<codec::RetiredWrites> writes;
-    std::size_t chunks = 0;
-    for (;; ++chunks) {
-      auto bytes = txn.read(databases().meta, retired_writes_key(chunks));
-      if (!bytes) return tl::unexpected(bytes.error());
-      if (!bytes->has_value()) break;
-      auto chunk = codec::decode_retired_writes(**bytes);
-      if (!chunk) return fail(chunk.error().code(), "retired writes: " + chunk.error().message());
-      if (!writes) {
-        writes = std::move(*chunk);
-      } else {
-        append_chunk(*writes, std::move(*chunk));
-      }
-    }
-    if (!writes) return ok();
-    // The re-issue arithmetic (what a counter chain already counts here, whether a value still wins)
-    // assumes the store holds every kept write of the old id: not before the refill has brought all of
-    // 1..through (a neighbour that is itself behind may have found us "in sync"). Later, then.
-    // (A decision learned later with a smaller n lowers what can ever be seen of the old id: compare
-    // with the smaller, or the writes would wait for good.)
-    std::uint64_t kept = writes->through;
-    if (auto lowered = retired_.find(writes->old_replica); lowered != retired_.end()) {
-      kept = std::min(kept, lowered->second);
-    }
-    if (context_.vector().get(writes->old_replica) < kept) return ok();
-    Staged staged = stage();
+namespace {
 
-    // First the removals (offline deletes): they remove only the dots they had observed, if still
-    // here. Before the counters, so a chain entry an offline increment replaced is gone when what
-    // this store holds of the chain is measured.
-    for (const codec::RetiredRemoval& removal : writes->removals) {
+// The writes reincarnate() set aside, read back as one (it wrote as many messages as they needed),
+// and how many messages hold them. No writes: nothing is pending.
+struct SetAsideWrites {
+  std::optional<codec::RetiredWrites> writes;
+  std::size_t messages = 0;
+};
+
+Result<SetAsideWrites> read_set_aside_writes(const Txn& txn, const Databases& databases) {
+  SetAsideWrites set_aside;
+  for (;; ++set_aside.messages) {
+    auto bytes = txn.read(databases.meta, retired_writes_key(set_aside.messages));
+    if (!bytes) return tl::unexpected(bytes.error());
+    if (!bytes->has_value()) return set_aside;
+    auto chunk = codec::decode_retired_writes(**bytes);
+    if (!chunk) return fail(chunk.error().code(), "retired writes: " + chunk.error().message());
+    if (!set_aside.writes) {
+      set_aside.writes = std::move(*chunk);
+    } else {
+      append_chunk(*set_aside.writes, std::move(*chunk));
+    }
+  }
+}
+
+Status forget_set_aside_writes(Txn& txn, const Databases& databases, std::size_t messages) {
+  for (std::size_t i = 0; i < messages; ++i) {
+    if (auto erased = txn.erase(databases.meta, retired_writes_key(i)); !erased) return erased;
+  }
+  return ok();
+}
+
+// The reset of an offline counter delete, re-minted under the new id: one delta-group holding it.
+Result<LocalDelta> reset_delta(const LocalWrite& local, const codec::RetiredCounterReset& retired) {
+  codec::DeltaGroup group;
+  const crdt::Dot dot = crdt::DotMinter(local.context, local.replica).mint();
+  crdt::PnCounter::Store::Entries entries;
+  entries.emplace(dot, retired.reset);
+  group.records.push_back(codec::RecordFragment{codec::RecordKey{retired.key, codec::ValueType::kCounter, {}},
+                                                crdt::PnCounter::Store(std::move(entries))});
+  group.context.insert(dot);
+  return LocalDelta{std::move(group)};
+}
+
+}  // namespace
+
+// One re-issue of set-aside writes inside a writer-thread transaction: each step commits its groups
+// into `staged`, which the store adopts only once every step succeeded (WriteQueue's rule).
+struct LmdbStore::Reissue {
+  LmdbStore& store;
+  Txn& txn;
+  Staged staged;
+  std::size_t issued = 0;
+
+  // The steps, in this order: see run().
+  Status run(const codec::RetiredWrites& writes) {
+    if (auto done = removals(writes); !done) return done;
+    if (auto done = registers(writes); !done) return done;
+    if (auto done = members(writes); !done) return done;
+    if (auto done = counters(writes); !done) return done;
+    return resets(writes);
+  }
+
+  // First the removals (offline deletes): they remove only the dots they had observed, if still here.
+  // Before the counters, so a chain entry an offline increment replaced is gone when what this store
+  // holds of the chain is measured.
+  Status removals(const codec::RetiredWrites& writes) {
+    for (const codec::RetiredRemoval& removal : writes.removals) {
       codec::DeltaGroup group = removal_group(removal);
-      drop_dots_beyond(group, retired_);
-      if (auto logged = commit_group(txn, group, /*local=*/true, staged); !logged) {
+      drop_dots_beyond(group, store.retired_);
+      if (auto logged = store.commit_group(txn, group, /*local=*/true, staged); !logged) {
         return tl::unexpected(logged.error());
       }
     }
+    return ok();
+  }
 
-    // One re-issued write at `key`, unless the key now holds another kind. Returns whether it was issued.
-    const auto issue = [&](const std::string& key, ValueKind kind, const BuildDelta& build) -> Result<bool> {
-      auto kinds = kinds_at(txn, databases().values, key);
-      if (!kinds) return tl::unexpected(kinds.error());
-      if (!check_kind(*kinds, kind, key)) return false;
-      auto groups = build(LocalWrite{txn, databases().values, staged.context, replica_});
-      if (!groups) return tl::unexpected(groups.error());
-      for (const codec::DeltaGroup& group : *groups) {
-        if (auto logged = commit_group(txn, group, /*local=*/true, staged); !logged) {
-          return tl::unexpected(logged.error());
-        }
-      }
-      return true;
-    };
-    const auto count_issued = [&](Result<bool> one) -> Status {
-      if (!one) return tl::unexpected(one.error());
-      issued += *one ? 1 : 0;
-      return ok();
-    };
-
-    for (const codec::RetiredRegisterWrite& write : writes->registers) {
-      auto current = read_record(txn, databases().values, codec::RecordKey{write.key, codec::ValueType::kRegister, {}});
+  Status registers(const codec::RetiredWrites& writes) {
+    for (const codec::RetiredRegisterWrite& write : writes.registers) {
+      auto current = read_record(txn, store.databases().values,
+                                 codec::RecordKey{write.key, codec::ValueType::kRegister, {}});
       if (!current) return tl::unexpected(current.error());
       // A value that no longer beats what the key holds lost anyway: nothing to re-issue.
       if (!still_wins(write, std::get<crdt::LwwRegister::Store>(*current))) continue;
-      clock_.observe(write.timestamp);  // The new write orders after the one it stands for.
+      store.clock_.observe(write.timestamp);  // The new write orders after the one it stands for.
       auto one = issue(write.key, ValueKind::kRegister, [&](const LocalWrite& local) {
-        return put_delta(local, write.key, write.value, clock_.now());
+        return put_delta(local, write.key, write.value, store.clock_.now());
       });
-      if (auto counted = count_issued(std::move(one)); !counted) return counted;
+      if (auto counted = count(std::move(one)); !counted) return counted;
     }
-    for (const codec::RetiredMemberAdd& add : writes->members) {
+    return ok();
+  }
+
+  Status members(const codec::RetiredWrites& writes) {
+    for (const codec::RetiredMemberAdd& add : writes.members) {
       auto one = issue(add.key, ValueKind::kSet,
-                        [&](const LocalWrite& local) { return sadd_delta(local, add.key, {add.member}); });
-      if (auto counted = count_issued(std::move(one)); !counted) return counted;
+                       [&](const LocalWrite& local) { return sadd_delta(local, add.key, {add.member}); });
+      if (auto counted = count(std::move(one)); !counted) return counted;
     }
-    for (const codec::RetiredCounterTotals& totals : writes->counters) {
-      auto current = read_record(txn, databases().values, codec::RecordKey{totals.key, codec::ValueType::kCounter, {}});
+    return ok();
+  }
+
+  Status counters(const codec::RetiredWrites& writes) {
+    for (const codec::RetiredCounterTotals& totals : writes.counters) {
+      auto current = read_record(txn, store.databases().values,
+                                 codec::RecordKey{totals.key, codec::ValueType::kCounter, {}});
       if (!current) return tl::unexpected(current.error());
       // Not a structured binding: lambdas capture those only from C++20 compilers newer than clang 14.
       // An abandoned (not retired) id set aside the amounts it minted after `through` (identity.h):
       // the chain here is the other copy's, which never saw them, so nothing of them is accounted for.
       const std::pair<std::uint64_t, std::uint64_t> amounts =
-          writes->old_replica_kept
+          writes.old_replica_kept
               ? std::pair{totals.increments, totals.decrements}
-              : counter_reissue(totals, std::get<crdt::PnCounter::Store>(*current), writes->old_replica);
+              : counter_reissue(totals, std::get<crdt::PnCounter::Store>(*current), writes.old_replica);
       const std::uint64_t increments = amounts.first, decrements = amounts.second;
       if (increments == 0 && decrements == 0) continue;  // Everything of the chain arrived here already.
       auto one = issue(totals.key, ValueKind::kCounter, [&](const LocalWrite& local) {
         return counter_delta(local, totals.key, increments, decrements);
       });
-      if (auto counted = count_issued(std::move(one)); !counted) return counted;
+      if (auto counted = count(std::move(one)); !counted) return counted;
     }
-    // Last, so the counter amounts above were measured without them: the resets of offline counter
-    // deletes, re-minted under the new id. Each cancels what its delete had observed of a contributor's
-    // chain, also in contributions the delete had not seen (the removals alone cannot).
-    for (const codec::RetiredCounterReset& retired : writes->resets) {
-      auto one = issue(retired.key, ValueKind::kCounter, [&](const LocalWrite& local) -> Result<LocalDelta> {
-        codec::DeltaGroup group;
-        const crdt::Dot dot = crdt::DotMinter(local.context, local.replica).mint();
-        crdt::PnCounter::Store::Entries entries;
-        entries.emplace(dot, retired.reset);
-        group.records.push_back(codec::RecordFragment{codec::RecordKey{retired.key, codec::ValueType::kCounter, {}},
-                                                      crdt::PnCounter::Store(std::move(entries))});
-        group.context.insert(dot);
-        return LocalDelta{std::move(group)};
-      });
-      if (auto counted = count_issued(std::move(one)); !counted) return counted;
+    return ok();
+  }
+
+  // Last, so the counter amounts above were measured without them: the resets of offline counter
+  // deletes, re-minted under the new id. Each cancels what its delete had observed of a contributor's
+  // chain, also in contributions the delete had not seen (the removals alone cannot).
+  Status resets(const codec::RetiredWrites& writes) {
+    for (const codec::RetiredCounterReset& retired : writes.resets) {
+      auto one = issue(retired.key, ValueKind::kCounter,
+                       [&](const LocalWrite& local) { return reset_delta(local, retired); });
+      if (auto counted = count(std::move(one)); !counted) return counted;
     }
-    for (std::size_t i = 0; i < chunks; ++i) {
-      if (auto erased = txn.erase(databases().meta, retired_writes_key(i)); !erased) return erased;
+    return ok();
+  }
+
+  // One re-issued write at `key`, unless the key now holds another kind. Returns whether it was issued.
+  Result<bool> issue(const std::string& key, ValueKind kind, const BuildDelta& build) {
+    auto kinds = kinds_at(txn, store.databases().values, key);
+    if (!kinds) return tl::unexpected(kinds.error());
+    if (!check_kind(*kinds, kind, key)) return false;
+    auto groups = build(LocalWrite{txn, store.databases().values, staged.context, store.replica_});
+    if (!groups) return tl::unexpected(groups.error());
+    for (const codec::DeltaGroup& group : *groups) {
+      if (auto logged = store.commit_group(txn, group, /*local=*/true, staged); !logged) {
+        return tl::unexpected(logged.error());
+      }
     }
-    adopt(std::move(staged));
+    return true;
+  }
+
+  Status count(Result<bool> one) {
+    if (!one) return tl::unexpected(one.error());
+    issued += *one ? 1 : 0;
+    return ok();
+  }
+};
+
+bool LmdbStore::holds_every_kept_dot_of(const codec::RetiredWrites& writes) const {
+  // The re-issue arithmetic (what a counter chain already counts here, whether a value still wins)
+  // assumes the store holds every kept write of the old id: not before the refill has brought all of
+  // 1..through (a neighbour that is itself behind may have found us "in sync"). Later, then.
+  // (A decision learned later with a smaller n lowers what can ever be seen of the old id: compare
+  // with the smaller, or the writes would wait for good.)
+  std::uint64_t kept = writes.through;
+  if (auto lowered = retired_.find(writes.old_replica); lowered != retired_.end()) {
+    kept = std::min(kept, lowered->second);
+  }
+  return context_.vector().get(writes.old_replica) >= kept;
+}
+
+Result<std::size_t> LmdbStore::reissue_retired_writes() {
+  if (auto ok_to_write = writable(); !ok_to_write) return tl::unexpected(ok_to_write.error());
+  std::size_t issued = 0;
+  auto done = queue_->submit([&](Txn& txn) -> Status {
+    issued = 0;  // A batch retried after the map grew runs this again from scratch.
+    auto set_aside = read_set_aside_writes(txn, databases());
+    if (!set_aside) return tl::unexpected(set_aside.error());
+    if (!set_aside->writes || !holds_every_kept_dot_of(*set_aside->writes)) return ok();
+    Reissue pass{*this, txn, stage()};
+    if (auto reissued = pass.run(*set_aside->writes); !reissued) return reissued;
+    if (auto forgotten = forget_set_aside_writes(txn, databases(), set_aside->messages); !forgotten) return forgotten;
+    issued = pass.issued;
+    adopt(std::move(pass.staged));
     return ok();
   });
   if (!done) return tl::unexpected(done.error());

@@ -10,6 +10,7 @@
 
 #include "src/codec/codec.h"
 #include "src/store/delta_apply.h"
+#include "src/store/delta_log.h"
 
 namespace cairn::store {
 namespace {
@@ -97,16 +98,12 @@ Result<codec::RetiredWrites> collect_retired_writes(const Txn& txn, const Databa
     return ok();
   });
   if (!collected) return tl::unexpected(collected.error());
-  auto cursor = LmdbCursor::open(txn, databases.deltas);
-  if (!cursor) return tl::unexpected(cursor.error());
-  for (auto entry = cursor->seek("");; entry = cursor->next()) {
-    if (!entry) return tl::unexpected(entry.error());
-    if (!entry->has_value()) break;
-    auto group = codec::decode_delta_group((*entry)->value);
-    if (!group) return fail(group.error().code(), "delta log entry: " + group.error().message());
-    if (group->origin.value != 0) continue;  // Received: its removals came from elsewhere.
-    if (auto removal = removal_of(*group, self, through)) writes.removals.push_back(std::move(*removal));
-  }
+  auto logged = delta_log::for_each_group(txn, databases, 0, [&](std::uint64_t, const codec::DeltaGroup& group) -> Status {
+    if (group.origin.value != 0) return ok();  // Received: its removals came from elsewhere.
+    if (auto removal = removal_of(group, self, through)) writes.removals.push_back(std::move(*removal));
+    return ok();
+  });
+  if (!logged) return tl::unexpected(logged.error());
   return writes;
 }
 

@@ -3,6 +3,7 @@
 // in its meta pages and database headers, so no scan is needed.
 #include <sys/stat.h>
 
+#include "src/store/delta_log.h"
 #include "src/store/lmdb_store.h"
 
 namespace cairn::store {
@@ -21,22 +22,21 @@ Result<StoreUsage> LmdbStore::usage() {
       OperationCounts{load(ops.put),  load(ops.get),       load(ops.del),      load(ops.sadd),
                       load(ops.srem), load(ops.sismember), load(ops.smembers), load(ops.incr),
                       load(ops.decr), load(ops.counter),   load(ops.scan),     load(ops.merge_delta)};
+  usage.failed_record_checks = load(failed_checks_);
   if (queue_) usage.writes = queue_->health();  // A read-only store has no writer: its writes never fail.
   auto sized = with_read_txn([&](const Txn& txn) -> Status {
     // Inside a read transaction: the map cannot be resized under mdb_env_info.
     MDB_envinfo info{};
     MDB_stat env_stat{};
-    MDB_stat log_stat{};
     if (int rc = mdb_env_info(databases().env, &info); rc != 0)
       return tl::unexpected(lmdb_error(rc, "env info"));
     if (int rc = mdb_env_stat(databases().env, &env_stat); rc != 0)
       return tl::unexpected(lmdb_error(rc, "env stat"));
-    if (int rc = mdb_stat(txn.get(), databases().deltas, &log_stat); rc != 0) {
-      return tl::unexpected(lmdb_error(rc, "stat of the delta log"));
-    }
+    auto log_entries = delta_log::entry_count(txn, databases());
+    if (!log_entries) return tl::unexpected(log_entries.error());
     usage.map_size_bytes = info.me_mapsize;
     usage.used_bytes = (static_cast<std::uint64_t>(info.me_last_pgno) + 1) * env_stat.ms_psize;
-    usage.delta_log_entries = log_stat.ms_entries;
+    usage.delta_log_entries = *log_entries;
     return ok();
   });
   if (!sized) return tl::unexpected(sized.error());

@@ -13,6 +13,7 @@
 #include "cairn/node.h"
 #include "cairn/store.h"
 #include "gossip/sim/cluster.h"
+#include "src/node/test_hooks.h"
 #include "tests/e2e/daemon_process.h"
 #include "tests/e2e/netns_lab.h"
 #include "tests/support/temp_dir.h"
@@ -76,7 +77,7 @@ int keys_present(const std::string& data_dir, int count) {
 bool log_trimmed_empty(const std::string& data_dir) {
   StoreOptions read_only;
   read_only.read_only = true;
-  auto store = Store::open(data_dir, read_only);
+  auto store = store::open_replica(data_dir, store::ReplicaOptions{read_only, nullptr});
   if (!store) return false;
   auto bounds = (*store)->delta_log_bounds();
   return bounds && bounds->last > 0 && bounds->first > bounds->last;
@@ -96,9 +97,13 @@ TEST_CASE("e2e: a cairnd killed with SIGKILL, written around and restarted catch
   DaemonProcess a(CAIRND_PATH, daemon_args(a_dir, {}));
   DaemonProcess b(CAIRND_PATH, daemon_args(b_dir, {a.gossip_address()}));
   auto c = std::make_unique<DaemonProcess>(CAIRND_PATH, daemon_args(c_dir, {a.gossip_address()}));
-  auto writer_node =
-      Node::start(fast_node((dir.path() / "writer").string(), "127.0.0.1", 0, {a.gossip_address()}));
+  store::Replica* writer_replica = nullptr;  // The writer's delta log, through the node's test seam.
+  node::NodeTestHooks hooks;
+  hooks.store_opened = [&](store::Replica& replica) { writer_replica = &replica; };
+  auto writer_node = node::start_node_with_test_hooks(
+      fast_node((dir.path() / "writer").string(), "127.0.0.1", 0, {a.gossip_address()}), std::move(hooks));
   REQUIRE(writer_node.has_value());
+  REQUIRE(writer_replica != nullptr);
   Node& writer = **writer_node;
 
   REQUIRE(writer.store().put("before", "the crash"));
@@ -113,7 +118,7 @@ TEST_CASE("e2e: a cairnd killed with SIGKILL, written around and restarted catch
     return false;
   };
   REQUIRE(eventually(c_is_dead, std::chrono::seconds(30)));
-  const auto log_before = writer.store().delta_log_bounds();
+  const auto log_before = writer_replica->delta_log_bounds();
   REQUIRE(log_before.has_value());
   constexpr int kKeys = 300;
   for (int i = 0; i < kKeys; ++i)
@@ -123,7 +128,7 @@ TEST_CASE("e2e: a cairnd killed with SIGKILL, written around and restarted catch
                  std::chrono::seconds(60)));
   REQUIRE(eventually(
       [&] {
-        auto bounds = writer.store().delta_log_bounds();
+        auto bounds = writer_replica->delta_log_bounds();
         return bounds && bounds->first > log_before->last + kKeys;  // Every write of the outage trimmed.
       },
       std::chrono::seconds(30)));
@@ -144,13 +149,17 @@ TEST_CASE(
   test::TempDir dir;
   test::NetnsLab lab(3);
   std::unique_ptr<Node> nodes[3];
+  store::Replica* replicas[3] = {};  // Their delta logs, through the node's test seam.
   for (int i = 0; i < 3; ++i) {
     const std::vector<std::string> seeds =
         i == 0 ? std::vector<std::string>{} : std::vector<std::string>{test::NetnsLab::address(0) + ":7400"};
     Result<std::unique_ptr<Node>> started = fail(ErrorCode::kUnavailable, "not started");
     lab.inside(i, [&] {
-      started = Node::start(
-          fast_node((dir.path() / std::to_string(i)).string(), test::NetnsLab::address(i), 7400, seeds));
+      node::NodeTestHooks hooks;
+      hooks.store_opened = [&replicas, i](store::Replica& replica) { replicas[i] = &replica; };
+      started = node::start_node_with_test_hooks(
+          fast_node((dir.path() / std::to_string(i)).string(), test::NetnsLab::address(i), 7400, seeds),
+          std::move(hooks));
     });
     INFO((started ? std::string("started") : started.error().to_string()));
     REQUIRE(started.has_value());
@@ -189,7 +198,7 @@ TEST_CASE(
   // node 0 only by anti-entropy. (Node 0, alone, keeps its log for whoever comes.)
   const auto majority_trimmed = [&] {
     for (int i : {1, 2}) {
-      auto bounds = nodes[i]->store().delta_log_bounds();
+      auto bounds = replicas[i]->delta_log_bounds();
       if (!bounds || bounds->first <= bounds->last) return false;
     }
     return true;

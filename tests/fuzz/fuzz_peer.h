@@ -28,20 +28,20 @@ inline gossip::ClusterKey test_key() {
   return key;
 }
 
-inline Store& shared_store(const char* fuzzer) {
-  static std::unique_ptr<Store> store = [fuzzer] {
+inline store::Replica& shared_store(const char* fuzzer) {
+  static std::unique_ptr<store::Replica> store = [fuzzer] {
     std::string pattern = (std::filesystem::temp_directory_path() / "cairn-peer-fuzz-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) violation(fuzzer, "cannot create a temporary directory");
     StoreOptions options;
     options.durability = Durability::kNoSync;
-    auto opened = Store::open(pattern, options);
+    auto opened = store::open_replica(pattern, store::ReplicaOptions{options, nullptr});
     if (!opened) violation(fuzzer, "cannot open the store");
     return std::move(*opened);
   }();
   return *store;
 }
 
-inline std::unique_ptr<gossip::Peer> make_peer(Store& store) {
+inline std::unique_ptr<gossip::Peer> make_peer(store::Replica& store) {
   gossip::PeerOptions options;
   options.cluster_name = kClusterName;
   options.security.cluster_keys = {test_key()};

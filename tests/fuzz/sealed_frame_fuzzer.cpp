@@ -21,7 +21,7 @@ using namespace cairn::gossip;
 constexpr const char* kName = "sealed_frame_fuzzer";
 
 struct Harness {
-  Store& store = fuzz::shared_store(kName);
+  store::Replica& store = fuzz::shared_store(kName);
   std::unique_ptr<Peer> peer = fuzz::make_peer(store);
   FrameSealer sender{{fuzz::test_key()}};
   std::uint64_t now_ms = 1;

@@ -21,7 +21,7 @@ using namespace cairn::gossip;
 constexpr const char* kName = "unsealed_frame_fuzzer";
 
 void check_refused(std::string_view frame) {
-  static Store& store = fuzz::shared_store(kName);
+  static store::Replica& store = fuzz::shared_store(kName);
   FrameSealer opener({fuzz::test_key()});
   const OpenResult opened = opener.open(frame);
   if (opened.ok) fuzz::violation(kName, "a frame not sealed with the key opened (forgery)");

@@ -19,13 +19,13 @@ namespace {
 
 using sim::digest_of;
 
-std::string context_of(Store& store) {
+std::string context_of(store::Replica& store) {
   auto top = store.tree_hashes(1, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, true);
   REQUIRE(top.has_value());
   return top->context;
 }
 
-std::vector<std::uint64_t> top_hashes(Store& store) {
+std::vector<std::uint64_t> top_hashes(store::Replica& store) {
   auto top = store.tree_hashes(1, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, false);
   REQUIRE(top.has_value());
   return top->hashes;

@@ -20,7 +20,7 @@ constexpr std::uint64_t kCluster = 7;
 struct Harness {
   struct Node {
     test::TempDir dir;
-    std::unique_ptr<Store> store;
+    std::unique_ptr<store::Replica> store;
     std::unique_ptr<Dissemination> gossip;
     Endpoint endpoint;
     PeerId id;

@@ -23,7 +23,7 @@ constexpr std::uint64_t kCluster = 7;
 const PeerId kMember{0xa1};
 const Endpoint kMemberEndpoint{"10.0.0.2", 7400};
 
-std::unique_ptr<Store> fast_store(const std::string& path) {
+std::unique_ptr<store::Replica> fast_store(const std::string& path) {
   StoreOptions options;
   options.durability = Durability::kNoSync;
   return test::open_store(path, options);
@@ -31,7 +31,7 @@ std::unique_ptr<Store> fast_store(const std::string& path) {
 
 // A store that was written to, closed and opened again (its id is no longer fresh), with its identity
 // check started: the dots it mints from now on are unconfirmed.
-std::unique_ptr<Store> restarted_store(const std::string& path) {
+std::unique_ptr<store::Replica> restarted_store(const std::string& path) {
   {
     auto store = fast_store(path);
     REQUIRE(store->put("old", "o"));
@@ -99,7 +99,7 @@ TEST_CASE("identity check: a peer with unconfirmed dots declines anti-entropy ro
 // A Stability machine over a restarted store, with a membership that heard from one member.
 struct Fixture {
   test::TempDir dir;
-  std::unique_ptr<Store> store = restarted_store(dir.str());
+  std::unique_ptr<store::Replica> store = restarted_store(dir.str());
   PeerId self{store->replica_id()};
   Membership membership{self, Endpoint{"10.0.0.1", 7400}, kCluster, MembershipOptions{}, 1};
   Stability stability{self, Endpoint{"10.0.0.1", 7400}, kCluster, *store, options()};

@@ -90,7 +90,7 @@ class LanedNet;
 // A peer with its store and its two lanes.
 struct LanedPeer {
   test::TempDir dir;
-  std::unique_ptr<Store> store = test::open_store(dir.str());
+  std::unique_ptr<store::Replica> store = test::open_store(dir.str());
   std::unique_ptr<Peer> peer;
   std::chrono::milliseconds slow_push{0};  // How long the data lane takes over each delta push.
   LaneThread membership;

@@ -19,7 +19,7 @@ PeerOptions insecure_options() {
 
 struct OnePeer {
   test::TempDir dir;
-  std::unique_ptr<Store> store = test::open_store(dir.str());
+  std::unique_ptr<store::Replica> store = test::open_store(dir.str());
   Peer peer{Endpoint{"10.0.0.1", 7400}, *store, {}, insecure_options(), 1};
 };
 

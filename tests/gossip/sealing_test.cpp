@@ -199,7 +199,7 @@ class Net {
                                         sealed_with(std::move(keys)), nodes_.size());
     return *slot->peer;
   }
-  Store& store(std::size_t i) { return *nodes_[i]->store; }
+  store::Replica& store(std::size_t i) { return *nodes_[i]->store; }
 
   void start() {
     for (auto& slot : nodes_) post(slot->peer->start(now_));
@@ -217,7 +217,7 @@ class Net {
  private:
   struct Slot {
     std::unique_ptr<test::TempDir> dir;
-    std::unique_ptr<Store> store;
+    std::unique_ptr<store::Replica> store;
     std::unique_ptr<Peer> peer;
   };
   void post(std::vector<OutgoingFrame> frames) {

@@ -21,7 +21,7 @@ const PeerId kDead{0xdead};
 // and one dead one (kDead), as told by kAlive's ping.
 struct Fixture {
   test::TempDir dir;
-  std::unique_ptr<Store> store = test::open_store(dir.str());
+  std::unique_ptr<store::Replica> store = test::open_store(dir.str());
   PeerId self{store->replica_id()};
   Membership membership{self, Endpoint{"10.0.0.1", 7400}, kCluster, MembershipOptions{}, 1};
   Stability stability{self, Endpoint{"10.0.0.1", 7400}, kCluster, *store, options()};
@@ -110,7 +110,7 @@ TEST_CASE("stability: a retirement is decided only on reports newer than the pro
 }
 
 // A store whose replica is kDead holding `writes` register writes, the deltas of which other stores merge.
-std::unique_ptr<Store> dead_replica_store(const test::TempDir& dir, int writes) {
+std::unique_ptr<store::Replica> dead_replica_store(const test::TempDir& dir, int writes) {
   StoreOptions options;
   options.replica_id_for_new_store = kDead.value;
   auto store = test::open_store(dir.str(), options);

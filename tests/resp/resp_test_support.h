@@ -56,7 +56,7 @@ class RespHarness {
                            std::move(status), std::move(metrics)},
             std::move(options), shared_)) {}
 
-  Store& store() { return *store_; }
+  store::Replica& store() { return *store_; }
   resp::RespSession& session() { return *session_; }
   resp::RespShared& shared() { return shared_; }
   SequentialBatchWriter& sequential() { return sequential_; }
@@ -75,7 +75,7 @@ class RespHarness {
 
  private:
   TempDir dir_;
-  std::unique_ptr<Store> store_;
+  std::unique_ptr<store::Replica> store_;
   resp::StoreBatchWriter store_only_;
   SequentialBatchWriter sequential_;
   resp::RespShared shared_;

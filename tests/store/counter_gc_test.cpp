@@ -1,4 +1,4 @@
-// Store::compact_counter_resets and Store::context_vector (docs/metadata-gc.md): a counter's reset
+// Replica::compact_counter_resets and Replica::context_vector (docs/metadata-gc.md): a counter's reset
 // entries go once no replica can need them, never earlier; the value never changes; the hash tree and
 // the reset index stay in step; a store from before the index gets it built on open.
 #include <catch2/catch.hpp>
@@ -16,7 +16,7 @@
 
 #include "crdt/pn_counter.h"
 #include "src/store/delta_apply.h"
-#include "src/store/lmdb_store.h"
+#include "src/store/replica.h"
 #include "tests/store/store_test_support.h"
 #include "tests/support/property.h"
 
@@ -34,7 +34,6 @@ StoreOptions replica_options(std::uint64_t replica) {
   return options;
 }
 
-store::LmdbStore& internals(Store& store) { return dynamic_cast<store::LmdbStore&>(store); }
 
 // The error code a call failed with; nullopt when it succeeded.
 template <typename R>
@@ -44,30 +43,28 @@ std::optional<ErrorCode> failure(const R& result) {
 }
 
 // The counter record at `key` as stored (empty when there is none).
-crdt::PnCounter::Store counter_record(Store& store, const std::string& key) {
-  auto& lmdb = internals(store);
-  auto record = lmdb.with_read_txn([&](const store::Txn& txn) {
-    return store::read_record(txn, lmdb.databases().values,
-                              codec::RecordKey{key, codec::ValueType::kCounter, {}});
+crdt::PnCounter::Store counter_record(store::Replica& store, const std::string& key) {
+  auto record = store::read_raw_result(store, [&](const store::Txn& txn, const store::Databases& databases) {
+    return store::read_record(txn, databases.values, codec::RecordKey{key, codec::ValueType::kCounter, {}});
   });
   REQUIRE(record.has_value());
   return std::get<crdt::PnCounter::Store>(*record);
 }
 
-std::size_t resets_in(Store& store, const std::string& key) {
+std::size_t resets_in(store::Replica& store, const std::string& key) {
   const auto record = counter_record(store, key);
   return static_cast<std::size_t>(
       std::count_if(record.entries().begin(), record.entries().end(),
                     [](const auto& item) { return item.second.kind == crdt::CounterEntry::Kind::kReset; }));
 }
 
-ReplicaReport report_of(Store& store) {
+ReplicaReport report_of(store::Replica& store) {
   auto vector = store.context_vector();
   REQUIRE(vector.has_value());
   return ReplicaReport{store.replica_id(), *vector};
 }
 
-CompactionPass compact(Store& store, const std::vector<ReplicaReport>& reports,
+CompactionPass compact(store::Replica& store, const std::vector<ReplicaReport>& reports,
                        std::size_t max_records = kAll) {
   auto pass = store.compact_counter_resets(reports, max_records);
   INFO((pass ? std::string("compacted") : pass.error().to_string()));
@@ -75,7 +72,7 @@ CompactionPass compact(Store& store, const std::vector<ReplicaReport>& reports,
   return *pass;
 }
 
-std::vector<std::uint64_t> leaves(Store& store) {
+std::vector<std::uint64_t> leaves(store::Replica& store) {
   std::vector<std::uint32_t> nodes(kTreeLeafBuckets);
   std::iota(nodes.begin(), nodes.end(), 0u);
   auto hashes = store.tree_hashes(kTreeLeafLevel, nodes, false);
@@ -84,14 +81,13 @@ std::vector<std::uint64_t> leaves(Store& store) {
 }
 
 // The maintained hash tree equals one rebuilt from the records.
-void check_tree_matches_records(Store& store) {
+void check_tree_matches_records(store::Replica& store) {
   const std::vector<std::uint64_t> kept = leaves(store);
-  REQUIRE(internals(store).rebuild_tree_for_test());
-  CHECK(leaves(store) == kept);
+  CHECK(test::tree_leaves_from_records(store) == kept);
 }
 
 // A counter's value, or nullopt when it is absent (kNotFound).
-std::optional<std::int64_t> value_of(Store& store, const std::string& key) {
+std::optional<std::int64_t> value_of(store::Replica& store, const std::string& key) {
   auto value = store.counter(key);
   if (value) return *value;
   REQUIRE(value.error().code() == ErrorCode::kNotFound);
@@ -103,7 +99,7 @@ std::string shown(const std::optional<std::int64_t>& value) {
 }
 
 // Every encoded delta-group `store` logged after `after` (advanced past them).
-std::vector<std::string> logged_after(Store& store, std::uint64_t& after) {
+std::vector<std::string> logged_after(store::Replica& store, std::uint64_t& after) {
   auto deltas = store.deltas_since(after, kAll);
   REQUIRE(deltas.has_value());
   std::vector<std::string> bytes;
@@ -114,7 +110,7 @@ std::vector<std::string> logged_after(Store& store, std::uint64_t& after) {
   return bytes;
 }
 
-void merge_all(Store& to, const std::vector<std::string>& deltas, std::uint64_t origin) {
+void merge_all(store::Replica& to, const std::vector<std::string>& deltas, std::uint64_t origin) {
   for (const std::string& delta : deltas) {
     auto merged = to.merge_delta(delta, origin);
     INFO((merged ? std::string("merged") : merged.error().to_string()));
@@ -231,11 +227,11 @@ TEST_CASE("counter gc: a reset is kept while a concurrent contribution of its ch
   auto ref_a = open_store(dir.str() + "/ref_a", replica_options(kA));  // The same history, never compacted.
   auto ref_b = open_store(dir.str() + "/ref_b", replica_options(kB));
   std::uint64_t a_shipped = 0, b_shipped = 0, ref_a_shipped = 0, ref_b_shipped = 0;
-  for (Store* store : {a.get(), ref_a.get()}) REQUIRE(store->incr("k", 10));
+  for (store::Replica* store : {a.get(), ref_a.get()}) REQUIRE(store->incr("k", 10));
   merge_all(*b, logged_after(*a, a_shipped), kA);
   merge_all(*ref_b, logged_after(*ref_a, ref_a_shipped), kA);
-  for (Store* store : {b.get(), ref_b.get()}) REQUIRE(store->del("k"));
-  for (Store* store : {a.get(), ref_a.get()}) REQUIRE(store->incr("k", 1));  // E, in flight to B.
+  for (store::Replica* store : {b.get(), ref_b.get()}) REQUIRE(store->del("k"));
+  for (store::Replica* store : {a.get(), ref_a.get()}) REQUIRE(store->incr("k", 1));  // E, in flight to B.
   const std::vector<std::string> in_flight = logged_after(*a, a_shipped);
   const std::vector<std::string> ref_in_flight = logged_after(*ref_a, ref_a_shipped);
   REQUIRE(crdt::PnCounter::orphaned_resets(counter_record(*b, "k")).size() == 1);
@@ -358,7 +354,7 @@ struct Cluster {
   }
   // Runs one operation on replica `i` and returns the delta-groups it logged (one message).
   std::vector<std::string> run(std::size_t i, int op, const std::string& key, std::uint64_t amount) {
-    Store& store = *replicas[i];
+    store::Replica& store = *replicas[i];
     std::uint64_t before = shipped[i];
     // Merged deltas logged since the last operation are not part of this message.
     logged_after(store, before);
@@ -370,7 +366,7 @@ struct Cluster {
   // Remembers replica `i`'s context as it is now, for a later (stale) report.
   void snapshot(std::size_t i) { reports[i].push_back(report_of(*replicas[i])); }
 
-  std::vector<std::unique_ptr<Store>> replicas;
+  std::vector<std::unique_ptr<store::Replica>> replicas;
   std::vector<std::uint64_t> shipped;
   std::vector<std::vector<ReplicaReport>> reports;
 };

@@ -59,13 +59,13 @@ void roll_back_in_place(const fs::path& dir, const std::string& bytes) {
   REQUIRE(inode_of(file) == inode);
 }
 
-std::vector<std::string> members(Store& store, const std::string& key) {
+std::vector<std::string> members(store::Replica& store, const std::string& key) {
   auto cursor = store.smembers(key);
   REQUIRE(cursor.has_value());
   return drain(**cursor);
 }
 
-std::uint64_t seen_of(Store& store, std::uint64_t replica) {
+std::uint64_t seen_of(store::Replica& store, std::uint64_t replica) {
   auto vector = store.context_vector();
   REQUIRE(vector.has_value());
   for (const VersionVectorEntry& entry : *vector) {
@@ -158,7 +158,7 @@ TEST_CASE("identity: an original and its copy both count on one counter, and eve
   REQUIRE(original->put("after", "original").has_value());
   REQUIRE(copy->put("after-copy", "copy").has_value());
   sync_all({original.get(), copy.get(), third.get()});
-  for (Store* store : {original.get(), copy.get(), third.get()}) {
+  for (store::Replica* store : {original.get(), copy.get(), third.get()}) {
     INFO("store " << store->replica_id());
     CHECK(*store->counter("ctr") == 11);
     CHECK(store->get("after")->value == "original");
@@ -241,7 +241,7 @@ TEST_CASE("identity: adopt_new_identity keeps every record and remembers the old
 // stops, and its directory is rolled back to the snapshot (same inode: the fingerprint cannot tell).
 struct RolledBack {
   TempDir dir;
-  std::unique_ptr<Store> cluster;
+  std::unique_ptr<store::Replica> cluster;
   std::uint64_t id = 0;
   std::uint64_t counter_at_snapshot = 0;
 
@@ -287,7 +287,7 @@ TEST_CASE("identity: a rolled-back store that receives a dot of its id it never 
   REQUIRE(peer->incr("ctr", 1).has_value());
   REQUIRE(peer->put("later", "l").has_value());
   sync_all({peer.get(), setup.cluster.get()});
-  for (Store* store : {peer.get(), setup.cluster.get()}) {
+  for (store::Replica* store : {peer.get(), setup.cluster.get()}) {
     CHECK(*store->counter("ctr") == 8);
     CHECK(store->get("after")->value == "original");
     CHECK(store->get("later")->value == "l");
@@ -336,7 +336,7 @@ TEST_CASE("identity: a rolled-back store that wrote while unconfirmed sets those
   REQUIRE(issued.has_value());
   CHECK(*issued == 4);
   sync_all({peer.get(), setup.cluster.get()});
-  for (Store* store : {peer.get(), setup.cluster.get()}) {
+  for (store::Replica* store : {peer.get(), setup.cluster.get()}) {
     INFO("store " << store->replica_id());
     // 5 before the snapshot, 2 by the original after it, 3 by the rolled-back copy: each once.
     CHECK(*store->counter("ctr") == 10);
@@ -361,7 +361,7 @@ TEST_CASE("identity: a delete made while unconfirmed cancels only what it saw of
   refill(*setup.cluster, *peer);
   REQUIRE(peer->reissue_retired_writes().has_value());
   sync_all({peer.get(), setup.cluster.get()});
-  for (Store* store : {peer.get(), setup.cluster.get()}) {
+  for (store::Replica* store : {peer.get(), setup.cluster.get()}) {
     // The delete saw the 5 both copies share, not the original's later 2: 2 + 4.
     CHECK(*store->counter("ctr") == 6);
   }

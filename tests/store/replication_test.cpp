@@ -124,13 +124,13 @@ TEST_CASE("replication: malformed delta bytes fail with corrupt and change nothi
 TEST_CASE("replication: stores that exchanged all deltas read the same (property)") {
   test::for_each_history("store replicas converge", 25, [](Rng& rng) {
     TempDir dirs[3];
-    std::unique_ptr<Store> stores[3];
+    std::unique_ptr<store::Replica> stores[3];
     StoreOptions fast;
     fast.durability = Durability::kNoSync;
     for (int i = 0; i < 3; ++i) stores[i] = open_store(dirs[i].str(), fast);
     const char* keys[] = {"r1", "r2", "s1", "s2", "c1"};
     for (int step = 0; step < 40; ++step) {
-      Store& store = *stores[rng.below(3)];
+      store::Replica& store = *stores[rng.below(3)];
       const std::string key = keys[rng.below(5)];
       const std::string member(1, static_cast<char>('a' + rng.below(3)));
       switch (rng.below(5)) {
@@ -155,7 +155,7 @@ TEST_CASE("replication: stores that exchanged all deltas read the same (property
         if (from != to) ship_deltas(*from, *to);
       }
     }
-    auto describe = [](Store& store) {
+    auto describe = [](store::Replica& store) {
       std::string text;
       for (const std::string& key : drain(*store.scan(""))) {
         text += key + "=";

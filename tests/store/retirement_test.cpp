@@ -13,7 +13,7 @@
 
 #include "cairn/store.h"
 #include "src/codec/codec.h"
-#include "src/store/lmdb_store.h"
+#include "src/store/replica.h"
 #include "src/store/retirement.h"
 #include "tests/store/store_sync_support.h"
 #include "tests/store/store_test_support.h"
@@ -34,20 +34,20 @@ using test::TempDir;
 // ---- Helpers. ----
 
 // The context `store` ships (tree_hashes with_context), as encoded.
-std::string shipped_context(Store& store) {
+std::string shipped_context(store::Replica& store) {
   auto hashes = store.tree_hashes(0, {0}, true);
   REQUIRE(hashes.has_value());
   return hashes->context;
 }
 
-codec::StoredContext decoded_shipped_context(Store& store) {
+codec::StoredContext decoded_shipped_context(store::Replica& store) {
   auto stored = codec::decode_stored_context(shipped_context(store));
   REQUIRE(stored.has_value());
   return *stored;
 }
 
 // Whether the persisted (and shipped) context names `replica` at all.
-bool context_mentions(Store& store, std::uint64_t replica) {
+bool context_mentions(store::Replica& store, std::uint64_t replica) {
   const codec::StoredContext stored = decoded_shipped_context(store);
   const crdt::ReplicaId id{replica};
   if (stored.context.vector().get(id) != 0) return true;
@@ -55,13 +55,13 @@ bool context_mentions(Store& store, std::uint64_t replica) {
                      [&](const crdt::Dot& dot) { return dot.replica == id; });
 }
 
-std::uint64_t root_hash(Store& store) {
+std::uint64_t root_hash(store::Replica& store) {
   auto hashes = store.tree_hashes(0, {0}, false);
   REQUIRE(hashes.has_value());
   return hashes->hashes.at(0);
 }
 
-std::uint64_t seen_of(Store& store, std::uint64_t replica) {
+std::uint64_t seen_of(store::Replica& store, std::uint64_t replica) {
   auto vector = store.context_vector();
   REQUIRE(vector.has_value());
   for (const VersionVectorEntry& entry : *vector) {
@@ -70,14 +70,14 @@ std::uint64_t seen_of(Store& store, std::uint64_t replica) {
   return 0;
 }
 
-std::vector<std::string> members(Store& store, const std::string& key) {
+std::vector<std::string> members(store::Replica& store, const std::string& key) {
   auto cursor = store.smembers(key);
   REQUIRE(cursor.has_value());
   return drain(**cursor);
 }
 
 // Every dot of `replica` in the records of `keys` at `store`.
-std::vector<InspectedDot> dots_of(Store& store, const std::vector<std::string>& keys, std::uint64_t replica) {
+std::vector<InspectedDot> dots_of(store::Replica& store, const std::vector<std::string>& keys, std::uint64_t replica) {
   std::vector<InspectedDot> dots;
   const auto take = [&](const InspectedDot& dot) {
     if (dot.replica == replica) dots.push_back(dot);
@@ -156,7 +156,7 @@ TEST_CASE("retirement: dots beyond through are dropped from bucket merges and jo
   REQUIRE(x->put("k2", "two").has_value());  // x:2
   REQUIRE(x->sadd("s", {"m"}).has_value());  // x:3
   // 999 is retired through 1 and never seen: a's context keeps every entry, so it can be read.
-  for (Store* store : {a.get(), b.get()}) {
+  for (store::Replica* store : {a.get(), b.get()}) {
     REQUIRE(store->retire_replica(x->replica_id(), 1).has_value());
     REQUIRE(store->retire_replica(999, 1).has_value());
   }
@@ -208,7 +208,7 @@ TEST_CASE("retirement: a peer with the same table reads an omitted replica's cov
   REQUIRE(x->put("k2", "two").has_value());
   ship_deltas(*x, *a);
   ship_deltas(*x, *b);
-  for (Store* store : {a.get(), b.get()}) REQUIRE(store->retire_replica(x->replica_id(), 2).has_value());
+  for (store::Replica* store : {a.get(), b.get()}) REQUIRE(store->retire_replica(x->replica_id(), 2).has_value());
   CHECK_FALSE(context_mentions(*a, x->replica_id()));
   CHECK(decoded_shipped_context(*a).omitted_retirements.has_value());
 
@@ -231,7 +231,7 @@ TEST_CASE("retirement: a peer without the retirement, or with another table, nev
   auto same_table = open_store(dir.path() / "same");
   REQUIRE(x->put("k1", "one").has_value());  // x:1
   REQUIRE(x->put("k2", "two").has_value());  // x:2
-  for (Store* store : {sender.get(), without.get(), other_table.get(), same_table.get()}) ship_deltas(*x, *store);
+  for (store::Replica* store : {sender.get(), without.get(), other_table.get(), same_table.get()}) ship_deltas(*x, *store);
   REQUIRE(sender->retire_replica(x->replica_id(), 2).has_value());
   REQUIRE(same_table->retire_replica(x->replica_id(), 2).has_value());
   REQUIRE(other_table->retire_replica(x->replica_id(), 2).has_value());
@@ -348,7 +348,7 @@ TEST_CASE("retirement: a retired replica reincarnates, is refilled, re-issues it
   CHECK_FALSE(*x->has_retired_writes());
   sync_all({a.get(), b.get(), x.get()});
 
-  for (Store* store : {a.get(), b.get(), x.get()}) {
+  for (store::Replica* store : {a.get(), b.get(), x.get()}) {
     INFO("store " << store->replica_id());
     CHECK(store->get("x-new")->value == "n");
     CHECK(store->get("shared")->value == "v1");
@@ -452,9 +452,8 @@ TEST_CASE("retirement: set-aside writes larger than one message are stored as se
     auto reincarnation = x->reincarnate(through);
     REQUIRE(reincarnation.has_value());
     CHECK(reincarnation->writes_set_aside == 3);
-    auto& lmdb = dynamic_cast<store::LmdbStore&>(*x);
-    auto second = lmdb.with_read_txn([&](const store::Txn& txn) {
-      return txn.read(lmdb.databases().meta, store::retired_writes_key(1));
+    auto second = store::read_raw_result(*x, [&](const store::Txn& txn, const store::Databases& databases) {
+      return txn.read(databases.meta, store::retired_writes_key(1));
     });
     REQUIRE(second.has_value());
     CHECK(second->has_value());  // More than one message.
@@ -469,9 +468,8 @@ TEST_CASE("retirement: set-aside writes larger than one message are stored as se
     REQUIRE(value.has_value());
     CHECK(value->value == big + std::to_string(i));
   }
-  auto& lmdb = dynamic_cast<store::LmdbStore&>(*x);
-  auto leftover = lmdb.with_read_txn([&](const store::Txn& txn) {
-    return txn.read(lmdb.databases().meta, store::retired_writes_key(1));
+  auto leftover = store::read_raw_result(*x, [&](const store::Txn& txn, const store::Databases& databases) {
+    return txn.read(databases.meta, store::retired_writes_key(1));
   });
   REQUIRE(leftover.has_value());
   CHECK_FALSE(leftover->has_value());  // Every message forgotten with the re-issue.
@@ -479,14 +477,15 @@ TEST_CASE("retirement: set-aside writes larger than one message are stored as se
 
 TEST_CASE("retirement: a set-aside register write that no longer wins is not re-issued") {
   TempDir dir;
-  auto a = open_store(dir.path() / "a");
+  auto a_clock = std::make_shared<SkewedWallClock>();
+  auto a = open_store(dir.path() / "a", {}, a_clock);
   auto x = open_store(dir.path() / "x");
   const std::uint64_t old_x = x->replica_id();
   REQUIRE(x->put("reg", "v0").has_value());
   ship_deltas(*x, *a);
   REQUIRE(x->put("reg", "x offline").has_value());
   // a's clock is a minute ahead: its concurrent write wins the (HLC, replica id) tie-break.
-  dynamic_cast<store::LmdbStore&>(*a).skew_clock_for_test(60'000);
+  a_clock->set_skew_ms(60'000);
   REQUIRE(a->put("reg", "a wins").has_value());
   const std::uint64_t through = seen_of(*a, old_x);
   REQUIRE(a->retire_replica(old_x, through).has_value());
@@ -500,7 +499,7 @@ TEST_CASE("retirement: a set-aside register write that no longer wins is not re-
 
 // x, retired through what `a` has seen of it, reincarnates, is refilled from `a`, re-issues, and the
 // two sync; returns how many writes were re-issued.
-std::size_t retire_and_reissue(Store& x, Store& a) {
+std::size_t retire_and_reissue(store::Replica& x, store::Replica& a) {
   const std::uint64_t old_x = x.replica_id();
   const std::uint64_t through = seen_of(a, old_x);
   REQUIRE(a.retire_replica(old_x, through).has_value());

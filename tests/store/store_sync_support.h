@@ -17,7 +17,7 @@
 namespace cairn::test {
 
 // The context `store` ships (tree_hashes with_context), as encoded.
-inline std::string shipped_context_of(Store& store) {
+inline std::string shipped_context_of(store::Replica& store) {
   auto hashes = store.tree_hashes(0, {0}, true);
   REQUIRE(hashes.has_value());
   return hashes->context;
@@ -33,7 +33,7 @@ inline std::vector<std::uint32_t> level1_nodes() {
 // Ships, with the anti-entropy bucket methods, every record `from` holds that `to` lacks or holds
 // differently, and names as absent every record of `to` that `from` lacks, under `from`'s shipped
 // context: one bucket exchange covering the whole store.
-inline void ship_buckets(Store& from, Store& to) {
+inline void ship_buckets(store::Replica& from, store::Replica& to) {
   const std::string context = shipped_context_of(from);  // Read first: it may be older than the records.
   std::vector<std::uint32_t> every_bucket(kTreeLeafBuckets);
   for (std::uint32_t i = 0; i < kTreeLeafBuckets; ++i) every_bucket[i] = i;
@@ -68,7 +68,7 @@ inline void ship_buckets(Store& from, Store& to) {
 
 // Joins `from`'s shipped context into `to` when their trees are equal, as a round that found no
 // difference does; returns whether it joined.
-inline bool join_context(Store& from, Store& to) {
+inline bool join_context(store::Replica& from, store::Replica& to) {
   auto level1 = from.tree_hashes(1, level1_nodes(), true);
   REQUIRE(level1.has_value());
   auto joined = to.join_context_if_tree_equals(level1->hashes, level1->context);
@@ -77,16 +77,16 @@ inline bool join_context(Store& from, Store& to) {
 }
 
 // `to` filled from `from` as a full anti-entropy round would: records, then the whole context.
-inline void refill(Store& from, Store& to) {
+inline void refill(store::Replica& from, store::Replica& to) {
   ship_buckets(from, to);
   REQUIRE(join_context(from, to));
 }
 
 // Every store ships every delta it logged to every other, until nothing new moves.
-inline void sync_all(const std::vector<Store*>& stores) {
+inline void sync_all(const std::vector<store::Replica*>& stores) {
   for (int round = 0; round < 2; ++round) {
-    for (Store* from : stores) {
-      for (Store* to : stores) {
+    for (store::Replica* from : stores) {
+      for (store::Replica* to : stores) {
         if (from != to) ship_deltas(*from, *to);
       }
     }

@@ -26,7 +26,8 @@
 
 #include "cairn/store.h"
 #include "src/store/delta_apply.h"
-#include "src/store/lmdb_store.h"
+#include "src/store/lmdb.h"
+#include "src/store/replica.h"
 #include "src/util/rng.h"
 
 namespace cairn::test {
@@ -34,7 +35,7 @@ namespace cairn::test {
 class AckedHistory {
  public:
   // One random operation at `store`; recorded only once acknowledged.
-  void random_operation(Store& store, Rng& rng) {
+  void random_operation(store::Replica& store, Rng& rng) {
     const std::uint64_t tag = next_tag_++;
     const std::string slot = std::to_string(rng.below(4));
     switch (rng.below(9)) {
@@ -65,7 +66,7 @@ class AckedHistory {
   }
 
   // Checks `store` against the history; every mismatch fails the test with the key named.
-  void check(Store& store) const {
+  void check(store::Replica& store) const {
     for (const auto& [key, writes] : register_writes_) {
       std::set<std::string> expected;
       for (const std::string& value : writes) {
@@ -125,7 +126,7 @@ class AckedHistory {
   std::uint64_t operations() const { return next_tag_; }
 
  private:
-  static std::vector<std::string> visible_register(Store& store, const std::string& key) {
+  static std::vector<std::string> visible_register(store::Replica& store, const std::string& key) {
     auto value = store.get(key);
     if (!value) return {};
     std::vector<std::string> visible{value->value};
@@ -139,12 +140,11 @@ class AckedHistory {
   }
 
   // The (HLC timestamp, replica id) of the entry holding `value` in register `key` of `store`.
-  static std::pair<crdt::HlcTimestamp, std::uint64_t> stamp_of(Store& store, const std::string& key,
+  static std::pair<crdt::HlcTimestamp, std::uint64_t> stamp_of(store::Replica& store, const std::string& key,
                                                                const std::string& value) {
-    auto& internals = dynamic_cast<store::LmdbStore&>(store);
-    auto stamp = internals.with_read_txn(
-        [&](const store::Txn& txn) -> Result<std::pair<crdt::HlcTimestamp, std::uint64_t>> {
-          auto record = store::read_record(txn, internals.databases().values,
+    auto stamp = store::read_raw_result(
+        store, [&](const store::Txn& txn, const store::Databases& databases) -> Result<std::pair<crdt::HlcTimestamp, std::uint64_t>> {
+          auto record = store::read_record(txn, databases.values,
                                            codec::RecordKey{key, codec::ValueType::kRegister, {}});
           if (!record) return tl::unexpected(record.error());
           for (const auto& [dot, entry] : std::get<crdt::LwwRegister::Store>(*record).entries()) {
@@ -157,7 +157,7 @@ class AckedHistory {
     return *stamp;
   }
 
-  void put(Store& store, const std::string& key, const std::string& value) {
+  void put(store::Replica& store, const std::string& key, const std::string& value) {
     const auto seen = visible_register(store, key);
     require_acked(store.put(key, value));
     register_stamps_[value] = stamp_of(store, key, value);
@@ -165,18 +165,18 @@ class AckedHistory {
     register_writes_[key].push_back(value);
   }
 
-  void del_register(Store& store, const std::string& key) {
+  void del_register(store::Replica& store, const std::string& key) {
     const auto seen = visible_register(store, key);
     require_acked(store.del(key));
     register_observed_.insert(seen.begin(), seen.end());
   }
 
-  void sadd(Store& store, const std::string& key, const std::string& member) {
+  void sadd(store::Replica& store, const std::string& key, const std::string& member) {
     require_acked(store.sadd(key, {member}));
     set_adds_[key].push_back(member);
   }
 
-  void srem_random(Store& store, const std::string& key, Rng& rng) {
+  void srem_random(store::Replica& store, const std::string& key, Rng& rng) {
     const auto& added = set_adds_[key];
     if (added.empty()) return;
     const std::string member = added[rng.below(added.size())];
@@ -186,7 +186,7 @@ class AckedHistory {
     if (*visible) set_removed_.insert(member);  // A remove observes only what its peer holds.
   }
 
-  void del_set(Store& store, const std::string& key) {
+  void del_set(store::Replica& store, const std::string& key) {
     std::vector<std::string> visible;
     auto cursor = store.smembers(key);
     REQUIRE(cursor.has_value());
@@ -197,7 +197,7 @@ class AckedHistory {
     set_removed_.insert(visible.begin(), visible.end());
   }
 
-  void count(Store& store, const std::string& key, Rng& rng) {
+  void count(store::Replica& store, const std::string& key, Rng& rng) {
     const std::int64_t amount = static_cast<std::int64_t>(rng.below(10)) + 1;
     if (rng.below(2) != 0) {
       require_acked(store.incr(key, static_cast<std::uint64_t>(amount)));
@@ -208,7 +208,7 @@ class AckedHistory {
     }
   }
 
-  void bits(Store& store, const std::string& key, Rng& rng) {
+  void bits(store::Replica& store, const std::string& key, Rng& rng) {
     auto& added = bit_adds_[key];
     auto& deleted = bit_deleted_[key];
     if (rng.below(4) == 0 || added.size() >= 60) {

@@ -104,7 +104,7 @@ struct CutOffWrites {
   std::set<std::string> members;
   std::int64_t increments = 0;
 
-  void write(Store& store, Rng& rng, int count) {
+  void write(store::Replica& store, Rng& rng, int count) {
     for (int i = 0; i < count; ++i) {
       const std::string tag = std::to_string(registers.size() + members.size() + static_cast<std::size_t>(i));
       switch (rng.below(3)) {
@@ -126,7 +126,7 @@ struct CutOffWrites {
     }
   }
 
-  void check(Store& store, std::int64_t shared_total) const {
+  void check(store::Replica& store, std::int64_t shared_total) const {
     for (const auto& [key, value] : registers) {
       INFO("register " << key);
       auto read = store.get(key);
@@ -154,7 +154,7 @@ struct ClusterWrites {
 
   void write(Cluster& cluster, Rng& rng, const std::vector<int>& writers, int count) {
     for (int i = 0; i < count; ++i) {
-      Store& store = cluster.store(writers[rng.below(writers.size())]);
+      store::Replica& store = cluster.store(writers[rng.below(writers.size())]);
       if (rng.below(4) == 0) {
         const std::uint64_t amount = 1 + rng.below(9);
         require_ok(store.incr("count/shared", amount));

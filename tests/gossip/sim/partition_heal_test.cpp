@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "gossip/sim/cluster.h"
-#include "src/store/lmdb_store.h"
 #include "tests/gossip/sim/acked_history.h"
 #include "tests/gossip/sim/fast_cluster_options.h"
 #include "tests/gossip/sim/store_probes.h"
@@ -35,16 +34,10 @@ ClusterOptions chaos_options(int peers, std::uint64_t seed) {
 // Drives one seeded schedule of faults and writes, heals everything, and checks the outcome.
 class Chaos {
  public:
-  Chaos(const std::filesystem::path& dir, int peers, Rng& rng)
-      : rng_(rng),
-        cluster_(dir, chaos_options(peers, rng.next())),
-        skew_ms_(static_cast<std::size_t>(peers)) {
-    for (auto& skew : skew_ms_) skew = rng_.between(-5 * 60'000, 5 * 60'000);  // Up to 5 minutes apart.
-  }
+  Chaos(const std::filesystem::path& dir, int peers, Rng& rng) : rng_(rng), cluster_(dir, skewed_options(peers, rng)) {}
 
   void run(int steps) {
     cluster_.start_all();
-    for (int i = 0; i < cluster_.size(); ++i) apply_skew(i);
     REQUIRE(cluster_.run_until([&] { return cluster_.everyone_knows_everyone(); }, 60'000));
     // One peer is away for the first half, while the others write and trim their logs.
     const int offline = static_cast<int>(rng_.below(static_cast<std::uint64_t>(cluster_.size())));
@@ -107,14 +100,16 @@ class Chaos {
  private:
   std::string host(int i) const { return cluster_.endpoint(i).host; }
 
-  void apply_skew(int i) {
-    dynamic_cast<store::LmdbStore&>(cluster_.store(i))
-        .skew_clock_for_test(skew_ms_[static_cast<std::size_t>(i)]);
+  // chaos_options with every peer's clock up to 5 minutes off (drawn after the options' seed, as
+  // before the skew moved into the options).
+  static ClusterOptions skewed_options(int peers, Rng& rng) {
+    ClusterOptions options = chaos_options(peers, rng.next());
+    for (int i = 0; i < peers; ++i) options.clock_skew_ms.push_back(rng.between(-5 * 60'000, 5 * 60'000));
+    return options;
   }
 
   void restart(int i) {
     cluster_.restart(i);
-    apply_skew(i);
     crashed_.erase(i);
   }
 
@@ -214,7 +209,6 @@ class Chaos {
 
   Rng& rng_;
   Cluster cluster_;
-  std::vector<std::int64_t> skew_ms_;
   std::set<int> crashed_;
   std::vector<std::pair<std::string, std::string>> one_way_cuts_;
   int flapping_steps_ = 0;

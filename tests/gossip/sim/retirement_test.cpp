@@ -27,14 +27,14 @@ ClusterOptions retirement_options(int peers, std::uint64_t seed) {
   return options;
 }
 
-bool vector_mentions(Store& store, std::uint64_t replica) {
+bool vector_mentions(store::Replica& store, std::uint64_t replica) {
   auto vector = store.context_vector();
   REQUIRE(vector.has_value());
   return std::any_of(vector->begin(), vector->end(),
                      [&](const VersionVectorEntry& entry) { return entry.replica == replica; });
 }
 
-std::set<std::string> members_of(Store& store, const std::string& key) {
+std::set<std::string> members_of(store::Replica& store, const std::string& key) {
   std::set<std::string> members;
   auto cursor = store.smembers(key);
   REQUIRE(cursor.has_value());
@@ -118,7 +118,7 @@ TEST_CASE("sim: a retired peer that comes back re-issues its unsynced writes und
 
   for (int i = 0; i < cluster.size(); ++i) {
     INFO("peer " << i);
-    Store& store = cluster.store(i);
+    store::Replica& store = cluster.store(i);
     auto x = store.get("reg/x");
     REQUIRE(x.has_value());
     CHECK(x->value == "written-offline");
