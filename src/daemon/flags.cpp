@@ -35,7 +35,8 @@ Result<SettingValue> flag_value(const Setting& setting, const Flags& flags) {
       std::int64_t number = 0;
       const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
       if (error != std::errc() || end != text.data() + text.size() || text.empty()) {
-        return fail(ErrorCode::kInvalidArgument, setting.flag + ": '" + text + "' is not an integer");
+        const char* wanted = setting.set_served ? "' is neither a port number nor 'off'" : "' is not an integer";
+        return fail(ErrorCode::kInvalidArgument, setting.flag + ": '" + text + wanted);
       }
       return SettingValue(number);
     }

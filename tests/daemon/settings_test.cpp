@@ -143,3 +143,31 @@ TEST_CASE("a flag's value is held to its setting's bounds", "[config][settings]"
 }
 
 }  // namespace
+
+namespace {
+
+cairn::Result<cairn::daemon::DaemonConfig> with_resp_port(const std::string& value) {
+  CLI::App app;
+  cairn::daemon::Flags flags;
+  cairn::daemon::add_flags(app, flags);
+  std::vector<std::string> arguments{value, "--resp-port"};  // Last first.
+  app.parse(arguments);
+  return cairn::daemon::settings_from(app, flags);
+}
+
+TEST_CASE("--resp-port takes a port or off, and says so when given neither", "[config][settings]") {
+  auto off = with_resp_port("off");
+  REQUIRE(off);
+  CHECK_FALSE(off->node.serve_resp);
+
+  auto port = with_resp_port("7500");
+  REQUIRE(port);
+  CHECK(port->node.serve_resp);
+  CHECK(port->node.resp_port == 7500);
+
+  auto neither = with_resp_port("of");
+  REQUIRE_FALSE(neither);
+  CHECK(neither.error().message() == "--resp-port: 'of' is neither a port number nor 'off'");
+}
+
+}  // namespace
