@@ -61,13 +61,9 @@ Result<std::vector<RetiredReplica>> decode_retirements(std::string_view bytes) {
 
 namespace {
 
-Result<RetiredWrites> read_retired_writes(schema::RetiredWrites::Reader root) {
-  if (auto header = check_header(root, schema::MessageType::RETIRED_WRITES); !header) return forward(header);
-  RetiredWrites writes;
-  writes.old_replica = ReplicaId{root.getOldReplica()};
-  if (writes.old_replica.value == 0) return corrupt("retired writes name replica 0 as the retired one");
-  writes.through = root.getThrough();
-  writes.old_replica_kept = root.getOldReplicaKept();
+// read_retired_writes' steps, one per list of the message; each appends to `writes`.
+
+Status read_retired_registers(schema::RetiredWrites::Reader root, RetiredWrites& writes) {
   const auto registers = root.getRegisters();
   if (auto length = check_length(registers, "retired register writes"); !length) return forward(length);
   for (const auto element : registers) {
@@ -78,11 +74,19 @@ Result<RetiredWrites> read_retired_writes(schema::RetiredWrites::Reader root) {
                                                     crdt::HlcTimestamp{timestamp.getWallMs(), timestamp.getLogical()},
                                                     *dot});
   }
+  return ok();
+}
+
+Status read_retired_members(schema::RetiredWrites::Reader root, RetiredWrites& writes) {
   const auto members = root.getMembers();
   if (auto length = check_length(members, "retired set adds"); !length) return forward(length);
   for (const auto element : members) {
     writes.members.push_back(RetiredMemberAdd{as_string(element.getKey()), as_string(element.getMember())});
   }
+  return ok();
+}
+
+Status read_retired_counters(schema::RetiredWrites::Reader root, RetiredWrites& writes) {
   const auto counters = root.getCounters();
   if (auto length = check_length(counters, "retired counter totals"); !length) return forward(length);
   for (const auto element : counters) {
@@ -92,6 +96,10 @@ Result<RetiredWrites> read_retired_writes(schema::RetiredWrites::Reader root) {
                                                    element.getDecrements(), element.getDeletedIncrements(),
                                                    element.getDeletedDecrements()});
   }
+  return ok();
+}
+
+Status read_retired_removals(schema::RetiredWrites::Reader root, RetiredWrites& writes) {
   const auto removals = root.getRemovals();
   if (auto length = check_length(removals, "retired removals"); !length) return forward(length);
   for (const auto element : removals) {
@@ -108,6 +116,10 @@ Result<RetiredWrites> read_retired_writes(schema::RetiredWrites::Reader root) {
     removal.context = std::move(*context);
     writes.removals.push_back(std::move(removal));
   }
+  return ok();
+}
+
+Status read_retired_resets(schema::RetiredWrites::Reader root, RetiredWrites& writes) {
   const auto resets = root.getResets();
   if (auto length = check_length(resets, "retired counter resets"); !length) return forward(length);
   for (const auto element : resets) {
@@ -123,6 +135,20 @@ Result<RetiredWrites> read_retired_writes(schema::RetiredWrites::Reader root) {
     reset.decrements = element.getDecrements();
     reset.observed = *observed;
     writes.resets.push_back(RetiredCounterReset{as_string(element.getKey()), reset});
+  }
+  return ok();
+}
+
+Result<RetiredWrites> read_retired_writes(schema::RetiredWrites::Reader root) {
+  if (auto header = check_header(root, schema::MessageType::RETIRED_WRITES); !header) return forward(header);
+  RetiredWrites writes;
+  writes.old_replica = ReplicaId{root.getOldReplica()};
+  if (writes.old_replica.value == 0) return corrupt("retired writes name replica 0 as the retired one");
+  writes.through = root.getThrough();
+  writes.old_replica_kept = root.getOldReplicaKept();
+  for (auto read : {read_retired_registers, read_retired_members, read_retired_counters, read_retired_removals,
+                    read_retired_resets}) {
+    if (auto done = read(root, writes); !done) return forward(done);
   }
   return writes;
 }
