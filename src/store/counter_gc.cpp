@@ -139,7 +139,7 @@ Result<CompactionPass> LmdbStore::compact_counter_resets(const std::vector<Repli
   CompactionPass pass;
   // The resume key as the write first saw it: a batch that fails with a full map runs it again.
   std::optional<std::string> start;
-  auto done = queue_->submit([&](Txn& txn) -> Status {
+  auto done = run_write([&](Txn& txn) -> Status {
     pass = CompactionPass{};
     if (!start) start = counter_gc_resume_after_;
     auto keys = next_indexed_records(txn, databases().resets, *start, max_records, pass.wrapped);

@@ -117,7 +117,7 @@ LmdbStore::~LmdbStore() { queue_.reset(); }  // Serve every queued write before 
 Status LmdbStore::write_local(std::string_view key, std::optional<ValueKind> kind, BuildDelta build) {
   if (auto valid = check_key(key); !valid) return valid;
   if (!queue_) return fail(ErrorCode::kUnavailable, "the store was opened read-only");
-  return counted(queue_->submit([&](Txn& txn) -> Status {
+  return run_write([&](Txn& txn) -> Status {
     if (kind) {
       auto kinds = kinds_at(txn, databases().values, key);
       if (!kinds) return tl::unexpected(kinds.error());
@@ -139,7 +139,7 @@ Status LmdbStore::write_local(std::string_view key, std::optional<ValueKind> kin
     }
     adopt(std::move(staged));
     return ok();
-  }));
+  });
 }
 
 Result<std::uint64_t> LmdbStore::commit_group(Txn& txn, const codec::DeltaGroup& group, bool local,
@@ -336,7 +336,7 @@ Result<MergeOutcome> LmdbStore::merge_delta(std::string_view delta_bytes, std::u
     return tl::unexpected(resolved.error());
   }
   MergeOutcome outcome;
-  auto merged = queue_->submit([&](Txn& txn) -> Status {
+  auto merged = run_write([&](Txn& txn) -> Status {
     drop_dots_beyond(*group, retired_);  // Dots of retired replicas beyond their retirement never enter.
     Staged staged = stage();
     auto logged = commit_group(txn, *group, /*local=*/false, staged);
@@ -347,7 +347,7 @@ Result<MergeOutcome> LmdbStore::merge_delta(std::string_view delta_bytes, std::u
     observe_timestamps(*group);
     return ok();
   });
-  if (!counted(merged)) return tl::unexpected(merged.error());
+  if (!merged) return tl::unexpected(merged.error());
   return outcome;
 }
 
@@ -371,7 +371,7 @@ Result<DeltaLogBounds> LmdbStore::delta_log_bounds() {
 
 Status LmdbStore::trim_delta_log(std::uint64_t through_sequence) {
   if (!queue_) return fail(ErrorCode::kUnavailable, "the store was opened read-only");
-  return queue_->submit([&](Txn& txn) -> Status {
+  return run_write([&](Txn& txn) -> Status {
     auto trimmed = delta_log::trim_through(txn, databases(), through_sequence);
     if (!trimmed) return tl::unexpected(trimmed.error());
     if (*trimmed == 0) return ok();
@@ -402,7 +402,7 @@ Result<std::vector<PeerRecord>> LmdbStore::load_peers() {
 
 Status LmdbStore::save_peers(const std::vector<PeerRecord>& peers) {
   if (!queue_) return fail(ErrorCode::kUnavailable, "the store was opened read-only");
-  return queue_->submit([&](Txn& txn) -> Status {
+  return run_write([&](Txn& txn) -> Status {
     for (const PeerRecord& peer : peers) {
       const codec::PeerRecord record{peer.id, peer.host, peer.port, peer.status, peer.incarnation};
       if (auto written = txn.write(databases().peers, encode_sequence(peer.id), codec::encode_peer_record(record));

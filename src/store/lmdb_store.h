@@ -187,6 +187,9 @@ class LmdbStore final : public Replica {
     if (!result.has_value() && is_failed_check(result.error())) count(failed_checks_);
     return result;
   }
+  // Every write transaction goes through here (never queue_->submit directly), so a failed check in
+  // any of them (local writes, merges, anti-entropy, compaction, retirement, identity) is counted once.
+  Status run_write(WriteQueue::Write write) { return counted(queue_->submit(std::move(write))); }
 
   // ---- Metadata compaction of counter resets (src/store/counter_gc.cpp) ----
   // The record key of the last counter record a compact_counter_resets pass examined (empty: none yet);

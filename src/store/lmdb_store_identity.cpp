@@ -51,7 +51,7 @@ StoreIdentity LmdbStore::identity() {
 
 Status LmdbStore::start_identity_check() {
   if (auto ok_to_write = writable(); !ok_to_write) return ok_to_write;
-  return queue_->submit([&](Txn& txn) -> Status {
+  return run_write([&](Txn& txn) -> Status {
     // A fresh id has no other copy; dots already unconfirmed stay so from where they started.
     if (id_minted_this_session_ || meta_.unconfirmed_from != 0) return ok();
     codec::StoreMeta meta = meta_;
@@ -69,7 +69,7 @@ Status LmdbStore::start_identity_check() {
 Status LmdbStore::confirm_identity() {
   if (auto ok_to_write = writable(); !ok_to_write) return ok_to_write;
   if (identity().unconfirmed_from == 0) return ok();
-  return queue_->submit([&](Txn& txn) -> Status {
+  return run_write([&](Txn& txn) -> Status {
     if (meta_.unconfirmed_from == 0) return ok();
     codec::StoreMeta meta = meta_;
     meta.unconfirmed_from = 0;
@@ -92,7 +92,7 @@ Result<std::optional<IdentityChange>> LmdbStore::observe_own_dots(std::uint64_t 
 Result<IdentityChange> LmdbStore::adopt_new_identity() {
   if (auto ok_to_write = writable(); !ok_to_write) return tl::unexpected(ok_to_write.error());
   IdentityChange change;
-  auto done = queue_->submit([&](Txn& txn) -> Status {
+  auto done = run_write([&](Txn& txn) -> Status {
     auto changed = change_identity(txn, IdentityChangeReason::kRequested, "requested (adopt_new_identity)");
     if (!changed) return tl::unexpected(changed.error());
     change = std::move(*changed);
@@ -115,7 +115,7 @@ Result<std::optional<IdentityChange>> LmdbStore::resolve_if_another_copy(crdt::R
     }
   }
   Outcome outcome;
-  auto done = queue_->submit([&](Txn& txn) -> Status {
+  auto done = run_write([&](Txn& txn) -> Status {
     outcome.reset();  // A batch retried after the map grew runs this again from scratch.
     const std::uint64_t unconfirmed = count_unconfirmed ? meta_.unconfirmed_from : 0;
     const std::uint64_t minted = own_counter();

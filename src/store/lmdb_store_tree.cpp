@@ -98,7 +98,7 @@ Result<BucketMerge> LmdbStore::merge_buckets(const std::vector<std::uint32_t>& b
     return tl::unexpected(resolved.error());
   }
   BucketMerge outcome;
-  auto merged = queue_->submit([&](Txn& txn) -> Status {
+  auto merged = run_write([&](Txn& txn) -> Status {
     // Their context as it stands here: retired replicas they omitted restored only when our
     // retirement tables agree (otherwise taken as unseen), dots beyond a retirement dropped.
     theirs->context = restored_context(*context, retired_);
@@ -132,7 +132,7 @@ Result<bool> LmdbStore::join_context_if_tree_equals(const std::vector<std::uint6
     return tl::unexpected(resolved.error());
   }
   bool joined = false;
-  auto done = queue_->submit([&](Txn& txn) -> Status {
+  auto done = run_write([&](Txn& txn) -> Status {
     auto mine = tree::node_hashes(txn, databases(), 1, all_nodes_at(1));
     if (!mine) return tl::unexpected(mine.error());
     joined = *mine == level1_hashes;

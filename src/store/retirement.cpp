@@ -62,7 +62,7 @@ std::string LmdbStore::encode_persisted_context() const {
 Status LmdbStore::retire_replica(std::uint64_t replica, std::uint64_t through) {
   if (replica == 0) return fail(ErrorCode::kInvalidArgument, "replica id 0 names no replica");
   if (auto ok_to_write = writable(); !ok_to_write) return ok_to_write;
-  return queue_->submit([&](Txn& txn) -> Status {
+  return run_write([&](Txn& txn) -> Status {
     const crdt::ReplicaId id{replica};
     if (id == replica_) {
       return fail(ErrorCode::kInvalidArgument,
@@ -98,7 +98,7 @@ Result<std::vector<Retirement>> LmdbStore::retirements() {
 Result<Reincarnation> LmdbStore::reincarnate(std::uint64_t through) {
   if (auto ok_to_write = writable(); !ok_to_write) return tl::unexpected(ok_to_write.error());
   Reincarnation result;
-  auto done = queue_->submit([&](Txn& txn) -> Status {
+  auto done = run_write([&](Txn& txn) -> Status {
     auto pending = txn.read(databases().meta, kMetaRetiredWritesKey);
     if (!pending) return tl::unexpected(pending.error());
     if (pending->has_value()) {
@@ -326,7 +326,7 @@ bool LmdbStore::holds_every_kept_dot_of(const codec::RetiredWrites& writes) cons
 Result<std::size_t> LmdbStore::reissue_retired_writes() {
   if (auto ok_to_write = writable(); !ok_to_write) return tl::unexpected(ok_to_write.error());
   std::size_t issued = 0;
-  auto done = queue_->submit([&](Txn& txn) -> Status {
+  auto done = run_write([&](Txn& txn) -> Status {
     issued = 0;  // A batch retried after the map grew runs this again from scratch.
     auto set_aside = read_set_aside_writes(txn, databases());
     if (!set_aside) return tl::unexpected(set_aside.error());
