@@ -1,22 +1,18 @@
 // The Node: wiring between the store, the gossip Peer (run on two lanes: a worker thread for the data
 // lane, another for the membership lane, see gossip/peer.h) and the libuv transport (run on the event
-// loop thread).
+// loop thread). This file keeps the node's lifecycle (open, stop, release) and that wiring; the lane
+// thread is worker.h, reading options and secrets node_setup.h, and the published status
+// status_publisher.h.
 #include "cairn/node.h"
 
 #include <atomic>
-#include <charconv>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
-#include <functional>
 #include <future>
-#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <system_error>
-#include <thread>
 
 #include "gossip/peer.h"
 #include "gossip/sealing.h"
@@ -24,8 +20,11 @@
 #include "src/node/health.h"
 #include "src/node/isolation_log.h"
 #include "src/node/node_metrics.h"
+#include "src/node/node_setup.h"
 #include "src/node/protocol_snapshot.h"
+#include "src/node/status_publisher.h"
 #include "src/node/test_hooks.h"
+#include "src/node/worker.h"
 #include "src/net/event_loop.h"
 #include "gossip/transport/uv_transport.h"
 #include "src/http/listener.h"
@@ -35,141 +34,13 @@
 #include "src/store/replica.h"
 #include "src/util/hex_id.h"
 #include "src/util/log.h"
-#include "src/util/secret_file.h"
-#include "src/util/sigpipe.h"
 
 namespace cairn {
 namespace {
 
-// Frames waiting for the protocol worker; beyond this they are dropped (the protocol recovers).
-constexpr std::size_t kMaxQueuedTasks = 10'000;
 constexpr std::uint64_t kTickIntervalMs = 50;
-// How often the worker re-reads the store's usage for metrics (it takes a read transaction).
-constexpr std::uint64_t kStoreUsageRefreshMs = 1000;
 // How long stop() waits for the protocol worker to post the leave announcement.
 constexpr std::uint64_t kLeaveWaitMs = 2000;
-
-Result<gossip::Endpoint> parse_endpoint(const std::string& text) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0) {
-    return fail(ErrorCode::kInvalidArgument, "seed '" + text + "' is not host:port");
-  }
-  std::uint16_t port = 0;
-  const char* begin = text.data() + colon + 1;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(begin, end, port);
-  if (ec != std::errc() || ptr != end || port == 0) {
-    return fail(ErrorCode::kInvalidArgument, "seed '" + text + "' has no valid port");
-  }
-  std::string host = text.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  return gossip::Endpoint{host, port};
-}
-
-std::string random_secret_hex() { return gossip::cluster_key_to_hex(gossip::random_cluster_key()); }
-
-// The cluster keys the peer seals and opens with: options.cluster_keys, or those in
-// data_dir/cluster.key (created on first start). None when insecure and none were given.
-Result<std::vector<gossip::ClusterKey>> cluster_keys_for(const NodeOptions& options) {
-  std::vector<std::string> texts = options.cluster_keys;
-  if (texts.empty() && !options.insecure) {
-    const std::string path = options.data_dir + "/cluster.key";
-    bool created = false;
-    auto loaded = secrets::load_or_create_secret_file(path, random_secret_hex, created);
-    if (!loaded) return fail(loaded.error().code(), "cluster key: " + loaded.error().message());
-    texts = std::move(*loaded);
-    if (created) {
-      log::info("security", "created a new cluster key in " + path +
-                                " (mode 0600). Peers join this cluster only with the same key: copy this file to "
-                                "each peer and start it with --cluster-key-file FILE (or cluster_key_file in its "
-                                "config), or into its data directory before its first start");
-    } else if (secrets::readable_by_others(path)) {
-      log::warn("security", path + " is readable by other users; chmod 600 it");
-    }
-  }
-  std::vector<gossip::ClusterKey> keys;
-  for (const std::string& text : texts) {
-    auto key = gossip::parse_cluster_key(text);
-    if (!key) return tl::unexpected(key.error());
-    keys.push_back(*key);
-  }
-  return keys;
-}
-
-// The token clients must present: options.client_token, or the one in data_dir/client.token.
-Result<std::string> client_token_for(const NodeOptions& options) {
-  if (!options.client_token.empty()) return options.client_token;
-  const std::string path = options.data_dir + "/client.token";
-  bool created = false;
-  auto loaded = secrets::load_or_create_secret_file(path, random_secret_hex, created);
-  if (!loaded) return fail(loaded.error().code(), "client token: " + loaded.error().message());
-  if (created) {
-    log::info("security", "created a client token in " + path +
-                              " (mode 0600); the cairn CLI finds it with --data-dir, or pass it with --token-file");
-  }
-  return loaded->front();
-}
-
-const char* status_name(gossip::MemberStatus status) {
-  switch (status) {
-    case gossip::MemberStatus::kAlive: return "alive";
-    case gossip::MemberStatus::kSuspect: return "suspect";
-    case gossip::MemberStatus::kDead: return "dead";
-    case gossip::MemberStatus::kLeft: return "left";
-  }
-  return "unknown";
-}
-
-// One thread that runs tasks in order: a protocol lane's home, off the event loop.
-class Worker {
- public:
-  Worker() : thread_([this] { run(); }) {}
-  ~Worker() { stop(); }
-
-  // Returns false (dropping the task) when the queue is full or the worker stopped.
-  bool post(std::function<void()> task) {
-    {
-      std::lock_guard lock(mutex_);
-      if (stopping_ || tasks_.size() >= kMaxQueuedTasks) return false;
-      tasks_.push_back(std::move(task));
-    }
-    wake_.notify_one();
-    return true;
-  }
-
-  // Runs what is queued, then ends the thread.
-  void stop() {
-    {
-      std::lock_guard lock(mutex_);
-      if (stopping_) return;
-      stopping_ = true;
-    }
-    wake_.notify_one();
-    if (thread_.joinable()) thread_.join();
-  }
-
- private:
-  void run() {
-    block_sigpipe_in_this_thread();  // A library thread: see src/util/sigpipe.h.
-    for (;;) {
-      std::function<void()> task;
-      {
-        std::unique_lock lock(mutex_);
-        wake_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
-        if (tasks_.empty()) return;
-        task = std::move(tasks_.front());
-        tasks_.pop_front();
-      }
-      task();
-    }
-  }
-
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<std::function<void()>> tasks_;
-  bool stopping_ = false;
-  std::thread thread_;
-};
 
 class NodeImpl final : public Node {
  public:
@@ -283,6 +154,7 @@ class NodeImpl final : public Node {
     if (worker_) worker_->stop();  // Kept (stopped) so a late retire() finds it refusing tasks.
     transport_.reset();
     loop_.reset();
+    publisher_.reset();
     peer_.reset();
     store_.reset();
   }
@@ -296,32 +168,22 @@ class NodeImpl final : public Node {
   // released by stop() (see create()).
   Status open(const NodeOptions& options) {
     seeds_text_ = options.seeds;
-    auto seeds = parse_seeds(options.seeds);
+    auto seeds = node::parse_seeds(options.seeds);
     if (!seeds) return tl::unexpected(seeds.error());
     if (auto opened = open_store(options); !opened) return opened;
-    auto cluster_keys = cluster_keys_for(options);
+    auto cluster_keys = node::cluster_keys_for(options);
     if (!cluster_keys) return tl::unexpected(cluster_keys.error());
     if (options.insecure) {
       log::warn("security", "running INSECURE: peer traffic is neither encrypted nor authenticated; anyone who "
                             "can reach the gossip port can join, read and write");
     }
     if (options.serve_clients || options.serve_resp) {
-      auto token = client_token_for(options);
+      auto token = node::client_token_for(options);
       if (!token) return tl::unexpected(token.error());
       client_token_ = std::move(*token);
     }
     if (auto bound = bind_ports(options); !bound) return bound;
     return start_protocol(options, std::move(*seeds), std::move(*cluster_keys));
-  }
-
-  static Result<std::vector<gossip::Endpoint>> parse_seeds(const std::vector<std::string>& texts) {
-    std::vector<gossip::Endpoint> seeds;
-    for (const std::string& seed : texts) {
-      auto endpoint = parse_endpoint(seed);
-      if (!endpoint) return tl::unexpected(endpoint.error());
-      seeds.push_back(*endpoint);
-    }
-    return seeds;
   }
 
   // Opens the store and takes its replica id (a copied directory took a new one on open: logged).
@@ -331,7 +193,7 @@ class NodeImpl final : public Node {
     store_ = std::move(*store);
     if (hooks_.store_opened) hooks_.store_opened(*store_);
     replica_id_ = store_->replica_id();
-    log_identity_change(store_->identity().last_change);  // A copied directory took a new id on open.
+    node::log_identity_change(store_->identity().last_change);  // A copied directory took a new id on open.
     return ok();
   }
 
@@ -386,14 +248,16 @@ class NodeImpl final : public Node {
     isolation_log_.emplace(options.seeds, node::IsolationLogOptions{
                                               .seed_retry_ms = peer_options.membership.rejoin_seed_interval_ms});
     try {
-      worker_ = std::make_unique<Worker>();
-      membership_lane_ = std::make_unique<Worker>();
+      worker_ = std::make_unique<node::Worker>();
+      membership_lane_ = std::make_unique<node::Worker>();
     } catch (const std::system_error& error) {
       return fail(ErrorCode::kUnavailable, std::string("cannot start the protocol threads: ") + error.what());
     }
     if (auto started = loop_->start(); !started) return started;
     loop_running_ = true;
-    started_ms_ = now_ms();
+    publisher_ = std::make_unique<node::StatusPublisher>(
+        node::StatusPublisher::Borrowed{*peer_, *store_, replica_id_, frames_dropped_busy_}, port_, seeds_text_,
+        now_ms());
     worker_->post([this] {
       send(peer_->start(now_ms()));
       peer_started_ = true;
@@ -414,40 +278,6 @@ class NodeImpl final : public Node {
       }
     });
     timer_ = loop_->every(kTickIntervalMs, [this] { schedule_ticks(); });
-  }
-
-  // One warning per change of this peer's replica id: why, both ids, and what the operator does about
-  // the old one (docs/store.md "Identity", docs/metadata-gc.md).
-  static void log_identity_change(const std::optional<IdentityChange>& change) {
-    if (!change) return;
-    const std::string old_id = hex_id(change->old_replica), new_id = hex_id(change->new_replica);
-    const std::string retire_old = "; once no peer runs as " + old_id + " any more, retire it (cairn retire " +
-                                   old_id + ") so that it leaves every version vector (its peers also retire it "
-                                   "after it has been dead for the retire-after horizon)";
-    const std::string set_aside = change->emptied ? "; the " + std::to_string(change->writes_set_aside) +
-                                                        " writes it made as " + old_id +
-                                                        " since it started are set aside and re-issued once it has caught up"
-                                                  : ", keeping all its data";
-    switch (change->reason) {
-      case IdentityChangeReason::kRetired:
-        log::warn("gossip", "the cluster retired replica " + old_id +
-                                " while it was away: this peer now continues as replica " + new_id +
-                                " and re-issues its unsynced writes once it has caught up");
-        return;
-      case IdentityChangeReason::kCopied:
-        log::warn("store", "this data directory is a copy (" + change->detail + "): so that two peers never write as one, " +
-                               "it continues as replica " + new_id + set_aside + ". If the peer it was copied from " +
-                               "still runs as " + old_id + ", nothing more is needed" + retire_old);
-        return;
-      case IdentityChangeReason::kConflict:
-        log::warn("gossip", "another copy of this data directory writes as replica " + old_id + " (" + change->detail +
-                                "; a directory restored or rolled back in place?): this peer stops writing as " +
-                                old_id + " and continues as replica " + new_id + set_aside + retire_old);
-        return;
-      case IdentityChangeReason::kRequested:
-        log::warn("store", "replica " + old_id + " continues as replica " + new_id + set_aside + retire_old);
-        return;
-    }
   }
 
   // Any thread: what health needs beyond the snapshot: the time, the seeds, the lanes' last progress
@@ -515,7 +345,7 @@ class NodeImpl final : public Node {
     const std::uint64_t now = now_ms();
     send(peer_->membership_tick(now));
     const gossip::Peer::MembershipView view = peer_->membership_view();
-    log_membership_changes(view.members);
+    membership_changes_.log_changes(view.members);
     const std::optional<std::uint64_t> isolated = view.isolated_since_ms;
     isolated_since_ms_ = isolated ? *isolated : kNotIsolated;
     if (auto line = isolation_log_->update(isolated, now)) {
@@ -538,39 +368,6 @@ class NodeImpl final : public Node {
     ++frames_dropped_busy_;
     if (auto line = drop_log_.on_queue_full(now_ms())) log::warn("gossip", *line);
   }
-
-  // On the data lane: one error line when writes start failing (an episode), one info line when they
-  // succeed again, and when the current episode began (for /health).
-  void note_write_health(const WriteHealth& writes, std::uint64_t now, node::ProtocolSnapshot& snapshot) {
-    if (writes.episodes > logged_write_episodes_) {
-      logged_write_episodes_ = writes.episodes;
-      writes_failing_since_ms_ = now;
-      announced_write_failure_ = true;
-      log::error("store", "writes are failing: " + writes.last_error +
-                              ". The peer keeps serving reads and tries each new write again");
-    }
-    if (announced_write_failure_ && !writes.failing) {
-      announced_write_failure_ = false;
-      log::info("store", "writes succeed again (" + std::to_string(writes.failed_commits) +
-                             " commits failed since start)");
-    }
-    snapshot.writes_failing_since_ms = writes.failing ? writes_failing_since_ms_ : 0;
-  }
-
-  // On the membership lane: one info line per member whose state changed since the last tick, so an
-  // operator reading the log sees peers join, fail, return and leave when it happens (not when the
-  // data lane next publishes, which a long merge may delay).
-  void log_membership_changes(const std::map<gossip::PeerId, gossip::Member>& members) {
-    for (const auto& [id, member] : members) {
-      const std::string state = status_name(member.status);
-      std::string& known = logged_states_[id.value];
-      if (known == state) continue;
-      log::info("membership", "peer " + hex_id(id.value) + " at " + member.endpoint.to_string() + " is " + state +
-                                  (known.empty() ? "" : " (was " + known + ")"));
-      known = state;
-    }
-  }
-
   // Binds the HTTP listener (/health, /metrics). Its handler runs on the loop thread and reads only
   // the published snapshot, never the store.
   Status start_http(const NodeOptions& options) {
@@ -645,114 +442,24 @@ class NodeImpl final : public Node {
     });
   }
 
-  std::uint64_t now_ms() const {
-    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          std::chrono::steady_clock::now().time_since_epoch())
-                                          .count());
-  }
+  std::uint64_t now_ms() const { return node::steady_now_ms(); }
 
-  // On the worker: refreshes the snapshot status() and metrics() read.
+  // On the worker: refreshes the snapshot status() and metrics() read. The store usage is carried over
+  // from the last publication (under the lock) for the publisher to refresh when it is due.
   void publish_status() {
     const std::uint64_t now = now_ms();
-    log_identity_news();
-    node::ProtocolSnapshot snapshot;
-    describe_self(snapshot.status);
-    describe_cluster(snapshot.status, now);
-    take_protocol_stats(snapshot);
-    refresh_store_usage(snapshot, now);
-    note_write_health(snapshot.store_usage.writes, now, snapshot);
-    {
-      std::lock_guard lock(status_mutex_);
-      snapshot_ = std::move(snapshot);
-    }
-    data_lane_progress_ms_ = now;
-  }
-
-  // On the worker: logs a new replica id (the cluster retired this peer's old one) and the members'
-  // first confirmation that no other copy of this peer writes as its replica.
-  void log_identity_news() {
-    if (peer_->id().value != replica_id_.load()) {
-      log_identity_change(store_->identity().last_change);
-      replica_id_ = peer_->id().value;
-    }
-    if (peer_->stability().stats().identity_confirmations > identity_confirmations_logged_) {
-      identity_confirmations_logged_ = peer_->stability().stats().identity_confirmations;
-      log::info("gossip", "its members confirmed that no other copy of this peer wrote as replica " +
-                              hex_id(replica_id_.load()) + ": its writes since it started now go out (held " +
-                              std::to_string(now_ms() - started_ms_) + " ms)");
-    }
-  }
-
-  // This peer's own part of the status: who and where it is.
-  void describe_self(NodeStatus& status) const {
-    status.replica_id = replica_id_;
-    status.gossip_port = port_;
-    status.address = peer_->endpoint().to_string();
-    status.incarnation = peer_->membership().incarnation();
-    status.seeds = seeds_text_;
-    status.frames_dropped = peer_->stats().frames_dropped_total() + peer_->stats().frames_from_other_clusters +
-                            frames_dropped_busy_.load();
-  }
-
-  // The members (with their ring positions and, for neighbours, how far behind they are), the pending
-  // retirements, the neighbours and this peer's ring positions.
-  void describe_cluster(NodeStatus& status, std::uint64_t now) const {
-    const std::map<gossip::PeerId, std::uint64_t> acknowledged = peer_->dissemination().acknowledged();
-    const auto bounds = store_->delta_log_bounds();
-    const std::uint64_t last_logged = bounds ? bounds->last : 0;
-    std::map<std::uint64_t, std::vector<std::uint64_t>> positions;
-    for (const gossip::RingPosition& position : peer_->ring().positions()) {
-      positions[position.peer.value].push_back(position.position);
-    }
-    for (const auto& [id, member] : peer_->membership().members()) {
-      NodeStatus::Member entry;
-      entry.id = id.value;
-      entry.address = member.endpoint.to_string();
-      entry.state = status_name(member.status);
-      entry.incarnation = member.incarnation;
-      entry.last_heard_ms_ago = member.last_heard_ms == 0 || member.last_heard_ms > now ? 0 : now - member.last_heard_ms;
-      if (auto acked = acknowledged.find(id); acked != acknowledged.end()) {
-        entry.neighbour = true;
-        entry.lag_entries = last_logged > acked->second ? last_logged - acked->second : 0;
-      }
-      entry.ring_positions = positions[id.value];
-      status.members.push_back(std::move(entry));
-    }
-    for (const gossip::PendingRetirement& pending : peer_->stability().pending(peer_->membership())) {
-      NodeStatus::PendingRetirement entry{pending.replica.value,
-                                          now >= pending.proposed_ms ? now - pending.proposed_ms : 0,
-                                          pending.by_operator,
-                                          {}};
-      for (gossip::PeerId member : pending.waiting_for) entry.waiting_for.push_back(member.value);
-      status.pending_retirements.push_back(std::move(entry));
-    }
-    for (gossip::PeerId neighbour : peer_->neighbours()) status.neighbours.push_back(neighbour.value);
-    status.ring_positions = positions[status.replica_id];
-  }
-
-  void take_protocol_stats(node::ProtocolSnapshot& snapshot) const {
-    snapshot.peer = peer_->stats();
-    snapshot.dissemination = peer_->dissemination().stats();
-    snapshot.membership = peer_->membership().stats();
-    snapshot.anti_entropy = peer_->anti_entropy().stats();
-    snapshot.stability = peer_->stability().stats();
-    snapshot.frames_dropped_busy = frames_dropped_busy_.load();
-  }
-
-  // The store's usage takes a read transaction, so it is re-read at most every kStoreUsageRefreshMs;
-  // in between the last published figures are carried over.
-  void refresh_store_usage(node::ProtocolSnapshot& snapshot, std::uint64_t now) {
+    node::ProtocolSnapshot snapshot = publisher_->describe(now);
     {
       std::lock_guard lock(status_mutex_);
       snapshot.store_usage = snapshot_.store_usage;
       snapshot.store_usage_at_ms = snapshot_.store_usage_at_ms;
     }
-    if (snapshot.store_usage_at_ms == 0 || now >= snapshot.store_usage_at_ms + kStoreUsageRefreshMs) {
-      if (auto usage = store_->usage()) {
-        snapshot.store_usage = *usage;
-        snapshot.store_usage_at_ms = now;
-      }
+    publisher_->finish(snapshot, now);
+    {
+      std::lock_guard lock(status_mutex_);
+      snapshot_ = std::move(snapshot);
     }
+    data_lane_progress_ms_ = now;
   }
 
   std::unique_ptr<store::Replica> store_;
@@ -762,8 +469,9 @@ class NodeImpl final : public Node {
   std::unique_ptr<server::ClientListener> clients_;
   std::unique_ptr<resp::RespListener> resp_;
   std::unique_ptr<gossip::Peer> peer_;
-  std::unique_ptr<Worker> worker_;           // The data lane: everything that may wait for the store.
-  std::unique_ptr<Worker> membership_lane_;  // SWIM's failure detection; never waits for the store.
+  std::unique_ptr<node::Worker> worker_;           // The data lane: everything that may wait for the store.
+  std::unique_ptr<node::Worker> membership_lane_;  // SWIM's failure detection; never waits for the store.
+  std::unique_ptr<node::StatusPublisher> publisher_;  // Data lane only; borrows peer_ and store_.
   node::NodeTestHooks hooks_;
   net::EventLoop::TimerId timer_ = 0;  // The tick; set and cancelled on the loop thread only.
   std::uint16_t port_ = 0;
@@ -777,7 +485,7 @@ class NodeImpl final : public Node {
   bool loop_running_ = false;  // The loop thread was started (set once by open()).
   std::mutex status_mutex_;
   node::ProtocolSnapshot snapshot_;
-  std::map<std::uint64_t, std::string> logged_states_;  // Membership lane only: member states already logged.
+  node::MembershipChangeLog membership_changes_;  // Membership lane only.
 
   // Lanes and health. Set on the lanes, read by status() on any thread.
   static constexpr std::uint64_t kNotIsolated = UINT64_MAX;
@@ -790,12 +498,6 @@ class NodeImpl final : public Node {
   std::vector<std::string> seeds_text_;  // As configured; set before the lanes start.
   node::FrameDropLog drop_log_;          // Thread-safe.
   std::optional<node::IsolationLog> isolation_log_;  // Membership lane only.
-  // Data lane only: write failure episodes already logged, and when the current one began.
-  std::uint64_t logged_write_episodes_ = 0;
-  std::uint64_t writes_failing_since_ms_ = 0;
-  bool announced_write_failure_ = false;
-  std::uint64_t started_ms_ = 0;                     // When the peer started (now_ms()).
-  std::uint64_t identity_confirmations_logged_ = 0;  // Data lane only.
 };
 
 }  // namespace

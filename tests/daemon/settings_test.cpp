@@ -155,7 +155,7 @@ cairn::Result<cairn::daemon::DaemonConfig> with_resp_port(const std::string& val
   return cairn::daemon::settings_from(app, flags);
 }
 
-TEST_CASE("--resp-port takes a port or off, and says so when given neither", "[config][settings]") {
+TEST_CASE("cairnd's --resp-port takes a port or off, and says so when given neither", "[config][settings]") {
   auto off = with_resp_port("off");
   REQUIRE(off);
   CHECK_FALSE(off->node.serve_resp);
