@@ -27,6 +27,11 @@ struct Endpoint {
 // the same incarnation; only the member itself refutes it, with a higher incarnation).
 enum class MemberStatus : std::uint8_t { kAlive = 0, kSuspect = 1, kDead = 2, kLeft = 3 };
 
+// Alive or suspected: still probed, still a gossip target, still counted as present.
+inline bool is_reachable(MemberStatus status) {
+  return status == MemberStatus::kAlive || status == MemberStatus::kSuspect;
+}
+
 // One membership fact, piggybacked on pings and acks.
 struct MemberUpdate {
   PeerId id;

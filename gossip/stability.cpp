@@ -9,8 +9,6 @@
 namespace cairn::gossip {
 namespace {
 
-bool is_reachable(MemberStatus status) { return status == MemberStatus::kAlive || status == MemberStatus::kSuspect; }
-
 std::uint64_t entry_of(const std::map<PeerId, std::uint64_t>& vector, PeerId replica) {
   auto it = vector.find(replica);
   return it == vector.end() ? 0 : it->second;

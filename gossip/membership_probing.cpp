@@ -1,0 +1,214 @@
+// The SWIM failure detector of Membership (membership.h): handling pings, acks and ping requests, the
+// probe and suspicion timers, and picking whom to probe. Like membership.cpp, everything here is decided
+// by the inputs and the seeded Rng.
+#include <algorithm>
+#include <iterator>
+#include <utility>
+
+#include "gossip/membership.h"
+
+namespace cairn::gossip {
+
+// ---- Message handlers ----
+
+void Membership::on_ping(const Envelope& envelope, const Ping& ping, std::uint64_t now_ms, Outbox& out) {
+  const bool first_contact = !heard_from_.contains(envelope.sender);
+  apply(ping.updates, now_ms);
+  note_sender(envelope, now_ms);
+  // A peer that never talked to us, or one we hold dead or left (a restart), may be joining: tell it
+  // whom we know. That is one larger ack per pair of peers, and a simultaneous start converges in a
+  // few periods instead of waiting for gossip. Its own record goes first when we hold it dead, so
+  // that it refutes.
+  auto it = members_.find(envelope.sender);
+  const bool returning = it != members_.end() && !is_reachable(it->second.status);
+  const bool joining = first_contact || returning;
+  out.push_back(
+      make_outgoing(envelope.sender_endpoint,
+                    PingAck{ping.probe, piggyback(envelope.sender, first_contact, joining, corrections_)}));
+}
+
+void Membership::on_ack(const Envelope& envelope, const PingAck& ack, std::uint64_t now_ms, Outbox& out) {
+  apply(ack.updates, now_ms);
+  note_sender(envelope, now_ms);
+  ++stats_.acks_received;
+  auto relay = relays_.find(ack.probe);
+  if (relay != relays_.end() && relay->second.target == envelope.sender) {
+    // We pinged this target for someone else: relay the ack under the requester's probe number.
+    out.push_back(make_outgoing(
+        relay->second.requester_endpoint,
+        PingAck{relay->second.requester_probe, piggyback(relay->second.requester, false, false)}));
+    relays_.erase(relay);
+  }
+  if (probe_ && probe_->number == ack.probe) {
+    probe_->acked = true;  // Directly from the target, or relayed by one of our helpers.
+    confirm_alive(probe_->target, now_ms, out);
+  }
+  confirm_alive(envelope.sender, now_ms, out);
+}
+
+void Membership::on_ping_request(const Envelope& envelope, const PingRequest& request, std::uint64_t now_ms,
+                                 Outbox& out) {
+  apply(request.updates, now_ms);
+  note_sender(envelope, now_ms);
+  if (request.target == self_) {
+    out.push_back(make_outgoing(envelope.sender_endpoint,
+                                PingAck{request.probe, piggyback(envelope.sender, false, false)}));
+    return;
+  }
+  if (relays_.size() >= kMaxPendingRelays) relays_.erase(relays_.begin());  // The oldest probe number.
+  const std::uint64_t number = next_probe_number_++;
+  relays_[number] = Relay{request.target, envelope.sender, envelope.sender_endpoint, request.probe,
+                          now_ms + options_.protocol_period_ms};
+  out.push_back(make_ping(request.target_endpoint, request.target, number));
+}
+
+// ---- Timers ----
+
+// The end of a protocol period: a target that acked neither directly nor through a helper is suspected.
+// The suspicion also goes straight to the suspect (Lifeguard's "buddy system"): if it is alive after all,
+// it refutes at once instead of when the gossip happens to reach it.
+void Membership::finish_probe(std::uint64_t now_ms, Outbox& out) {
+  if (!probe_) return;
+  const Probe probe = *probe_;
+  probe_.reset();
+  if (probe.acked) return;
+  auto it = members_.find(probe.target);
+  if (it == members_.end() || it->second.status != MemberStatus::kAlive) return;
+  set_status(it->second, MemberStatus::kSuspect, it->second.incarnation, now_ms, true);
+  ++stats_.suspicions;
+  out.push_back(make_ping(it->second.endpoint, probe.target, next_probe_number_++));
+}
+
+void Membership::start_probe(std::uint64_t now_ms, Outbox& out) {
+  const std::optional<PeerId> target = next_probe_target();
+  if (!target) return;
+  const std::uint64_t number = next_probe_number_++;
+  out.push_back(make_ping(members_.at(*target).endpoint, *target, number));
+  probe_ = Probe{*target, number, now_ms, false, false};
+}
+
+void Membership::send_indirect_probes(Outbox& out) {
+  probe_->indirect_sent = true;
+  auto target = members_.find(probe_->target);
+  if (target == members_.end() || !is_reachable(target->second.status)) return;  // Dead or left meanwhile.
+  std::vector<PeerId> helpers;
+  for (const auto& [id, member] : members_) {
+    if (id != probe_->target && member.status == MemberStatus::kAlive) helpers.push_back(id);
+  }
+  const auto count = static_cast<std::size_t>(std::max(options_.indirect_probes, 0));
+  for (PeerId helper : pick_random(std::move(helpers), count)) {
+    PingRequest request{probe_->number, probe_->target, target->second.endpoint,
+                        piggyback(helper, !heard_from_.contains(helper), false)};
+    out.push_back(make_outgoing(members_.at(helper).endpoint, std::move(request)));
+    ++stats_.indirect_probes_sent;
+  }
+}
+
+void Membership::expire_suspicions(std::uint64_t now_ms) {
+  for (auto& [id, member] : members_) {
+    if (member.status == MemberStatus::kSuspect &&
+        now_ms >= member.status_since_ms + options_.suspicion_timeout_ms) {
+      set_status(member, MemberStatus::kDead, member.incarnation, now_ms, true);
+      ++stats_.deaths;
+    }
+  }
+}
+
+void Membership::expire_relays(std::uint64_t now_ms) {
+  std::erase_if(relays_, [now_ms](const auto& entry) { return entry.second.expires_ms <= now_ms; });
+}
+
+void Membership::rejoin_if_alone(std::uint64_t now_ms, Outbox& out) {
+  if (seeds_.empty() || reachable_count() > 0) return;
+  if (now_ms < last_seed_ping_ms_ + options_.rejoin_seed_interval_ms) return;
+  ping_seeds(now_ms, out);
+}
+
+// A member declared dead may only have been cut off by a partition. SWIM never probes it again, so
+// after the partition heals each side would keep the other dead for ever. One random dead member is
+// pinged every dead_probe_interval_ms; the ping tells it we hold it dead, so a live one refutes with
+// a higher incarnation and comes back into everyone's view (memberlist's "reconnect" does the same).
+void Membership::probe_dead_member(std::uint64_t now_ms, Outbox& out) {
+  if (options_.dead_probe_interval_ms == 0) return;
+  if (next_dead_probe_ms_ == 0) next_dead_probe_ms_ = now_ms + options_.dead_probe_interval_ms;
+  if (now_ms < next_dead_probe_ms_) return;
+  next_dead_probe_ms_ = now_ms + options_.dead_probe_interval_ms;
+  std::vector<PeerId> dead;
+  for (const auto& [id, member] : members_) {
+    if (member.status == MemberStatus::kDead) dead.push_back(id);
+  }
+  if (dead.empty()) return;
+  const PeerId target = dead[rng_.below(dead.size())];
+  out.push_back(make_ping(members_.at(target).endpoint, target, next_probe_number_++, true));
+}
+
+// ---- Member selection ----
+
+// The next member of a shuffled round-robin over alive and suspect members: every member is probed
+// once per round, and a fresh shuffle starts the next round.
+std::optional<PeerId> Membership::next_probe_target() {
+  for (int round = 0; round < 2; ++round) {
+    while (probe_index_ < probe_order_.size()) {
+      const PeerId candidate = probe_order_[probe_index_++];
+      auto it = members_.find(candidate);
+      if (it != members_.end() && is_reachable(it->second.status)) return candidate;
+    }
+    probe_order_ = reachable_ids();
+    probe_index_ = 0;
+    for (std::size_t i = probe_order_.size(); i > 1; --i)
+      std::swap(probe_order_[i - 1], probe_order_[rng_.below(i)]);
+  }
+  return std::nullopt;
+}
+
+// A new (or returning) member goes to a random place in the rest of the current round.
+void Membership::schedule_probe(PeerId peer) {
+  const auto rest = probe_order_.begin() + static_cast<std::ptrdiff_t>(probe_index_);
+  if (std::find(rest, probe_order_.end(), peer) != probe_order_.end()) return;
+  const std::size_t offset = rng_.below(probe_order_.size() - probe_index_ + 1);
+  probe_order_.insert(rest + static_cast<std::ptrdiff_t>(offset), peer);
+}
+
+std::vector<PeerId> Membership::pick_random(std::vector<PeerId> candidates, std::size_t count) {
+  count = std::min(count, candidates.size());
+  for (std::size_t i = 0; i < count; ++i)
+    std::swap(candidates[i], candidates[i + rng_.below(candidates.size() - i)]);
+  candidates.resize(count);
+  return candidates;
+}
+
+std::optional<PeerId> Membership::member_at(const Endpoint& endpoint) const {
+  for (const auto& [id, member] : members_) {
+    if (member.endpoint == endpoint) return id;
+  }
+  return std::nullopt;
+}
+
+std::vector<PeerId> Membership::reachable_ids() const {
+  std::vector<PeerId> result;
+  for (const auto& [id, member] : members_) {
+    if (is_reachable(member.status)) result.push_back(id);
+  }
+  return result;
+}
+
+// Isolated: seeds to join through, or a member that did not leave (one that left did so on purpose),
+// and yet nobody reachable. The moment it began is kept while it lasts.
+void Membership::update_isolation(std::uint64_t now_ms) {
+  const bool expects_company =
+      !seeds_.empty() || std::any_of(members_.begin(), members_.end(), [](const auto& entry) {
+        return entry.second.status != MemberStatus::kLeft;
+      });
+  if (!expects_company || reachable_count() > 0) {
+    isolated_since_ms_.reset();
+  } else if (!isolated_since_ms_) {
+    isolated_since_ms_ = now_ms;
+  }
+}
+
+std::size_t Membership::reachable_count() const {
+  return static_cast<std::size_t>(std::count_if(
+      members_.begin(), members_.end(), [](const auto& entry) { return is_reachable(entry.second.status); }));
+}
+
+}  // namespace cairn::gossip
