@@ -257,3 +257,27 @@ TEST_CASE("export and import: JSON lines from one peer into another round-trip e
   CHECK(offline.exit_code == kExitOk);
   CHECK(offline.out == exported.out);
 }
+
+TEST_CASE("backup: a client that stops after the first chunk cancels it; the connection and the peer go on") {
+  TempDir dirs;
+  DaemonProcess a = start_daemon(dirs.str() + "/a");
+  auto client = connect(a);
+  std::vector<std::string> members;
+  for (int i = 0; i < 20'000; ++i) members.push_back("member-" + std::to_string(i) + std::string(40, 'm'));
+  REQUIRE(client->sadd("big", members));
+  std::size_t chunks = 0;
+  REQUIRE(client->backup([&](const std::string& chunk) {
+    CHECK(!chunk.empty());
+    ++chunks;
+    return false;
+  }));
+  CHECK(chunks == 1);
+  REQUIRE(client->put("after", "cancel"));
+  CHECK(client->get("after")->value == "cancel");
+  std::string whole;
+  REQUIRE(client->backup([&](const std::string& chunk) {
+    whole += chunk;
+    return true;
+  }));
+  CHECK(whole.size() > std::size_t{1} << 20);
+}
