@@ -16,6 +16,7 @@
 
 #include "cairn/client.h"
 #include "cairn/store.h"
+#include "src/util/hex_id.h"
 #include "tests/e2e/cli_test_support.h"
 
 namespace {
@@ -280,4 +281,41 @@ TEST_CASE("backup: a client that stops after the first chunk cancels it; the con
     return true;
   }));
   CHECK(whole.size() > std::size_t{1} << 20);
+}
+
+TEST_CASE("backup: restore --retire-original proposes retiring a lost original at the running peer") {
+  TempDir dirs;
+  const std::string config = dirs.str() + "/cairnd.toml";
+  // Fast failure detection, so the killed original is dead within seconds; no automatic retirement.
+  { std::ofstream(config) << "[gossip]\nprotocol_period_ms = 200\nsuspicion_timeout_ms = 1000\nretire_after_ms = 0\n"; }
+  DaemonProcess a = start_daemon(dirs.str() + "/a", {"--config", config});
+  DaemonProcess b = start_daemon(dirs.str() + "/b", {"--config", config, "--seed", a.gossip_address()});
+  auto client_a = connect(a);
+  REQUIRE(client_a->put("k", "v"));
+  const std::string backup = dirs.str() + "/backup";
+  REQUIRE(cli(a, {"backup", backup}).exit_code == kExitOk);
+  const std::string original = a.replica();
+
+  // While the original still runs, B refuses to retire it: the restore itself succeeds, the exit says why.
+  const auto reachable = cli(b, {"restore", backup, dirs.str() + "/early", "--retire-original"});
+  CHECK(reachable.exit_code == kExitInvalid);
+  CHECK_THAT(reachable.err, Catch::Contains("reachable"));
+  CHECK(fs::exists(dirs.str() + "/early/data.mdb"));
+
+  a.kill_hard();  // Lost for good.
+  auto client_b = connect(b);
+  const auto state_of_a = [&] {
+    auto status = client_b->status();
+    if (!status) return std::string("(status failed)");
+    for (const cairn::NodeStatus::Member& member : status->members) {
+      if (cairn::hex_id(member.id) == original) return member.state;
+    }
+    return std::string("(unknown)");
+  };
+  REQUIRE(eventually([&] { return state_of_a() == "dead"; }));
+  const Json restored = cli_json(b, {"restore", backup, dirs.str() + "/r", "--retire-original"});
+  CHECK(restored.at("original_replica") == original);
+  CHECK(restored.at("original_retirement_proposed") == true);
+  const auto again = cli(b, {"retire", original});  // Already proposed (or decided).
+  CHECK(again.exit_code == kExitOk);
 }

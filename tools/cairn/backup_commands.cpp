@@ -90,27 +90,29 @@ int restore_command(Context& context, const std::string& backup_dir, const std::
   auto restored = backup::restore_backup(backup_dir, new_dir);
   if (!restored) return context.out.failure(restored.error());
   const std::string original = hex_id(restored->manifest.replica);
+  if (!context.out.json()) {
+    context.out.line("restored " + backup_dir + " into " + new_dir + " as replica " + hex_id(restored->new_replica) +
+                     " (the backup was of replica " + original + ")");
+  }
+  int code = kExitOk;
+  if (retire_original) {
+    // The proposal goes to the running peer --connect names: the original must be dead or stopped there.
+    code = with_client(context, [&](Client& client) -> Status { return client.retire(restored->manifest.replica); });
+  }
   if (context.out.json()) {
     context.out.document(Json{{"restored", new_dir},
                               {"original_replica", original},
                               {"replica", hex_id(restored->new_replica)},
-                              {"retire_original", retire_original}});
-  } else {
-    context.out.line("restored " + backup_dir + " into " + new_dir + " as replica " + hex_id(restored->new_replica) +
-                     " (the backup was of replica " + original + ")");
-    if (!retire_original) {
-      context.out.line("start cairnd --data-dir " + new_dir +
-                       " with the cluster's key and seeds; it catches up by anti-entropy. If the original is lost "
-                       "for good, retire it so it stops holding back GC: cairn retire " + original);
-    }
+                              {"original_retirement_proposed", retire_original && code == kExitOk}});
+  } else if (retire_original && code == kExitOk) {
+    context.out.line("proposed retiring the original replica " + original + " at " + context.client.host + ":" +
+                     std::to_string(context.client.port) + " (decided once the reachable peers agree on its last write)");
+  } else if (!retire_original) {
+    context.out.line("start cairnd --data-dir " + new_dir +
+                     " with the cluster's key and seeds; it catches up by anti-entropy. If the original is lost "
+                     "for good, retire it so it stops holding back GC: cairn retire " + original);
   }
-  if (!retire_original) return kExitOk;
-  // The proposal goes to the running peer --connect names: the original must be dead or stopped there.
-  return with_client(context, [&](Client& client) -> Status {
-    if (auto retired = client.retire(restored->manifest.replica); !retired) return retired;
-    if (!context.out.json()) context.out.line("proposed retiring the original replica " + original + " at " + client.address());
-    return ok();
-  });
+  return code;
 }
 
 int export_command(Context& context, const std::string& data_dir, const std::string& prefix, bool with_metadata) {
