@@ -319,3 +319,33 @@ TEST_CASE("backup: restore --retire-original proposes retiring a lost original a
   const auto again = cli(b, {"retire", original});  // Already proposed (or decided).
   CHECK(again.exit_code == kExitOk);
 }
+
+TEST_CASE("backup: cairnd --restore restores into a new directory and starts as a new replica; it refuses a used or corrupt one") {
+  TempDir dirs;
+  DaemonProcess a = start_daemon(dirs.str() + "/a");
+  auto client = connect(a);
+  REQUIRE(client->put("k", "before the backup"));
+  const std::string backup = dirs.str() + "/backup";
+  REQUIRE(cli(a, {"backup", backup}).exit_code == kExitOk);
+  {
+    DaemonProcess restored = start_daemon(dirs.str() + "/r", {"--restore", backup});
+    CHECK(restored.replica() != a.replica());
+    auto restored_client = connect(restored);
+    CHECK(restored_client->get("k")->value == "before the backup");
+  }
+  // Started again with --restore, the directory is not empty any more: refused, exit 1, nothing touched.
+  const auto again = cairn::test::run_process(
+      CAIRND_PATH, {"--restore", backup, "--data-dir", dirs.str() + "/r", "--gossip-port", "0", "--client-port", "0",
+                    "--http-port", "0", "--resp-port", "0"},
+      std::chrono::seconds(30));
+  CHECK(again.exit_code == 1);
+  CHECK_THAT(again.err, Catch::Contains("cannot restore") && Catch::Contains("not empty"));
+  flip_a_byte(backup + "/data.mdb");
+  const auto corrupt = cairn::test::run_process(
+      CAIRND_PATH, {"--restore", backup, "--data-dir", dirs.str() + "/r2", "--gossip-port", "0", "--client-port", "0",
+                    "--http-port", "0", "--resp-port", "0"},
+      std::chrono::seconds(30));
+  CHECK(corrupt.exit_code == 1);
+  CHECK_THAT(corrupt.err, Catch::Contains("is corrupt"));
+  CHECK(!fs::exists(dirs.str() + "/r2/data.mdb"));
+}
