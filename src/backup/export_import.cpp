@@ -4,7 +4,6 @@
 #include <limits>
 #include <set>
 
-#include "src/protocol/protocol.h"
 
 namespace cairn::backup {
 namespace {
@@ -109,8 +108,8 @@ Result<std::vector<ImportWrite>> plan_import(KeyAccess& target, const ExportedKe
         if (!current->contains(member)) missing.push_back(member);
       }
       if (missing.empty()) break;  // An empty set cannot be written (a set exists through its members).
-      for (std::size_t at = 0; at < missing.size(); at += protocol::kMaxMembersPerRequest) {
-        const auto end = missing.begin() + static_cast<std::ptrdiff_t>(std::min(missing.size(), at + protocol::kMaxMembersPerRequest));
+      for (std::size_t at = 0; at < missing.size(); at += kImportMembersPerWrite) {
+        const auto end = missing.begin() + static_cast<std::ptrdiff_t>(std::min(missing.size(), at + kImportMembersPerWrite));
         writes.push_back(ImportWrite{ImportWrite::Kind::kSadd, imported.key, {},
                                      std::vector<std::string>(missing.begin() + static_cast<std::ptrdiff_t>(at), end), 0});
       }

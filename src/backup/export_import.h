@@ -26,9 +26,13 @@ struct ImportWrite {
   enum class Kind { kPut, kSadd, kIncr, kDecr } kind = Kind::kPut;
   std::string key;
   std::string value;                 // kPut
-  std::vector<std::string> members;  // kSadd (at most protocol's kMaxMembersPerRequest per write)
+  std::vector<std::string> members;  // kSadd: at most kImportMembersPerWrite
   std::uint64_t amount = 0;          // kIncr, kDecr
 };
+
+// Members one import write adds: a request small enough to commit well within a client's reply
+// timeout on a loaded peer (a 50,000-member sadd took over 6 s there), and progress in steps.
+inline constexpr std::size_t kImportMembersPerWrite = 1000;
 
 // What importing `imported` into `target` must write so the key reads as exported, idempotently: a
 // register equal to the imported value needs nothing; a set gets the members it lacks (none removed); a

@@ -1,27 +1,9 @@
 #include "src/backup/key_access.h"
 
+#include <type_traits>
+
 namespace cairn::backup {
 namespace {
-
-class ClientAccess final : public KeyAccess {
- public:
-  explicit ClientAccess(Client& client) : client_(client) {}
-  Status scan(std::string_view prefix, const Each& each) override { return client_.scan(prefix, each); }
-  Result<ValueKind> kind(std::string_view key) override { return client_.kind(key); }
-  Result<RegisterValue> get(std::string_view key) override { return client_.get(key); }
-  Status smembers(std::string_view key, const Each& each) override { return client_.smembers(key, each); }
-  Result<std::int64_t> counter(std::string_view key) override { return client_.counter(key); }
-  Result<KeyInspection> inspect(std::string_view key) override { return client_.inspect(key); }
-  Status put(std::string_view key, std::string_view value) override { return client_.put(key, value); }
-  Status sadd(std::string_view key, const std::vector<std::string>& members) override {
-    return client_.sadd(key, members);
-  }
-  Status incr(std::string_view key, std::uint64_t amount) override { return client_.incr(key, amount); }
-  Status decr(std::string_view key, std::uint64_t amount) override { return client_.decr(key, amount); }
-
- private:
-  Client& client_;
-};
 
 Status drain(Cursor& cursor, const KeyAccess::Each& each) {
   for (;;) {
@@ -36,29 +18,44 @@ Status drain(Result<std::unique_ptr<Cursor>> cursor, const KeyAccess::Each& each
   return drain(**cursor, each);
 }
 
-class StoreAccess final : public KeyAccess {
+// Client and Store name their reads and writes alike; only the listings differ (Client streams to a
+// callback, Store returns a Cursor).
+template <typename Backend>
+class AccessOver final : public KeyAccess {
  public:
-  explicit StoreAccess(Store& store) : store_(store) {}
-  Status scan(std::string_view prefix, const Each& each) override { return drain(*store_.scan(prefix), each); }
-  Result<ValueKind> kind(std::string_view key) override { return store_.kind(key); }
-  Result<RegisterValue> get(std::string_view key) override { return store_.get(key); }
-  Status smembers(std::string_view key, const Each& each) override { return drain(store_.smembers(key), each); }
-  Result<std::int64_t> counter(std::string_view key) override { return store_.counter(key); }
-  Result<KeyInspection> inspect(std::string_view key) override { return store_.inspect(key); }
-  Status put(std::string_view key, std::string_view value) override { return store_.put(key, value); }
-  Status sadd(std::string_view key, const std::vector<std::string>& members) override {
-    return store_.sadd(key, members);
+  explicit AccessOver(Backend& backend) : backend_(backend) {}
+  Status scan(std::string_view prefix, const Each& each) override {
+    if constexpr (std::is_same_v<Backend, Client>) {
+      return backend_.scan(prefix, each);
+    } else {
+      return drain(*backend_.scan(prefix), each);
+    }
   }
-  Status incr(std::string_view key, std::uint64_t amount) override { return store_.incr(key, amount); }
-  Status decr(std::string_view key, std::uint64_t amount) override { return store_.decr(key, amount); }
+  Status smembers(std::string_view key, const Each& each) override {
+    if constexpr (std::is_same_v<Backend, Client>) {
+      return backend_.smembers(key, each);
+    } else {
+      return drain(backend_.smembers(key), each);
+    }
+  }
+  Result<ValueKind> kind(std::string_view key) override { return backend_.kind(key); }
+  Result<RegisterValue> get(std::string_view key) override { return backend_.get(key); }
+  Result<std::int64_t> counter(std::string_view key) override { return backend_.counter(key); }
+  Result<KeyInspection> inspect(std::string_view key) override { return backend_.inspect(key); }
+  Status put(std::string_view key, std::string_view value) override { return backend_.put(key, value); }
+  Status sadd(std::string_view key, const std::vector<std::string>& members) override {
+    return backend_.sadd(key, members);
+  }
+  Status incr(std::string_view key, std::uint64_t amount) override { return backend_.incr(key, amount); }
+  Status decr(std::string_view key, std::uint64_t amount) override { return backend_.decr(key, amount); }
 
  private:
-  Store& store_;
+  Backend& backend_;
 };
 
 }  // namespace
 
-std::unique_ptr<KeyAccess> access_over(Client& client) { return std::make_unique<ClientAccess>(client); }
-std::unique_ptr<KeyAccess> access_over(Store& store) { return std::make_unique<StoreAccess>(store); }
+std::unique_ptr<KeyAccess> access_over(Client& client) { return std::make_unique<AccessOver<Client>>(client); }
+std::unique_ptr<KeyAccess> access_over(Store& store) { return std::make_unique<AccessOver<Store>>(store); }
 
 }  // namespace cairn::backup

@@ -2,6 +2,7 @@
 // on a real store: non-UTF-8 bytes round-trip, and re-importing changes nothing.
 #include <catch2/catch.hpp>
 
+#include <set>
 #include <sstream>
 
 #include "cairn/store.h"
@@ -114,6 +115,28 @@ TEST_CASE("import: a round trip through JSON lines, a 10,000-member set and coun
   CHECK(after.incr == before.incr);
   CHECK(after.decr == before.decr);
   CHECK(target->counter("up").value() == 41);
+}
+
+TEST_CASE("import: a large set is added in writes of at most kImportMembersPerWrite members, each member once") {
+  TempDir dirs;
+  auto target = open_store(dirs.str() + "/b");
+  REQUIRE(target->sadd("s", {"m0"}));
+  ExportedKey set;
+  set.key = "s";
+  set.kind = ValueKind::kSet;
+  for (int i = 0; i < 10'001; ++i) set.members.push_back("m" + std::to_string(i));
+  auto access = access_over(*target);
+  auto writes = plan_import(*access, set);
+  REQUIRE(writes.has_value());
+  CHECK(writes->size() == 10);  // 10,000 missing members.
+  std::set<std::string> planned;
+  for (const ImportWrite& write : *writes) {
+    CHECK(write.kind == ImportWrite::Kind::kSadd);
+    CHECK(write.members.size() <= kImportMembersPerWrite);
+    planned.insert(write.members.begin(), write.members.end());
+  }
+  CHECK(planned.size() == 10'000);
+  CHECK(!planned.contains("m0"));
 }
 
 TEST_CASE("import: a line of the wrong kind for its key fails alone, and the rest is imported") {

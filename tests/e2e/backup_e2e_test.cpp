@@ -110,6 +110,8 @@ TEST_CASE("backup: taken under write load and restored twice, every acknowledged
   REQUIRE(backed_up.exit_code == kExitOk);
   const Json manifest = Json::parse(backed_up.out);
   CHECK(manifest.at("replica") == a.replica());
+  // Streamed over the client protocol: --connect names the peer (--data-dir only says where the token is).
+  CHECK(manifest.at("source") == "peer " + a.client_address());
   REQUIRE(eventually([&] { return load.acknowledged().size() >= before_backup.size() + 100; }));
   load.stop();
   const std::set<std::string> acknowledged = load.acknowledged();
@@ -205,6 +207,7 @@ TEST_CASE("backup: --data-dir copies a running peer's directory offline, consist
   INFO("stdout: " << backed_up.out << "\nstderr: " << backed_up.err);
   REQUIRE(backed_up.exit_code == kExitOk);
   CHECK(Json::parse(backed_up.out).at("replica") == a.replica());
+  CHECK(Json::parse(backed_up.out).at("source") == "directory " + a.data_dir());
   REQUIRE(offline_cli({"restore", backup, dirs.str() + "/r"}).exit_code == kExitOk);
   cairn::StoreOptions read_only;
   read_only.read_only = true;
