@@ -352,3 +352,30 @@ TEST_CASE("backup: cairnd --restore restores into a new directory and starts as 
   CHECK_THAT(corrupt.err, Catch::Contains("is corrupt"));
   CHECK(!fs::exists(dirs.str() + "/r2/data.mdb"));
 }
+
+TEST_CASE("backup: the progress bar is drawn on a terminal only") {
+  TempDir dirs;
+  DaemonProcess a = start_daemon(dirs.str() + "/a");
+  auto client = connect(a);
+  REQUIRE(client->put("k", "v"));
+  const auto piped = cli(a, {"backup", dirs.str() + "/piped"});
+  REQUIRE(piped.exit_code == kExitOk);
+  CHECK(piped.err.find('\r') == std::string::npos);  // stderr is a pipe here: nothing drawn.
+  // The bar's total is the peer's cairn_lmdb_file_bytes, published about once a second.
+  REQUIRE(eventually([&] {
+    auto samples = client->stats();
+    if (!samples) return false;
+    for (const cairn::MetricSample& sample : *samples) {
+      if (sample.name == "cairn_lmdb_file_bytes" && sample.value > 0) return true;
+    }
+    return false;
+  }));
+  // script(1) (bsdutils) runs the CLI on a pseudo-terminal and copies what it drew.
+  const std::string command = std::string(CAIRN_CLI_PATH) + " --connect " + a.client_address() + " --data-dir " +
+                              a.data_dir() + " backup " + dirs.str() + "/on-tty";
+  const auto drawn = cairn::test::run_process("/usr/bin/script", {"-qec", command, "/dev/null"}, std::chrono::seconds(30));
+  INFO("script output: " << drawn.out << drawn.err);
+  CHECK(drawn.exit_code == kExitOk);
+  CHECK_THAT(drawn.out, Catch::Contains("\rbackup: ") && Catch::Contains("MiB [") && Catch::Contains("%"));
+  CHECK(fs::exists(dirs.str() + "/on-tty/manifest.json"));
+}

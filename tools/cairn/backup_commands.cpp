@@ -54,10 +54,19 @@ int backup_command(Context& context, const std::string& data_dir, const std::str
     // Created once the peer answers, so an unreachable peer leaves no directory behind.
     auto writer = backup::BackupWriter::create(out_dir);
     if (!writer) return tl::unexpected(writer.error());
+    // The bar's total: the peer's data file size (an upper bound: the copy is compacted).
+    std::uint64_t total = 0;
+    if (progress.shown()) {
+      if (auto samples = client.stats()) {
+        for (const MetricSample& sample : *samples) {
+          if (sample.name == "cairn_lmdb_file_bytes") total = static_cast<std::uint64_t>(sample.value);
+        }
+      }
+    }
     Status written = ok();
     auto streamed = client.backup([&](const std::string& chunk) {
       written = (*writer)->append(chunk);
-      progress.update((*writer)->bytes(), 0);
+      progress.update((*writer)->bytes(), total);
       return static_cast<bool>(written);
     });
     if (!streamed) return streamed;

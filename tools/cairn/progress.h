@@ -16,6 +16,8 @@ class Progress {
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
 
+  // True when stderr is a terminal (the line is drawn): worth asking for a total.
+  bool shown() const { return shown_; }
   // `done` so far out of `total` (0: unknown). Redraws at most 10 times a second.
   void update(std::uint64_t done, std::uint64_t total);
 
