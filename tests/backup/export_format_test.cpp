@@ -72,7 +72,7 @@ TEST_CASE("export format: a line that is not a key is refused with a reason") {
         cairn::ErrorCode::kOutOfRange);
 }
 
-TEST_CASE("import: a round trip through JSON lines, a 10,000-member set and counters; re-importing changes nothing") {
+TEST_CASE("import: a round trip through JSON lines, a 10,000-member set and counters, and re-importing changes nothing") {
   TempDir dirs;
   auto source = open_store(dirs.str() + "/a");
   REQUIRE(source->put(kNotUtf8, std::string("\x00\xc3\x28", 3)));

@@ -129,7 +129,7 @@ TEST_CASE("backup: an offline backup holds every record, verifies, and restores 
   CHECK(restored->counter("c").value() == 3);
 }
 
-TEST_CASE("backup: a flipped byte or a missing file is refused by verify and restore; a used directory is refused") {
+TEST_CASE("backup: a flipped byte or a missing file is refused by verify and restore, and a used directory is refused") {
   TempDir dirs;
   {
     auto store = open_store(dirs.str() + "/data", false);

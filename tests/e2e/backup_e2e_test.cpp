@@ -217,7 +217,7 @@ TEST_CASE("backup: --data-dir copies a running peer's directory offline, consist
   for (int n = 0; n < 50; ++n) CHECK((*store)->get("k" + std::to_string(n)).has_value());
 }
 
-TEST_CASE("export and import: JSON lines from one peer into another round-trip every byte; re-import changes nothing") {
+TEST_CASE("export and import: JSON lines from one peer into another round-trip every byte, and re-import changes nothing") {
   TempDir dirs;
   DaemonProcess a = start_daemon(dirs.str() + "/a");
   DaemonProcess b = start_daemon(dirs.str() + "/b");  // No seed: its own cluster, so only import fills it.
@@ -262,7 +262,7 @@ TEST_CASE("export and import: JSON lines from one peer into another round-trip e
   CHECK(offline.out == exported.out);
 }
 
-TEST_CASE("backup: a client that stops after the first chunk cancels it; the connection and the peer go on") {
+TEST_CASE("backup: a client that stops after the first chunk cancels it, and the connection and the peer go on") {
   TempDir dirs;
   DaemonProcess a = start_daemon(dirs.str() + "/a");
   auto client = connect(a);
@@ -323,7 +323,7 @@ TEST_CASE("backup: restore --retire-original proposes retiring a lost original a
   CHECK(again.exit_code == kExitOk);
 }
 
-TEST_CASE("backup: cairnd --restore restores into a new directory and starts as a new replica; it refuses a used or corrupt one") {
+TEST_CASE("backup: cairnd --restore restores into a new directory and starts as a new replica, and it refuses a used or corrupt one") {
   TempDir dirs;
   DaemonProcess a = start_daemon(dirs.str() + "/a");
   auto client = connect(a);
