@@ -69,6 +69,9 @@ struct Request {
     # its last write), or an error: invalid argument for the answering peer itself or a reachable one,
     # not found for a replica never known there, unsupported by a peer that cannot retire.
     retire @19 :UInt64;
+    # A compacted, consistent snapshot of the peer's store (docs/operations.md): streamed as items,
+    # each a chunk of the LMDB file's bytes in order, then done. Cancel ends it.
+    backup @20 :Void;
   }
 }
 
@@ -208,7 +211,7 @@ struct Response {
     isMember @5 :Bool;                  # sismember
     counter @6 :Int64;                  # counter
     kind @7 :ValueKind;                 # kind
-    items @8 :List(Data);               # smembers, scan: one batch of members or keys.
+    items @8 :List(Data);               # smembers, scan: one batch of members or keys; backup: chunks.
     inspection @9 :KeyInspection;       # inspect
     status @10 :NodeStatus;             # status
     stats @11 :List(MetricSample);      # stats

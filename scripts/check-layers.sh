@@ -29,7 +29,8 @@ LAYERS = {
     "src/resp": 7,        #   RESP core (and its listener),
     "src/http": 7,        #   HTTP listener,
     "src/metrics": 7,     #   Prometheus renderer,
-    "src/client": 7,      #   and the client library (the client side of the protocol)
+    "src/client": 7,      #   and the client library (the client side of the protocol);
+    "src/backup": 7,      # backups, restore, export, import (over the store and the client)
     "src/node": 8,        # Node: store + Peer + listeners
     "src/daemon": 9,      # programs: cairnd
     "tools": 9,           #   and the cairn CLI

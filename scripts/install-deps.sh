@@ -15,6 +15,8 @@ packages=(
   libtomlplusplus-dev nlohmann-json3-dev libhttp-parser-dev libxxhash-dev libsodium-dev
   # tests and tools around them (iproute2 and iptables: network-namespace partition tests)
   catch2 lmdb-utils iproute2 iptables
+  # script(1), which runs the CLI on a pseudo-terminal in the progress-bar test (essential; listed to say so)
+  bsdutils
   # benchmark baselines (bench/redis_compare.sh): redis-server and redis-benchmark from Debian
   redis-server redis-tools
   # RESP port tests: hiredis (a C client library in a C++ test) and the Python redis package (a smoke test)

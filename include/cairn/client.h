@@ -98,6 +98,14 @@ class Client {
   Status decr(std::string_view key, std::uint64_t amount = 1);
   Result<std::int64_t> counter(std::string_view key);
 
+  // A compacted, consistent snapshot of the peer's whole store (its LMDB file, docs/operations.md),
+  // streamed: `each` gets its bytes in order, chunk by chunk (at most 64 KiB each). The snapshot holds
+  // every write the peer had acknowledged when the request arrived; the peer keeps serving meanwhile.
+  // When `each` returns false the stream is cancelled and backup returns ok (the bytes are then
+  // incomplete). kUnsupported from a peer that serves no backups. cairn/backup (the `cairn backup`
+  // command) writes these bytes with a manifest and checksum.
+  Status backup(const std::function<bool(const std::string&)>& each);
+
   // Any key.
   Result<ValueKind> kind(std::string_view key);
   // Keys starting with `prefix`, in byte order, streamed like smembers.

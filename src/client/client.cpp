@@ -305,6 +305,7 @@ struct OpName {
   const char* operator()(const protocol::Cancel&) const { return "cancel"; }
   const char* operator()(const protocol::Auth&) const { return "auth"; }
   const char* operator()(const protocol::Retire&) const { return "retire"; }
+  const char* operator()(const protocol::Backup&) const { return "backup"; }
 };
 
 bool changes_data(const protocol::Op& op) {
@@ -491,6 +492,10 @@ Status Client::smembers(std::string_view key, const std::function<bool(const std
 
 Status Client::scan(std::string_view prefix, const std::function<bool(const std::string&)>& each) {
   return impl_->stream_items(protocol::Scan{std::string(prefix)}, each);
+}
+
+Status Client::backup(const std::function<bool(const std::string&)>& each) {
+  return impl_->stream_items(protocol::Backup{}, each);
 }
 
 Status Client::watch(std::string_view prefix, const std::function<bool(const WatchEvent&)>& each) {

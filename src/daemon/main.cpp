@@ -19,6 +19,7 @@
 
 #include "cairn/node.h"
 #include "cairn_build_info.h"
+#include "src/backup/backup.h"
 #include "src/daemon/config.h"
 #include "src/daemon/exit_codes.h"
 #include "src/daemon/flags.h"
@@ -117,9 +118,26 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
   return std::nullopt;
 }
 
+// --restore BACKUP: restores the backup into the (new, empty) data directory before anything else
+// touches it (docs/operations.md). False (after one line on stderr) when the restore failed.
+bool restore_first(const std::string& backup_dir, const std::string& data_dir) {
+  auto restored = cairn::backup::restore_backup(backup_dir, data_dir);
+  if (!restored) {
+    std::fprintf(stderr, "cairnd: cannot restore: %s\n", restored.error().message().c_str());
+    return false;
+  }
+  cairn::log::info("cairnd", "restored backup " + backup_dir + " (of replica " + hex_id(restored->manifest.replica) +
+                                 ", taken " + restored->manifest.created_utc + ") into " + data_dir + " as replica " +
+                                 hex_id(restored->new_replica) + "; once the original is gone for good, retire it: "
+                                 "cairn retire " + hex_id(restored->manifest.replica));
+  return true;
+}
+
 // The settings (defaults, then the config file, then the flags) with the secrets they name loaded,
-// and the log level applied; nullopt (after one line on stderr) when they are not usable.
-std::optional<DaemonConfig> load_settings(const CLI::App& app, const cairn::daemon::Flags& flags) {
+// and the log level applied, after restoring `restore_from` when set; nullopt (after one line on
+// stderr) when they are not usable. `restore_failed` tells a failed restore from a usage error.
+std::optional<DaemonConfig> load_settings(const CLI::App& app, const cairn::daemon::Flags& flags,
+                                          const std::string& restore_from, bool& restore_failed) {
   auto settings = cairn::daemon::settings_from(app, flags);
   if (!settings) {
     std::fprintf(stderr, "cairnd: %s\n", settings.error().message().c_str());
@@ -127,6 +145,11 @@ std::optional<DaemonConfig> load_settings(const CLI::App& app, const cairn::daem
   }
   DaemonConfig config = std::move(*settings);
   cairn::log::set_level(config.log_level);
+  // Before the secrets: loading them may write files into the data directory, which must be empty.
+  if (!restore_from.empty() && !restore_first(restore_from, config.node.data_dir)) {
+    restore_failed = true;
+    return std::nullopt;
+  }
   if (auto loaded = cairn::daemon::load_secrets(config); !loaded) {
     std::fprintf(stderr, "cairnd: %s\n", loaded.error().message().c_str());
     return std::nullopt;
@@ -160,8 +183,14 @@ int main(int argc, char** argv) {
                "Settings: built-in defaults, then --config FILE (TOML; see docs/cairnd.md), then these flags."};
   cairn::daemon::Flags flags;
   describe_command_line(app, flags);
+  // A one-shot action, not a setting (settings.h): in a config file it would run at every start.
+  std::string restore_from;
+  app.add_option("--restore", restore_from,
+                 "Restore this backup (cairn backup) into --data-dir, which must be new or empty, under a new "
+                 "replica id, then start (docs/operations.md)");
   if (auto done = parse_command_line(app, argc, argv)) return *done;
-  std::optional<DaemonConfig> config = load_settings(app, flags);
-  if (!config) return cairn::daemon::kExitUsage;
+  bool restore_failed = false;
+  std::optional<DaemonConfig> config = load_settings(app, flags, restore_from, restore_failed);
+  if (!config) return restore_failed ? cairn::daemon::kExitCannotStart : cairn::daemon::kExitUsage;
   return run(app, flags, *config);
 }

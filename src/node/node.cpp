@@ -31,6 +31,7 @@
 #include "src/metrics/prometheus.h"
 #include "src/resp/listener.h"
 #include "src/server/client_listener.h"
+#include "src/store/backup_stream.h"
 #include "src/store/replica.h"
 #include "src/util/hex_id.h"
 #include "src/util/log.h"
@@ -401,7 +402,8 @@ class NodeImpl final : public Node {
   // Binds the client protocol listener; its store calls run on its own worker pool.
   Status start_client_listener(const NodeOptions& options) {
     server::Services services{*store_, [this] { return status(); }, [this] { return metrics(); },
-                              [this](std::uint64_t replica) { return retire(replica); }};
+                              [this](std::uint64_t replica) { return retire(replica); },
+                              [this] { return store::open_backup_stream(*store_); }};
     server::ClientListenerOptions limits;
     limits.client_token = client_token_;
     const server::ClientConnectionLimits connection_limits = client_limits_of(options.limits);

@@ -112,6 +112,7 @@ struct OpWriter {
   void operator()(const Cancel& r) { op.setCancel(r.target); }
   void operator()(const Auth& r) { op.setAuth(as_data(r.token)); }
   void operator()(const Retire& r) { op.setRetire(r.replica); }
+  void operator()(const Backup&) { op.setBackup(); }
 };
 
 Result<std::vector<std::string>> read_members(capnp::List<capnp::Data>::Reader in) {
@@ -165,6 +166,7 @@ Result<Op> read_op(schema::Request::Op::Reader in) {
     case R::CANCEL: return Cancel{in.getCancel()};
     case R::AUTH: return Auth{to_string(in.getAuth())};
     case R::RETIRE: return Retire{in.getRetire()};
+    case R::BACKUP: return Backup{};
   }
   return fail(ErrorCode::kUnsupported, "request kind " + std::to_string(static_cast<unsigned>(in.which())) +
                                            " is unknown to this peer (sent by a newer client?)");
@@ -548,12 +550,12 @@ Result<Body> read_body(schema::Response::Body::Reader in) {
 const std::vector<std::string_view>& op_names() {
   static const std::vector<std::string_view> names = {
       "put", "get", "del", "sadd", "srem", "sismember", "smembers", "incr", "decr", "counter", "kind", "scan",
-      "inspect", "status", "stats", "watch", "cancel", "auth", "retire"};
+      "inspect", "status", "stats", "watch", "cancel", "auth", "retire", "backup"};
   return names;
 }
 
 std::string_view op_name(const Op& op) {
-  static_assert(std::variant_size_v<Op> == 19);
+  static_assert(std::variant_size_v<Op> == 20);
   return op_names()[op.index()];
 }
 

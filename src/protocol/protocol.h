@@ -49,9 +49,11 @@ struct Cancel { std::uint64_t target = 0; };
 struct Auth { std::string token; };
 // Proposes retiring the dead or stopped peer `replica` (Node::retire). Answered Done or an Error.
 struct Retire { std::uint64_t replica = 0; };
+// A compacted snapshot of the peer's store, streamed as Items whose items are chunks of its bytes.
+struct Backup {};
 
 using Op = std::variant<Put, Get, Del, Sadd, Srem, Sismember, Smembers, Incr, Decr, CounterGet, KindGet, Scan,
-                        Inspect, StatusGet, StatsGet, Watch, Cancel, Auth, Retire>;
+                        Inspect, StatusGet, StatsGet, Watch, Cancel, Auth, Retire, Backup>;
 
 struct Request {
   std::uint64_t id = 0;

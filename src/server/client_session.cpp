@@ -26,7 +26,7 @@ bool is_zero(const std::array<std::uint8_t, 24>& bytes) {
 
 bool is_stream(const protocol::Op& op) {
   return std::holds_alternative<protocol::Smembers>(op) || std::holds_alternative<protocol::Scan>(op) ||
-         std::holds_alternative<protocol::Watch>(op);
+         std::holds_alternative<protocol::Watch>(op) || std::holds_alternative<protocol::Backup>(op);
 }
 
 template <typename T>
@@ -391,6 +391,9 @@ void ClientSession::run(const protocol::Request& request) {
         } else if constexpr (std::is_same_v<Op, protocol::Retire>) {
           if (!services_.retire) return reply(Error(ErrorCode::kUnsupported, "this peer cannot retire peers"));
           reply(to_body(services_.retire(op.replica)));
+        } else if constexpr (std::is_same_v<Op, protocol::Backup>) {
+          if (!services_.backup) return reply(Error(ErrorCode::kUnsupported, "this peer serves no backups"));
+          start_stream(id, services_.backup());
         } else if constexpr (std::is_same_v<Op, protocol::Watch>) {
           start_watch(id, op.prefix);
         } else if constexpr (std::is_same_v<Op, protocol::Auth>) {

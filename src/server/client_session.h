@@ -58,6 +58,8 @@ struct Services {
   // Proposes retiring the dead or stopped peer with this replica id (Node::retire); its error, code
   // and message, is the reply.
   std::function<Status(std::uint64_t)> retire = {};
+  // Starts a compacted snapshot of the store, as chunks of its bytes (store/backup_stream.h).
+  std::function<Result<std::unique_ptr<Cursor>>()> backup = {};
 };
 
 struct ClientListenerOptions {

@@ -15,6 +15,7 @@
 //   retirement.cpp           retire_replica, retirements, reincarnate, reissue_retired_writes,
 //                            has_retired_writes, load_retirements, encode_persisted_context
 //                            (over retirement.h, retirement_dots.cpp and retirement_writes.h)
+//   lmdb_store_copy.cpp      copy_compacted (backups)
 //   lmdb_store_identity.cpp  identity, start_identity_check, confirm_identity, observe_own_dots,
 //                            adopt_new_identity, change_identity, resolve_if_another_copy (over identity.h)
 // The free functions they build on live beside them: local_ops.h (a local write's deltas),
@@ -75,6 +76,7 @@ class LmdbStore final : public Replica {
   Status save_peers(const std::vector<PeerRecord>& peers) override;
   Status trim_delta_log(std::uint64_t through_sequence) override;
   Status read_raw(const std::function<Status(const Txn&, const Databases&)>& read) override;
+  Status copy_compacted(int fd) override;  // lmdb_store_copy.cpp
 
   // Anti-entropy (lmdb_store_tree.cpp).
   Result<TreeHashes> tree_hashes(unsigned level, const std::vector<std::uint32_t>& nodes,

@@ -74,6 +74,15 @@ class Replica : public Store {
   // it must not outlive the call. Fails when LMDB cannot begin a read transaction.
   virtual Status read_raw(const std::function<Status(const Txn&, const Databases&)>& read) = 0;
 
+  // ---- Backups (docs/operations.md). ----
+
+  // Writes a compacted copy of the store's LMDB file to `fd` (a file or a pipe), one consistent
+  // snapshot: LMDB's mdb_env_copyfd2 with MDB_CP_COMPACT, under one read transaction, so writers go on
+  // meanwhile (what they commit after the copy began is not in it). Works on a read-only store too.
+  // While it runs the map cannot grow (a write that needs it waits); a slow `fd` makes it slow.
+  // kIo when the copy or a write to `fd` fails (EPIPE when a pipe's reader went away).
+  virtual Status copy_compacted(int fd) = 0;
+
   // ---- Anti-entropy: the hash tree over the records (docs/anti-entropy.md). ----
   // The gossip layer uses these to reconcile two replicas by exchanging bucket hashes top-down and
   // then the records of the differing buckets; an application needs none of them. The tree has

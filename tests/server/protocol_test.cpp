@@ -47,7 +47,7 @@ TEST_CASE("client protocol: every request kind survives encoding, binary keys in
                                Srem{key, {"a"}}, Sismember{key, "a"}, Smembers{key}, Incr{key, 7}, Decr{key, 3},
                                CounterGet{key}, KindGet{key}, Scan{"p"}, Inspect{key}, StatusGet{}, StatsGet{},
                                Watch{"w"}, Cancel{99}, Auth{std::string("t\0ken", 5)},
-                               Retire{0xfedcba9876543210}};
+                               Retire{0xfedcba9876543210}, Backup{}};
   REQUIRE(ops.size() == op_names().size());
   for (std::size_t i = 0; i < ops.size(); ++i) {
     const Request decoded = round_trip(Request{i + 1, ops[i]});
@@ -62,6 +62,7 @@ TEST_CASE("client protocol: every request kind survives encoding, binary keys in
   CHECK(std::get<Auth>(round_trip(Request{1, ops[17]}).op).token == std::string("t\0ken", 5));
   CHECK(std::get<Retire>(round_trip(Request{1, ops[18]}).op).replica == 0xfedcba9876543210);
   CHECK(op_name(Retire{}) == "retire");
+  CHECK(op_name(Backup{}) == "backup");
 }
 
 TEST_CASE("client protocol: an out_of_range error travels, and outcome_unknown, the client's own verdict, does not") {

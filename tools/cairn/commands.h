@@ -52,6 +52,18 @@ std::optional<std::uint64_t> parse_replica_id(std::string_view text);
 // Offline, read-only listing of a data directory (tools/cairn/dump_command.cpp).
 int dump_command(Context& context, const std::string& data_dir);
 
+// Backups (tools/cairn/backup_commands.cpp, docs/operations.md). backup: from the peer over the client
+// protocol, or with `data_dir` set from that directory (read-only; safe beside a running peer).
+int backup_command(Context& context, const std::string& data_dir, const std::string& out_dir);
+int verify_backup_command(Context& context, const std::string& backup_dir);
+// With `retire_original`, then proposes retiring the backup's replica id at the --connect peer.
+int restore_command(Context& context, const std::string& backup_dir, const std::string& new_dir, bool retire_original);
+
+// Export and import as JSON lines (tools/cairn/backup_commands.cpp, docs/operations.md). export: from
+// the peer, or with `data_dir` set from that directory (read-only). import: FILE or "-" (stdin).
+int export_command(Context& context, const std::string& data_dir, const std::string& prefix, bool with_metadata);
+int import_command(Context& context, const std::string& file);
+
 // Connects with context.client and runs `call` with the connection. Returns the exit code: of the
 // connection failure (the message says where it tried), of the error `call` returned, or kExitOk.
 int with_client(Context& context, const std::function<Status(Client&)>& call);

@@ -102,8 +102,8 @@ int main(int argc, char** argv) {
   app.fallthrough();
   app.require_subcommand(1);
   const auto last_wins = [](CLI::Option* option) { option->multi_option_policy(CLI::MultiOptionPolicy::TakeLast); };
-  last_wins(app.add_option("--connect", address, "Peer client address HOST:PORT (env CAIRN_CONNECT)")
-                ->capture_default_str());
+  auto* connect_option = app.add_option("--connect", address, "Peer client address HOST:PORT (env CAIRN_CONNECT)");
+  last_wins(connect_option->capture_default_str());
   last_wins(app.add_option("--timeout-ms", context.client.timeout_ms,
                            "Connect timeout; also the base of every send and reply wait (docs/cli.md)")
                 ->capture_default_str());
@@ -241,9 +241,52 @@ int main(int argc, char** argv) {
     return dump_command(context, data_dir);
   });
 
+  std::string out_dir, backup_dir;
+  auto* backup = app.add_subcommand("backup", "A consistent, compacted snapshot of the peer's store, with a manifest "
+                                              "and checksum, into the new directory OUT (docs/operations.md); with "
+                                              "--data-dir DIR, of that directory instead (read-only)");
+  backup->add_option("out", out_dir, "The backup directory to create (absent or empty)")->required();
+  // --data-dir alone names the directory to copy; with a peer named (--connect or CAIRN_CONNECT) it
+  // only says where the token is, as for every other command.
+  const auto offline_dir = [&] {
+    const bool peer_named = connect_option->count() > 0 || std::getenv("CAIRN_CONNECT") != nullptr;
+    return peer_named ? std::string() : data_dir;
+  };
+  run(backup, [&] { return backup_command(context, offline_dir(), out_dir); });
+
+  auto* verify_backup = app.add_subcommand("verify-backup", "Check a backup against its manifest's size and checksum");
+  verify_backup->add_option("backup", backup_dir)->required();
+  run(verify_backup, [&] { return verify_backup_command(context, backup_dir); });
+
+  bool retire_original = false;
+  auto* restore = app.add_subcommand("restore", "Restore BACKUP into the new data directory NEW under a new replica "
+                                                "id, keeping every record: restore BACKUP NEW");
+  restore->add_option("backup", backup_dir)->required();
+  restore->add_option("new", out_dir, "The data directory to create (absent or empty)")->required();
+  restore->add_flag("--retire-original", retire_original,
+                    "Then propose retiring the backup's replica id at the --connect peer (the original is lost "
+                    "for good)");
+  run(restore, [&] { return restore_command(context, backup_dir, out_dir, retire_original); });
+
+  bool with_metadata = false;
+  auto* export_keys = app.add_subcommand("export", "Every key (starting with PREFIX) with its type and value as JSON "
+                                                   "lines on stdout; with --data-dir DIR, read from that directory");
+  export_keys->add_option("prefix", prefix);
+  export_keys->add_flag("--with-metadata", with_metadata,
+                        "Also each register's concurrent values and each key's version vector");
+  run(export_keys, [&] { return export_command(context, offline_dir(), prefix, with_metadata); });
+
+  std::string import_file;
+  auto* import_keys = app.add_subcommand("import", "Write the keys of an export (FILE, or - for stdin) as local "
+                                                   "writes; re-running it changes nothing");
+  import_keys->add_option("file", import_file)->required();
+  run(import_keys, [&] { return import_command(context, import_file); });
+
   app.parse_complete_callback([&] {
     context.out = Output(json);
-    if (dump->parsed()) return;  // Reads a directory: no peer, no token.
+    if (dump->parsed() || verify_backup->parsed()) return;  // Reads a directory: no peer, no token.
+    if ((backup->parsed() || export_keys->parsed()) && !offline_dir().empty()) return;
+    if (restore->parsed() && !retire_original) return;
     auto found = find_token(token, token_file, data_dir);
     if (!found) throw CLI::ValidationError("client token", found.error().message());
     context.client.token = std::move(*found);
