@@ -32,6 +32,7 @@ LAYERS = {
     "src/client": 7,      #   and the client library (the client side of the protocol)
     "src/node": 8,        # Node: store + Peer + listeners
     "src/daemon": 9,      # programs: cairnd
+    "src/capi": 9,        #   the C API over Store and Node (libcairn's stable ABI)
     "tools": 9,           #   and the cairn CLI
 }
 
