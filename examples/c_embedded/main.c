@@ -101,6 +101,6 @@ int main(int argc, char** argv) {
   const int result = write_and_read(store, &changes);
   cairn_unsubscribe(store, subscription);
   cairn_store_close(store);
-  printf(result == 0 ? "ok\n" : "MISMATCH\n");
+  puts(result == 0 ? "ok" : "MISMATCH");
   return result;
 }

@@ -74,8 +74,9 @@ const char* cairn_version(void);
 /* The lower-case name of a code ("not_found"); "unknown" for a code this library does not know. A
  * static string. */
 const char* cairn_code_name(cairn_code code);
-/* The message of the last call that failed on this thread ("" if none has). The string belongs to the
- * library and stays valid until the next failing call on this thread. */
+/* The message of the last call that failed on this thread, without the code's name (e.g. "no key
+ * 'k'"; "" if none has failed). The string belongs to the library and stays valid until the next
+ * failing call on this thread. */
 const char* cairn_last_error_message(void);
 /* Releases bytes the library allocated for the caller (cairn_get's value). NULL is ignored. */
 void cairn_free(void* bytes);
@@ -142,9 +143,9 @@ cairn_code cairn_scan(cairn_store* store, const char* prefix, size_t prefix_len,
 /* ---- Cursors (cairn_smembers, cairn_scan). ---- */
 
 /* Advances the cursor. On CAIRN_OK, *item is the next key or member (*item_len bytes, borrowed: valid
- * until the next call on this cursor or its destruction), or NULL at the end. Each call reads a batch in
- * a fresh read transaction, so a cursor may be kept as long as wanted and sees later writes. One thread
- * at a time per cursor. */
+ * until the next call on this cursor or its destruction), or NULL at the end. Items are read in batches,
+ * each in a fresh read transaction: a cursor holds none between calls, so it may be kept as long as
+ * wanted and never holds up writers. One thread at a time per cursor. */
 cairn_code cairn_cursor_next(cairn_cursor* cursor, const char** item, size_t* item_len);
 /* Releases the cursor. NULL is ignored. Destroy every cursor before closing its store. */
 void cairn_cursor_destroy(cairn_cursor* cursor);

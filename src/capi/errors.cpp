@@ -18,7 +18,7 @@ cairn_code failed(cairn_code code, std::string message) {
 }
 
 cairn_code failed(const Error& error) {
-  return failed(static_cast<cairn_code>(error.code()), error.to_string());
+  return failed(static_cast<cairn_code>(error.code()), error.message());
 }
 
 cairn_kind kind_to_c(ValueKind kind) {
