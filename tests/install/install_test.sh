@@ -9,7 +9,7 @@ set -euo pipefail
 build=$(cd "$1" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap "rm -rf \"$work\"" EXIT
 prefix="$work/prefix"
 fail() { echo "install_test: FAIL: $*" >&2; exit 1; }
 
