@@ -48,6 +48,9 @@ cairn_add_bundle(cairn_shared SHARED shared)
 # libcairn.so.<release> with SONAME libcairn.so.<C ABI major>: a program built against one ABI major runs
 # with every later release of it (docs/embedding.md, "ABI policy").
 set_target_properties(cairn_shared PROPERTIES VERSION "${PROJECT_VERSION}" SOVERSION "${CAIRN_ABI_VERSION}")
+# A library added to the tree and called by a bundled one, but missing from cairn_bundled_targets, would
+# leave libcairn.so with undefined symbols that only an application's link reports: fail here instead.
+target_link_options(cairn_shared PRIVATE "LINKER:--no-undefined")
 cairn_add_bundle(cairn_static STATIC static)
 
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/cairn" DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
