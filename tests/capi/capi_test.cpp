@@ -351,4 +351,12 @@ TEST_CASE("C API: a node start that fails returns a code and a message, and a ba
   CHECK(std::string(cairn_last_error_message()).size() > 0);
   cairn_node_options_destroy(options);
   CHECK(cairn_node_start(nullptr, &node) == CAIRN_INVALID_ARGUMENT);
+
+  options = cairn_node_options_create(dir.str().c_str());
+  cairn_node_options_set_listen(options, "127.0.0.1", 0);
+  cairn_node_options_add_cluster_key(options, test_cluster_key().c_str());
+  cairn_node_options_add_seed(options, "no port here");
+  CHECK(cairn_node_start(options, &node) == CAIRN_INVALID_ARGUMENT);
+  CHECK(node == nullptr);
+  cairn_node_options_destroy(options);
 }
