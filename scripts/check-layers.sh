@@ -33,6 +33,7 @@ LAYERS = {
     "src/backup": 7,      # backups, restore, export, import (over the store and the client)
     "src/node": 8,        # Node: store + Peer + listeners
     "src/daemon": 9,      # programs: cairnd
+    "src/capi": 9,        #   the C API over Store and Node (libcairn's stable ABI)
     "tools": 9,           #   and the cairn CLI
 }
 
