@@ -22,6 +22,7 @@
 #include "src/daemon/config.h"
 #include "src/daemon/exit_codes.h"
 #include "src/daemon/flags.h"
+#include "src/daemon/log_format.h"
 #include "src/daemon/reload.h"
 #include "src/util/hex_id.h"
 #include "src/util/log.h"
@@ -127,6 +128,7 @@ std::optional<DaemonConfig> load_settings(const CLI::App& app, const cairn::daem
   }
   DaemonConfig config = std::move(*settings);
   cairn::log::set_level(config.log_level);
+  cairn::daemon::apply_log_format(config.log_format);
   if (auto loaded = cairn::daemon::load_secrets(config); !loaded) {
     std::fprintf(stderr, "cairnd: %s\n", loaded.error().message().c_str());
     return std::nullopt;
