@@ -30,13 +30,18 @@ std::vector<std::string> lines_of(const std::string& text) {
   return lines;
 }
 
-// Requests over the client protocol: puts, gets and a missing key (an error reply is timed too).
-void native_requests(const DaemonProcess& daemon, int count) {
+ClientOptions client_options(const DaemonProcess& daemon, const std::string& token) {
   ClientOptions options;
   options.host = "127.0.0.1";
-  options.port = static_cast<std::uint16_t>(std::stoi(daemon.client_address().substr(daemon.client_address().rfind(':') + 1)));
-  options.token = daemon.client_token();
-  auto client = Client::connect(options);
+  const std::string& address = daemon.client_address();
+  options.port = static_cast<std::uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
+  options.token = token;
+  return options;
+}
+
+// Requests over the client protocol: puts, gets and a missing key (an error reply is timed too).
+void native_requests(const DaemonProcess& daemon, int count) {
+  auto client = Client::connect(client_options(daemon, daemon.client_token()));
   REQUIRE(client);
   for (int i = 0; i < count; ++i) {
     REQUIRE((*client)->put("k" + std::to_string(i), "v"));
@@ -81,11 +86,7 @@ TEST_CASE("cairnd --log-format json writes one JSON object per line with the doc
                          log_path);
     native_requests(daemon, 3);
     // A client with a wrong token: a warn line of another component ("client").
-    ClientOptions wrong;
-    wrong.host = "127.0.0.1";
-    wrong.port = static_cast<std::uint16_t>(std::stoi(daemon.client_address().substr(daemon.client_address().rfind(':') + 1)));
-    wrong.token = "not the token";
-    CHECK_FALSE(Client::connect(wrong));
+    CHECK_FALSE(Client::connect(client_options(daemon, "not the token")));
     CHECK(daemon.stop() == 0);
   }
   std::ifstream file(log_path, std::ios::binary);
