@@ -21,6 +21,10 @@ packages=(
   redis-server redis-tools
   # RESP port tests: hiredis (a C client library in a C++ test) and the Python redis package (a smoke test)
   libhiredis-dev python3-redis
+  # operator files (packaging/, tests/packaging): go-md2man builds the man pages from docs/*.md, groff
+  # and man-db render them in the test, zsh parses the zsh completion, systemd's systemd-analyze
+  # verifies examples/systemd/cairnd.service
+  go-md2man groff-base man-db zsh systemd
 )
 
 missing=()

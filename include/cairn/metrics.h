@@ -11,7 +11,9 @@
 
 namespace cairn {
 
-enum class MetricType { kCounter, kGauge };
+// kHistogram: one series of a Prometheus histogram; a histogram `x` is the samples x_bucket (with an
+// `le` label), x_sum and x_count, all of this type, rendered as one family `x`.
+enum class MetricType { kCounter, kGauge, kHistogram };
 
 struct MetricSample {
   std::string name;  // Prometheus name, e.g. "cairn_operations_total".

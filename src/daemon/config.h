@@ -13,6 +13,7 @@
 
 #include "cairn/node.h"
 #include "cairn/status.h"
+#include "src/daemon/log_format.h"
 #include "src/util/log.h"
 
 namespace cairn::daemon {
@@ -20,6 +21,7 @@ namespace cairn::daemon {
 struct DaemonConfig {
   NodeOptions node = defaults();
   log::Level log_level = log::Level::kInfo;
+  LogFormat log_format = LogFormat::kText;
   std::string ports_file;  // Also write the ready line here (for scripts); empty: don't.
   // The cluster keys' file (one key per line, the first seals); empty: data_dir/cluster.key, created
   // on first start. Read by load_secrets() into node.cluster_keys.

@@ -16,8 +16,8 @@ constexpr const char* kFooter =
     "     that cannot be read\n"
     "Signals:\n"
     "  SIGINT, SIGTERM  finish in-flight writes, leave the cluster, close the store, exit 0\n"
-    "  SIGHUP           re-read --config: log_level and the client limits change at once, other\n"
-    "                   changes are logged as needing a restart; a bad file changes nothing\n"
+    "  SIGHUP           re-read --config: log_level, log_format and the client limits change at\n"
+    "                   once, other changes are logged as needing a restart; a bad file changes nothing\n"
     "  SIGPIPE          ignored (a client that hangs up only closes its connection)\n"
     "  Killed by any other signal N, cairnd's exit status in a shell is 128+N (SIGKILL: 137).\n"
     "See docs/cairnd.md.";

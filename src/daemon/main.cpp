@@ -23,6 +23,7 @@
 #include "src/daemon/config.h"
 #include "src/daemon/exit_codes.h"
 #include "src/daemon/flags.h"
+#include "src/daemon/log_format.h"
 #include "src/daemon/reload.h"
 #include "src/util/hex_id.h"
 #include "src/util/log.h"
@@ -145,6 +146,7 @@ std::optional<DaemonConfig> load_settings(const CLI::App& app, const cairn::daem
   }
   DaemonConfig config = std::move(*settings);
   cairn::log::set_level(config.log_level);
+  cairn::daemon::apply_log_format(config.log_format);
   // Before the secrets: loading them may write files into the data directory, which must be empty.
   if (!restore_from.empty() && !restore_first(restore_from, config.node.data_dir)) {
     restore_failed = true;

@@ -53,6 +53,7 @@ void apply_reload(const Result<DaemonConfig>& loaded, const std::string& origin,
   }
   running = std::move(next);
   log::set_level(running.log_level);
+  apply_log_format(running.log_format);
   // The answer to an operator's SIGHUP is always written, also when the (new) level hides info lines.
   log::write(log::Level::kInfo, "cairnd",
              "SIGHUP: reloaded " + origin + ": " + (applied.empty() ? "nothing to change" : describe(applied)));

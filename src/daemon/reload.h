@@ -1,8 +1,8 @@
 // cairnd's SIGHUP: re-reads the settings (defaults, the config file, the flags, as at start) and
 // applies what can change while the peer runs.
 //
-// Reloadable at once: the settings the table marks so (src/daemon/settings.h; today log_level and the
-// client limits, applied through Node::set_client_limits). Any other setting
+// Reloadable at once: the settings the table marks so (src/daemon/settings.h; today log_level, log_format
+// and the client limits, applied through Node::set_client_limits). Any other setting
 // that differs is logged as taking effect only after a restart, and is not applied. Flags keep winning
 // over the file. Settings that cannot be read or parsed change nothing; the log says why.
 #pragma once

@@ -59,6 +59,29 @@ void append_sample_line(std::string& out, const std::string& name, const MetricS
   out += '\n';
 }
 
+// The family a sample belongs to: its name, or for a histogram's series its name without the
+// _bucket, _sum or _count suffix.
+std::string family_name(const MetricSample& sample) {
+  std::string name = sanitized_name(sample.name, /*allow_colon=*/true);
+  if (sample.type != MetricType::kHistogram) return name;
+  for (const std::string_view suffix : {"_bucket", "_sum", "_count"}) {
+    if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      name.resize(name.size() - suffix.size());
+      break;
+    }
+  }
+  return name;
+}
+
+const char* type_name(MetricType type) {
+  switch (type) {
+    case MetricType::kCounter: return "counter";
+    case MetricType::kGauge: return "gauge";
+    case MetricType::kHistogram: return "histogram";
+  }
+  return "untyped";
+}
+
 }  // namespace
 
 std::string format_sample_value(double value) {
@@ -84,11 +107,11 @@ std::string format_sample_line(const MetricSample& sample) {
 }
 
 std::string render_prometheus(const std::vector<MetricSample>& samples) {
-  // Groups in order of first appearance, each a list of indices into `samples`.
+  // Groups (families) in order of first appearance, each a list of indices into `samples`.
   std::vector<std::pair<std::string, std::vector<std::size_t>>> groups;
   std::map<std::string, std::size_t, std::less<>> group_of_name;
   for (std::size_t i = 0; i < samples.size(); ++i) {
-    std::string name = sanitized_name(samples[i].name, /*allow_colon=*/true);
+    std::string name = family_name(samples[i]);
     auto [found, inserted] = group_of_name.try_emplace(name, groups.size());
     if (inserted) groups.emplace_back(std::move(name), std::vector<std::size_t>{});
     groups[found->second].second.push_back(i);
@@ -102,8 +125,10 @@ std::string render_prometheus(const std::vector<MetricSample>& samples) {
       append_escaped(out, first.help, /*quote=*/false);
       out += '\n';
     }
-    out += "# TYPE " + name + (first.type == MetricType::kCounter ? " counter\n" : " gauge\n");
-    for (const std::size_t index : members) append_sample_line(out, name, samples[index]);
+    out += "# TYPE " + name + ' ' + type_name(first.type) + '\n';
+    for (const std::size_t index : members) {
+      append_sample_line(out, sanitized_name(samples[index].name, /*allow_colon=*/true), samples[index]);
+    }
   }
   return out;
 }

@@ -1,7 +1,9 @@
 // Renders metric samples as the Prometheus text exposition format, version 0.0.4: what /metrics serves.
 //
-// Output. Samples are grouped by metric name, in the order each name first appears; within a name,
-// samples keep their order. Each group starts with "# HELP" (only when the help text is not empty) and
+// Output. Samples are grouped by metric family, in the order each family first appears; within a
+// family, samples keep their order. A family is the sample's name, except for MetricType::kHistogram
+// samples, whose family is their name without its _bucket, _sum or _count suffix (so a histogram `x`
+// is one "# TYPE x histogram" group of x_bucket, x_sum and x_count lines, as the format requires). Each group starts with "# HELP" (only when the help text is not empty) and
 // "# TYPE", taken from the group's first sample. A sample line is `name{label="value",...} value`,
 // without braces when there are no labels. Label values escape backslash, double quote and newline;
 // help text escapes backslash and newline. Values: finite integral values below 2^64 in magnitude are

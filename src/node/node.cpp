@@ -28,6 +28,7 @@
 #include "src/net/event_loop.h"
 #include "gossip/transport/uv_transport.h"
 #include "src/http/listener.h"
+#include "src/metrics/process_metrics.h"
 #include "src/metrics/prometheus.h"
 #include "src/resp/listener.h"
 #include "src/server/client_listener.h"
@@ -68,6 +69,8 @@ class NodeImpl final : public Node {
       node::add_store_metrics(snapshot_.store_usage, samples);
     }
     if (clients_) node::add_client_metrics(clients_->stats(), samples);
+    if (resp_) node::add_resp_metrics(resp_->stats(), samples);
+    metrics::append_process_metrics(samples);
     return samples;
   }
   std::uint64_t replica_id() const override { return replica_id_.load(); }

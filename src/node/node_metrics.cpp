@@ -8,6 +8,7 @@
 #include <string>
 
 #include "gossip/wire.h"
+#include "src/metrics/latency_histogram.h"
 #include "src/util/hex_id.h"
 
 namespace cairn::node {
@@ -157,6 +158,15 @@ void add_client_metrics(const server::ClientListenerStats& stats, std::vector<Me
           static_cast<double>(stats.authentication_failures));
   counter(out, "cairn_client_bytes_received_total", "Bytes received from clients.", static_cast<double>(stats.bytes_in));
   counter(out, "cairn_client_bytes_sent_total", "Bytes sent to clients.", static_cast<double>(stats.bytes_out));
+  metrics::append_latency_samples("cairn_client_request_duration_seconds",
+                                  "Client protocol requests: seconds from the request read to its reply, by operation.",
+                                  stats.latency_by_op, out);
+}
+
+void add_resp_metrics(const resp::RespListenerStats& stats, std::vector<MetricSample>& out) {
+  metrics::append_latency_samples("cairn_resp_command_duration_seconds",
+                                  "RESP commands: seconds from the command read to its reply, by command.",
+                                  stats.latency_by_command, out);
 }
 
 }  // namespace cairn::node

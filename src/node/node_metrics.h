@@ -7,6 +7,7 @@
 #include "cairn/metrics.h"
 #include "cairn/store.h"
 #include "src/node/protocol_snapshot.h"
+#include "src/resp/listener.h"
 #include "src/server/client_session.h"
 
 namespace cairn::node {
@@ -17,7 +18,11 @@ void add_protocol_metrics(const ProtocolSnapshot& snapshot, std::vector<MetricSa
 // Samples of the store: operations by kind, delta log length, LMDB map size and use.
 void add_store_metrics(const StoreUsage& usage, std::vector<MetricSample>& out);
 
-// Samples of the client listener: open connections, requests by operation, errors, bad frames, bytes.
+// Samples of the client listener: open connections, requests by operation, errors, bad frames, bytes,
+// and the latency histogram of requests by operation.
 void add_client_metrics(const server::ClientListenerStats& stats, std::vector<MetricSample>& out);
+
+// Samples of the RESP listener: the latency histogram of commands by name.
+void add_resp_metrics(const resp::RespListenerStats& stats, std::vector<MetricSample>& out);
 
 }  // namespace cairn::node

@@ -35,6 +35,11 @@ void RespCounters::authentication_failure() {
   ++stats_.authentication_failures;
 }
 
+void RespCounters::latency(std::string_view command, std::chrono::nanoseconds elapsed) {
+  std::lock_guard lock(mutex_);
+  metrics::observe(stats_.latency_by_command, command, elapsed);
+}
+
 RespStats RespCounters::snapshot() const {
   std::lock_guard lock(mutex_);
   return stats_;

@@ -79,8 +79,8 @@ std::uint16_t RespListener::port() const { return impl_->port_; }
 RespListenerStats RespListener::stats() const {
   const RespListenerState& state = *impl_->state_;
   const auto get = [](const std::atomic<std::uint64_t>& counter) { return counter.load(std::memory_order_relaxed); };
-  return RespListenerStats{get(state.accepted), get(state.refused), get(state.open), get(state.bytes_in),
-                           get(state.bytes_out)};
+  return RespListenerStats{get(state.accepted), get(state.refused),  get(state.open),
+                           get(state.bytes_in), get(state.bytes_out), state.shared.counters.snapshot().latency_by_command};
 }
 
 void RespListener::close() {

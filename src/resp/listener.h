@@ -29,6 +29,7 @@
 #include "cairn/status.h"
 #include "cairn/store.h"
 #include "src/net/event_loop.h"
+#include "src/metrics/latency_histogram.h"
 #include "src/resp/command.h"
 
 namespace cairn::resp {
@@ -50,6 +51,8 @@ struct RespListenerStats {
   std::uint64_t open_connections = 0;
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
+  // RespStats::latency_by_command of every session (src/resp/counters.h).
+  metrics::LatencyByOp latency_by_command;
 };
 
 class RespListener {

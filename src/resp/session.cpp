@@ -337,6 +337,8 @@ void RespSession::step() {
   const ExecutionEnv env{services_, shared_, options_, client_id_};
   emit(work.transaction ? execute_transaction(env, *work.transaction)
                         : execute_command(env, *work.spec, work.args));
+  shared_.counters.latency(work.transaction ? std::string_view("exec") : work.spec->name,
+                           std::chrono::steady_clock::now() - work.received);
   std::lock_guard lock(mutex_);
   read_commands();
 }

@@ -27,6 +27,7 @@
 // most one step() at a time (the caller's rule). step() calls the store without holding the lock.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -85,6 +86,8 @@ class RespSession {
     const CommandSpec* spec = nullptr;
     std::vector<std::string> args;
     std::optional<std::vector<QueuedCommand>> transaction;
+    // When the command was read (the item is made then): its latency runs to its reply (step()).
+    std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now();
   };
 
   // The rest run under mutex_.

@@ -90,6 +90,11 @@ void SessionCounters::authentication_failure() {
   ++stats_.authentication_failures;
 }
 
+void SessionCounters::latency(std::string_view op, std::chrono::nanoseconds elapsed) {
+  std::lock_guard lock(mutex_);
+  metrics::observe(stats_.latency_by_op, op, elapsed);
+}
+
 ClientListenerStats SessionCounters::snapshot() const {
   std::lock_guard lock(mutex_);
   return stats_;
@@ -247,6 +252,9 @@ void ClientSession::queue_request(protocol::Request request) {
   }
   // A watch decoded after the input ended would never end: it ends at once.
   if (close_when_done_ && std::holds_alternative<protocol::Watch>(request.op)) cancelled_.insert(request.id);
+  if (!std::holds_alternative<protocol::Watch>(request.op)) {
+    received_.try_emplace(request.id, Received{protocol::op_name(request.op), std::chrono::steady_clock::now()});
+  }
   Item item;
   item.request = std::move(request);
   queue_.push_back(std::move(item));
@@ -296,11 +304,20 @@ std::size_t ClientSession::output_bytes() const {
   return output_.size();
 }
 
+// Every reply frame passes here, so this is where a request's latency ends: at its last frame.
 void ClientSession::emit(Response response) {
   if (const auto* error = std::get_if<Error>(&response.body)) counters_.error_reply(error->code());
   std::string frame = protocol::encode_response_frame(response);
-  std::lock_guard lock(mutex_);
-  output_ += frame;
+  std::optional<Received> answered;
+  {
+    std::lock_guard lock(mutex_);
+    output_ += frame;
+    if (auto found = received_.find(response.id); !response.more && found != received_.end()) {
+      answered = found->second;
+      received_.erase(found);
+    }
+  }
+  if (answered) counters_.latency(answered->op, std::chrono::steady_clock::now() - answered->at);
 }
 
 // ---- ClientSession: work ----

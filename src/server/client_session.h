@@ -25,6 +25,7 @@
 // the store's writer thread: they only copy the change into the session and call `wake`.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -43,6 +44,7 @@
 #include "cairn/status.h"
 #include "cairn/store.h"
 #include "src/codec/frame.h"
+#include "src/metrics/latency_histogram.h"
 #include "src/protocol/protocol.h"
 
 namespace cairn::server {
@@ -101,6 +103,9 @@ struct ClientListenerStats {
   std::uint64_t bytes_in = 0, bytes_out = 0;
   // Connections closed because their first request was not an auth with the right token.
   std::uint64_t authentication_failures = 0;
+  // Seconds from a request's last byte read to its (last) reply frame queued for the socket, by
+  // operation; watches are not timed (they last as long as the client wants).
+  metrics::LatencyByOp latency_by_op;
 };
 
 // Counters shared by every session of a listener. Thread-safe.
@@ -115,6 +120,7 @@ class SessionCounters {
   void connection_closed();
   void connection_refused();
   void authentication_failure();
+  void latency(std::string_view op, std::chrono::nanoseconds elapsed);
   ClientListenerStats snapshot() const;
 
  private:
@@ -211,6 +217,12 @@ class ClientSession {
   std::optional<std::uint64_t> stream_id_;  // The stream being answered, if any.
   std::set<std::uint64_t> cancelled_;
   std::map<std::uint64_t, WatchState> watches_;
+  // When each request being answered was received, by id, until its last reply frame (emit()).
+  struct Received {
+    std::string_view op;  // protocol::op_name(), a static string.
+    std::chrono::steady_clock::time_point at;
+  };
+  std::map<std::uint64_t, Received> received_;
   std::string output_;
   bool shut_down_ = false;
 

@@ -10,6 +10,7 @@ namespace cairn::log {
 namespace {
 
 std::atomic<int> current_level{static_cast<int>(Level::kInfo)};
+std::atomic<LineFormat> current_format{nullptr};
 
 // "2026-11-25T10:41:02.123Z"
 std::string utc_timestamp() {
@@ -51,16 +52,26 @@ std::string_view to_string(Level level) {
   return "info";
 }
 
+std::string text_line(const Line& line) {
+  std::string text(line.time);
+  text += ' ';
+  std::string_view name = to_string(line.level);
+  text += name;
+  text.append(6 - name.size(), ' ');  // Align messages: the longest level name is 5 letters.
+  text += line.component;
+  text += ": ";
+  text += line.message;
+  text += '\n';
+  return text;
+}
+
+void set_line_format(LineFormat format) { current_format.store(format, std::memory_order_relaxed); }
+
 void write(Level level, std::string_view component, std::string_view message) {
-  std::string line = utc_timestamp();
-  line += ' ';
-  std::string_view name = to_string(level);
-  line += name;
-  line.append(6 - name.size(), ' ');  // Align messages: the longest level name is 5 letters.
-  line += component;
-  line += ": ";
-  line += message;
-  line += '\n';
+  const std::string time = utc_timestamp();
+  const Line event{level, time, component, message};
+  const LineFormat format = current_format.load(std::memory_order_relaxed);
+  const std::string line = format != nullptr ? format(event) : text_line(event);
   // One write(2) per line keeps concurrent lines whole; a short write to stderr is not retried (a log
   // line is not worth blocking for).
   [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, line.data(), line.size());

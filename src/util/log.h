@@ -4,7 +4,8 @@
 //
 // The level is process-wide (set once at start-up from --log-level); a message below it costs one
 // relaxed atomic load. Lines are written with a single write(2), so lines of concurrent threads never
-// interleave.
+// interleave. The line's shape is process-wide too: the text above unless the program sets another
+// (cairnd's --log-format json, src/daemon/log_format.h), so the library needs no JSON writer.
 #pragma once
 
 #include <optional>
@@ -21,6 +22,21 @@ bool enabled(Level level);
 // "debug", "info", "warn", "error" (also "warning"); nullopt for anything else.
 std::optional<Level> parse_level(std::string_view name);
 std::string_view to_string(Level level);
+
+// One event, as a line format sees it. The views live only during the call.
+struct Line {
+  Level level = Level::kInfo;
+  std::string_view time;  // UTC, "2026-11-25T10:41:02.123Z".
+  std::string_view component;
+  std::string_view message;
+};
+// Returns the whole line, its newline included. Called on the thread that logs, possibly on several
+// threads at once: it must be thread-safe (a pure function is).
+using LineFormat = std::string (*)(const Line& line);
+// The text line shown at the top of the file.
+std::string text_line(const Line& line);
+// Sets the format of every line from now on; nullptr restores text_line. Any thread.
+void set_line_format(LineFormat format);
 
 // Writes one line: UTC time, level, component, message.
 void write(Level level, std::string_view component, std::string_view message);

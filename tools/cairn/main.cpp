@@ -21,6 +21,7 @@
 #include "src/util/secret_file.h"
 
 #include "tools/cairn/commands.h"
+#include "tools/cairn/completion.h"
 #include "tools/cairn/exit_codes.h"
 #include "tools/cairn/value_input.h"
 
@@ -282,9 +283,18 @@ int main(int argc, char** argv) {
   import_keys->add_option("file", import_file)->required();
   run(import_keys, [&] { return import_command(context, import_file); });
 
+  // Prints (or writes) a completion script generated from this very command tree (completion.h).
+  std::string shell, output_file;
+  auto* completion = app.add_subcommand("completion", "Print the shell completion script: completion bash|zsh "
+                                                      "(docs/cli.md, Shell completion)");
+  completion->add_option("shell", shell, "bash or zsh")->required()->check(CLI::IsMember({"bash", "zsh"}));
+  completion->add_option("-o,--output-file", output_file, "Write the script to this file instead of standard output");
+  run(completion, [&] { return completion_command(app, shell, output_file); });
+
   app.parse_complete_callback([&] {
     context.out = Output(json);
     if (dump->parsed() || verify_backup->parsed()) return;  // Reads a directory: no peer, no token.
+    if (completion->parsed()) return;                        // Prints a script: no peer, no token.
     if ((backup->parsed() || export_keys->parsed()) && !offline_dir().empty()) return;
     if (restore->parsed() && !retire_original) return;
     auto found = find_token(token, token_file, data_dir);
