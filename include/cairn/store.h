@@ -164,6 +164,10 @@ struct StoreUsage {
   // Reads and writes refused since the store was opened because a record or the causal context failed
   // an invariant check at the LMDB boundary (each a kCorrupt error for that key; docs/store.md).
   std::uint64_t failed_record_checks = 0;
+  // Successful commits since the store was opened, and the writes (single operations, batches, merges,
+  // internal writes) they held: their ratio is the writes per commit the group commit achieves.
+  std::uint64_t commits = 0;
+  std::uint64_t committed_writes = 0;
 };
 
 // Iterates over a sequence (keys, members) without loading it all into memory: each next() call reads
@@ -308,8 +312,18 @@ class Store {
   // operation alone would give (kWrongType, kOutOfRange, kInvalidArgument, ...) or kLimitExceeded past a
   // cap (kMaxBatchOps, kMaxBatchBytes, kMaxBatchRecords). An empty batch with no condition is true.
   // Replicated as one delta-group, so a peer that merges it from the delta log applies all or none
-  // (anti-entropy may carry its records separately: docs/store.md, "Batch writes").
+  // (anti-entropy may carry its records separately: docs/store.md, "Batch writes"). A batch of one
+  // operation other than delete_all, with no condition, is exactly that operation's own call (counted
+  // and logged as it, not held to kMaxBatchRecords).
   virtual Result<bool> write(const WriteBatch& batch) = 0;
+
+  // write() without waiting: queues `batch` and returns at once; `done` gets what write() would return.
+  // `done` runs on the store's writer thread right after the commit holding the batch (or on the
+  // calling thread, before this returns, when the batch is refused before queueing). It must return
+  // quickly and must not wait for a store write (that would deadlock the writer); post the result to
+  // your own thread instead. Every batch queued while a commit runs joins the next one, so a server can
+  // keep any number of writes in flight without a thread per write.
+  virtual void write_async(WriteBatch batch, std::function<void(Result<bool>)> done) = 0;
 
   // The kind of value at `key`, or kNotFound.
   virtual Result<ValueKind> kind(std::string_view key) = 0;

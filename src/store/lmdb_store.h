@@ -69,9 +69,14 @@ class LmdbStore final : public Replica {
   std::unique_ptr<Cursor> scan(std::string_view prefix) override;
   Result<KeyInspection> inspect(std::string_view key) override;  // In inspect.cpp.
   Result<bool> write(const WriteBatch& batch) override;            // In lmdb_store_batch.cpp.
+  void write_async(WriteBatch batch, std::function<void(Result<bool>)> done) override;  // Likewise.
   std::uint64_t subscribe(std::string_view prefix, std::function<void(const Change&)> callback) override;
   void unsubscribe(std::uint64_t subscription) override;
   Result<MergeOutcome> merge_delta(std::string_view delta_bytes, std::uint64_t origin) override;
+  Status wait_for_queued_writes() override {
+    if (!queue_) return ok();
+    return queue_->submit([](Txn&) { return ok(); });
+  }
   Result<std::vector<LoggedDelta>> deltas_since(std::uint64_t after_sequence, std::size_t max_count) override;
   Result<DeltaLogBounds> delta_log_bounds() override;
   Result<std::vector<PeerRecord>> load_peers() override;
@@ -136,6 +141,12 @@ class LmdbStore final : public Replica {
   Result<std::uint64_t> log_group(Txn& txn, const codec::DeltaGroup& new_part, Staged& staged);
   // apply_group, then log_group of what was new.
   Result<std::uint64_t> commit_group(Txn& txn, const codec::DeltaGroup& group, bool local, Staged& staged);
+  // The operation count a batch bumps: its op's when it is one plain op, else `write`.
+  std::atomic<std::uint64_t>& counter_of(const WriteBatch& batch);
+  // Counts a batch and refuses one over a cap or on a read-only store.
+  Status batch_admissible(const WriteBatch& batch);
+  // Writer thread, in `txn`: checks the conditions (`held`) and, when they hold, applies every op.
+  Status apply_batch(Txn& txn, const WriteBatch& batch, bool& held);
   // The kind a batch op writes (nullopt: any, a del) and how it builds its delta at `key`.
   std::optional<ValueKind> batch_op_kind(const BatchOp& op) const;
   BuildDelta batch_op_build(const BatchOp& op, const std::string& key);
