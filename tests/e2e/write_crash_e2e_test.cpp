@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <set>
 #include <string>
 #include <thread>
@@ -145,6 +146,8 @@ TEST_CASE("write crash e2e: SIGKILL under pipelined puts and MSET batches loses 
     puts.join();
     msets.join();
   }
+  std::printf("write crash e2e: %zu puts and %llu of %llu MSETs acknowledged before SIGKILL\n", acked_puts.size(),
+              static_cast<unsigned long long>(acked_msets), static_cast<unsigned long long>(sent_msets));
   INFO("acknowledged puts " << acked_puts.size() << ", MSETs " << acked_msets << " of " << sent_msets << " sent");
   CHECK(acked_puts.size() > 0);
   CHECK(acked_msets > 0);
