@@ -25,10 +25,13 @@
 #include <cstdlib>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "cairn/client.h"
+#include "cairn/metrics.h"
 #include "src/codec/frame.h"
 #include "src/protocol/protocol.h"
 #include "src/util/secret_file.h"
@@ -303,6 +306,25 @@ bool parse_address(const std::string& text, LoadOptions& options) {
   return error == std::errc() && ptr == end && options.port != 0;
 }
 
+// The peer's commits and the writes they held so far (its cairn_store_commits_total and
+// cairn_store_committed_writes_total metrics, read over the client protocol); nullopt when unavailable.
+std::optional<std::pair<double, double>> commit_counts(const LoadOptions& options) {
+  cairn::ClientOptions client_options;
+  client_options.host = options.host;
+  client_options.port = options.port;
+  client_options.token = options.token;
+  auto client = cairn::Client::connect(client_options);
+  if (!client) return std::nullopt;
+  auto samples = (*client)->stats();
+  if (!samples) return std::nullopt;
+  double commits = 0, writes = 0;
+  for (const cairn::MetricSample& sample : *samples) {
+    if (sample.name == "cairn_store_commits_total") commits = sample.value;
+    if (sample.name == "cairn_store_committed_writes_total") writes = sample.value;
+  }
+  return std::pair{commits, writes};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -340,8 +362,10 @@ int main(int argc, char** argv) {
     const auto& tests = all_tests();
     const auto test = std::find_if(tests.begin(), tests.end(), [&](const Test& t) { return t.name == name; });
     if (test == tests.end()) die("unknown test '" + name + "' (set, get, sadd, incr)");
+    const auto commits_before = commit_counts(options);
     Run run(options, *test);
     run.execute();
+    const auto commits_after = commit_counts(options);
     std::vector<std::uint32_t> sorted = run.latencies_us();
     std::sort(sorted.begin(), sorted.end());
     const double rps = static_cast<double>(sorted.size()) / run.elapsed_s();
@@ -353,6 +377,12 @@ int main(int argc, char** argv) {
       std::printf("%-5s %10.0f requests/s  latency ms: min %.3f  p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f\n",
                   name.c_str(), rps, sorted.front() / 1000.0, percentile_ms(sorted, 0.5), percentile_ms(sorted, 0.99),
                   percentile_ms(sorted, 0.999), sorted.back() / 1000.0);
+    }
+    // Writes per commit during the test (group commit at work), on stderr so --csv stays redis-benchmark's.
+    if (commits_before && commits_after && commits_after->first > commits_before->first) {
+      std::fprintf(stderr, "%-5s %10.1f writes per commit (%.0f writes in %.0f commits)\n", name.c_str(),
+                   (commits_after->second - commits_before->second) / (commits_after->first - commits_before->first),
+                   commits_after->second - commits_before->second, commits_after->first - commits_before->first);
     }
     std::fflush(stdout);
   }

@@ -12,6 +12,7 @@
 // which cairn::Node drives. An application that wants its store replicated runs a Node (node.h).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -125,13 +126,14 @@ struct KeyInspection {
 // calls count once, not per item). The `op` label values of the cairn_operations_total metric.
 struct OperationCounts {
   std::uint64_t put = 0, get = 0, del = 0, sadd = 0, srem = 0, sismember = 0, smembers = 0, incr = 0,
-                decr = 0, counter = 0, scan = 0, merge_delta = 0;
+                decr = 0, counter = 0, scan = 0, merge_delta = 0, write = 0;
 
-  // Every count with its operation's name ("put", ..., "merge_delta"), in the order declared above.
+  // Every count with its operation's name ("put", ..., "write"), in the order declared above.
   std::vector<std::pair<std::string_view, std::uint64_t>> named() const {
     return {{"put", put},   {"get", get},   {"del", del},         {"sadd", sadd},
             {"srem", srem}, {"sismember", sismember}, {"smembers", smembers}, {"incr", incr},
-            {"decr", decr}, {"counter", counter},     {"scan", scan},         {"merge_delta", merge_delta}};
+            {"decr", decr}, {"counter", counter},     {"scan", scan},         {"merge_delta", merge_delta},
+            {"write", write}};
   }
 };
 
@@ -162,6 +164,10 @@ struct StoreUsage {
   // Reads and writes refused since the store was opened because a record or the causal context failed
   // an invariant check at the LMDB boundary (each a kCorrupt error for that key; docs/store.md).
   std::uint64_t failed_record_checks = 0;
+  // Successful commits since the store was opened, and the writes (single operations, batches, merges,
+  // internal writes) they held: their ratio is the writes per commit the group commit achieves.
+  std::uint64_t commits = 0;
+  std::uint64_t committed_writes = 0;
 };
 
 // Iterates over a sequence (keys, members) without loading it all into memory: each next() call reads
@@ -173,6 +179,92 @@ class Cursor {
   // The next item, nullopt at the end, or an error (e.g. a corrupt record).
   virtual Result<std::optional<std::string>> next() = 0;
 };
+
+// ---- Batch writes (Store::write): several operations in one transaction, all or none. ----
+
+// A batch's size caps, checked before anything is queued (kLimitExceeded): operations, bytes of keys,
+// values and members together, and records the batch's delta may touch (a del of a large set or a
+// delete_all touches one record per member or key). Why: a batch is one delta-group on the delta path,
+// which must fit in one peer frame (defaults.h kProtocolMaxFramePayloadBytes) and the codec's limits.
+inline constexpr std::size_t kMaxBatchOps = 10'000;
+inline constexpr std::size_t kMaxBatchBytes = std::size_t{17} << 20;  // One largest value, and room.
+inline constexpr std::size_t kMaxBatchRecords = 10'000;
+
+// One operation of a WriteBatch, with the meaning of the Store method of the same name.
+struct BatchOp {
+  enum class Kind {
+    kPut,        // put(key, value)
+    kDel,        // del(key)
+    kSadd,       // sadd(key, members)
+    kSrem,       // srem(key, members)
+    kIncr,       // incr(key, amount)
+    kDecr,       // decr(key, amount)
+    kDeleteAll,  // del of every key the store holds when this op runs (key unused)
+  };
+  Kind kind = Kind::kPut;
+  std::string key;
+  std::string value;
+  std::vector<std::string> members;
+  std::uint64_t amount = 0;
+
+  friend bool operator==(const BatchOp&, const BatchOp&) = default;
+};
+
+// A condition a batch is applied under: in the commit that applies the batch, before its operations,
+// `key` holds exactly the register versions and counter entries whose dots are `dots` (as inspect()
+// lists them, in any order) and no set member. Empty `dots`: the key is absent (a counter holding only
+// reset entries counts as absent, as inspect() reports it). This is how a read-modify-write stays
+// atomic: read the key with inspect(), compute, and write under the condition that it is unchanged.
+struct BatchCondition {
+  std::string key;
+  std::vector<InspectedDot> dots;
+
+  friend bool operator==(const BatchCondition&, const BatchCondition&) = default;
+};
+
+// Operations applied in order by Store::write: a later operation sees the effect of earlier ones (a
+// del then a put of a key that held a set leaves a register). A plain value: build it on any thread.
+class WriteBatch {
+ public:
+  WriteBatch& put(std::string_view key, std::string_view value) {
+    return add(BatchOp{BatchOp::Kind::kPut, std::string(key), std::string(value), {}, 0});
+  }
+  WriteBatch& del(std::string_view key) { return add(BatchOp{BatchOp::Kind::kDel, std::string(key), {}, {}, 0}); }
+  WriteBatch& sadd(std::string_view key, std::vector<std::string> members) {
+    return add(BatchOp{BatchOp::Kind::kSadd, std::string(key), {}, std::move(members), 0});
+  }
+  WriteBatch& srem(std::string_view key, std::vector<std::string> members) {
+    return add(BatchOp{BatchOp::Kind::kSrem, std::string(key), {}, std::move(members), 0});
+  }
+  WriteBatch& incr(std::string_view key, std::uint64_t amount = 1) {
+    return add(BatchOp{BatchOp::Kind::kIncr, std::string(key), {}, {}, amount});
+  }
+  WriteBatch& decr(std::string_view key, std::uint64_t amount = 1) {
+    return add(BatchOp{BatchOp::Kind::kDecr, std::string(key), {}, {}, amount});
+  }
+  // Deletes every key the store holds when this operation runs (FLUSHDB), within kMaxBatchRecords.
+  WriteBatch& delete_all() { return add(BatchOp{BatchOp::Kind::kDeleteAll, {}, {}, {}, 0}); }
+  WriteBatch& add(BatchOp op) {
+    ops_.push_back(std::move(op));
+    return *this;
+  }
+  // Applies the batch only if `key` holds exactly `dots` (see BatchCondition).
+  WriteBatch& expect(std::string_view key, std::vector<InspectedDot> dots) {
+    conditions_.push_back(BatchCondition{std::string(key), std::move(dots)});
+    return *this;
+  }
+
+  const std::vector<BatchOp>& ops() const { return ops_; }
+  const std::vector<BatchCondition>& conditions() const { return conditions_; }
+  bool empty() const { return ops_.empty(); }
+
+ private:
+  std::vector<BatchOp> ops_;
+  std::vector<BatchCondition> conditions_;
+};
+
+// The name of an operation kind ("put", ..., "delete_all"), for messages and logs.
+const char* to_string(BatchOp::Kind kind);
 
 class Store {
  public:
@@ -212,6 +304,26 @@ class Store {
   virtual Status incr(std::string_view key, std::uint64_t amount = 1) = 0;
   virtual Status decr(std::string_view key, std::uint64_t amount = 1) = 0;
   virtual Result<std::int64_t> counter(std::string_view key) = 0;
+
+  // Applies `batch` atomically: its conditions are checked and its operations applied in order in one
+  // transaction (nested inside the group commit), all or none, and acknowledged once that commit is
+  // durable, as every write. Returns true when applied; false, writing nothing, when a condition did
+  // not hold (the caller reads again and retries). Fails, writing nothing, with the error the failing
+  // operation alone would give (kWrongType, kOutOfRange, kInvalidArgument, ...) or kLimitExceeded past a
+  // cap (kMaxBatchOps, kMaxBatchBytes, kMaxBatchRecords). An empty batch with no condition is true.
+  // Replicated as one delta-group, so a peer that merges it from the delta log applies all or none
+  // (anti-entropy may carry its records separately: docs/store.md, "Batch writes"). A batch of one
+  // operation other than delete_all, with no condition, is exactly that operation's own call (counted
+  // and logged as it, not held to kMaxBatchRecords).
+  virtual Result<bool> write(const WriteBatch& batch) = 0;
+
+  // write() without waiting: queues `batch` and returns at once; `done` gets what write() would return.
+  // `done` runs on the store's writer thread right after the commit holding the batch (or on the
+  // calling thread, before this returns, when the batch is refused before queueing). It must return
+  // quickly and must not wait for a store write (that would deadlock the writer); post the result to
+  // your own thread instead. Every batch queued while a commit runs joins the next one, so a server can
+  // keep any number of writes in flight without a thread per write.
+  virtual void write_async(WriteBatch batch, std::function<void(Result<bool>)> done) = 0;
 
   // The kind of value at `key`, or kNotFound.
   virtual Result<ValueKind> kind(std::string_view key) = 0;

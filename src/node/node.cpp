@@ -157,6 +157,9 @@ class NodeImpl final : public Node {
     if (membership_lane_) membership_lane_->stop();
     if (worker_) worker_->stop();  // Kept (stopped) so a late retire() finds it refusing tasks.
     transport_.reset();
+    // A write a client session handed to the store posts its completion to the loop: let every one
+    // finish while the loop still exists (post() drops closures once it stopped).
+    if (store_) (void)store_->wait_for_queued_writes();
     loop_.reset();
     publisher_.reset();
     peer_.reset();

@@ -127,6 +127,11 @@ void add_store_metrics(const StoreUsage& usage, std::vector<MetricSample>& out) 
   counter(out, "cairn_store_commit_failures_total",
           "Store commits that failed (disk full, map full, I/O error): the writes in them failed.",
           static_cast<double>(usage.writes.failed_commits));
+  counter(out, "cairn_store_commits_total", "Successful store commits (each one LMDB transaction, one fsync in group/sync).",
+          static_cast<double>(usage.commits));
+  counter(out, "cairn_store_committed_writes_total",
+          "Writes held by successful store commits; divided by cairn_store_commits_total: writes per commit.",
+          static_cast<double>(usage.committed_writes));
   counter(out, "cairn_store_failed_record_checks_total",
           "Store reads and writes refused because a record or the causal context failed an invariant check.",
           static_cast<double>(usage.failed_record_checks));

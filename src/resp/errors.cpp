@@ -27,7 +27,7 @@ std::string unknown_subcommand(std::string_view subcommand, std::string_view com
          std::string(command) + " HELP.";
 }
 
-std::string from_store(const Error& error, std::string_view command) {
+std::string from_store(const Error& error, std::string_view /*command*/) {
   switch (error.code()) {
     case ErrorCode::kWrongType:
       return std::string(kWrongType);
@@ -36,8 +36,6 @@ std::string from_store(const Error& error, std::string_view command) {
       // that starts as Redis's; a counter whose merged total left int64 reads as this code too.
       if (error.message().rfind("increment or decrement would overflow", 0) == 0) return std::string(kOverflow);
       return "ERR " + error.message();
-    case ErrorCode::kUnsupported:
-      return "ERR cairn cannot run this '" + std::string(command) + "' atomically yet: " + error.message();
     default:
       return "ERR " + error.message();
   }

@@ -57,8 +57,8 @@ std::string unknown_command(const std::vector<std::string>& args);
 // "ERR unknown subcommand 'FOO'. Try CLIENT HELP." (`command` upper case).
 std::string unknown_subcommand(std::string_view subcommand, std::string_view command);
 
-// The reply to a store error: WRONGTYPE for kWrongType, "ERR <message>" otherwise; kUnsupported from
-// the batch writer says which command needs the batch write that is not there yet.
+// The reply to a store error: WRONGTYPE for kWrongType, Redis's overflow text for a refused counter
+// change, "ERR <message>" otherwise. `command` is unused today (kept for errors that name it).
 std::string from_store(const Error& error, std::string_view command);
 
 }  // namespace cairn::resp::errors

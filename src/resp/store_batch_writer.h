@@ -1,7 +1,4 @@
-// StoreBatchWriter: the BatchWriter that today's Store can honestly provide. A batch with no
-// expectation and exactly one write is one Store call, hence atomic and durable as that call; every
-// other batch fails with kUnsupported (never applied piecewise: that would fake atomicity). The batch
-// write of the request-path issue replaces it.
+// StoreBatchWriter: the BatchWriter over Store::write (one atomic batch per command or transaction).
 #pragma once
 
 #include "cairn/store.h"
@@ -21,7 +18,7 @@ class StoreBatchWriter final : public BatchWriter {
   Store& store_;
 };
 
-// Runs one write as its Store call (kDeleteAll is not one: kUnsupported).
-Status apply_single_write(Store& store, const WriteOp& write);
+// The store batch of `writes` under `expectations`.
+WriteBatch make_batch(const std::vector<Expectation>& expectations, const std::vector<WriteOp>& writes);
 
 }  // namespace cairn::resp

@@ -40,6 +40,24 @@ Body to_body(Status status) {
   return protocol::Done{};
 }
 
+// The requests that are a store write, handed to Store::write_async as a batch of one.
+bool is_write(const protocol::Op& op) {
+  return std::holds_alternative<protocol::Put>(op) || std::holds_alternative<protocol::Del>(op) ||
+         std::holds_alternative<protocol::Sadd>(op) || std::holds_alternative<protocol::Srem>(op) ||
+         std::holds_alternative<protocol::Incr>(op) || std::holds_alternative<protocol::Decr>(op);
+}
+
+WriteBatch to_batch(const protocol::Op& op) {
+  WriteBatch batch;
+  if (const auto* put = std::get_if<protocol::Put>(&op)) batch.put(put->key, put->value);
+  if (const auto* del = std::get_if<protocol::Del>(&op)) batch.del(del->key);
+  if (const auto* sadd = std::get_if<protocol::Sadd>(&op)) batch.sadd(sadd->key, sadd->members);
+  if (const auto* srem = std::get_if<protocol::Srem>(&op)) batch.srem(srem->key, srem->members);
+  if (const auto* incr = std::get_if<protocol::Incr>(&op)) batch.incr(incr->key, incr->amount);
+  if (const auto* decr = std::get_if<protocol::Decr>(&op)) batch.decr(decr->key, decr->amount);
+  return batch;
+}
+
 }  // namespace
 
 // ---- SessionCounters ----
@@ -126,7 +144,7 @@ void ClientSession::receive(std::string_view bytes) {
   decode_frames();
 }
 
-std::size_t ClientSession::in_flight() const { return queue_.size() + (stream_id_ ? 1 : 0); }
+std::size_t ClientSession::in_flight() const { return queue_.size() + writes_.size() + (stream_id_ ? 1 : 0); }
 
 void ClientSession::decode_frames() {
   std::size_t start = 0;
@@ -279,7 +297,13 @@ bool ClientSession::wants_input() const {
 bool ClientSession::has_work() const {
   std::lock_guard lock(mutex_);
   if (shut_down_) return false;
-  if (!queue_.empty() || stream_id_) return true;
+  if (!writes_.empty()) {
+    // Waiting for a commit: work only when one is answered, or more writes can join it.
+    if (writes_.front()->done.load(std::memory_order_acquire)) return true;
+    if (!queue_.empty() && queue_.front().request && is_write(queue_.front().request->op)) return true;
+  } else if (!queue_.empty() || stream_id_) {
+    return true;
+  }
   for (const auto& [id, watch] : watches_) {
     if (!watch.pending.empty() || watch.overflowed || cancelled_.contains(id)) return true;
   }
@@ -291,7 +315,7 @@ bool ClientSession::closing() const {
   if (closing_) return true;
   // Done after end_of_input(): nothing queued, streaming or watching. (Whole frames the in-flight limit
   // held back are decoded by receive() as soon as the queue has room, so an empty queue means none.)
-  return close_when_done_ && queue_.empty() && !stream_id_ && watches_.empty();
+  return close_when_done_ && queue_.empty() && writes_.empty() && !stream_id_ && watches_.empty();
 }
 
 std::string ClientSession::take_output() {
@@ -322,11 +346,48 @@ void ClientSession::emit(Response response) {
 
 // ---- ClientSession: work ----
 
+std::size_t ClientSession::writes_in_flight() const {
+  std::lock_guard lock(mutex_);
+  return writes_.size();
+}
+
+void ClientSession::take_finished_writes(std::vector<Response>& replies) {
+  while (!writes_.empty() && writes_.front()->done.load(std::memory_order_acquire)) {
+    PendingWrite& write = *writes_.front();
+    replies.push_back(Response{write.id, false, to_body(std::move(write.status))});
+    writes_.pop_front();
+  }
+}
+
+void ClientSession::submit_front_writes() {
+  while (!queue_.empty() && queue_.front().request && is_write(queue_.front().request->op)) {
+    auto pending = std::make_shared<PendingWrite>();
+    pending->id = queue_.front().request->id;
+    WriteBatch batch = to_batch(queue_.front().request->op);
+    queue_.pop_front();
+    writes_.push_back(pending);
+    // The completion takes no session lock (it may run right here, on a refusal before queueing).
+    services_.store.write_async(std::move(batch), [pending, wake = wake_](Result<bool> done) {
+      pending->status = done ? ok() : Status(tl::unexpected(std::move(done.error())));
+      pending->done.store(true, std::memory_order_release);
+      if (wake) wake();
+    });
+  }
+}
+
 void ClientSession::step() {
   if (watch_batch()) return;
   {
     std::unique_lock lock(mutex_);
     if (shut_down_) return;
+    std::vector<Response> replies;
+    take_finished_writes(replies);
+    if (!stream_id_) submit_front_writes();
+    if (!replies.empty() || !writes_.empty()) {
+      lock.unlock();
+      for (Response& reply : replies) emit(std::move(reply));
+      return;  // A later request waits for the writes before it.
+    }
     if (stream_id_) {
       lock.unlock();
       stream_batch();
@@ -353,11 +414,16 @@ void ClientSession::step() {
 
 bool ClientSession::next_step_is_quick() const {
   std::lock_guard lock(mutex_);
-  if (shut_down_ || stream_id_ || queue_.empty() || !cancelled_.empty()) return false;
+  if (shut_down_ || stream_id_ || !cancelled_.empty()) return false;
   for (const auto& [id, watch] : watches_) {
     if (!watch.pending.empty() || watch.overflowed) return false;  // step() sends those first.
   }
+  // Answering finished writes and handing writes to the store never waits for the disk.
+  if (!writes_.empty() && writes_.front()->done.load(std::memory_order_acquire)) return true;
+  if (queue_.empty()) return false;
   const Item& item = queue_.front();
+  if (item.request && is_write(item.request->op)) return true;
+  if (!writes_.empty()) return false;
   if (!item.request) return true;
   const protocol::Op& op = item.request->op;
   return std::holds_alternative<protocol::Get>(op) || std::holds_alternative<protocol::Sismember>(op) ||
@@ -576,6 +642,7 @@ void ClientSession::shutdown() {
     shut_down_ = true;
     for (const auto& [id, watch] : watches_) subscriptions.push_back(watch.subscription);
     queue_.clear();
+    writes_.clear();  // Their completions hold their own entries; nobody answers them now.
     input_.clear();
   }
   for (std::uint64_t subscription : subscriptions) services_.store.unsubscribe(subscription);

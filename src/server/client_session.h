@@ -19,6 +19,12 @@
 // unknown frame type, another protocol version) gets an error reply, then closing() turns true and the
 // rest of the input is ignored. Every such case is counted in SessionCounters.
 //
+// Writes. put, del, sadd, srem, incr and decr are handed to the store with Store::write_async (a batch
+// of one, which is exactly that call) and never hold a thread: a step submits every write at the front
+// of the queue and returns; the store's writer thread marks each one done after its commit and calls
+// `wake`; a later step answers them in request order. A request after a write waits until that write
+// is answered (so a read sees it), and replies keep request order.
+//
 // Threads. receive(), wants_input(), has_work(), closing() and take_output() may be called from one
 // thread (the loop) while step() runs on another (a worker); at most one step() runs at a time (the
 // caller's rule). step() calls the store without holding the session's lock. Watch callbacks run on
@@ -27,6 +33,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -85,9 +92,8 @@ struct ClientListenerOptions {
   std::size_t max_watches_per_connection = 16;
   // Changes a watch may hold unsent; a watch that falls further behind ends with kLimitExceeded.
   std::size_t max_pending_watch_events = 100'000;
-  // Threads of the listener's worker pool, which runs every store call. A write holds its thread until
-  // its commit is on disk, and writes of different connections share a group commit only when they
-  // wait at the same time: this bounds how many do.
+  // Threads of the listener's worker pool, which runs the store calls that may take long (streams,
+  // status, metrics). Writes hold no thread (see ClientSession, "Writes").
   unsigned worker_threads = 8;
 };
 
@@ -169,6 +175,10 @@ class ClientSession {
   // concurrently with step().
   void shutdown();
 
+  // Writes handed to the store and not yet answered. While some are and none has completed, has_work()
+  // is false: the store's completion calls `wake` (from its writer thread), and the next step answers.
+  std::size_t writes_in_flight() const;
+
  private:
   // An entry of the in-order queue: a request to run, or the error reply to a frame that was not one.
   struct Item {
@@ -176,6 +186,12 @@ class ClientSession {
     std::uint64_t error_id = 0;
     std::optional<Error> error;
     bool fatal = false;  // Close the connection after this error reply.
+  };
+  // A write handed to the store (Store::write_async); `done` is set by the writer thread after `status`.
+  struct PendingWrite {
+    std::uint64_t id = 0;
+    Status status = ok();
+    std::atomic<bool> done{false};
   };
   struct WatchState {
     std::uint64_t subscription = 0;
@@ -194,6 +210,11 @@ class ClientSession {
   std::size_t in_flight() const;
   void emit(protocol::Response response);
   void run(const protocol::Request& request);
+  // Under mutex_: hands every write request at the front of the queue to the store without waiting
+  // (so a pipeline's writes, and other connections', join one commit), and takes the answered ones off
+  // the front of writes_ into `replies`, in request order.
+  void submit_front_writes();
+  void take_finished_writes(std::vector<protocol::Response>& replies);
   void start_stream(std::uint64_t id, Result<std::unique_ptr<Cursor>> cursor);
   void stream_batch();
   void start_watch(std::uint64_t id, const std::string& prefix);
@@ -214,6 +235,7 @@ class ClientSession {
   bool close_when_done_ = false;  // After end_of_input().
   bool authenticated_ = false;    // Set by a valid auth request, or from the start with no token.
   std::deque<Item> queue_;
+  std::deque<std::shared_ptr<PendingWrite>> writes_;  // Submitted, in request order; answered from the front.
   std::optional<std::uint64_t> stream_id_;  // The stream being answered, if any.
   std::set<std::uint64_t> cancelled_;
   std::map<std::uint64_t, WatchState> watches_;

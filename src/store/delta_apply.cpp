@@ -30,7 +30,8 @@ bool type_matches(codec::ValueType type, const codec::RecordValue& value) {
   return false;
 }
 
-// Joins two values of the same alternative under the given contexts.
+}  // namespace
+
 codec::RecordValue join_values(const codec::RecordValue& mine, const crdt::DotContext& my_context,
                                const codec::RecordValue& theirs, const crdt::DotContext& their_context) {
   return std::visit(
@@ -40,8 +41,6 @@ codec::RecordValue join_values(const codec::RecordValue& mine, const crdt::DotCo
       },
       mine);
 }
-
-}  // namespace
 
 codec::RecordValue empty_record(codec::ValueType type) {
   switch (type) {

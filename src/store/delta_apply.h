@@ -53,6 +53,10 @@ void for_each_dot(const codec::RecordValue& value, Visit&& visit) {
   }
 }
 
+// Joins two record values of the same alternative (the same record type) under the given contexts.
+codec::RecordValue join_values(const codec::RecordValue& mine, const crdt::DotContext& my_context,
+                               const codec::RecordValue& theirs, const crdt::DotContext& their_context);
+
 // The empty value of a record type.
 codec::RecordValue empty_record(codec::ValueType type);
 

@@ -7,6 +7,7 @@
 #include "src/store/delta_apply.h"
 #include "src/store/delta_log.h"
 #include "src/store/identity.h"
+#include "src/store/input_checks.h"
 #include "src/store/retirement.h"
 
 namespace cairn {
@@ -31,25 +32,6 @@ Result<std::unique_ptr<Replica>> open_replica(const std::string& path, const Rep
 
 namespace store {
 namespace {
-
-Status check_key(std::string_view key) {
-  if (key.empty()) return fail(ErrorCode::kInvalidArgument, "a key must not be empty");
-  if (key.size() > kMaxKeyBytes) {
-    return fail(ErrorCode::kLimitExceeded, "key of " + std::to_string(key.size()) + " bytes exceeds the limit of " +
-                                               std::to_string(kMaxKeyBytes));
-  }
-  return ok();
-}
-
-Status check_members(const std::vector<std::string>& members) {
-  for (const std::string& member : members) {
-    if (member.size() > kMaxMemberBytes) {
-      return fail(ErrorCode::kLimitExceeded, "set member of " + std::to_string(member.size()) +
-                                                 " bytes exceeds the limit of " + std::to_string(kMaxMemberBytes));
-    }
-  }
-  return ok();
-}
 
 ValueKind kind_of(codec::ValueType type) {
   switch (type) {
@@ -118,19 +100,7 @@ Status LmdbStore::write_local(std::string_view key, std::optional<ValueKind> kin
   if (auto valid = check_key(key); !valid) return valid;
   if (!queue_) return fail(ErrorCode::kUnavailable, "the store was opened read-only");
   return run_write([&](Txn& txn) -> Status {
-    if (kind) {
-      auto kinds = kinds_at(txn, databases().values, key);
-      if (!kinds) return tl::unexpected(kinds.error());
-      if (auto same = check_kind(*kinds, *kind, key); !same) return same;
-    }
-    // While own dots are unconfirmed, what a counter held of ours before is what a conflict would
-    // measure its re-issue from (identity.h). A del touches every kind, counters included.
-    if (meta_.unconfirmed_from != 0 && (!kind || *kind == ValueKind::kCounter)) {
-      if (auto kept = remember_unconfirmed_chain(txn, databases(), key, replica_, meta_.unconfirmed_from); !kept) {
-        return kept;
-      }
-    }
-    auto groups = build(LocalWrite{txn, databases().values, context_, replica_});
+    auto groups = local_delta(txn, key, kind, build, context_);
     if (!groups) return tl::unexpected(groups.error());
     Staged staged = stage();
     for (const codec::DeltaGroup& group : *groups) {
@@ -142,21 +112,46 @@ Status LmdbStore::write_local(std::string_view key, std::optional<ValueKind> kin
   });
 }
 
-Result<std::uint64_t> LmdbStore::commit_group(Txn& txn, const codec::DeltaGroup& group, bool local,
-                                              Staged& staged) {
-  auto applied = apply_delta_group(txn, databases(), staged.context, group);
-  if (!applied) return tl::unexpected(applied.error());
-  const bool anything_new = !applied->new_part.records.empty() || !applied->new_part.context.empty();
-  if (anything_new) {
-    if (auto logged = delta_log::append(txn, databases(), staged.next_sequence, applied->new_part); !logged) {
-      return tl::unexpected(logged.error());
+Result<LocalDelta> LmdbStore::local_delta(Txn& txn, std::string_view key, std::optional<ValueKind> kind,
+                                          const BuildDelta& build, const crdt::DotContext& context) {
+  if (kind) {
+    auto kinds = kinds_at(txn, databases().values, key);
+    if (!kinds) return tl::unexpected(kinds.error());
+    if (auto same = check_kind(*kinds, *kind, key); !same) return tl::unexpected(same.error());
+  }
+  // While own dots are unconfirmed, what a counter held of ours before is what a conflict would
+  // measure its re-issue from (identity.h). A del touches every kind, counters included.
+  if (meta_.unconfirmed_from != 0 && (!kind || *kind == ValueKind::kCounter)) {
+    if (auto kept = remember_unconfirmed_chain(txn, databases(), key, replica_, meta_.unconfirmed_from); !kept) {
+      return tl::unexpected(kept.error());
     }
   }
+  return build(LocalWrite{txn, databases().values, context, replica_});
+}
+
+Result<AppliedDelta> LmdbStore::apply_group(Txn& txn, const codec::DeltaGroup& group, bool local, Staged& staged) {
+  auto applied = apply_delta_group(txn, databases(), staged.context, group);
+  if (!applied) return tl::unexpected(applied.error());
   for (const codec::RecordKey& key : applied->changed) {
     if (!staged.changes.empty() && staged.changes.back().key == key.key) continue;
     staged.changes.push_back(Change{key.key, kind_of(key.type), local});
   }
-  return anything_new ? staged.next_sequence++ : 0;
+  return applied;
+}
+
+Result<std::uint64_t> LmdbStore::log_group(Txn& txn, const codec::DeltaGroup& new_part, Staged& staged) {
+  if (new_part.records.empty() && new_part.context.empty()) return 0;
+  if (auto logged = delta_log::append(txn, databases(), staged.next_sequence, new_part); !logged) {
+    return tl::unexpected(logged.error());
+  }
+  return staged.next_sequence++;
+}
+
+Result<std::uint64_t> LmdbStore::commit_group(Txn& txn, const codec::DeltaGroup& group, bool local,
+                                              Staged& staged) {
+  auto applied = apply_group(txn, group, local, staged);
+  if (!applied) return tl::unexpected(applied.error());
+  return log_group(txn, applied->new_part, staged);
 }
 
 void LmdbStore::adopt(Staged staged) {
@@ -169,10 +164,7 @@ void LmdbStore::adopt(Staged staged) {
 
 Status LmdbStore::put(std::string_view key, std::string_view value) {
   count(operations_.put);
-  if (value.size() > kMaxValueBytes) {
-    return fail(ErrorCode::kLimitExceeded, "value of " + std::to_string(value.size()) + " bytes exceeds the limit of " +
-                                               std::to_string(kMaxValueBytes));
-  }
+  if (auto valid = check_value(value); !valid) return valid;
   return write_local(key, ValueKind::kRegister, [&](const LocalWrite& write) {
     return put_delta(write, key, value, clock_.now());
   });

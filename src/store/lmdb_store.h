@@ -6,6 +6,7 @@
 //                            (write_local, commit_group, the queue's hooks), the application's reads and
 //                            writes, merge_delta, subscriptions, the delta log and peer table methods
 //                            (over delta_log.h), read_raw, map growth
+//   lmdb_store_batch.cpp     write(): a batch in one nested transaction, one delta-group (over batch_write.h)
 //   usage.cpp                usage(): map use, file size, delta log length, operation counts
 //   inspect.cpp              inspect(): the CRDT metadata behind one key
 //   lmdb_store_tree.cpp      anti-entropy: tree_hashes, bucket_digests, bucket_records, merge_buckets,
@@ -37,6 +38,7 @@
 #include "cairn/store.h"
 #include "src/store/replica.h"
 #include "crdt/hlc.h"
+#include "src/store/delta_apply.h"
 #include "src/store/environment.h"
 #include "src/store/local_ops.h"
 #include "src/store/record_checks.h"
@@ -67,9 +69,15 @@ class LmdbStore final : public Replica {
   Result<ValueKind> kind(std::string_view key) override;
   std::unique_ptr<Cursor> scan(std::string_view prefix) override;
   Result<KeyInspection> inspect(std::string_view key) override;  // In inspect.cpp.
+  Result<bool> write(const WriteBatch& batch) override;            // In lmdb_store_batch.cpp.
+  void write_async(WriteBatch batch, std::function<void(Result<bool>)> done) override;  // Likewise.
   std::uint64_t subscribe(std::string_view prefix, std::function<void(const Change&)> callback) override;
   void unsubscribe(std::uint64_t subscription) override;
   Result<MergeOutcome> merge_delta(std::string_view delta_bytes, std::uint64_t origin) override;
+  Status wait_for_queued_writes() override {
+    if (!queue_) return ok();
+    return queue_->submit([](Txn&) { return ok(); });
+  }
   Result<std::vector<LoggedDelta>> deltas_since(std::uint64_t after_sequence, std::size_t max_count) override;
   Result<DeltaLogBounds> delta_log_bounds() override;
   Result<std::vector<PeerRecord>> load_peers() override;
@@ -125,9 +133,25 @@ class LmdbStore final : public Replica {
   };
   Staged stage() const { return Staged{context_, next_sequence_, {}}; }
   void adopt(Staged staged);
-  // Applies and logs `group` inside a writer-thread transaction, updating `staged`; returns the logged
-  // sequence (0: nothing new).
+  // Writer thread, in `txn`: the delta-groups of one local write of `kind` at `key` (nullopt: any kind,
+  // a del), computed against `context`: checks the kind, keeps what identity.h needs, builds.
+  Result<LocalDelta> local_delta(Txn& txn, std::string_view key, std::optional<ValueKind> kind,
+                                 const BuildDelta& build, const crdt::DotContext& context);
+  // Applies `group` inside a writer-thread transaction, updating `staged` (context and changes).
+  Result<AppliedDelta> apply_group(Txn& txn, const codec::DeltaGroup& group, bool local, Staged& staged);
+  // Appends `new_part` to the delta log unless it is empty; returns its sequence (0: nothing logged).
+  Result<std::uint64_t> log_group(Txn& txn, const codec::DeltaGroup& new_part, Staged& staged);
+  // apply_group, then log_group of what was new.
   Result<std::uint64_t> commit_group(Txn& txn, const codec::DeltaGroup& group, bool local, Staged& staged);
+  // The operation count a batch bumps: its op's when it is one plain op, else `write`.
+  std::atomic<std::uint64_t>& counter_of(const WriteBatch& batch);
+  // Counts a batch and refuses one over a cap or on a read-only store.
+  Status batch_admissible(const WriteBatch& batch);
+  // Writer thread, in `txn`: checks the conditions (`held`) and, when they hold, applies every op.
+  Status apply_batch(Txn& txn, const WriteBatch& batch, bool& held);
+  // The kind a batch op writes (nullopt: any, a del) and how it builds its delta at `key`.
+  std::optional<ValueKind> batch_op_kind(const BatchOp& op) const;
+  BuildDelta batch_op_build(const BatchOp& op, const std::string& key);
   bool grow_map();
   // The committed causal context, as read in `txn`.
   Result<crdt::DotContext> committed_context(const Txn& txn) const;
@@ -177,7 +201,7 @@ class LmdbStore final : public Replica {
   // Bumped at the start of each counted call, successful or not. Relaxed: counts, not ordering.
   struct OperationCounters {
     std::atomic<std::uint64_t> put{0}, get{0}, del{0}, sadd{0}, srem{0}, sismember{0}, smembers{0}, incr{0},
-        decr{0}, counter{0}, scan{0}, merge_delta{0};
+        decr{0}, counter{0}, scan{0}, merge_delta{0}, write{0};
   };
   static void count(std::atomic<std::uint64_t>& counter) { counter.fetch_add(1, std::memory_order_relaxed); }
   OperationCounters operations_;

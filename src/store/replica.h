@@ -52,6 +52,10 @@ class Replica : public Store {
   // part to the delta log. Malformed bytes fail with kCorrupt and change nothing.
   virtual Result<MergeOutcome> merge_delta(std::string_view delta_bytes, std::uint64_t origin) = 0;
 
+  // Waits until every write queued before this call has completed and its completion (write_async's
+  // callback) has run. The node calls it before its event loop goes, since those callbacks post to it.
+  virtual Status wait_for_queued_writes() = 0;
+
   // Up to `max_count` delta-groups with sequence > `after_sequence`, oldest first.
   virtual Result<std::vector<LoggedDelta>> deltas_since(std::uint64_t after_sequence, std::size_t max_count) = 0;
 

@@ -21,9 +21,14 @@ Result<StoreUsage> LmdbStore::usage() {
   usage.operations =
       OperationCounts{load(ops.put),  load(ops.get),       load(ops.del),      load(ops.sadd),
                       load(ops.srem), load(ops.sismember), load(ops.smembers), load(ops.incr),
-                      load(ops.decr), load(ops.counter),   load(ops.scan),     load(ops.merge_delta)};
+                      load(ops.decr), load(ops.counter),   load(ops.scan),     load(ops.merge_delta), load(ops.write)};
   usage.failed_record_checks = load(failed_checks_);
-  if (queue_) usage.writes = queue_->health();  // A read-only store has no writer: its writes never fail.
+  if (queue_) {  // A read-only store has no writer: its writes never fail and it commits nothing.
+    usage.writes = queue_->health();
+    const WriteQueue::CommitCounts counts = queue_->commit_counts();
+    usage.commits = counts.commits;
+    usage.committed_writes = counts.writes;
+  }
   auto sized = with_read_txn([&](const Txn& txn) -> Status {
     // Inside a read transaction: the map cannot be resized under mdb_env_info.
     MDB_envinfo info{};

@@ -1,5 +1,6 @@
 #include "src/store/write_queue.h"
 
+#include <memory>
 #include <utility>
 
 #include "src/util/sigpipe.h"
@@ -19,16 +20,24 @@ WriteQueue::~WriteQueue() {
 }
 
 Status WriteQueue::submit(Write write) {
-  std::future<Status> done;
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_) return fail(ErrorCode::kUnavailable, "the store is closing");
-    Pending pending{std::move(write), {}};
-    done = pending.done.get_future();
-    queue_.push_back(std::move(pending));
-  }
-  wake_.notify_one();
+  // Shared: the writer may still be inside set_value when get() returns here.
+  auto promise = std::make_shared<std::promise<Status>>();
+  std::future<Status> done = promise->get_future();
+  submit_async(std::move(write), [promise](Status status) { promise->set_value(std::move(status)); });
   return done.get();
+}
+
+void WriteQueue::submit_async(Write write, Done done) {
+  {
+    std::unique_lock lock(mutex_);
+    if (!stopping_) {
+      queue_.push_back(Pending{std::move(write), std::move(done)});
+      lock.unlock();
+      wake_.notify_one();
+      return;
+    }
+  }
+  done(fail(ErrorCode::kUnavailable, "the store is closing"));
 }
 
 void WriteQueue::run() {
@@ -57,10 +66,12 @@ void WriteQueue::run_batch(std::vector<Pending>& batch) {
     committed = try_batch(batch, results);
   }
   health_.record(committed, env_);
-  if (committed && hooks_.after_commit) hooks_.after_commit();
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    batch[i].done.set_value(committed ? results[i] : committed);
+  if (committed) {
+    if (hooks_.after_commit) hooks_.after_commit();
+    commits_.fetch_add(1, std::memory_order_relaxed);
+    committed_writes_.fetch_add(batch.size(), std::memory_order_relaxed);
   }
+  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(committed ? results[i] : committed);
 }
 
 Status WriteQueue::try_batch(std::vector<Pending>& batch, std::vector<Status>& results) {

@@ -2,6 +2,7 @@
 // in one LMDB write transaction, and wakes each caller only after the commit holding its write.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -42,8 +43,25 @@ class WriteQueue {
   WriteQueue(MDB_env* env, std::uint32_t max_batch, Hooks hooks);
   ~WriteQueue();
 
-  // Queues `write` and blocks until its batch has committed (or failed). Thread-safe.
+  // Queues `write` and blocks until its batch has committed (or failed). Thread-safe. A wrapper of
+  // submit_async that waits.
   Status submit(Write write);
+
+  // Called once with a write's outcome, on the writer thread after the commit holding the write (or its
+  // failure); it must return quickly and must not wait for another write (that would deadlock).
+  using Done = std::function<void(Status)>;
+  // Queues `write` and returns at once; `done` runs as above. When the queue is closing, `done` runs on
+  // the calling thread with kUnavailable before this returns. Thread-safe.
+  void submit_async(Write write, Done done);
+
+  // Commits made and writes they held since the queue started (their ratio: writes per commit).
+  struct CommitCounts {
+    std::uint64_t commits = 0;
+    std::uint64_t writes = 0;
+  };
+  CommitCounts commit_counts() const {
+    return CommitCounts{commits_.load(std::memory_order_relaxed), committed_writes_.load(std::memory_order_relaxed)};
+  }
 
   // Whether commits succeed now (Store::usage()'s WriteHealth). Thread-safe; never waits for the disk.
   WriteHealth health() const { return health_.snapshot(); }
@@ -51,7 +69,7 @@ class WriteQueue {
  private:
   struct Pending {
     Write write;
-    std::promise<Status> done;
+    Done done;
   };
 
   void run();
@@ -66,6 +84,7 @@ class WriteQueue {
   std::condition_variable wake_;
   std::deque<Pending> queue_;
   bool stopping_ = false;
+  std::atomic<std::uint64_t> commits_{0}, committed_writes_{0};
   std::thread writer_;
 };
 

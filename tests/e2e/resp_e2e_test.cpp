@@ -269,6 +269,69 @@ TEST_CASE("resp e2e: hiredis connects, authenticates, pipelines and reads replie
   CHECK(std::string(not_integer->str, not_integer->len) == "ERR value is not an integer or out of range");
 }
 
+// hiredis over two connections: MULTI/EXEC is one batch, and of two clients racing SETNX on the same
+// keys exactly one wins each key (the read and the write are one conditional batch on this peer).
+TEST_CASE("resp e2e: MULTI/EXEC through hiredis, and a SETNX race of two clients has one winner per key") {
+  RespDaemon peer;
+  const std::string token = peer.daemon.client_token();
+  using Context = std::unique_ptr<redisContext, void (*)(redisContext*)>;
+  using Reply = std::unique_ptr<redisReply, void (*)(void*)>;
+  const auto connect = [&] {
+    Context context(redisConnect("127.0.0.1", peer.daemon.resp_port()), redisFree);
+    REQUIRE(context != nullptr);
+    REQUIRE(context->err == 0);
+    Reply auth(static_cast<redisReply*>(redisCommand(context.get(), "AUTH %s", token.c_str())), freeReplyObject);
+    REQUIRE(auth != nullptr);
+    REQUIRE(auth->type == REDIS_REPLY_STATUS);
+    return context;
+  };
+  Context first = connect();
+  Context second = connect();
+
+  for (const char* command : {"MULTI", "SET tx-a 1", "SADD tx-s x y", "INCRBY tx-c 5"}) {
+    Reply queued(static_cast<redisReply*>(redisCommand(first.get(), command)), freeReplyObject);
+    REQUIRE(queued != nullptr);
+    CHECK(queued->type == REDIS_REPLY_STATUS);
+  }
+  Reply exec(static_cast<redisReply*>(redisCommand(first.get(), "EXEC")), freeReplyObject);
+  REQUIRE(exec != nullptr);
+  REQUIRE(exec->type == REDIS_REPLY_ARRAY);
+  REQUIRE(exec->elements == 3);
+  CHECK(exec->element[1]->integer == 2);
+  CHECK(exec->element[2]->integer == 5);
+  Reply read(static_cast<redisReply*>(redisCommand(second.get(), "MGET tx-a tx-c")), freeReplyObject);
+  REQUIRE(read != nullptr);
+  REQUIRE(read->elements == 2);
+  CHECK(std::string(read->element[0]->str, read->element[0]->len) == "1");
+  CHECK(std::string(read->element[1]->str, read->element[1]->len) == "5");
+
+  constexpr int kKeys = 200;
+  std::vector<long long> wins[2];
+  const auto race = [&](redisContext* context, int side) {
+    for (int i = 0; i < kKeys; ++i) redisAppendCommand(context, "SETNX race-%d side%d", i, side);
+    for (int i = 0; i < kKeys; ++i) {
+      void* raw = nullptr;
+      if (redisGetReply(context, &raw) != REDIS_OK || raw == nullptr) return;
+      Reply reply(static_cast<redisReply*>(raw), freeReplyObject);
+      wins[side].push_back(reply->type == REDIS_REPLY_INTEGER ? reply->integer : -1);
+    }
+  };
+  std::thread one(race, first.get(), 0);
+  std::thread two(race, second.get(), 1);
+  one.join();
+  two.join();
+  REQUIRE(wins[0].size() == kKeys);
+  REQUIRE(wins[1].size() == kKeys);
+  for (int i = 0; i < kKeys; ++i) {
+    INFO("key race-" << i);
+    CHECK(wins[0][i] + wins[1][i] == 1);
+    Reply value(static_cast<redisReply*>(redisCommand(first.get(), "GET race-%d", i)), freeReplyObject);
+    REQUIRE(value != nullptr);
+    REQUIRE(value->type == REDIS_REPLY_STRING);
+    CHECK(std::string(value->str, value->len) == (wins[0][i] == 1 ? "side0" : "side1"));
+  }
+}
+
 bool installed(const std::string& path) { return access(path.c_str(), X_OK) == 0; }
 
 // redis-cli, scripted: what a person types, and its --pipe-less batch mode.
@@ -296,6 +359,8 @@ TEST_CASE("resp e2e: redis-cli scripted against cairnd") {
   CHECK(cli({"DEL", "cli-key"}).out == "1\n");
   CHECK(cli({"EXISTS", "cli-key"}).out == "0\n");
   CHECK(cli({"GET", "cli-counter"}).out == "42\n");
+  CHECK(cli({"MSET", "m1", "one", "m2", "two", "cli-set", "now a string"}).out == "OK\n");
+  CHECK(cli({"MGET", "m1", "m2", "cli-set", "nope"}).out == "one\ntwo\nnow a string\n\n");
   const auto wrong = test::run_process("/usr/bin/redis-cli", {"-p", port, "--no-auth-warning", "-a", "wrong", "PING"});
   CHECK((wrong.out + wrong.err).find("AUTH failed: WRONGPASS invalid username-password pair or user is disabled.") != std::string::npos);
   const auto unauthenticated = test::run_process("/usr/bin/redis-cli", {"-p", port, "GET", "x"});

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 #include <string_view>
 
 #include "cairn/store.h"
@@ -87,8 +88,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string output;
   for (std::size_t at = 0; at < input.size(); at += chunk) {
     session.receive(input.substr(at, chunk));
-    for (int steps = 0; session.has_work(); ++steps) {
-      if (steps > 100'000) violation("the session never runs out of work");
+    // Writes are answered after their commit, on the store's writer thread: wait for them too.
+    for (int steps = 0; session.has_work() || session.writes_in_flight() > 0; ++steps) {
+      if (steps > 10'000'000) violation("the session never runs out of work");
+      if (!session.has_work()) {
+        std::this_thread::yield();
+        continue;
+      }
       session.step();
       session.receive({});
     }

@@ -3,13 +3,12 @@
 // The reader (small limits, so every limit is reached): the input read whole, split in two where its
 // second byte says, and a byte at a time must give the same commands and the same verdict; no argument
 // or request may exceed the limits. The session (the first byte picks the chunk size, whether a client
-// token is required, and whether the batch writer is today's StoreBatchWriter or a stand-in for the
-// store's batch write): it is stepped until idle after each chunk; its output must be a sequence of
+// token is required; the batch writer is the store's, StoreBatchWriter over Store::write): it is stepped until idle after each chunk; its output must be a sequence of
 // well-formed RESP2 replies, and after a protocol error it must be closing with that error as its last
 // reply. A crash, a hang or a violation aborts.
 //
 // The store lives in a fresh temporary directory for the whole run (LMDB, not fsynced); it grows with
-// what the inputs write (FLUSHDB empties it when the stand-in writer runs).
+// what the inputs write (FLUSHDB empties it).
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -26,7 +25,6 @@
 #include "src/resp/request_reader.h"
 #include "src/resp/session.h"
 #include "src/resp/store_batch_writer.h"
-#include "tests/resp/sequential_batch_writer.h"
 
 namespace {
 
@@ -158,9 +156,7 @@ void check_session(std::string_view input) {
   options.max_transaction_commands = 16;
   if (control & 2) options.client_token = "tok";
   Store& store = shared_store();
-  resp::StoreBatchWriter store_only(store);
-  test::SequentialBatchWriter sequential(store);
-  resp::BatchWriter& batch = (control & 4) ? static_cast<resp::BatchWriter&>(sequential) : store_only;
+  resp::StoreBatchWriter batch(store);
   resp::RespShared shared(control);
   resp::RespSession session(resp::Services{store, batch}, options, shared);
   const std::size_t chunk = 1 + (control >> 3) % 32;

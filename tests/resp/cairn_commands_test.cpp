@@ -7,12 +7,11 @@ namespace cairn::resp {
 namespace {
 
 using test::array_reply;
-using test::Batches;
 using test::RespHarness;
 
 TEST_CASE("resp cairn: CAIRN.VALUES lists a register's concurrent values, winner first") {
   test::TempDir other_dir;
-  RespHarness h(Batches::kStoreOnly);
+  RespHarness h;
   auto other = test::open_store(other_dir.str(), test::fast_store_options());
   CHECK(h.send("CAIRN.VALUES k\r\n") == "*0\r\n");
   REQUIRE(h.store().put("k", "here"));
@@ -29,7 +28,7 @@ TEST_CASE("resp cairn: CAIRN.VALUES lists a register's concurrent values, winner
 }
 
 TEST_CASE("resp cairn: CAIRN.INSPECT shows a key's kinds, writer, versions and version vector") {
-  RespHarness h(Batches::kStoreOnly);
+  RespHarness h;
   CHECK(h.send("CAIRN.INSPECT nope\r\n") == "*-1\r\n");
   REQUIRE(h.store().put("k", "v"));
   const std::string replica = [&] {
@@ -49,7 +48,7 @@ TEST_CASE("resp cairn: CAIRN.INSPECT shows a key's kinds, writer, versions and v
 }
 
 TEST_CASE("resp cairn: CAIRN.PEERS and CAIRN.RING show the node's view, or say there is no node") {
-  RespHarness bare(Batches::kStoreOnly);
+  RespHarness bare;
   CHECK(bare.send("CAIRN.PEERS\r\n") ==
         "-ERR this cairn store runs without a node: there are no peers to show\r\n");
   const auto status = [] {
@@ -59,7 +58,7 @@ TEST_CASE("resp cairn: CAIRN.PEERS and CAIRN.RING show the node's view, or say t
     s.members = {NodeStatus::Member{0xbb, "127.0.0.1:7410", "alive", 3, 120, true, 5, {0x20, 0x30}}};
     return s;
   };
-  RespHarness h(Batches::kStoreOnly, {}, status);
+  RespHarness h({}, status);
   CHECK(h.send("CAIRN.PEERS\r\n") ==
         "*1\r\n*14\r\n$2\r\nid\r\n$16\r\n00000000000000bb\r\n$7\r\naddress\r\n$14\r\n127.0.0.1:7410\r\n$"
         "5\r\nstate\r\n"

@@ -6,7 +6,6 @@
 namespace cairn::resp {
 namespace {
 
-using test::Batches;
 using test::bulk_reply;
 using test::error_reply;
 using test::int_reply;
@@ -17,7 +16,7 @@ const std::string kNotInteger = "ERR value is not an integer or out of range";
 const std::string kOverflow = "ERR increment or decrement would overflow";
 
 TEST_CASE("resp counters: INCR of an absent key creates a counter, and the family adds up") {
-  RespHarness h(Batches::kStoreOnly);
+  RespHarness h;
   CHECK(h.send("INCR c\r\nINCR c\r\nINCRBY c 10\r\nDECR c\r\nDECRBY c 5\r\nINCRBY c -3\r\n") ==
         int_reply(1) + int_reply(2) + int_reply(12) + int_reply(11) + int_reply(6) + int_reply(3));
   CHECK(h.store().kind("c") == ValueKind::kCounter);
@@ -26,7 +25,7 @@ TEST_CASE("resp counters: INCR of an absent key creates a counter, and the famil
 
 TEST_CASE("resp counters: increments on two peers add up when merged") {
   test::TempDir other_dir;
-  RespHarness h(Batches::kStoreOnly);
+  RespHarness h;
   auto other = test::open_store(other_dir.str(), test::fast_store_options());
   CHECK(h.send("INCRBY hits 5\r\n") == int_reply(5));
   REQUIRE(other->incr("hits", 7));
@@ -35,7 +34,7 @@ TEST_CASE("resp counters: increments on two peers add up when merged") {
 }
 
 TEST_CASE("resp counters: amounts must be integers as Redis reads them") {
-  RespHarness h(Batches::kStoreOnly);
+  RespHarness h;
   for (const char* amount : {"x", "1.5", "+1", "01", " 1", "-0", "9223372036854775808", ""}) {
     INFO(amount);
     CHECK(h.call({"INCRBY", "c", amount}) == error_reply(kNotInteger));
@@ -45,7 +44,7 @@ TEST_CASE("resp counters: amounts must be integers as Redis reads them") {
 }
 
 TEST_CASE("resp counters: a change that would leave int64 is refused with Redis's overflow errors") {
-  RespHarness h(Batches::kStoreOnly);
+  RespHarness h;
   CHECK(h.send("INCRBY c 9223372036854775807\r\nINCR c\r\nINCRBY c 1\r\n") ==
         int_reply(9223372036854775807) + error_reply(kOverflow) + error_reply(kOverflow));
   CHECK(h.send("GET c\r\n") == bulk_reply("9223372036854775807"));
@@ -57,7 +56,7 @@ TEST_CASE("resp counters: a change that would leave int64 is refused with Redis'
 
 TEST_CASE("resp counters: a total two peers merged past int64 reads as an error, never a clamped number") {
   test::TempDir other_dir;
-  RespHarness h(Batches::kStoreOnly);
+  RespHarness h;
   auto other = test::open_store(other_dir.str(), test::fast_store_options());
   CHECK(h.send("INCRBY c 9223372036854775807\r\n") == int_reply(9223372036854775807));
   REQUIRE(other->incr("c", 10));
@@ -78,18 +77,10 @@ TEST_CASE("resp type rules: SET k 10 then INCR k rewrites the register as a read
         ok_reply() + int_reply(11) + int_reply(16) + int_reply(15) + bulk_reply("15"));
   CHECK(h.store().kind("k") == ValueKind::kRegister);  // Still a register: not a counter.
   // Each increment is a put under the expectation that the register is as it was read.
-  CHECK(h.sequential().batches.back() == std::vector<WriteOp>{{WriteOp::Kind::kPut, "k", "15", {}, 0}});
+  CHECK(h.recorder().batches.back() == std::vector<WriteOp>{{WriteOp::Kind::kPut, "k", "15", {}, 0}});
   CHECK(h.send("SET s abc\r\nINCR s\r\n") == ok_reply() + error_reply(kNotInteger));
   CHECK(h.send("SET s 007\r\nINCR s\r\n") == ok_reply() + error_reply(kNotInteger));
   CHECK(h.send("SET m 9223372036854775807\r\nINCR m\r\n") == ok_reply() + error_reply(kOverflow));
-
-  RespHarness store_only(Batches::kStoreOnly);
-  CHECK(store_only.send("SET k 10\r\nINCR k\r\nGET k\r\n") ==
-        ok_reply() +
-            error_reply(
-                "ERR cairn cannot run this 'incr' atomically yet: a write conditional on what was read needs "
-                "the store's batch write") +
-            bulk_reply("10"));
 }
 
 TEST_CASE("resp counters: INCR of a set is WRONGTYPE") {

@@ -9,7 +9,6 @@ namespace cairn::resp {
 namespace {
 
 using test::array_reply;
-using test::Batches;
 using test::bulk_reply;
 using test::error_reply;
 using test::int_reply;
@@ -46,23 +45,19 @@ std::vector<std::string> scan_all(RespHarness& h, const std::vector<std::string>
 }
 
 TEST_CASE("resp keys: DEL and UNLINK count the keys they deleted, of any kind") {
-  RespHarness h(Batches::kStoreOnly);
+  RespHarness h;
   CHECK(h.send("SET a 1\r\nDEL a\r\nDEL a\r\nSADD s m\r\nUNLINK s nope s\r\nINCR c\r\nDEL c\r\n") ==
         ok_reply() + int_reply(1) + int_reply(0) + int_reply(1) + int_reply(1) + int_reply(1) + int_reply(1));
   CHECK(h.send("EXISTS a s c\r\n") == int_reply(0));
   // Two present keys are one atomic batch.
-  CHECK(h.send("SET a 1\r\nSET b 2\r\nDEL a b\r\n") ==
-        ok_reply() + ok_reply() +
-            error_reply(
-                "ERR cairn cannot run this 'del' atomically yet: several writes in one atomic step need the "
-                "store's batch write"));
-  RespHarness sequential;
-  CHECK(sequential.send("SET a 1\r\nSET b 2\r\nDEL a b c\r\nEXISTS a b\r\n") ==
+  CHECK(h.send("SET a 1\r\nSET b 2\r\nDEL a b c\r\nEXISTS a b\r\n") ==
         ok_reply() + ok_reply() + int_reply(2) + int_reply(0));
+  CHECK(h.recorder().batches.back() ==
+        std::vector<WriteOp>{{WriteOp::Kind::kDel, "a", {}, {}, 0}, {WriteOp::Kind::kDel, "b", {}, {}, 0}});
 }
 
 TEST_CASE("resp keys: EXISTS counts repeated keys, TYPE names the Redis type, TTL and PTTL say no expiry") {
-  RespHarness h(Batches::kStoreOnly);
+  RespHarness h;
   CHECK(h.send("SET a 1\r\nSADD s m\r\nINCR c\r\n") == ok_reply() + int_reply(1) + int_reply(1));
   CHECK(h.send("EXISTS a a s nope\r\n") == int_reply(3));
   CHECK(h.send("TYPE a\r\nTYPE s\r\nTYPE c\r\nTYPE nope\r\n") == "+string\r\n+set\r\n+string\r\n+none\r\n");
@@ -71,7 +66,7 @@ TEST_CASE("resp keys: EXISTS counts repeated keys, TYPE names the Redis type, TT
 }
 
 TEST_CASE("resp keys: KEYS matches glob patterns over the keys") {
-  RespHarness h(Batches::kStoreOnly);
+  RespHarness h;
   for (const char* key : {"user:1", "user:2", "user:10", "item:1", "u[x]"}) REQUIRE(h.store().put(key, "v"));
   CHECK(h.send("KEYS user:*\r\n") == array_reply({"user:1", "user:10", "user:2"}));
   CHECK(h.send("KEYS user:?\r\n") == array_reply({"user:1", "user:2"}));
@@ -84,7 +79,7 @@ TEST_CASE("resp keys: KEYS matches glob patterns over the keys") {
 TEST_CASE("resp keys: KEYS past the collected-reply limit is refused, pointing to SCAN") {
   RespOptions options;
   options.max_collected_reply_bytes = 500;
-  RespHarness h(Batches::kStoreOnly, options);
+  RespHarness h(options);
   for (int i = 0; i < 100; ++i) REQUIRE(h.store().put("key" + std::to_string(i), "v"));
   CHECK(h.send("KEYS *\r\n") ==
         error_reply(
@@ -95,7 +90,7 @@ TEST_CASE("resp keys: KEYS past the collected-reply limit is refused, pointing t
 }
 
 TEST_CASE("resp keys: SCAN visits every key once, with MATCH, COUNT and TYPE") {
-  RespHarness h(Batches::kStoreOnly);
+  RespHarness h;
   for (int i = 0; i < 300; ++i) REQUIRE(h.store().put("r" + std::to_string(i), "v"));
   for (int i = 0; i < 50; ++i) REQUIRE(h.store().sadd("s" + std::to_string(i), {"m"}));
   const auto all = scan_all(h, {"COUNT", "7"});
@@ -113,7 +108,7 @@ TEST_CASE("resp keys: SCAN visits every key once, with MATCH, COUNT and TYPE") {
 TEST_CASE(
     "resp keys: a SCAN cursor is continued once, across connections of the peer, and unknown ones are "
     "refused") {
-  RespHarness h(Batches::kStoreOnly);
+  RespHarness h;
   for (int i = 0; i < 30; ++i) REQUIRE(h.store().put("k" + std::to_string(i), "v"));
   const std::string first = h.send("SCAN 0 COUNT 10\r\n");
   const std::size_t at = first.find("\r\n", 4) + 2;
@@ -151,7 +146,7 @@ TEST_CASE("resp keys: the SCAN cursor registry is bounded, dropping the oldest i
 }
 
 TEST_CASE("resp keys: DBSIZE and RANDOMKEY") {
-  RespHarness h(Batches::kStoreOnly);
+  RespHarness h;
   CHECK(h.send("DBSIZE\r\nRANDOMKEY\r\n") == int_reply(0) + nil_reply());
   for (const char* key : {"a", "m", "z"}) REQUIRE(h.store().put(key, "v"));
   CHECK(h.send("DBSIZE\r\n") == int_reply(3));
@@ -160,20 +155,15 @@ TEST_CASE("resp keys: DBSIZE and RANDOMKEY") {
   CHECK(seen == std::set<std::string>{bulk_reply("a"), bulk_reply("m"), bulk_reply("z")});
 }
 
-TEST_CASE("resp keys: FLUSHDB deletes every key as one batch, and needs the batch write") {
+TEST_CASE("resp keys: FLUSHDB deletes every key as one batch") {
   RespHarness h;
   CHECK(h.send("SET a 1\r\nSADD s m\r\nINCR c\r\nFLUSHDB\r\nDBSIZE\r\nFLUSHALL ASYNC\r\nFLUSHDB NOW\r\n") ==
         ok_reply() + int_reply(1) + int_reply(1) + ok_reply() + int_reply(0) + ok_reply() +
             error_reply("ERR syntax error"));
-  CHECK(h.sequential().batches.back() == std::vector<WriteOp>{{WriteOp::Kind::kDeleteAll, "", {}, {}, 0}});
+  CHECK(h.recorder().batches.back() == std::vector<WriteOp>{{WriteOp::Kind::kDeleteAll, "", {}, {}, 0}});
 
-  RespHarness store_only(Batches::kStoreOnly);
-  CHECK(store_only.send("SET a 1\r\nFLUSHDB\r\nDBSIZE\r\n") ==
-        ok_reply() +
-            error_reply(
-                "ERR cairn cannot run this 'flushdb' atomically yet: deleting every key at once needs the "
-                "store's batch write") +
-            int_reply(1));
+  CHECK(h.send("SET a 1\r\nSADD s m\r\nFLUSHALL\r\nKEYS *\r\n") ==
+        ok_reply() + int_reply(1) + ok_reply() + "*0\r\n");
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // Helpers for the RESP tests: a RespSession over a real store in a temporary directory, driven with
-// exact bytes, and a stand-in batch writer.
+// exact bytes, with the store's batch write recording each batch.
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -14,7 +14,7 @@
 #include "src/resp/batch.h"
 #include "src/resp/session.h"
 #include "src/resp/store_batch_writer.h"
-#include "tests/resp/sequential_batch_writer.h"
+#include "tests/resp/recording_batch_writer.h"
 #include "tests/store/store_test_support.h"
 #include "tests/support/temp_dir.h"
 
@@ -34,32 +34,23 @@ inline std::string command_bytes(const std::vector<std::string>& args) {
   return out;
 }
 
-enum class Batches {
-  kStoreOnly,   // StoreBatchWriter: what a peer has today (single writes only).
-  kSequential,  // SequentialBatchWriter: as if the store's batch write were there.
-};
-
 // A session over a real store, driven by hand: send bytes, run every step, read the replies.
 class RespHarness {
  public:
-  explicit RespHarness(Batches batches = Batches::kSequential, resp::RespOptions options = {},
+  explicit RespHarness(resp::RespOptions options = {},
                        std::function<NodeStatus()> status = {},
                        std::function<std::vector<MetricSample>()> metrics = {})
       : store_(open_store(dir_.str(), fast_store_options())),
-        store_only_(*store_),
-        sequential_(*store_),
+        recorder_(*store_),
         shared_(42),
         session_(std::make_unique<resp::RespSession>(
-            resp::Services{*store_,
-                           batches == Batches::kSequential ? static_cast<resp::BatchWriter&>(sequential_)
-                                                           : static_cast<resp::BatchWriter&>(store_only_),
-                           std::move(status), std::move(metrics)},
+            resp::Services{*store_, recorder_, std::move(status), std::move(metrics)},
             std::move(options), shared_)) {}
 
   store::Replica& store() { return *store_; }
   resp::RespSession& session() { return *session_; }
   resp::RespShared& shared() { return shared_; }
-  SequentialBatchWriter& sequential() { return sequential_; }
+  RecordingBatchWriter& recorder() { return recorder_; }
 
   // Feeds `bytes`, runs steps until the session is idle, returns every reply byte produced.
   std::string send(std::string_view bytes) {
@@ -76,8 +67,7 @@ class RespHarness {
  private:
   TempDir dir_;
   std::unique_ptr<store::Replica> store_;
-  resp::StoreBatchWriter store_only_;
-  SequentialBatchWriter sequential_;
+  RecordingBatchWriter recorder_;
   resp::RespShared shared_;
   std::unique_ptr<resp::RespSession> session_;
 };

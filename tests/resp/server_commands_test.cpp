@@ -6,7 +6,6 @@
 namespace cairn::resp {
 namespace {
 
-using test::Batches;
 using test::bulk_reply;
 using test::error_reply;
 using test::int_reply;
@@ -25,7 +24,7 @@ NodeStatus two_members() {
 }
 
 TEST_CASE("resp server: PING, ECHO and SELECT") {
-  RespHarness h(Batches::kStoreOnly);
+  RespHarness h;
   CHECK(h.send("PING\r\nPING hi\r\nECHO \"a b\"\r\n") == "+PONG\r\n" + bulk_reply("hi") + bulk_reply("a b"));
   CHECK(h.send("SELECT 0\r\nSELECT 1\r\nSELECT -1\r\nSELECT x\r\n") ==
         ok_reply() + error_reply("ERR DB index is out of range") +
@@ -34,7 +33,7 @@ TEST_CASE("resp server: PING, ECHO and SELECT") {
 }
 
 TEST_CASE("resp server: INFO carries loading:0, role:master, the keyspace and cairn's peers") {
-  RespHarness h(Batches::kStoreOnly, {}, two_members);
+  RespHarness h({}, two_members);
   CHECK(h.send("SET a 1\r\nSET b 2\r\n") == ok_reply() + ok_reply());
   const std::string info = h.send("INFO\r\n");
   REQUIRE(info[0] == '$');
@@ -64,7 +63,7 @@ TEST_CASE("resp server: INFO cairn lists the node's metrics, only when asked by 
         {"cairn_up", "Up.", MetricType::kGauge, {}, 1},
         {"cairn_operations_total", "Ops.", MetricType::kCounter, {{"op", "put"}}, 42}};
   };
-  RespHarness h(Batches::kStoreOnly, {}, {}, metrics);
+  RespHarness h({}, {}, metrics);
   CHECK(h.send("INFO\r\n").find("# Cairn") == std::string::npos);
   CHECK(h.send("INFO cairn\r\n") ==
         bulk_reply("# Cairn\r\ncairn_up:1\r\ncairn_operations_total{op=\"put\"}:42\r\n"));
@@ -72,7 +71,7 @@ TEST_CASE("resp server: INFO cairn lists the node's metrics, only when asked by 
 }
 
 TEST_CASE("resp server: COMMAND COUNT, INFO, DOCS and LIST describe the table") {
-  RespHarness h(Batches::kStoreOnly);
+  RespHarness h;
   CHECK(h.send("COMMAND COUNT\r\n") == int_reply(static_cast<long long>(all_commands().size())));
   CHECK(h.send("COMMAND INFO get nosuch\r\n") ==
         "*2\r\n*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n*3\r\n+@read\r\n+@"
@@ -89,7 +88,7 @@ TEST_CASE("resp server: COMMAND COUNT, INFO, DOCS and LIST describe the table") 
 }
 
 TEST_CASE("resp server: CONFIG GET answers what clients ask, CONFIG SET changes nothing") {
-  RespHarness h(Batches::kStoreOnly);
+  RespHarness h;
   CHECK(h.send("CONFIG GET save\r\n") == "*2\r\n$4\r\nsave\r\n$0\r\n\r\n");
   CHECK(h.send("CONFIG GET appendonly\r\n") == "*2\r\n$10\r\nappendonly\r\n$2\r\nno\r\n");
   CHECK(h.send("CONFIG GET nosuch\r\n") == "*0\r\n");
@@ -109,7 +108,7 @@ TEST_CASE("resp server: CONFIG GET answers what clients ask, CONFIG SET changes 
 }
 
 TEST_CASE("resp server: WATCH answers an error, UNWATCH does nothing") {
-  RespHarness h(Batches::kStoreOnly);
+  RespHarness h;
   CHECK(h.send("WATCH k\r\n") ==
         error_reply(
             "ERR WATCH is not supported by cairn: a transaction's writes are one atomic batch, and keys "

@@ -93,7 +93,7 @@ TEST_CASE("resp session: bytes split anywhere give the same replies") {
 }
 
 TEST_CASE("resp session: before AUTH only AUTH, HELLO and QUIT are answered") {
-  RespHarness h(test::Batches::kSequential, with_token());
+  RespHarness h(with_token());
   CHECK(h.send("GET k\r\n") == error_reply("NOAUTH Authentication required."));
   CHECK(h.send("PING\r\n") == error_reply("NOAUTH Authentication required."));
   CHECK(h.send("MULTI\r\n") == error_reply("NOAUTH Authentication required."));
@@ -108,23 +108,23 @@ TEST_CASE("resp session: before AUTH only AUTH, HELLO and QUIT are answered") {
   CHECK(h.send("AUTH tok\r\n") == ok_reply());
   CHECK(h.send("PING\r\n") == "+PONG\r\n");
 
-  RespHarness named(test::Batches::kSequential, with_token());
+  RespHarness named(with_token());
   CHECK(named.send("AUTH default tok\r\nPING\r\n") == ok_reply() + "+PONG\r\n");
 }
 
 TEST_CASE(
     "resp session: unauthenticated requests are limited, and the limits lift with AUTH in the same "
     "pipeline") {
-  RespHarness h(test::Batches::kSequential, with_token());
+  RespHarness h(with_token());
   CHECK(h.send("*11\r\n") == error_reply("ERR Protocol error: unauthenticated multibulk length"));
   CHECK(h.session().closing());
 
-  RespHarness bulk(test::Batches::kSequential, with_token());
+  RespHarness bulk(with_token());
   CHECK(bulk.send("*2\r\n$4\r\nECHO\r\n$16385\r\n") ==
         error_reply("ERR Protocol error: unauthenticated bulk length"));
   CHECK(bulk.session().closing());
 
-  RespHarness pipelined(test::Batches::kSequential, with_token());
+  RespHarness pipelined(with_token());
   std::vector<std::string> eleven = {"EXISTS"};
   for (int i = 0; i < 10; ++i) eleven.push_back("k");
   CHECK(pipelined.send("AUTH tok\r\n" + command_bytes(eleven) +
@@ -133,7 +133,7 @@ TEST_CASE(
 }
 
 TEST_CASE("resp session: HELLO speaks RESP2 only and may authenticate and name the connection") {
-  RespHarness h(test::Batches::kSequential, with_token());
+  RespHarness h(with_token());
   // RESP3 is refused before anything else, so clients fall back to RESP2 at once.
   CHECK(h.send("HELLO 3\r\n") == error_reply("NOPROTO sorry, this protocol version is not supported"));
   CHECK(h.send("HELLO 3 AUTH default tok\r\n") ==
@@ -159,7 +159,7 @@ TEST_CASE("resp session: HELLO speaks RESP2 only and may authenticate and name t
 }
 
 TEST_CASE("resp session: QUIT answers OK and closes, also before AUTH") {
-  RespHarness h(test::Batches::kSequential, with_token());
+  RespHarness h(with_token());
   CHECK(h.send("QUIT\r\nPING\r\n") == ok_reply());
   CHECK(h.session().closing());
 }
@@ -183,7 +183,7 @@ TEST_CASE("resp session: CLIENT ID, SETNAME, GETNAME, INFO and SETINFO") {
 TEST_CASE("resp session: too many unanswered commands stop the reading until steps make room") {
   RespOptions options;
   options.max_in_flight_commands = 4;
-  RespHarness h(test::Batches::kSequential, options);
+  RespHarness h(options);
   std::string pipeline;
   for (int i = 0; i < 10; ++i) pipeline += "PING\r\n";
   h.session().receive(pipeline);
@@ -216,7 +216,7 @@ TEST_CASE("resp session: bad input gets its error and closes without allocating 
     CHECK(h.session().closing());
   }
   SECTION("a million-element multibulk header before AUTH") {
-    RespHarness h(test::Batches::kSequential, with_token());
+    RespHarness h(with_token());
     test::reset_largest_allocation();
     CHECK(h.send("*1000000\r\n") == error_reply("ERR Protocol error: unauthenticated multibulk length"));
     CHECK(test::largest_allocation() < 64 * 1024);

@@ -9,7 +9,6 @@ namespace cairn::resp {
 namespace {
 
 using test::array_reply;
-using test::Batches;
 using test::error_reply;
 using test::int_reply;
 using test::RespHarness;
@@ -51,7 +50,7 @@ Pages page_through(RespHarness& h, std::vector<std::string> command, std::size_t
 }
 
 TEST_CASE("resp sets: SADD and SREM answer how many members they added or removed") {
-  RespHarness h(Batches::kStoreOnly);
+  RespHarness h;
   CHECK(h.send("SADD s a b a\r\nSADD s b c\r\nSREM s a z\r\nSREM s z\r\nSREM nope a\r\n") ==
         int_reply(2) + int_reply(1) + int_reply(1) + int_reply(0) + int_reply(0));
   CHECK(h.send("SMEMBERS s\r\nSCARD s\r\nSCARD nope\r\n") ==
@@ -59,14 +58,14 @@ TEST_CASE("resp sets: SADD and SREM answer how many members they added or remove
 }
 
 TEST_CASE("resp sets: SISMEMBER and SMISMEMBER") {
-  RespHarness h(Batches::kStoreOnly);
+  RespHarness h;
   CHECK(h.send("SADD s a\r\nSISMEMBER s a\r\nSISMEMBER s z\r\nSMISMEMBER s a z\r\nSMISMEMBER nope a\r\n") ==
         int_reply(1) + int_reply(1) + int_reply(0) + "*2\r\n:1\r\n:0\r\n" + "*1\r\n:0\r\n");
   CHECK(h.send("SMEMBERS nope\r\n") == "*0\r\n");
 }
 
 TEST_CASE("resp sets: set commands on a register or counter are WRONGTYPE, and set members are limited") {
-  RespHarness h(Batches::kStoreOnly);
+  RespHarness h;
   CHECK(h.send("SET r v\r\nINCR c\r\n") == "+OK\r\n" + int_reply(1));
   for (const char* command : {"SADD r x\r\n", "SREM r x\r\n", "SMEMBERS r\r\n", "SISMEMBER r x\r\n",
                               "SCARD c\r\n", "SSCAN r 0\r\n", "SMISMEMBER c x\r\n"}) {
@@ -79,7 +78,7 @@ TEST_CASE("resp sets: set commands on a register or counter are WRONGTYPE, and s
 
 TEST_CASE("resp sets: an add wins over a concurrent remove on another peer") {
   test::TempDir other_dir;
-  RespHarness h(Batches::kStoreOnly);
+  RespHarness h;
   auto other = test::open_store(other_dir.str(), test::fast_store_options());
   CHECK(h.send("SADD s m\r\n") == int_reply(1));
   test::ship_deltas(h.store(), *other);
@@ -90,7 +89,7 @@ TEST_CASE("resp sets: an add wins over a concurrent remove on another peer") {
 }
 
 TEST_CASE("resp sets: SSCAN pages through a large set, each member exactly once") {
-  RespHarness h(Batches::kStoreOnly);
+  RespHarness h;
   std::vector<std::string> members;
   for (int i = 0; i < 2500; ++i) members.push_back("member" + std::to_string(i));
   REQUIRE(h.store().sadd("big", members));
@@ -108,7 +107,7 @@ TEST_CASE("resp sets: SSCAN pages through a large set, each member exactly once"
 TEST_CASE("resp sets: SMEMBERS past the collected-reply limit is refused, pointing to SSCAN") {
   RespOptions options;
   options.max_collected_reply_bytes = 1000;
-  RespHarness h(Batches::kStoreOnly, options);
+  RespHarness h(options);
   std::vector<std::string> members;
   for (int i = 0; i < 200; ++i) members.push_back("m" + std::to_string(i));
   REQUIRE(h.store().sadd("s", members));

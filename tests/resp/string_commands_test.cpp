@@ -7,7 +7,6 @@
 namespace cairn::resp {
 namespace {
 
-using test::Batches;
 using test::bulk_reply;
 using test::error_reply;
 using test::int_reply;
@@ -18,7 +17,7 @@ using test::RespHarness;
 const std::string kWrongType = "WRONGTYPE Operation against a key holding the wrong kind of value";
 
 TEST_CASE("resp strings: GET and SET of registers, nil for an absent key") {
-  RespHarness h(Batches::kStoreOnly);
+  RespHarness h;
   CHECK(h.send("GET k\r\n") == nil_reply());
   CHECK(h.send("SET k v1\r\nGET k\r\nSET k v2\r\nGET k\r\n") ==
         ok_reply() + bulk_reply("v1") + ok_reply() + bulk_reply("v2"));
@@ -66,7 +65,7 @@ TEST_CASE("resp strings: SET NX, SET XX and SETNX decide on what this peer holds
   CHECK(h.send("SETNX k v4\r\nSETNX other v5\r\n") == int_reply(0) + int_reply(1));
   CHECK(h.send("MGET k other\r\n") == test::array_reply({"v3", "v5"}));
   // A conditional write goes to the batch writer with the expectation that the key is as it was read.
-  REQUIRE_FALSE(h.sequential().batches.empty());
+  REQUIRE_FALSE(h.recorder().batches.empty());
 }
 
 TEST_CASE("resp strings: SET GET and GETSET answer the value they replaced") {
@@ -79,23 +78,21 @@ TEST_CASE("resp strings: SET GET and GETSET answer the value they replaced") {
         int_reply(1) + error_reply(kWrongType) + error_reply(kWrongType));
 }
 
-TEST_CASE("resp strings: conditional writes need the batch write, and say so without writing") {
-  RespHarness h(Batches::kStoreOnly);
-  const std::string needs_batch =
-      "ERR cairn cannot run this 'setnx' atomically yet: a write conditional on what was read needs the "
-      "store's "
-      "batch write";
-  CHECK(h.send("SETNX k v\r\n") == error_reply(needs_batch));
-  CHECK(h.send("GET k\r\n") == nil_reply());
-  CHECK(h.send("SET k v\r\nAPPEND k x\r\n").find("-ERR cairn cannot run this 'append' atomically yet") !=
-        std::string::npos);
-  CHECK(h.send("GET k\r\n") == bulk_reply("v"));
-  // SETNX of a present key writes nothing, so it needs no batch.
-  CHECK(h.send("SETNX k w\r\n") == int_reply(0));
+TEST_CASE("resp strings: conditional writes are one batch under the expectation of what was read") {
+  RespHarness h;
+  CHECK(h.send("SETNX k v\r\nGET k\r\n") == int_reply(1) + bulk_reply("v"));
+  CHECK(h.recorder().batches.back() == std::vector<WriteOp>{{WriteOp::Kind::kPut, "k", "v", {}, 0}});
+  CHECK(h.send("APPEND k x\r\nGET k\r\n") == int_reply(2) + bulk_reply("vx"));
+  // SETNX of a present key writes nothing.
+  const std::size_t batches = h.recorder().batches.size();
+  CHECK(h.send("SETNX k w\r\nGET k\r\n") == int_reply(0) + bulk_reply("vx"));
+  CHECK(h.recorder().batches.size() == batches);
+  CHECK(h.send("SET k y NX\r\nSET k z XX GET\r\nGETSET k w\r\nGET k\r\n") ==
+        nil_reply() + bulk_reply("vx") + bulk_reply("z") + bulk_reply("w"));
 }
 
 TEST_CASE("resp strings: MGET answers nil for absent keys and keys of another type") {
-  RespHarness h(Batches::kStoreOnly);
+  RespHarness h;
   CHECK(h.send("SET a 1\r\nSADD s m\r\nINCR c\r\n") == ok_reply() + int_reply(1) + int_reply(1));
   CHECK(h.send("MGET a nope s c\r\n") == "*4\r\n$1\r\n1\r\n$-1\r\n$-1\r\n$1\r\n1\r\n");
 }
@@ -103,7 +100,7 @@ TEST_CASE("resp strings: MGET answers nil for absent keys and keys of another ty
 TEST_CASE("resp strings: an MGET reply past the collected-reply limit is refused") {
   RespOptions options;
   options.max_collected_reply_bytes = 100;
-  RespHarness h(Batches::kStoreOnly, options);
+  RespHarness h(options);
   CHECK(h.call({"SET", "a", std::string(60, 'a')}) == ok_reply());
   CHECK(h.call({"SET", "b", std::string(60, 'b')}) == ok_reply());
   CHECK(h.send("MGET a\r\n") == "*1\r\n" + bulk_reply(std::string(60, 'a')));
@@ -113,19 +110,17 @@ TEST_CASE("resp strings: an MGET reply past the collected-reply limit is refused
             "fewer keys at once"));
 }
 
-TEST_CASE("resp strings: MSET writes every pair in one batch, and a single pair needs no batch") {
-  RespHarness store_only(Batches::kStoreOnly);
-  CHECK(store_only.send("MSET a 1\r\nGET a\r\n") == ok_reply() + bulk_reply("1"));
-  CHECK(store_only.send("MSET a 2 b 3\r\n") ==
-        error_reply(
-            "ERR cairn cannot run this 'mset' atomically yet: several writes in one atomic step need the "
-            "store's batch write"));
-  CHECK(store_only.send("MGET a b\r\n") == "*2\r\n$1\r\n1\r\n$-1\r\n");  // Nothing of it was written.
-
+TEST_CASE("resp strings: MSET writes every pair in one batch, and a failing pair writes none") {
   RespHarness h;
   CHECK(h.send("MSET a 2 b 3 a 4\r\nMGET a b\r\n") == ok_reply() + "*2\r\n$1\r\n4\r\n$1\r\n3\r\n");
-  REQUIRE(h.sequential().batches.size() == 1);
-  CHECK(h.sequential().batches[0].size() == 3);
+  REQUIRE(h.recorder().batches.size() == 1);
+  CHECK(h.recorder().batches[0].size() == 3);
+  // Each pair is a SET, which replaces a set or counter key (a delete and a put), all in the batch.
+  CHECK(h.send("SADD s m\r\nMSET s v t w\r\nMGET s t\r\n") ==
+        int_reply(1) + ok_reply() + "*2\r\n$1\r\nv\r\n$1\r\nw\r\n");
+  // A pair over the store's key limit fails the whole MSET: nothing of it is written.
+  CHECK(h.call({"MSET", "u", "1", std::string(kMaxKeyBytes + 1, 'k'), "2"}).substr(0, 4) == "-ERR");
+  CHECK(h.send("EXISTS u\r\n") == int_reply(0));
 }
 
 TEST_CASE("resp strings: STRLEN and APPEND") {
@@ -137,7 +132,7 @@ TEST_CASE("resp strings: STRLEN and APPEND") {
 }
 
 TEST_CASE("resp type rules: GET of a counter answers its value, STRLEN its length") {
-  RespHarness h(Batches::kStoreOnly);
+  RespHarness h;
   CHECK(h.send("INCRBY c 42\r\nGET c\r\nSTRLEN c\r\nTYPE c\r\n") ==
         int_reply(42) + bulk_reply("42") + int_reply(2) + "+string\r\n");
   CHECK(h.send("DECRBY c 50\r\nGET c\r\n") == int_reply(-8) + bulk_reply("-8"));
@@ -148,17 +143,11 @@ TEST_CASE("resp type rules: SET over a set or counter key replaces it, as one ba
   CHECK(h.send("SADD k a b\r\nSET k v\r\nGET k\r\nTYPE k\r\n") ==
         int_reply(2) + ok_reply() + bulk_reply("v") + "+string\r\n");
   CHECK(h.store().kind("k") == ValueKind::kRegister);
-  REQUIRE_FALSE(h.sequential().batches.empty());
-  CHECK(h.sequential().batches.back() ==
+  REQUIRE_FALSE(h.recorder().batches.empty());
+  CHECK(h.recorder().batches.back() ==
         std::vector<WriteOp>{{WriteOp::Kind::kDel, "k", {}, {}, 0}, {WriteOp::Kind::kPut, "k", "v", {}, 0}});
   CHECK(h.send("INCR c\r\nSET c x\r\nGET c\r\n") == int_reply(1) + ok_reply() + bulk_reply("x"));
 
-  RespHarness store_only(Batches::kStoreOnly);
-  CHECK(store_only.send("SADD k a\r\nSET k v\r\n") ==
-        int_reply(1) +
-            error_reply("ERR cairn cannot run this 'set' atomically yet: several writes in one atomic step "
-                        "need the store's batch write"));
-  CHECK(store_only.store().kind("k") == ValueKind::kSet);  // Untouched.
 }
 
 TEST_CASE(

@@ -6,7 +6,6 @@
 namespace cairn::resp {
 namespace {
 
-using test::Batches;
 using test::bulk_reply;
 using test::error_reply;
 using test::int_reply;
@@ -19,12 +18,12 @@ const std::string kQueued = "+QUEUED\r\n";
 TEST_CASE("resp transactions: EXEC applies the queued writes as one batch and answers each command") {
   RespHarness h;
   CHECK(h.send("SET a 0\r\n") == ok_reply());
-  const std::size_t batches_before = h.sequential().batches.size();
+  const std::size_t batches_before = h.recorder().batches.size();
   CHECK(h.send("MULTI\r\nSET a 1\r\nSADD s x y\r\nINCRBY c 5\r\nDEL nope\r\nEXEC\r\n") ==
         ok_reply() + kQueued + kQueued + kQueued + kQueued + "*4\r\n" + ok_reply() + int_reply(2) +
             int_reply(5) + int_reply(0));
-  REQUIRE(h.sequential().batches.size() == batches_before + 1);
-  CHECK(h.sequential().batches.back() == std::vector<WriteOp>{{WriteOp::Kind::kPut, "a", "1", {}, 0},
+  REQUIRE(h.recorder().batches.size() == batches_before + 1);
+  CHECK(h.recorder().batches.back() == std::vector<WriteOp>{{WriteOp::Kind::kPut, "a", "1", {}, 0},
                                                               {WriteOp::Kind::kSadd, "s", {}, {"x", "y"}, 0},
                                                               {WriteOp::Kind::kIncr, "c", {}, {}, 5}});
   CHECK(h.send("MGET a c\r\n") == "*2\r\n$1\r\n1\r\n$1\r\n5\r\n");
@@ -95,24 +94,21 @@ TEST_CASE(
   CHECK(h.send("GET a\r\n") == bulk_reply("2"));
 }
 
-TEST_CASE("resp transactions: a read-only transaction needs no batch, and one write needs none either") {
-  RespHarness h(Batches::kStoreOnly);
+TEST_CASE("resp transactions: reads, one write and several writes in a transaction") {
+  RespHarness h;
   CHECK(h.send("SET a 1\r\nMULTI\r\nGET a\r\nEXISTS a\r\nEXEC\r\n") ==
         ok_reply() + ok_reply() + kQueued + kQueued + "*2\r\n" + bulk_reply("1") + int_reply(1));
   CHECK(h.send("MULTI\r\nSET b 2\r\nEXEC\r\nGET b\r\n") ==
         ok_reply() + kQueued + "*1\r\n" + ok_reply() + bulk_reply("2"));
   CHECK(h.send("MULTI\r\nSET c 3\r\nSET d 4\r\nEXEC\r\n") ==
-        ok_reply() + kQueued + kQueued +
-            error_reply("EXECABORT Transaction discarded: ERR cairn cannot run this 'exec' atomically yet: "
-                        "several writes "
-                        "in one atomic step need the store's batch write"));
-  CHECK(h.send("EXISTS c d\r\n") == int_reply(0));
+        ok_reply() + kQueued + kQueued + "*2\r\n" + ok_reply() + ok_reply());
+  CHECK(h.send("EXISTS c d\r\n") == int_reply(2));
 }
 
 TEST_CASE("resp transactions: EXEC's replies are bounded, checked before anything is written") {
   RespOptions options;
   options.max_collected_reply_bytes = 100;
-  RespHarness h(Batches::kSequential, options);
+  RespHarness h(options);
   CHECK(h.call({"SET", "a", std::string(60, 'a')}) == ok_reply());
   CHECK(h.send("MULTI\r\nGET a\r\nSET b 1\r\nGET a\r\nEXEC\r\nEXISTS b\r\n") ==
         ok_reply() + kQueued + kQueued + kQueued +
@@ -125,7 +121,7 @@ TEST_CASE("resp transactions: EXEC's replies are bounded, checked before anythin
 TEST_CASE("resp transactions: a transaction's size is bounded") {
   RespOptions options;
   options.max_transaction_commands = 3;
-  RespHarness h(Batches::kSequential, options);
+  RespHarness h(options);
   CHECK(h.send("MULTI\r\nPING\r\nPING\r\nPING\r\nPING\r\nEXEC\r\n") ==
         ok_reply() + kQueued + kQueued + kQueued +
             error_reply("ERR a transaction may hold at most 3 commands and 67108864 bytes of arguments") +

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <thread>
+
 #include <functional>
 #include <string>
 #include <vector>
@@ -47,7 +49,15 @@ class Harness {
 
   // Runs steps until the session has nothing to do; returns every reply produced.
   std::vector<Response> run() {
-    for (int guard = 0; session_.has_work() && guard < 1'000'000; ++guard) session_.step();
+    // A write is answered once its commit is done (on the store's writer thread): wait for it.
+    for (int guard = 0; (session_.has_work() || session_.writes_in_flight() > 0) && guard < 10'000'000; ++guard) {
+      if (session_.has_work()) {
+        session_.step();
+        session_.receive({});  // Decodes what the in-flight limit held back, as the listener does.
+      } else {
+        std::this_thread::yield();
+      }
+    }
     output_ += session_.take_output();
     return test::take_responses(output_);
   }
@@ -76,29 +86,67 @@ std::string frame_with(codec::FrameHeader header, std::string_view payload) {
   return codec::encode_frame_header(header) + std::string(payload);
 }
 
-// The listener runs a quick step on the loop thread (src/net/session_server.h): only O(1) reads may be
-// quick, never a write (which may wait for an fsync) nor a streamed reply.
-TEST_CASE("client session: only O(1) reads are quick steps") {
+// The listener runs a quick step on the loop thread (src/net/session_server.h): O(1) reads, and handing
+// writes to the store (Store::write_async, which never waits for the disk), never a streamed reply. A
+// request after a write waits until the write is answered, so a read sees it.
+TEST_CASE("client session: O(1) reads and write submissions are quick steps, and a read waits for the write before it") {
   Harness h;
   CHECK_FALSE(h.session().next_step_is_quick());  // Nothing queued.
   h.send(Request{1, protocol::Get{"k"}});
   CHECK(h.session().next_step_is_quick());
   h.send(Request{2, protocol::Put{"k", "v"}});
-  h.session().step();                              // The get ...
-  CHECK_FALSE(h.session().next_step_is_quick());  // ... then the put waits for a worker.
+  h.send(Request{3, protocol::Get{"k"}});
+  h.session().step();                             // The get ...
+  CHECK(h.session().next_step_is_quick());        // ... then the put is handed to the store ...
   h.session().step();
+  CHECK(h.session().writes_in_flight() == 1);
+  // ... and the get after it waits for its commit, then sees it.
+  const std::vector<Response> replies = h.run();
+  CHECK(h.session().writes_in_flight() == 0);
+  REQUIRE(replies.size() == 3);  // The first get (not found), the put, the get after it.
+  CHECK(replies[1].id == 2);
+  REQUIRE(std::holds_alternative<RegisterValue>(replies[2].body));
+  CHECK(std::get<RegisterValue>(replies[2].body).value == "v");
   for (protocol::Op op : std::vector<protocol::Op>{protocol::Sismember{"s", "a"}, protocol::CounterGet{"c"},
                                                    protocol::KindGet{"k"}}) {
-    h.send(Request{3, op});
+    h.send(Request{4, op});
     CHECK(h.session().next_step_is_quick());
     h.session().step();
   }
   for (protocol::Op op : std::vector<protocol::Op>{protocol::Sadd{"s", {"a"}}, protocol::Incr{"c", 1},
-                                                   protocol::Del{"k"}, protocol::Smembers{"s"}, protocol::Scan{}}) {
-    h.send(Request{4, op});
+                                                   protocol::Del{"k"}}) {
+    h.send(Request{5, op});
+    CHECK(h.session().next_step_is_quick());
+    h.run();
+  }
+  for (protocol::Op op : std::vector<protocol::Op>{protocol::Smembers{"s"}, protocol::Scan{}}) {
+    h.send(Request{6, op});
     CHECK_FALSE(h.session().next_step_is_quick());
     h.run();
   }
+}
+
+// Pipelined writes are all handed to the store before any is answered (so they can share a commit),
+// and the read at the end of the pipeline sees the last of them.
+TEST_CASE("client session: a pipeline of 1,000 puts then a get sees the last put") {
+  Harness h;
+  std::string frames;
+  for (std::uint64_t i = 1; i <= 1000; ++i) {
+    frames += protocol::encode_request_frame(Request{i, protocol::Put{"k", "v" + std::to_string(i)}});
+  }
+  frames += protocol::encode_request_frame(Request{1001, protocol::Get{"k"}});
+  h.session().receive(frames);
+  h.session().step();
+  CHECK(h.session().writes_in_flight() > 1);  // Several puts in flight at once, no thread held.
+  const std::vector<Response> responses = h.run();
+  REQUIRE(responses.size() == 1001);
+  for (std::uint64_t i = 0; i < 1000; ++i) {
+    CHECK(responses[i].id == i + 1);  // In request order.
+    CHECK(std::holds_alternative<protocol::Done>(responses[i].body));
+  }
+  CHECK(responses[1000].id == 1001);
+  REQUIRE(std::holds_alternative<RegisterValue>(responses[1000].body));
+  CHECK(std::get<RegisterValue>(responses[1000].body).value == "v1000");
 }
 
 TEST_CASE("client session: every register, set and counter operation") {

@@ -30,6 +30,7 @@ TEST_CASE("usage counts every operation by kind, successful or not") {
   REQUIRE(store->incr("c", 5));
   REQUIRE(store->decr("c", 2));
   REQUIRE(store->counter("c"));
+  REQUIRE(store->write(WriteBatch().put("a", "2")));
   CHECK(drain(*store->scan("")).size() == 3);
 
   TempDir other_dir;
@@ -41,7 +42,7 @@ TEST_CASE("usage counts every operation by kind, successful or not") {
   REQUIRE(usage);
   const std::vector<std::pair<std::string_view, std::uint64_t>> expected = {
       {"put", 3},      {"get", 2},  {"del", 1},  {"sadd", 1},    {"srem", 1}, {"sismember", 1},
-      {"smembers", 1}, {"incr", 1}, {"decr", 1}, {"counter", 1}, {"scan", 1}, {"merge_delta", 1}};
+      {"smembers", 1}, {"incr", 1}, {"decr", 1}, {"counter", 1}, {"scan", 1}, {"merge_delta", 1}, {"write", 1}};
   CHECK(usage->operations.named() == expected);
   CHECK(usage->operations.put == 3);
   CHECK(usage->operations.merge_delta == 1);
