@@ -99,17 +99,20 @@ LmdbStore::~LmdbStore() { queue_.reset(); }  // Serve every queued write before 
 Status LmdbStore::write_local(std::string_view key, std::optional<ValueKind> kind, BuildDelta build) {
   if (auto valid = check_key(key); !valid) return valid;
   if (!queue_) return fail(ErrorCode::kUnavailable, "the store was opened read-only");
-  return run_write([&](Txn& txn) -> Status {
-    auto groups = local_delta(txn, key, kind, build, context_);
-    if (!groups) return tl::unexpected(groups.error());
-    Staged staged = stage();
-    for (const codec::DeltaGroup& group : *groups) {
-      auto logged = commit_group(txn, group, /*local=*/true, staged);
-      if (!logged) return tl::unexpected(logged.error());
-    }
-    adopt(std::move(staged));
-    return ok();
-  });
+  return run_write([&](Txn& txn) { return apply_local(txn, key, kind, build); });
+}
+
+Status LmdbStore::apply_local(Txn& txn, std::string_view key, std::optional<ValueKind> kind,
+                              const BuildDelta& build) {
+  auto groups = local_delta(txn, key, kind, build, context_);
+  if (!groups) return tl::unexpected(groups.error());
+  Staged staged = stage();
+  for (const codec::DeltaGroup& group : *groups) {
+    auto logged = commit_group(txn, group, /*local=*/true, staged);
+    if (!logged) return tl::unexpected(logged.error());
+  }
+  adopt(std::move(staged));
+  return ok();
 }
 
 Result<LocalDelta> LmdbStore::local_delta(Txn& txn, std::string_view key, std::optional<ValueKind> kind,

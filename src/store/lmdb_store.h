@@ -125,6 +125,9 @@ class LmdbStore final : public Replica {
 
   // Queues a local write of `kind` at `key`: checks the kind, builds the delta, applies and logs it.
   Status write_local(std::string_view key, std::optional<ValueKind> kind, BuildDelta build);
+  // Writer thread, in `txn`: one local write (local_delta, then commit_group of each of its groups),
+  // adopting the staged state once every step succeeded. write_local and a one-op batch both run it.
+  Status apply_local(Txn& txn, std::string_view key, std::optional<ValueKind> kind, const BuildDelta& build);
   // What a write changes in memory, staged until all of its fallible steps are done (WriteQueue's rule).
   struct Staged {
     crdt::DotContext context;

@@ -101,15 +101,7 @@ Status LmdbStore::apply_batch(Txn& txn, const WriteBatch& batch, bool& held) {
   if (!held) return ok();
   if (is_single_call(batch)) {
     const BatchOp& op = batch.ops().front();
-    auto groups = local_delta(txn, op.key, batch_op_kind(op), batch_op_build(op, op.key), context_);
-    if (!groups) return tl::unexpected(groups.error());
-    Staged staged = stage();
-    for (const codec::DeltaGroup& group : *groups) {
-      auto logged = commit_group(txn, group, /*local=*/true, staged);
-      if (!logged) return tl::unexpected(logged.error());
-    }
-    adopt(std::move(staged));
-    return ok();
+    return apply_local(txn, op.key, batch_op_kind(op), batch_op_build(op, op.key));
   }
   // Each op is applied to the records as it comes (a later op reads what earlier ones wrote) against
   // the staged context; their groups join into the one group the delta log holds for the batch.
