@@ -437,25 +437,20 @@ void ClientSession::run(const protocol::Request& request) {
   std::visit(
       [&](const auto& op) {
         using Op = std::decay_t<decltype(op)>;
-        if constexpr (std::is_same_v<Op, protocol::Put>) {
-          reply(to_body(store.put(op.key, op.value)));
+        if constexpr (std::is_same_v<Op, protocol::Put> || std::is_same_v<Op, protocol::Del> ||
+                      std::is_same_v<Op, protocol::Sadd> || std::is_same_v<Op, protocol::Srem> ||
+                      std::is_same_v<Op, protocol::Incr> || std::is_same_v<Op, protocol::Decr>) {
+          // Never reached: step() hands every write to Store::write_async (submit_front_writes) before
+          // it runs anything else. Kept correct all the same: the same write, synchronously.
+          auto written = store.write(to_batch(request.op));
+          reply(written ? Body(protocol::Done{}) : Body(std::move(written.error())));
         } else if constexpr (std::is_same_v<Op, protocol::Get>) {
           reply(to_body(store.get(op.key)));
-        } else if constexpr (std::is_same_v<Op, protocol::Del>) {
-          reply(to_body(store.del(op.key)));
-        } else if constexpr (std::is_same_v<Op, protocol::Sadd>) {
-          reply(to_body(store.sadd(op.key, op.members)));
-        } else if constexpr (std::is_same_v<Op, protocol::Srem>) {
-          reply(to_body(store.srem(op.key, op.members)));
         } else if constexpr (std::is_same_v<Op, protocol::Sismember>) {
           auto member = store.sismember(op.key, op.member);
           reply(member ? Body(protocol::IsMember{*member}) : Body(std::move(member.error())));
         } else if constexpr (std::is_same_v<Op, protocol::Smembers>) {
           start_stream(id, store.smembers(op.key));
-        } else if constexpr (std::is_same_v<Op, protocol::Incr>) {
-          reply(to_body(store.incr(op.key, op.amount)));
-        } else if constexpr (std::is_same_v<Op, protocol::Decr>) {
-          reply(to_body(store.decr(op.key, op.amount)));
         } else if constexpr (std::is_same_v<Op, protocol::CounterGet>) {
           auto value = store.counter(op.key);
           reply(value ? Body(protocol::CounterValue{*value}) : Body(std::move(value.error())));
