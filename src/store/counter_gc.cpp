@@ -144,9 +144,9 @@ Result<CompactionPass> LmdbStore::compact_counter_resets(const std::vector<Repli
     if (!start) start = counter_gc_resume_after_;
     auto keys = next_indexed_records(txn, databases().resets, *start, max_records, pass.wrapped);
     if (!keys) return tl::unexpected(keys.error());
-    // context_ is the writer's causal context: what this transaction commits (earlier writes of the
-    // same batch commit with it).
-    const SettledContributors settled(replica_, context_, reports, *retired);
+    // The working context is the writer's causal context: what this transaction commits (earlier
+    // writes of the same batch commit with it).
+    const SettledContributors settled(working_.replica, working_.whole().context, reports, *retired);
     for (const std::string& record_key : *keys) {
       auto key = codec::decode_record_key(record_key);
       if (!key || key->type != codec::ValueType::kCounter) {

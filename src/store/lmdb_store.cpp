@@ -49,45 +49,33 @@ Error not_found(std::string_view key) { return Error(ErrorCode::kNotFound, "no k
 LmdbStore::LmdbStore(std::unique_ptr<Environment> environment, const ReplicaOptions& replica_options)
     : environment_(std::move(environment)),
       options_(replica_options.store),
-      replica_(environment_->meta().replica),
-      context_(environment_->initial_context()),
-      next_sequence_(environment_->next_delta_sequence()),
       wall_clock_(replica_options.wall_clock ? replica_options.wall_clock : std::make_shared<SystemWallClock>()),
-      committed_next_sequence_(next_sequence_),
+      committed_next_sequence_(environment_->next_delta_sequence()),
       map_size_bytes_(options_.map_size_bytes),
-      published_replica_(replica_.value),
-      meta_(environment_->meta()),
-      id_minted_this_session_(environment_->identity_minted()),
-      last_change_(environment_->identity_change()) {
+      published_replica_(environment_->meta().replica.value) {
+  working_.replica = environment_->meta().replica;
+  working_.whole() = PartitionWriterState{environment_->initial_context(), environment_->next_delta_sequence()};
+  working_.meta = environment_->meta();
+  working_.id_minted_this_session = environment_->identity_minted();
+  working_.last_change = environment_->identity_change();
+  committed_ = working_;
   publish_identity();
   if (options_.read_only) return;  // No writer thread: every write fails with kUnavailable.
   WriteQueue::Hooks hooks;
-  hooks.save_state = [this] {
-    saved_ = Saved{context_, next_sequence_, context_dirty_, uncommitted_changes_.size()};
-    saved_retirement_ = SavedRetirement{replica_, retired_};
-    saved_identity_ = SavedIdentity{meta_, id_minted_this_session_, last_change_};
-  };
-  hooks.restore_state = [this] {
-    replica_ = saved_retirement_.replica;
-    retired_ = saved_retirement_.retired;
-    meta_ = saved_identity_.meta;
-    id_minted_this_session_ = saved_identity_.id_minted_this_session;
-    last_change_ = saved_identity_.last_change;
-    context_ = saved_.context;
-    next_sequence_ = saved_.next_sequence;
-    context_dirty_ = saved_.context_dirty;
-    uncommitted_changes_.resize(saved_.change_count);
-  };
+  // A batch changes working_ only; its abort puts the committed state back, whatever it touched.
+  hooks.restore_state = [this] { working_ = committed_; };
   hooks.before_commit = [this](Txn& txn) -> Status {
-    if (!context_dirty_) return ok();
+    if (!working_.context_dirty) return ok();
     return txn.write(databases().meta, kMetaContextKey, encode_persisted_context());
   };
   hooks.after_commit = [this] {
-    context_dirty_ = false;
-    committed_next_sequence_ = next_sequence_;
-    published_replica_.store(replica_.value, std::memory_order_release);
+    working_.context_dirty = false;
+    std::vector<Change> changes = std::exchange(working_.changes, {});
+    committed_ = working_;
+    committed_next_sequence_ = working_.whole().next_sequence;
+    published_replica_.store(working_.replica.value, std::memory_order_release);
     publish_identity();
-    notify_subscribers();
+    notify_subscribers(changes);
   };
   hooks.grow_map = [this] { return grow_map(); };
   const std::uint32_t batch = options_.durability == Durability::kSync ? 1 : options_.max_writes_per_commit;
@@ -104,7 +92,7 @@ Status LmdbStore::write_local(std::string_view key, std::optional<ValueKind> kin
 
 Status LmdbStore::apply_local(Txn& txn, std::string_view key, std::optional<ValueKind> kind,
                               const BuildDelta& build) {
-  auto groups = local_delta(txn, key, kind, build, context_);
+  auto groups = local_delta(txn, key, kind, build, working_.whole().context);
   if (!groups) return tl::unexpected(groups.error());
   Staged staged = stage();
   for (const codec::DeltaGroup& group : *groups) {
@@ -124,12 +112,12 @@ Result<LocalDelta> LmdbStore::local_delta(Txn& txn, std::string_view key, std::o
   }
   // While own dots are unconfirmed, what a counter held of ours before is what a conflict would
   // measure its re-issue from (identity.h). A del touches every kind, counters included.
-  if (meta_.unconfirmed_from != 0 && (!kind || *kind == ValueKind::kCounter)) {
-    if (auto kept = remember_unconfirmed_chain(txn, databases(), key, replica_, meta_.unconfirmed_from); !kept) {
+  if (working_.meta.unconfirmed_from != 0 && (!kind || *kind == ValueKind::kCounter)) {
+    if (auto kept = remember_unconfirmed_chain(txn, databases(), key, working_.replica, working_.meta.unconfirmed_from); !kept) {
       return tl::unexpected(kept.error());
     }
   }
-  return build(LocalWrite{txn, databases().values, context, replica_});
+  return build(LocalWrite{txn, databases().values, context, working_.replica});
 }
 
 Result<AppliedDelta> LmdbStore::apply_group(Txn& txn, const codec::DeltaGroup& group, bool local, Staged& staged) {
@@ -158,10 +146,10 @@ Result<std::uint64_t> LmdbStore::commit_group(Txn& txn, const codec::DeltaGroup&
 }
 
 void LmdbStore::adopt(Staged staged) {
-  context_dirty_ = context_dirty_ || staged.next_sequence != next_sequence_;
-  context_ = std::move(staged.context);
-  next_sequence_ = staged.next_sequence;
-  uncommitted_changes_.insert(uncommitted_changes_.end(), std::make_move_iterator(staged.changes.begin()),
+  working_.context_dirty = working_.context_dirty || staged.next_sequence != working_.whole().next_sequence;
+  working_.whole().context = std::move(staged.context);
+  working_.whole().next_sequence = staged.next_sequence;
+  working_.changes.insert(working_.changes.end(), std::make_move_iterator(staged.changes.begin()),
                               std::make_move_iterator(staged.changes.end()));
 }
 
@@ -300,8 +288,7 @@ void LmdbStore::unsubscribe(std::uint64_t subscription) {
   subscribers_.erase(subscription);
 }
 
-void LmdbStore::notify_subscribers() {
-  std::vector<Change> changes = std::exchange(uncommitted_changes_, {});
+void LmdbStore::notify_subscribers(const std::vector<Change>& changes) {
   if (changes.empty()) return;
   std::lock_guard lock(subscribers_mutex_);
   for (const Change& change : changes) {
@@ -332,7 +319,7 @@ Result<MergeOutcome> LmdbStore::merge_delta(std::string_view delta_bytes, std::u
   }
   MergeOutcome outcome;
   auto merged = run_write([&](Txn& txn) -> Status {
-    drop_dots_beyond(*group, retired_);  // Dots of retired replicas beyond their retirement never enter.
+    drop_dots_beyond(*group, working_.retired);  // Dots of retired replicas beyond their retirement never enter.
     Staged staged = stage();
     auto logged = commit_group(txn, *group, /*local=*/false, staged);
     if (!logged) return tl::unexpected(logged.error());
@@ -372,9 +359,9 @@ Status LmdbStore::trim_delta_log(std::uint64_t through_sequence) {
     if (*trimmed == 0) return ok();
     // Trimming may empty the log, whose last key tells the next sequence on reopen: the next sequence
     // is recorded in meta too (delta_log.h: a sequence is never reused).
-    codec::StoreMeta meta = meta_;
-    meta.replica = replica_;
-    meta.next_delta_sequence = next_sequence_;
+    codec::StoreMeta meta = working_.meta;
+    meta.replica = working_.replica;
+    meta.next_delta_sequence = working_.whole().next_sequence;
     return txn.write(databases().meta, kMetaIdentityKey, codec::encode_meta(meta));
   });
 }

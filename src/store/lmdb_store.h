@@ -43,6 +43,7 @@
 #include "src/store/local_ops.h"
 #include "src/store/record_checks.h"
 #include "src/store/write_queue.h"
+#include "src/store/writer_state.h"
 #include "src/util/system_clock.h"
 
 namespace cairn::store {
@@ -129,12 +130,14 @@ class LmdbStore final : public Replica {
   // adopting the staged state once every step succeeded. write_local and a one-op batch both run it.
   Status apply_local(Txn& txn, std::string_view key, std::optional<ValueKind> kind, const BuildDelta& build);
   // What a write changes in memory, staged until all of its fallible steps are done (WriteQueue's rule).
+  // The second level of rollback: a write's own nested transaction may fail and leave the batch going,
+  // so a write works on a copy of its partition's state and adopts it only once it cannot fail.
   struct Staged {
     crdt::DotContext context;
     std::uint64_t next_sequence;
     std::vector<Change> changes;
   };
-  Staged stage() const { return Staged{context_, next_sequence_, {}}; }
+  Staged stage() const { return Staged{working_.whole().context, working_.whole().next_sequence, {}}; }
   void adopt(Staged staged);
   // Writer thread, in `txn`: the delta-groups of one local write of `kind` at `key` (nullopt: any kind,
   // a del), computed against `context`: checks the kind, keeps what identity.h needs, builds.
@@ -159,23 +162,16 @@ class LmdbStore final : public Replica {
   // The committed causal context, as read in `txn`.
   Result<crdt::DotContext> committed_context(const Txn& txn) const;
   void observe_timestamps(const codec::DeltaGroup& group);
-  void notify_subscribers();
+  void notify_subscribers(const std::vector<Change>& changes);
 
   std::unique_ptr<Environment> environment_;
   StoreOptions options_;
-  crdt::ReplicaId replica_;
 
-  // Owned by the writer thread (touched only inside queued writes and the queue's hooks).
-  crdt::DotContext context_;
-  std::uint64_t next_sequence_ = 1;
-  bool context_dirty_ = false;
-  std::vector<Change> uncommitted_changes_;
-  struct Saved {
-    crdt::DotContext context;
-    std::uint64_t next_sequence;
-    bool context_dirty;
-    std::size_t change_count;
-  } saved_{};
+  // Owned by the writer thread (touched only inside queued writes and the queue's hooks): the state
+  // the writes of the batch being built advance, and the same as of the last commit (writer_state.h).
+  // A commit copies working_ into committed_; an abort copies committed_ back (WriteQueue's hooks).
+  WriterState working_;
+  WriterState committed_;
   // The wall clock register timestamps come from (ReplicaOptions::wall_clock, else the system clock),
   // and the hybrid logical clock over it. Read on the writer thread only.
   std::shared_ptr<crdt::WallClock> wall_clock_;
@@ -234,21 +230,14 @@ class LmdbStore final : public Replica {
   Status load_retirements();
 
  private:
-  // context_ as persisted in meta: without the retired replicas once it covers all of them.
+  // The working context as persisted in meta: without the retired replicas once it covers all of them.
   std::string encode_persisted_context() const;
   // One pass of reissue_retired_writes() in a write transaction (retirement.cpp).
   struct Reissue;
   // Writer thread: whether the store has seen every dot of the old id the set-aside `writes` assume
   // here (1..through, or the smaller through of a later retirement decision).
   bool holds_every_kept_dot_of(const codec::RetiredWrites& writes) const;
-  // Writer-thread state, saved and restored with each batch like context_: every retirement this
-  // store knows (replica -> through), and replica_ / retired_ as the batch found them.
-  std::map<crdt::ReplicaId, std::uint64_t> retired_;
-  struct SavedRetirement {
-    crdt::ReplicaId replica;
-    std::map<crdt::ReplicaId, std::uint64_t> retired;
-  } saved_retirement_{};
-  // replica_ as of the last commit, for replica_id() on any thread (replica_ itself is written by the
+  // The replica id as of the last commit, for replica_id() on any thread (working_.replica is written by the
   // writer thread when reincarnate() commits).
   std::atomic<std::uint64_t> published_replica_{0};
   // ---- End of retiring replicas ----
@@ -263,7 +252,7 @@ class LmdbStore final : public Replica {
 
  private:
   // Writer thread: the highest own dot seen (every one minted here, unless another copy's arrived).
-  std::uint64_t own_counter() const { return context_.next_dot(replica_).counter - 1; }
+  std::uint64_t own_counter() const { return working_.whole().context.next_dot(working_.replica).counter - 1; }
   // Writer thread, in `txn`: takes a new random id. With `reason` kConflict and unconfirmed dots
   // minted, their writes are set aside and the store emptied first (identity.h). In-memory state
   // changes only once everything in `txn` succeeded.
@@ -276,17 +265,6 @@ class LmdbStore final : public Replica {
   Result<std::optional<IdentityChange>> resolve_if_another_copy(crdt::ReplicaId replica, std::uint64_t highest,
                                                                 bool count_unconfirmed, std::string_view where);
   void publish_identity();
-  // Writer-thread state, saved and restored with each batch: the meta record as it is persisted
-  // (replica_ and next_sequence_ are kept apart and written into it), whether the current id was
-  // minted since the store was opened, and the latest identity change.
-  codec::StoreMeta meta_;
-  bool id_minted_this_session_ = false;
-  std::optional<IdentityChange> last_change_;
-  struct SavedIdentity {
-    codec::StoreMeta meta;
-    bool id_minted_this_session = false;
-    std::optional<IdentityChange> last_change;
-  } saved_identity_{};
   // For identity() and the cheap pre-check of resolve_if_another_copy on any thread, as of the last commit.
   mutable std::mutex identity_mutex_;
   StoreIdentity published_identity_;

@@ -33,11 +33,11 @@ std::size_t count_writes(const codec::RetiredWrites& writes) {
 
 void LmdbStore::publish_identity() {
   StoreIdentity identity;
-  identity.replica = replica_.value;
-  identity.unconfirmed_from = meta_.unconfirmed_from;
-  identity.held_from_sequence = meta_.unconfirmed_from != 0 ? meta_.unconfirmed_from_sequence : 0;
-  for (const crdt::ReplicaId predecessor : meta_.predecessors) identity.predecessors.push_back(predecessor.value);
-  identity.last_change = last_change_;
+  identity.replica = working_.replica.value;
+  identity.unconfirmed_from = working_.meta.unconfirmed_from;
+  identity.held_from_sequence = working_.meta.unconfirmed_from != 0 ? working_.meta.unconfirmed_from_sequence : 0;
+  for (const crdt::ReplicaId predecessor : working_.meta.predecessors) identity.predecessors.push_back(predecessor.value);
+  identity.last_change = working_.last_change;
   const std::uint64_t counter = own_counter();
   std::lock_guard lock(identity_mutex_);
   published_identity_ = std::move(identity);
@@ -53,15 +53,15 @@ Status LmdbStore::start_identity_check() {
   if (auto ok_to_write = writable(); !ok_to_write) return ok_to_write;
   return run_write([&](Txn& txn) -> Status {
     // A fresh id has no other copy; dots already unconfirmed stay so from where they started.
-    if (id_minted_this_session_ || meta_.unconfirmed_from != 0) return ok();
-    codec::StoreMeta meta = meta_;
+    if (working_.id_minted_this_session || working_.meta.unconfirmed_from != 0) return ok();
+    codec::StoreMeta meta = working_.meta;
     meta.unconfirmed_from = own_counter() + 1;
-    meta.unconfirmed_from_sequence = next_sequence_;
-    meta.next_delta_sequence = next_sequence_;
+    meta.unconfirmed_from_sequence = working_.whole().next_sequence;
+    meta.next_delta_sequence = working_.whole().next_sequence;
     if (auto written = txn.write(databases().meta, kMetaIdentityKey, codec::encode_meta(meta)); !written) {
       return written;
     }
-    meta_ = std::move(meta);
+    working_.meta = std::move(meta);
     return ok();
   });
 }
@@ -70,16 +70,16 @@ Status LmdbStore::confirm_identity() {
   if (auto ok_to_write = writable(); !ok_to_write) return ok_to_write;
   if (identity().unconfirmed_from == 0) return ok();
   return run_write([&](Txn& txn) -> Status {
-    if (meta_.unconfirmed_from == 0) return ok();
-    codec::StoreMeta meta = meta_;
+    if (working_.meta.unconfirmed_from == 0) return ok();
+    codec::StoreMeta meta = working_.meta;
     meta.unconfirmed_from = 0;
     meta.unconfirmed_from_sequence = 0;
-    meta.next_delta_sequence = next_sequence_;
+    meta.next_delta_sequence = working_.whole().next_sequence;
     if (auto forgotten = forget_unconfirmed_chains(txn, databases()); !forgotten) return forgotten;
     if (auto written = txn.write(databases().meta, kMetaIdentityKey, codec::encode_meta(meta)); !written) {
       return written;
     }
-    meta_ = std::move(meta);
+    working_.meta = std::move(meta);
     return ok();
   });
 }
@@ -117,9 +117,9 @@ Result<std::optional<IdentityChange>> LmdbStore::resolve_if_another_copy(crdt::R
   Outcome outcome;
   auto done = run_write([&](Txn& txn) -> Status {
     outcome.reset();  // A batch retried after the map grew runs this again from scratch.
-    const std::uint64_t unconfirmed = count_unconfirmed ? meta_.unconfirmed_from : 0;
+    const std::uint64_t unconfirmed = count_unconfirmed ? working_.meta.unconfirmed_from : 0;
     const std::uint64_t minted = own_counter();
-    if (replica != replica_ || !shows_another_copy(highest, minted, unconfirmed)) return ok();
+    if (replica != working_.replica || !shows_another_copy(highest, minted, unconfirmed)) return ok();
     std::string detail = std::string(where) + " holds dot " + std::to_string(highest) + " of replica " +
                          hex_id(replica.value) + ", which this copy " +
                          (highest > minted ? "never minted (it minted up to " + std::to_string(minted) + ")"
@@ -134,23 +134,23 @@ Result<std::optional<IdentityChange>> LmdbStore::resolve_if_another_copy(crdt::R
 }
 
 Result<IdentityChange> LmdbStore::change_identity(Txn& txn, IdentityChangeReason reason, std::string detail) {
-  const crdt::ReplicaId old_replica = replica_;
-  const crdt::ReplicaId new_replica = unused_replica_id(replica_, retired_);
+  const crdt::ReplicaId old_replica = working_.replica;
+  const crdt::ReplicaId new_replica = unused_replica_id(working_.replica, working_.retired);
   IdentityChange change{old_replica.value, new_replica.value, reason, false, 0, std::move(detail)};
   // Writes minted while unconfirmed collide with the other copy's under the same dots: set them aside
   // and start empty. Not while an earlier set-aside still waits (it would be overwritten): the store
   // then keeps its data, and those writes may lose to the other copy's (docs/store.md).
-  bool set_aside = reason == IdentityChangeReason::kConflict && meta_.unconfirmed_from != 0 &&
-                   own_counter() >= meta_.unconfirmed_from;
+  bool set_aside = reason == IdentityChangeReason::kConflict && working_.meta.unconfirmed_from != 0 &&
+                   own_counter() >= working_.meta.unconfirmed_from;
   if (set_aside) {
     auto pending = txn.read(databases().meta, kMetaRetiredWritesKey);
     if (!pending) return tl::unexpected(pending.error());
     set_aside = !pending->has_value();
   }
   if (set_aside) {
-    auto writes = collect_retired_writes(txn, databases(), old_replica, meta_.unconfirmed_from - 1);
+    auto writes = collect_retired_writes(txn, databases(), old_replica, working_.meta.unconfirmed_from - 1);
     if (!writes) return tl::unexpected(writes.error());
-    if (auto measured = measure_unconfirmed_writes(txn, databases(), old_replica, meta_.unconfirmed_from_sequence, *writes); !measured) {
+    if (auto measured = measure_unconfirmed_writes(txn, databases(), old_replica, working_.meta.unconfirmed_from_sequence, *writes); !measured) {
       return tl::unexpected(measured.error());
     }
     change.writes_set_aside = count_writes(*writes);
@@ -166,19 +166,19 @@ Result<IdentityChange> LmdbStore::change_identity(Txn& txn, IdentityChangeReason
   } else if (auto forgotten = forget_unconfirmed_chains(txn, databases()); !forgotten) {
     return tl::unexpected(forgotten.error());
   }
-  codec::StoreMeta meta = meta_;
+  codec::StoreMeta meta = working_.meta;
   move_to_new_id(meta, new_replica);
-  meta.next_delta_sequence = next_sequence_;  // An emptied log keeps its sequence increasing.
+  meta.next_delta_sequence = working_.whole().next_sequence;  // An emptied log keeps its sequence increasing.
   if (auto written = txn.write(databases().meta, kMetaIdentityKey, codec::encode_meta(meta)); !written) {
     return tl::unexpected(written.error());
   }
-  replica_ = new_replica;
-  meta_ = std::move(meta);
-  id_minted_this_session_ = true;
-  last_change_ = change;
+  working_.replica = new_replica;
+  working_.meta = std::move(meta);
+  working_.id_minted_this_session = true;
+  working_.last_change = change;
   if (change.emptied) {
-    context_ = crdt::DotContext{};
-    context_dirty_ = true;  // before_commit persists the empty context in this commit.
+    working_.whole().context = crdt::DotContext{};
+    working_.context_dirty = true;  // before_commit persists the empty context in this commit.
   }
   return change;
 }

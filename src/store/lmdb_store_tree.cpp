@@ -101,10 +101,10 @@ Result<BucketMerge> LmdbStore::merge_buckets(const std::vector<std::uint32_t>& b
   auto merged = run_write([&](Txn& txn) -> Status {
     // Their context as it stands here: retired replicas they omitted restored only when our
     // retirement tables agree (otherwise taken as unseen), dots beyond a retirement dropped.
-    theirs->context = restored_context(*context, retired_);
+    theirs->context = restored_context(*context, working_.retired);
     auto delta = bucket_delta(txn, databases(), bucket_set, *theirs, absent);
     if (!delta) return tl::unexpected(delta.error());
-    drop_dots_beyond(delta->group, retired_);
+    drop_dots_beyond(delta->group, working_.retired);
     Staged staged = stage();
     // Logged like a merged delta, so ordinary gossip carries the repair on (never back to `origin`).
     auto logged = commit_group(txn, delta->group, /*local=*/false, staged);
@@ -137,8 +137,8 @@ Result<bool> LmdbStore::join_context_if_tree_equals(const std::vector<std::uint6
     if (!mine) return tl::unexpected(mine.error());
     joined = *mine == level1_hashes;
     if (!joined) return ok();
-    context_.join(restored_context(*theirs, retired_));
-    context_dirty_ = true;
+    working_.whole().context.join(restored_context(*theirs, working_.retired));
+    working_.context_dirty = true;
     return ok();
   });
   if (!done) return tl::unexpected(done.error());

@@ -39,10 +39,11 @@ crdt::ReplicaId fresh_replica_id(crdt::ReplicaId current, const RetiredMap& reti
 }  // namespace
 
 Status LmdbStore::load_retirements() {
-  return with_read_txn([&](const Txn& txn) -> Status {
+  // Before the store is shared (no write runs yet): the committed state is what is loaded.
+  auto loaded = with_read_txn([&](const Txn& txn) -> Status {
     auto retired = read_retirements(txn, databases().meta);
     if (!retired) return tl::unexpected(retired.error());
-    retired_ = std::move(*retired);
+    working_.retired = std::move(*retired);
     auto stored = txn.read(databases().meta, kMetaContextKey);
     if (!stored) return tl::unexpected(stored.error());
     if (!stored->has_value()) return ok();
@@ -50,13 +51,15 @@ Status LmdbStore::load_retirements() {
     if (!decoded) return fail(decoded.error().code(), "causal context: " + decoded.error().message());
     // The same transaction wrote the table and the context, so the digests agree and this restores
     // exactly the omitted replicas.
-    context_ = restored_context(*decoded, retired_);
+    working_.whole().context = restored_context(*decoded, working_.retired);
     return ok();
   });
+  committed_ = working_;
+  return loaded;
 }
 
 std::string LmdbStore::encode_persisted_context() const {
-  return codec::encode_stored_context(stored_context(context_, retired_));
+  return codec::encode_stored_context(stored_context(working_.whole().context, working_.retired));
 }
 
 Status LmdbStore::retire_replica(std::uint64_t replica, std::uint64_t through) {
@@ -64,23 +67,23 @@ Status LmdbStore::retire_replica(std::uint64_t replica, std::uint64_t through) {
   if (auto ok_to_write = writable(); !ok_to_write) return ok_to_write;
   return run_write([&](Txn& txn) -> Status {
     const crdt::ReplicaId id{replica};
-    if (id == replica_) {
+    if (id == working_.replica) {
       return fail(ErrorCode::kInvalidArgument,
                   "replica " + std::to_string(replica) + " is this store's own: it reincarnates instead");
     }
-    auto known = retired_.find(id);
-    if (known != retired_.end() && known->second <= through) return ok();  // The smaller one stands.
-    RetiredMap retired = retired_;
+    auto known = working_.retired.find(id);
+    if (known != working_.retired.end() && known->second <= through) return ok();  // The smaller one stands.
+    RetiredMap retired = working_.retired;
     retired[id] = through;
     if (auto written = write_retirements(txn, databases().meta, retired); !written) return written;
-    crdt::DotContext context = without_dots_beyond(context_, retired);
+    crdt::DotContext context = without_dots_beyond(working_.whole().context, retired);
     // Fast path: only a straggler (a peer X reached after the decision's cut) holds dots beyond it.
-    if (context != context_) {
+    if (context != working_.whole().context) {
       if (auto purged = purge_dots_beyond(txn, databases(), retired); !purged) return purged;
     }
-    retired_ = std::move(retired);
-    context_ = std::move(context);
-    context_dirty_ = true;  // The persisted context may now leave the retired replicas out.
+    working_.retired = std::move(retired);
+    working_.whole().context = std::move(context);
+    working_.context_dirty = true;  // The persisted context may now leave the retired replicas out.
     return ok();
   });
 }
@@ -105,20 +108,20 @@ Result<Reincarnation> LmdbStore::reincarnate(std::uint64_t through) {
       return fail(ErrorCode::kInvalidArgument,
                   "writes set aside by an earlier reincarnation still wait for reissue_retired_writes()");
     }
-    auto writes = collect_retired_writes(txn, databases(), replica_, through);
+    auto writes = collect_retired_writes(txn, databases(), working_.replica, through);
     if (!writes) return tl::unexpected(writes.error());
     if (auto cleared = clear_databases_except(txn, {"meta", "peers"}); !cleared) return cleared;
-    RetiredMap retired = retired_;
-    retired[replica_] = through;
-    const crdt::ReplicaId new_replica = fresh_replica_id(replica_, retired);
-    codec::StoreMeta meta = meta_;
+    RetiredMap retired = working_.retired;
+    retired[working_.replica] = through;
+    const crdt::ReplicaId new_replica = fresh_replica_id(working_.replica, retired);
+    codec::StoreMeta meta = working_.meta;
     move_to_new_id(meta, new_replica);
-    meta.next_delta_sequence = next_sequence_;  // The log is empty now; its sequence keeps increasing.
+    meta.next_delta_sequence = working_.whole().next_sequence;  // The log is empty now; its sequence keeps increasing.
     if (auto written = txn.write(databases().meta, kMetaIdentityKey, codec::encode_meta(meta)); !written) {
       return written;
     }
     if (auto written = write_retirements(txn, databases().meta, retired); !written) return written;
-    result = Reincarnation{replica_.value, new_replica.value,
+    result = Reincarnation{working_.replica.value, new_replica.value,
                            writes->registers.size() + writes->members.size() + writes->counters.size() +
                                writes->resets.size()};
     // As many messages as the writes need (each within the codec's limits), read back as one.
@@ -130,14 +133,14 @@ Result<Reincarnation> LmdbStore::reincarnate(std::uint64_t through) {
       }
     }
     if (auto forgotten = forget_unconfirmed_chains(txn, databases()); !forgotten) return forgotten;
-    retired_ = std::move(retired);
-    replica_ = new_replica;
-    meta_ = std::move(meta);
-    id_minted_this_session_ = true;
-    last_change_ = IdentityChange{result.old_replica, result.new_replica, IdentityChangeReason::kRetired, true,
+    working_.retired = std::move(retired);
+    working_.replica = new_replica;
+    working_.meta = std::move(meta);
+    working_.id_minted_this_session = true;
+    working_.last_change = IdentityChange{result.old_replica, result.new_replica, IdentityChangeReason::kRetired, true,
                                   result.writes_set_aside, "the cluster retired it through dot " + std::to_string(through)};
-    context_ = crdt::DotContext{};
-    context_dirty_ = true;  // before_commit persists the empty context in this commit.
+    working_.whole().context = crdt::DotContext{};
+    working_.context_dirty = true;  // before_commit persists the empty context in this commit.
     return ok();
   });
   if (!done) return tl::unexpected(done.error());
@@ -221,7 +224,7 @@ struct LmdbStore::Reissue {
   Status removals(const codec::RetiredWrites& writes) {
     for (const codec::RetiredRemoval& removal : writes.removals) {
       codec::DeltaGroup group = removal_group(removal);
-      drop_dots_beyond(group, store.retired_);
+      drop_dots_beyond(group, store.working_.retired);
       if (auto logged = store.commit_group(txn, group, /*local=*/true, staged); !logged) {
         return tl::unexpected(logged.error());
       }
@@ -293,7 +296,7 @@ struct LmdbStore::Reissue {
     auto kinds = kinds_at(txn, store.databases().values, key);
     if (!kinds) return tl::unexpected(kinds.error());
     if (!check_kind(*kinds, kind, key)) return false;
-    auto groups = build(LocalWrite{txn, store.databases().values, staged.context, store.replica_});
+    auto groups = build(LocalWrite{txn, store.databases().values, staged.context, store.working_.replica});
     if (!groups) return tl::unexpected(groups.error());
     for (const codec::DeltaGroup& group : *groups) {
       if (auto logged = store.commit_group(txn, group, /*local=*/true, staged); !logged) {
@@ -317,10 +320,10 @@ bool LmdbStore::holds_every_kept_dot_of(const codec::RetiredWrites& writes) cons
   // (A decision learned later with a smaller n lowers what can ever be seen of the old id: compare
   // with the smaller, or the writes would wait for good.)
   std::uint64_t kept = writes.through;
-  if (auto lowered = retired_.find(writes.old_replica); lowered != retired_.end()) {
+  if (auto lowered = working_.retired.find(writes.old_replica); lowered != working_.retired.end()) {
     kept = std::min(kept, lowered->second);
   }
-  return context_.vector().get(writes.old_replica) >= kept;
+  return working_.whole().context.vector().get(writes.old_replica) >= kept;
 }
 
 Result<std::size_t> LmdbStore::reissue_retired_writes() {

@@ -76,7 +76,6 @@ void WriteQueue::run_batch(std::vector<Pending>& batch) {
 
 Status WriteQueue::try_batch(std::vector<Pending>& batch, std::vector<Status>& results) {
   results.assign(batch.size(), ok());
-  hooks_.save_state();
   const auto restore_batch = [&](Status failure) {
     hooks_.restore_state();
     return failure;

@@ -27,9 +27,8 @@ class WriteQueue {
 
   // Hooks the owner provides, all called on the writer thread.
   struct Hooks {
-    // Before each batch: save the in-memory state its writes may change...
-    std::function<void()> save_state;
-    // ...and after the batch failed to commit: put it back.
+    // After a batch failed to commit: put back the in-memory state as of the last commit (its writes
+    // may have changed it; the owner keeps a committed copy, see src/store/writer_state.h).
     std::function<void()> restore_state;
     // Called once per batch, last thing before commit (e.g. to persist the causal context).
     std::function<Status(Txn& txn)> before_commit;
