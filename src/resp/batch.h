@@ -9,6 +9,7 @@
 // holding an integer (each a put under an expectation that the key still holds what was read).
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "cairn/status.h"
@@ -38,6 +39,12 @@ class BatchWriter {
   // worker thread, several at once.
   virtual Result<bool> apply(const std::vector<Expectation>& expectations,
                              const std::vector<WriteOp>& writes) = 0;
+
+  // apply() without waiting: returns at once, and `done` gets what apply() would return, on the store's
+  // writer thread after the commit (or at once, on this thread, for a batch refused before queueing).
+  // `done` must return quickly and take no lock a writer of the store may wait for.
+  virtual void apply_async(std::vector<Expectation> expectations, std::vector<WriteOp> writes,
+                           std::function<void(Result<bool>)> done) = 0;
 };
 
 }  // namespace cairn::resp

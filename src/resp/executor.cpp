@@ -1,6 +1,7 @@
 #include "src/resp/executor.h"
 
 #include <set>
+#include <utility>
 
 #include "src/resp/errors.h"
 #include "src/resp/reply.h"
@@ -37,90 +38,126 @@ bool depends_on_written(const Plan& plan, const std::set<std::string>& written, 
   return false;
 }
 
+// EXEC's reply: the array of the plans' replies.
+std::string replies_of(const std::vector<Plan>& plans) {
+  std::string out;
+  reply::array_header(out, plans.size());
+  for (const Plan& plan : plans) out += reply_of(plan);
+  return out;
+}
+
 }  // namespace
 
-std::string execute_command(const ExecutionEnv& env, const CommandSpec& spec,
-                            const std::vector<std::string>& args) {
-  bool kind_changed = false;
-  for (unsigned attempt = 0; attempt < env.options.max_plan_attempts; ++attempt) {
-    CommandContext ctx{args, env.services, env.shared, env.options};
+Attempt plan_command(const ExecutionEnv& env, const CommandSpec& spec, const std::vector<std::string>& args,
+                     bool kind_changed) {
+  Attempt attempt;
+  attempt.name = spec.name;
+  CommandContext ctx{args, env.services, env.shared, env.options};
+  ctx.kind_changed = kind_changed;
+  ctx.client_id = env.client_id;
+  Plan plan = spec.handler(ctx);
+  if (plan.failed || plan.writes.empty()) {
+    attempt.reply = reply_of(plan);
+    return attempt;
+  }
+  attempt.expectations = std::move(plan.expectations);
+  attempt.writes = std::move(plan.writes);
+  attempt.plans.push_back(std::move(plan));
+  return attempt;
+}
+
+Attempt plan_transaction(const ExecutionEnv& env, const std::vector<QueuedCommand>& commands, bool kind_changed) {
+  Attempt attempt;
+  attempt.transaction = true;
+  attempt.name = "exec";
+  const auto abort = [&](std::string reply) {
+    attempt.reply = std::move(reply);
+    return std::move(attempt);
+  };
+  std::set<std::string> written;
+  bool wrote_everything = false;
+  std::size_t reply_bytes = 0;
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    CommandContext ctx{commands[i].args, env.services, env.shared, env.options};
+    ctx.in_transaction = true;
+    ctx.written = &written;
+    ctx.wrote_everything = wrote_everything;
     ctx.kind_changed = kind_changed;
     ctx.client_id = env.client_id;
-    Plan plan = spec.handler(ctx);
-    if (plan.failed || plan.writes.empty()) return reply_of(plan);
-    auto applied = env.services.batch.apply(plan.expectations, plan.writes);
-    if (!applied) {
-      if (applied.error().code() == ErrorCode::kWrongType && attempt + 1 < env.options.max_plan_attempts) {
-        kind_changed = true;  // A kind appeared since the plan read the key: plan again.
-        continue;
-      }
-      return reply::error(errors::from_store(applied.error(), spec.name));
+    Plan plan = commands[i].spec->handler(ctx);
+    if (plan.failed) return abort(exec_abort(i, commands[i], "failed: " + error_text(plan.reply)));
+    reply_bytes += plan.reply.size();
+    if (reply_bytes > env.options.max_collected_reply_bytes) {
+      return abort(exec_abort(i, commands[i],
+                              "would take the replies past " + std::to_string(env.options.max_collected_reply_bytes) +
+                                  " bytes (cairn's limit for one collected reply)"));
     }
-    if (*applied) return reply_of(plan);
+    if (depends_on_written(plan, written, wrote_everything)) {
+      return abort(exec_abort(i, commands[i],
+                              "reads a key an earlier command of the transaction writes, which cairn cannot plan "
+                              "before that write is made (send it after EXEC)"));
+    }
+    for (WriteOp& write : plan.writes) {
+      if (write.kind == WriteOp::Kind::kDeleteAll) {
+        wrote_everything = true;
+      } else {
+        written.insert(write.key);
+      }
+      attempt.writes.push_back(std::move(write));
+    }
+    plan.writes.clear();
+    for (Expectation& expectation : plan.expectations) attempt.expectations.push_back(std::move(expectation));
+    plan.expectations.clear();
+    attempt.plans.push_back(std::move(plan));
+  }
+  if (attempt.writes.empty()) attempt.reply = replies_of(attempt.plans);
+  return attempt;
+}
+
+std::optional<std::string> settle(const ExecutionEnv& env, const Attempt& attempt, const Result<bool>& applied,
+                                  unsigned attempt_number, bool& kind_changed) {
+  const bool last = attempt_number + 1 >= env.options.max_plan_attempts;
+  if (!applied) {
+    if (applied.error().code() == ErrorCode::kWrongType && !last) {
+      kind_changed = true;  // A kind appeared since the plan read the key: plan again.
+      return std::nullopt;
+    }
+    if (attempt.transaction) {
+      return reply::error("EXECABORT Transaction discarded: " + errors::from_store(applied.error(), "exec"));
+    }
+    return reply::error(errors::from_store(applied.error(), attempt.name));
+  }
+  if (!*applied) {
+    if (last) return contention_error(env);
+    return std::nullopt;  // A key changed between the plan's reads and the commit.
+  }
+  if (attempt.transaction) return replies_of(attempt.plans);
+  return reply_of(attempt.plans.front());
+}
+
+namespace {
+
+template <typename PlanOnce>
+std::string execute(const ExecutionEnv& env, PlanOnce&& plan_once) {
+  bool kind_changed = false;
+  for (unsigned number = 0; number < env.options.max_plan_attempts; ++number) {
+    Attempt attempt = plan_once(kind_changed);
+    if (attempt.reply) return std::move(*attempt.reply);
+    auto applied = env.services.batch.apply(attempt.expectations, attempt.writes);
+    if (auto reply = settle(env, attempt, applied, number, kind_changed)) return std::move(*reply);
   }
   return contention_error(env);
 }
 
+}  // namespace
+
+std::string execute_command(const ExecutionEnv& env, const CommandSpec& spec,
+                            const std::vector<std::string>& args) {
+  return execute(env, [&](bool kind_changed) { return plan_command(env, spec, args, kind_changed); });
+}
+
 std::string execute_transaction(const ExecutionEnv& env, const std::vector<QueuedCommand>& commands) {
-  bool kind_changed = false;
-  for (unsigned attempt = 0; attempt < env.options.max_plan_attempts; ++attempt) {
-    std::set<std::string> written;
-    bool wrote_everything = false;
-    std::vector<Plan> plans;
-    std::vector<Expectation> expectations;
-    std::vector<WriteOp> writes;
-    std::size_t reply_bytes = 0;
-    for (std::size_t i = 0; i < commands.size(); ++i) {
-      CommandContext ctx{commands[i].args, env.services, env.shared, env.options};
-      ctx.in_transaction = true;
-      ctx.written = &written;
-      ctx.wrote_everything = wrote_everything;
-      ctx.kind_changed = kind_changed;
-      ctx.client_id = env.client_id;
-      Plan plan = commands[i].spec->handler(ctx);
-      if (plan.failed) return exec_abort(i, commands[i], "failed: " + error_text(plan.reply));
-      reply_bytes += plan.reply.size();
-      if (reply_bytes > env.options.max_collected_reply_bytes) {
-        return exec_abort(i, commands[i],
-                          "would take the replies past " +
-                              std::to_string(env.options.max_collected_reply_bytes) +
-                              " bytes (cairn's limit for one collected reply)");
-      }
-      if (depends_on_written(plan, written, wrote_everything)) {
-        return exec_abort(i, commands[i],
-                          "reads a key an earlier command of the transaction writes, which cairn cannot plan "
-                          "before that write is made (send it after EXEC)");
-      }
-      for (WriteOp& write : plan.writes) {
-        if (write.kind == WriteOp::Kind::kDeleteAll) {
-          wrote_everything = true;
-        } else {
-          written.insert(write.key);
-        }
-        writes.push_back(std::move(write));
-      }
-      plan.writes.clear();
-      for (Expectation& expectation : plan.expectations) expectations.push_back(std::move(expectation));
-      plans.push_back(std::move(plan));
-    }
-    if (!writes.empty()) {
-      auto applied = env.services.batch.apply(expectations, writes);
-      if (!applied) {
-        if (applied.error().code() == ErrorCode::kWrongType && attempt + 1 < env.options.max_plan_attempts) {
-          kind_changed = true;
-          continue;
-        }
-        return reply::error("EXECABORT Transaction discarded: " +
-                            errors::from_store(applied.error(), "exec"));
-      }
-      if (!*applied) continue;
-    }
-    std::string out;
-    reply::array_header(out, plans.size());
-    for (const Plan& plan : plans) out += reply_of(plan);
-    return out;
-  }
-  return contention_error(env);
+  return execute(env, [&](bool kind_changed) { return plan_transaction(env, commands, kind_changed); });
 }
 
 }  // namespace cairn::resp

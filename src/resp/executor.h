@@ -11,10 +11,16 @@
 // transaction (EXECABORT, nothing written), and a command that depends on a key an earlier command of
 // the transaction writes is refused the same way (it cannot be planned before that write exists).
 //
-// Threads: called on a worker thread (it calls the store); several at once for different sessions.
+// The session (session.h) plans on its step, hands the batch to BatchWriter::apply_async and settles
+// the outcome on a later step, so no thread waits for the commit; execute_command and
+// execute_transaction are the same steps run synchronously.
+//
+// Threads: any thread (it calls the store); several at once for different sessions.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "src/resp/command.h"
@@ -35,7 +41,30 @@ struct QueuedCommand {
   std::vector<std::string> args;
 };
 
-// The encoded reply to one planned command (spec.handler is set).
+// One planning of a command or of a transaction: either its reply, decided without a write, or the
+// batch to apply (expectations and writes) and the plans whose replies go out once it is committed.
+struct Attempt {
+  std::optional<std::string> reply;
+  bool transaction = false;
+  std::string_view name;  // The command's (for error texts).
+  std::vector<Plan> plans;
+  std::vector<Expectation> expectations;
+  std::vector<WriteOp> writes;
+};
+
+// Plans one command (spec.handler is set) or a transaction, reading the store. `kind_changed`: the
+// previous attempt met a kind that appeared since its plan (CommandContext::kind_changed).
+Attempt plan_command(const ExecutionEnv& env, const CommandSpec& spec, const std::vector<std::string>& args,
+                     bool kind_changed);
+Attempt plan_transaction(const ExecutionEnv& env, const std::vector<QueuedCommand>& commands, bool kind_changed);
+
+// The reply of `attempt` (number `attempt_number`, from 0) once its batch was applied with `applied`,
+// or nullopt when it must be planned again (an expectation did not hold, or a kind appeared: then
+// `kind_changed` is set). After max_plan_attempts the reply is the contention error.
+std::optional<std::string> settle(const ExecutionEnv& env, const Attempt& attempt, const Result<bool>& applied,
+                                  unsigned attempt_number, bool& kind_changed);
+
+// The encoded reply to one planned command, planned and written synchronously (BatchWriter::apply).
 std::string execute_command(const ExecutionEnv& env, const CommandSpec& spec,
                             const std::vector<std::string>& args);
 

@@ -37,9 +37,10 @@ class RespListener::Impl {
                                          .max_buffered_output_bytes = options.max_buffered_output_bytes};
     state_ = std::make_shared<RespListenerState>(store, std::move(options), seed);
     Server::Hooks hooks;
-    hooks.make_session = [state = state_](std::function<void()>) {
+    hooks.make_session = [state = state_](std::function<void()> wake) {
       // The deleter keeps the state alive as long as the session.
-      return std::shared_ptr<RespSession>(new RespSession(state->services, state->options, state->shared),
+      return std::shared_ptr<RespSession>(new RespSession(state->services, state->options, state->shared,
+                                                          std::move(wake)),
                                           [state](RespSession* session) { delete session; });
     };
     const auto add = [](std::atomic<std::uint64_t>& counter, std::uint64_t by) {

@@ -41,10 +41,11 @@ std::size_t request_bytes(const std::vector<std::string>& args) {
 
 }  // namespace
 
-RespSession::RespSession(Services services, RespOptions options, RespShared& shared)
+RespSession::RespSession(Services services, RespOptions options, RespShared& shared, std::function<void()> wake)
     : services_(std::move(services)),
       options_(std::move(options)),
       shared_(shared),
+      wake_(std::move(wake)),
       client_id_(shared.new_client_id()),
       reader_(options_.limits),
       authenticated_(options_.client_token.empty()) {
@@ -284,12 +285,19 @@ bool RespSession::wants_input() const {
 
 bool RespSession::has_work() const {
   std::lock_guard lock(mutex_);
-  return !shut_down_ && !queue_.empty();
+  if (shut_down_) return false;
+  if (!writes_.empty()) return writes_.front_done();  // What comes after a write waits for its answer.
+  return !queue_.empty();
 }
 
 bool RespSession::closing() const {
   std::lock_guard lock(mutex_);
-  return closing_ || (close_when_done_ && queue_.empty());
+  return closing_ || (close_when_done_ && queue_.empty() && writes_.empty());
+}
+
+std::size_t RespSession::writes_in_flight() const {
+  std::lock_guard lock(mutex_);
+  return writes_.size();
 }
 
 std::string RespSession::take_output() {
@@ -309,12 +317,21 @@ void RespSession::emit(std::string reply) {
 }
 
 void RespSession::step() {
+  Running* finished = nullptr;
+  Result<bool> outcome = false;
   Item work;
   {
     std::lock_guard lock(mutex_);
     if (shut_down_) return;
+    if (writes_.front_done()) {
+      // Stays at the front (and in place: only step() changes writes_) until it is answered.
+      finished = &writes_.front_payload();
+      outcome = std::move(writes_.front_outcome());
+    } else if (!writes_.empty()) {
+      return;  // Its completion wakes a later step.
+    }
     // Replies decided on receipt go out up to the next command to run.
-    while (!queue_.empty() && queue_.front().spec == nullptr && !queue_.front().transaction) {
+    while (!finished && !queue_.empty() && queue_.front().spec == nullptr && !queue_.front().transaction) {
       Item ready = std::move(queue_.front());
       queue_.pop_front();
       if (!ready.reply.empty() && ready.reply[0] == '-') {
@@ -327,16 +344,68 @@ void RespSession::step() {
         return;
       }
     }
-    if (queue_.empty()) {
-      read_commands();  // Room was made: read what the in-flight limit held back.
-      return;
+    if (!finished) {
+      if (queue_.empty()) {
+        read_commands();  // Room was made: read what the in-flight limit held back.
+        return;
+      }
+      work = std::move(queue_.front());
+      queue_.pop_front();
     }
-    work = std::move(queue_.front());
-    queue_.pop_front();
   }
+  if (finished) return settle_front(*finished, outcome);
+  start(std::move(work));
+}
+
+void RespSession::plan(Running& running) const {
   const ExecutionEnv env{services_, shared_, options_, client_id_};
-  emit(work.transaction ? execute_transaction(env, *work.transaction)
-                        : execute_command(env, *work.spec, work.args));
+  running.attempt = running.work.transaction
+                        ? plan_transaction(env, *running.work.transaction, running.kind_changed)
+                        : plan_command(env, *running.work.spec, running.work.args, running.kind_changed);
+}
+
+void RespSession::start(Item work) {
+  Running running;
+  running.work = std::move(work);
+  plan(running);
+  if (running.attempt.reply) return answer(running.work, std::move(*running.attempt.reply));
+  auto expectations = std::move(running.attempt.expectations);
+  auto writes = std::move(running.attempt.writes);
+  net::PendingWrites<Running>::Completion done;
+  {
+    std::lock_guard lock(mutex_);
+    done = writes_.push(std::move(running), wake_);
+  }
+  // Without the lock: a batch refused before queueing completes right here.
+  services_.batch.apply_async(std::move(expectations), std::move(writes), std::move(done));
+}
+
+void RespSession::settle_front(Running& running, const Result<bool>& outcome) {
+  const ExecutionEnv env{services_, shared_, options_, client_id_};
+  auto reply = settle(env, running.attempt, outcome, running.number, running.kind_changed);
+  if (!reply) {
+    ++running.number;
+    plan(running);
+    reply = std::move(running.attempt.reply);
+  }
+  if (reply) {
+    answer(running.work, std::move(*reply));
+    std::lock_guard lock(mutex_);
+    writes_.pop_front();
+    return;
+  }
+  auto expectations = std::move(running.attempt.expectations);
+  auto writes = std::move(running.attempt.writes);
+  net::PendingWrites<Running>::Completion done;
+  {
+    std::lock_guard lock(mutex_);
+    done = writes_.resubmit_front(wake_);  // Moves `running` into a fresh entry.
+  }
+  services_.batch.apply_async(std::move(expectations), std::move(writes), std::move(done));
+}
+
+void RespSession::answer(const Item& work, std::string reply) {
+  emit(std::move(reply));
   shared_.counters.latency(work.transaction ? std::string_view("exec") : work.spec->name,
                            std::chrono::steady_clock::now() - work.received);
   std::lock_guard lock(mutex_);
@@ -346,13 +415,18 @@ void RespSession::step() {
 bool RespSession::next_step_is_quick() const {
   std::lock_guard lock(mutex_);
   if (shut_down_) return false;
+  // Answering a finished write reads at most what it wrote (INCR's reply); planning a command again
+  // is as quick as planning it was.
+  if (writes_.front_done()) return !writes_.front_payload().work.transaction;
+  if (!writes_.empty()) return false;
   for (const Item& item : queue_) {
     if (item.transaction) return false;
     if (item.spec == nullptr) {
       if (item.close_after) return true;  // step() stops at this reply.
       continue;                           // Decided on receipt: step() sends it on the way.
     }
-    return (item.spec->flags & kFast) != 0 && (item.spec->flags & kWrite) == 0;
+    if (item.spec->flags & kWrite) return item.args.size() <= kMaxQuickWriteArguments;
+    return (item.spec->flags & kFast) != 0;
   }
   return !queue_.empty();
 }
@@ -362,6 +436,7 @@ void RespSession::shutdown() {
   shut_down_ = true;
   input_closed_ = true;
   queue_.clear();
+  writes_.clear();  // Their completions hold their own entries; nobody answers them now.
   multi_.clear();
 }
 

@@ -5,8 +5,14 @@
 // drive it directly. receive() reads whole commands (request_reader.h) and answers at once, in order,
 // everything that needs no store: protocol errors, unknown commands and wrong arities, AUTH and HELLO,
 // MULTI bookkeeping (QUEUED, DISCARD, EXECABORT), CLIENT. Everything else is queued and run by step(),
-// one command or one EXEC per call, which calls the store and may wait for an fsync. Replies always
-// leave in the order the commands came.
+// one command or one EXEC per call. Replies always leave in the order the commands came.
+//
+// Writes never hold a thread: step() plans a command (or EXEC: executor.h), hands its batch to
+// BatchWriter::apply_async and returns; the store's writer thread records the outcome after the
+// commit and calls `wake`; a later step answers it (or plans it again when a key changed under it).
+// While a write is unanswered the next command waits (it may read what that write changes, and every
+// reply of Redis assumes the writes before it are done), so one connection has one write in a commit,
+// and concurrent connections share commits.
 //
 // Authentication (always on when RespOptions::client_token is set): before AUTH <token> (or AUTH
 // default <token>, or HELLO 2 AUTH default <token>) only AUTH, HELLO and QUIT are answered; anything
@@ -31,22 +37,28 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "src/net/pending_writes.h"
 #include "src/resp/command.h"
 #include "src/resp/executor.h"
 #include "src/resp/request_reader.h"
 
 namespace cairn::resp {
 
+// A write command with more arguments (MSET or DEL of many keys) is planned on a worker, not the loop.
+inline constexpr std::size_t kMaxQuickWriteArguments = 33;
+
 class RespSession {
  public:
-  // `services` and `shared` are borrowed and must outlive the session.
-  RespSession(Services services, RespOptions options, RespShared& shared);
+  // `services` and `shared` are borrowed and must outlive the session. `wake` (optional) is called, from
+  // the store's writer thread, when a write's commit finished and a step may answer it.
+  RespSession(Services services, RespOptions options, RespShared& shared, std::function<void()> wake = {});
   ~RespSession();
 
   RespSession(const RespSession&) = delete;
@@ -70,9 +82,14 @@ class RespSession {
   // Answers the next queued command (or EXEC), calling the store. Never concurrently with itself.
   void step();
   // True when the next step() only sends replies decided on receipt and runs one command that never
-  // writes and costs O(1) or O(log n) (Redis's "fast" and not "write": GET, EXISTS, SISMEMBER, PING, ...):
-  // an LMDB read, never an fsync, so the listener may run it on the loop thread without a thread hop.
+  // writes and costs O(1) or O(log n) (Redis's "fast" and not "write": GET, EXISTS, SISMEMBER, PING, ...),
+  // or plans a write command of at most kMaxQuickWriteArguments arguments and hands it to the store, or
+  // answers a finished write: LMDB reads, never an fsync, so the listener may run it on the loop thread
+  // without a thread hop. A transaction is never quick (its plan may read without bound).
   bool next_step_is_quick() const;
+  // Writes handed to the store and not yet answered (0 or 1). While one is and has not completed,
+  // has_work() is false: its completion calls `wake`.
+  std::size_t writes_in_flight() const;
   // Drops queued work; later steps do nothing. Not concurrently with step().
   void shutdown();
 
@@ -89,6 +106,22 @@ class RespSession {
     // When the command was read (the item is made then): its latency runs to its reply (step()).
     std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now();
   };
+
+  // A command or transaction whose batch is with the store.
+  struct Running {
+    Item work;
+    Attempt attempt;
+    unsigned number = 0;  // Of the attempt, from 0.
+    bool kind_changed = false;
+  };
+  // Plans `running.work` again (attempt `running.number`) into running.attempt.
+  void plan(Running& running) const;
+  // Plans `work`; answers it when that needs no write, else hands its batch to the store.
+  void start(Item work);
+  // Settles the front write with `outcome`: answers it, or plans it again and resubmits it.
+  void settle_front(Running& running, const Result<bool>& outcome);
+  // Sends the reply to `work` and records its latency.
+  void answer(const Item& work, std::string reply);
 
   // The rest run under mutex_.
   void read_commands();
@@ -110,6 +143,7 @@ class RespSession {
   Services services_;
   RespOptions options_;
   RespShared& shared_;
+  std::function<void()> wake_;
   const std::uint64_t client_id_;
 
   mutable std::mutex mutex_;
@@ -121,6 +155,7 @@ class RespSession {
   bool closing_ = false;
   bool shut_down_ = false;
   std::deque<Item> queue_;
+  net::PendingWrites<Running> writes_;  // At most one: the next command waits for it.
   std::string output_;
   std::string name_;                            // CLIENT SETNAME / HELLO SETNAME.
   std::string library_name_, library_version_;  // CLIENT SETINFO.

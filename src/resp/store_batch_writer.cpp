@@ -1,5 +1,7 @@
 #include "src/resp/store_batch_writer.h"
 
+#include <utility>
+
 namespace cairn::resp {
 
 WriteBatch make_batch(const std::vector<Expectation>& expectations, const std::vector<WriteOp>& writes) {
@@ -13,6 +15,12 @@ Result<bool> StoreBatchWriter::apply(const std::vector<Expectation>& expectation
                                      const std::vector<WriteOp>& writes) {
   if (writes.empty() && expectations.empty()) return true;
   return store_.write(make_batch(expectations, writes));
+}
+
+void StoreBatchWriter::apply_async(std::vector<Expectation> expectations, std::vector<WriteOp> writes,
+                                   std::function<void(Result<bool>)> done) {
+  if (writes.empty() && expectations.empty()) return done(true);
+  store_.write_async(make_batch(expectations, writes), std::move(done));
 }
 
 }  // namespace cairn::resp

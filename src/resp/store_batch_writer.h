@@ -1,4 +1,5 @@
-// StoreBatchWriter: the BatchWriter over Store::write (one atomic batch per command or transaction).
+// StoreBatchWriter: the BatchWriter over Store::write and Store::write_async (one atomic batch per
+// command or transaction).
 #pragma once
 
 #include "cairn/store.h"
@@ -13,6 +14,8 @@ class StoreBatchWriter final : public BatchWriter {
 
   Result<bool> apply(const std::vector<Expectation>& expectations,
                      const std::vector<WriteOp>& writes) override;
+  void apply_async(std::vector<Expectation> expectations, std::vector<WriteOp> writes,
+                   std::function<void(Result<bool>)> done) override;
 
  private:
   Store& store_;

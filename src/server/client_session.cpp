@@ -299,7 +299,7 @@ bool ClientSession::has_work() const {
   if (shut_down_) return false;
   if (!writes_.empty()) {
     // Waiting for a commit: work only when one is answered, or more writes can join it.
-    if (writes_.front()->done.load(std::memory_order_acquire)) return true;
+    if (writes_.front_done()) return true;
     if (!queue_.empty() && queue_.front().request && is_write(queue_.front().request->op)) return true;
   } else if (!queue_.empty() || stream_id_) {
     return true;
@@ -352,26 +352,20 @@ std::size_t ClientSession::writes_in_flight() const {
 }
 
 void ClientSession::take_finished_writes(std::vector<Response>& replies) {
-  while (!writes_.empty() && writes_.front()->done.load(std::memory_order_acquire)) {
-    PendingWrite& write = *writes_.front();
-    replies.push_back(Response{write.id, false, to_body(std::move(write.status))});
-    writes_.pop_front();
+  for (; writes_.front_done(); writes_.pop_front()) {
+    Result<bool>& outcome = writes_.front_outcome();
+    Body body = outcome ? Body(protocol::Done{}) : Body(std::move(outcome.error()));
+    replies.push_back(Response{writes_.front_payload(), false, std::move(body)});
   }
 }
 
 void ClientSession::submit_front_writes() {
   while (!queue_.empty() && queue_.front().request && is_write(queue_.front().request->op)) {
-    auto pending = std::make_shared<PendingWrite>();
-    pending->id = queue_.front().request->id;
     WriteBatch batch = to_batch(queue_.front().request->op);
+    auto completion = writes_.push(queue_.front().request->id, wake_);
     queue_.pop_front();
-    writes_.push_back(pending);
     // The completion takes no session lock (it may run right here, on a refusal before queueing).
-    services_.store.write_async(std::move(batch), [pending, wake = wake_](Result<bool> done) {
-      pending->status = done ? ok() : Status(tl::unexpected(std::move(done.error())));
-      pending->done.store(true, std::memory_order_release);
-      if (wake) wake();
-    });
+    services_.store.write_async(std::move(batch), std::move(completion));
   }
 }
 
@@ -419,7 +413,7 @@ bool ClientSession::next_step_is_quick() const {
     if (!watch.pending.empty() || watch.overflowed) return false;  // step() sends those first.
   }
   // Answering finished writes and handing writes to the store never waits for the disk.
-  if (!writes_.empty() && writes_.front()->done.load(std::memory_order_acquire)) return true;
+  if (writes_.front_done()) return true;
   if (queue_.empty()) return false;
   const Item& item = queue_.front();
   if (item.request && is_write(item.request->op)) return true;

@@ -52,6 +52,7 @@
 #include "cairn/store.h"
 #include "src/codec/frame.h"
 #include "src/metrics/latency_histogram.h"
+#include "src/net/pending_writes.h"
 #include "src/protocol/protocol.h"
 
 namespace cairn::server {
@@ -187,12 +188,6 @@ class ClientSession {
     std::optional<Error> error;
     bool fatal = false;  // Close the connection after this error reply.
   };
-  // A write handed to the store (Store::write_async); `done` is set by the writer thread after `status`.
-  struct PendingWrite {
-    std::uint64_t id = 0;
-    Status status = ok();
-    std::atomic<bool> done{false};
-  };
   struct WatchState {
     std::uint64_t subscription = 0;
     std::deque<Change> pending;
@@ -235,7 +230,7 @@ class ClientSession {
   bool close_when_done_ = false;  // After end_of_input().
   bool authenticated_ = false;    // Set by a valid auth request, or from the start with no token.
   std::deque<Item> queue_;
-  std::deque<std::shared_ptr<PendingWrite>> writes_;  // Submitted, in request order; answered from the front.
+  net::PendingWrites<std::uint64_t> writes_;  // Request ids submitted, in request order; answered from the front.
   std::optional<std::uint64_t> stream_id_;  // The stream being answered, if any.
   std::set<std::uint64_t> cancelled_;
   std::map<std::uint64_t, WatchState> watches_;

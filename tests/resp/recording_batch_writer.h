@@ -3,7 +3,9 @@
 // RESP side asked for.
 #pragma once
 
+#include <functional>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "cairn/store.h"
@@ -23,6 +25,14 @@ class RecordingBatchWriter final : public resp::BatchWriter {
       batches.push_back(writes);
     }
     return writer_.apply(expectations, writes);
+  }
+  void apply_async(std::vector<resp::Expectation> expectations, std::vector<resp::WriteOp> writes,
+                   std::function<void(Result<bool>)> done) override {
+    {
+      std::lock_guard lock(mutex_);
+      batches.push_back(writes);
+    }
+    writer_.apply_async(std::move(expectations), std::move(writes), std::move(done));
   }
 
   // Every batch applied so far (read it when no write is in flight).

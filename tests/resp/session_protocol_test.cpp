@@ -244,9 +244,10 @@ TEST_CASE("resp session: bad input gets its error and closes without allocating 
 namespace cairn::resp {
 namespace {
 
-// The listener runs a quick step on the loop thread (src/net/session_server.h): only fast reads may
-// be quick, never a write (which may wait for an fsync) nor a transaction.
-TEST_CASE("resp session: only fast reads are quick steps, never a write or an EXEC") {
+// The listener runs a quick step on the loop thread (src/net/session_server.h): fast reads, and
+// handing a small write to the store (which returns at once: the commit completes later, elsewhere);
+// never a transaction, whose plan may read without bound, nor a write of many keys.
+TEST_CASE("resp session: fast reads and handing small writes to the store are quick steps, never an EXEC") {
   test::RespHarness harness;
   RespSession& session = harness.session();
   CHECK_FALSE(session.next_step_is_quick());  // Nothing queued.
@@ -256,14 +257,23 @@ TEST_CASE("resp session: only fast reads are quick steps, never a write or an EX
   CHECK(session.take_output() == test::nil_reply());
 
   session.receive(test::command_bytes({"SET", "k", "v"}));
-  CHECK_FALSE(session.next_step_is_quick());
+  CHECK(session.next_step_is_quick());
+  session.step();  // Planned and handed to the store; no thread waits for the commit.
+  CHECK(session.writes_in_flight() == 1);
   CHECK(harness.run() == test::ok_reply());
+  CHECK(session.writes_in_flight() == 0);
 
-  session.receive(test::command_bytes({"EXISTS", "k"}) + test::command_bytes({"SET", "k", "w"}));
-  CHECK(session.next_step_is_quick());  // EXISTS first ...
+  session.receive(test::command_bytes({"SET", "k", "w"}) + test::command_bytes({"EXISTS", "k"}));
+  CHECK(session.next_step_is_quick());
   session.step();
-  CHECK_FALSE(session.next_step_is_quick());  // ... then the SET waits for the worker.
-  CHECK(harness.run() == test::int_reply(1) + test::ok_reply());
+  CHECK_FALSE(session.next_step_is_quick());  // EXISTS waits for the write before it.
+  CHECK(harness.run() == test::ok_reply() + test::int_reply(1));
+
+  std::vector<std::string> mset{"MSET"};
+  for (int i = 0; i < 20; ++i) mset.insert(mset.end(), {"m" + std::to_string(i), "v"});
+  session.receive(test::command_bytes(mset));
+  CHECK_FALSE(session.next_step_is_quick());  // Forty keys to plan: on the worker.
+  CHECK(harness.run() == test::ok_reply());
 
   session.receive(test::command_bytes({"MULTI"}) + test::command_bytes({"GET", "k"}) + test::command_bytes({"EXEC"}));
   CHECK_FALSE(session.next_step_is_quick());  // A transaction runs on the worker.
