@@ -100,23 +100,31 @@ Outbox Dissemination::on_message(const Envelope& message, std::uint64_t now_ms) 
     ++stats_.pushes_received;
     std::uint64_t& merged = merged_through_[message.sender];
     std::uint64_t last = 0;
+    // The entries not merged yet, merged in one store transaction (one commit for the whole push).
+    std::vector<DeltaToMerge> fresh;
+    std::vector<std::uint64_t> sequences;
     for (const DeltaPush::Entry& entry : push->entries) {
       ++stats_.entries_received;
       stats_.bytes_received += entry.delta_group.size();
       last = entry.sequence;
-      if (entry.sequence <= merged) continue;  // A resend of what was merged already.
-      auto outcome = store_.merge_delta(entry.delta_group, message.sender.value);
-      if (!outcome) {
-        if (outcome.error().code() != ErrorCode::kCorrupt && outcome.error().code() != ErrorCode::kLimitExceeded) {
-          // The store could not take it (I/O, map full): do not acknowledge, so it comes again.
-          ++stats_.store_errors;
-          break;
+      if (entry.sequence <= std::max(merged, sequences.empty() ? 0 : sequences.back())) continue;  // A resend.
+      fresh.push_back(DeltaToMerge{entry.delta_group, message.sender.value});
+      sequences.push_back(entry.sequence);
+    }
+    auto outcomes = fresh.empty() ? Result<std::vector<Result<MergeOutcome>>>{} : store_.merge_deltas(fresh);
+    if (!outcomes) {
+      // The store could not take them (I/O, map full): do not acknowledge, so they come again.
+      ++stats_.store_errors;
+    } else {
+      for (std::size_t i = 0; i < outcomes->size(); ++i) {
+        const Result<MergeOutcome>& outcome = (*outcomes)[i];
+        if (!outcome) {
+          ++stats_.entries_rejected;  // It will never merge; acknowledging lets the sender move on.
+        } else if (outcome->changed) {
+          ++stats_.entries_new;
         }
-        ++stats_.entries_rejected;  // It will never merge; acknowledging lets the sender move on.
-      } else if (outcome->changed) {
-        ++stats_.entries_new;
+        merged = sequences[i];
       }
-      merged = entry.sequence;
     }
     // Acknowledge the last entry merged (or already merged) in this push.
     const std::uint64_t acknowledged = std::min(last, merged);

@@ -298,7 +298,7 @@ void LmdbStore::notify_subscribers(const std::vector<Change>& changes) {
   }
 }
 
-Result<MergeOutcome> LmdbStore::merge_delta(std::string_view delta_bytes, std::uint64_t origin) {
+Result<codec::DeltaGroup> LmdbStore::admit_delta(std::string_view delta_bytes, std::uint64_t origin) {
   count(operations_.merge_delta);
   auto group = codec::decode_delta_group(delta_bytes);
   if (!group) return tl::unexpected(group.error());
@@ -317,20 +317,76 @@ Result<MergeOutcome> LmdbStore::merge_delta(std::string_view delta_bytes, std::u
       !resolved) {
     return tl::unexpected(resolved.error());
   }
+  return group;
+}
+
+Result<MergeOutcome> LmdbStore::merge_group(Txn& txn, codec::DeltaGroup& group) {
+  drop_dots_beyond(group, working_.retired);  // Dots of retired replicas beyond their retirement never enter.
+  Staged staged = stage();
+  auto logged = commit_group(txn, group, /*local=*/false, staged);
+  if (!logged) return tl::unexpected(logged.error());
+  adopt(std::move(staged));
+  observe_timestamps(group);
+  return MergeOutcome{*logged != 0, *logged};
+}
+
+Result<MergeOutcome> LmdbStore::merge_delta(std::string_view delta_bytes, std::uint64_t origin) {
+  auto group = admit_delta(delta_bytes, origin);
+  if (!group) return tl::unexpected(group.error());
   MergeOutcome outcome;
   auto merged = run_write([&](Txn& txn) -> Status {
-    drop_dots_beyond(*group, working_.retired);  // Dots of retired replicas beyond their retirement never enter.
-    Staged staged = stage();
-    auto logged = commit_group(txn, *group, /*local=*/false, staged);
-    if (!logged) return tl::unexpected(logged.error());
-    adopt(std::move(staged));
-    outcome.logged_sequence = *logged;
-    outcome.changed = *logged != 0;
-    observe_timestamps(*group);
+    auto done = merge_group(txn, *group);
+    if (!done) return tl::unexpected(done.error());
+    outcome = *done;
     return ok();
   });
   if (!merged) return tl::unexpected(merged.error());
   return outcome;
+}
+
+namespace {
+
+// A delta refused on its own account: the others of its push still merge (Replica::merge_deltas).
+bool refused_alone(const Error& error) {
+  return error.code() == ErrorCode::kCorrupt || error.code() == ErrorCode::kLimitExceeded;
+}
+
+}  // namespace
+
+Result<std::vector<Result<MergeOutcome>>> LmdbStore::merge_deltas(const std::vector<DeltaToMerge>& deltas) {
+  std::vector<Result<MergeOutcome>> outcomes;
+  std::vector<std::optional<codec::DeltaGroup>> groups(deltas.size());
+  for (std::size_t i = 0; i < deltas.size(); ++i) {
+    auto group = admit_delta(deltas[i].bytes, deltas[i].origin);
+    if (!group && !refused_alone(group.error())) return tl::unexpected(group.error());
+    if (group) {
+      groups[i] = std::move(*group);
+      outcomes.emplace_back(MergeOutcome{});
+    } else {
+      outcomes.emplace_back(tl::unexpected(std::move(group.error())));
+    }
+  }
+  auto merged = run_write([&](Txn& txn) -> Status {
+    for (std::size_t i = 0; i < groups.size(); ++i) {
+      if (!groups[i]) continue;
+      // Its own nested transaction, so a delta failing a record check drops only its own changes
+      // (merge_group adopts in-memory state only once it succeeded).
+      MDB_txn* raw = nullptr;
+      if (int rc = mdb_txn_begin(databases().env, txn.get(), 0, &raw); rc != 0) {
+        return tl::unexpected(lmdb_error(rc, "begin nested merge"));
+      }
+      Txn nested(raw);
+      auto done = merge_group(nested, *groups[i]);
+      if (!done && !refused_alone(done.error())) return tl::unexpected(done.error());
+      if (done) {
+        if (auto committed = nested.commit(); !committed) return committed;
+      }
+      outcomes[i] = std::move(done);
+    }
+    return ok();
+  });
+  if (!merged) return tl::unexpected(merged.error());
+  return outcomes;
 }
 
 void LmdbStore::observe_timestamps(const codec::DeltaGroup& group) {

@@ -75,6 +75,7 @@ class LmdbStore final : public Replica {
   std::uint64_t subscribe(std::string_view prefix, std::function<void(const Change&)> callback) override;
   void unsubscribe(std::uint64_t subscription) override;
   Result<MergeOutcome> merge_delta(std::string_view delta_bytes, std::uint64_t origin) override;
+  Result<std::vector<Result<MergeOutcome>>> merge_deltas(const std::vector<DeltaToMerge>& deltas) override;
   Status wait_for_queued_writes() override {
     if (!queue_) return ok();
     return queue_->submit([](Txn&) { return ok(); });
@@ -162,6 +163,11 @@ class LmdbStore final : public Replica {
   // The committed causal context, as read in `txn`.
   Result<crdt::DotContext> committed_context(const Txn& txn) const;
   void observe_timestamps(const codec::DeltaGroup& group);
+  // merge_delta's checks before its write: decodes, checks keys and members, resolves a copy of this
+  // store's id the delta shows.
+  Result<codec::DeltaGroup> admit_delta(std::string_view delta_bytes, std::uint64_t origin);
+  // Writer thread, in `txn`: joins one received group (as merge_delta), adopting the state it changed.
+  Result<MergeOutcome> merge_group(Txn& txn, codec::DeltaGroup& group);
   void notify_subscribers(const std::vector<Change>& changes);
 
   std::unique_ptr<Environment> environment_;

@@ -52,6 +52,13 @@ class Replica : public Store {
   // part to the delta log. Malformed bytes fail with kCorrupt and change nothing.
   virtual Result<MergeOutcome> merge_delta(std::string_view delta_bytes, std::uint64_t origin) = 0;
 
+  // Applies several delta-groups (a received push) in one write transaction, in order, each as
+  // merge_delta would: idempotently, each new part logged as its own delta-group. A delta that cannot
+  // merge on its own account (malformed bytes or a failed record check: kCorrupt; over a limit:
+  // kLimitExceeded) gets that error in its place and changes nothing, and the others merge still.
+  // Any other failure (I/O, map full beyond its limit) fails the call and merges none of them.
+  virtual Result<std::vector<Result<MergeOutcome>>> merge_deltas(const std::vector<DeltaToMerge>& deltas) = 0;
+
   // Waits until every write queued before this call has completed and its completion (write_async's
   // callback) has run. The node calls it before its event loop goes, since those callbacks post to it.
   virtual Status wait_for_queued_writes() = 0;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cairn {
@@ -18,6 +19,12 @@ struct LoggedDelta {
   std::uint64_t sequence = 0;
   std::uint64_t origin = 0;  // The replica it was received from; 0 for a local write.
   std::string bytes;         // Encoded delta-group, ready for merge_delta on another store.
+};
+
+// One delta-group of a received push, for merge_deltas.
+struct DeltaToMerge {
+  std::string_view bytes;    // Encoded delta-group.
+  std::uint64_t origin = 0;  // The replica it was received from.
 };
 
 // What merge_delta did.

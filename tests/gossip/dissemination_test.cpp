@@ -210,5 +210,45 @@ TEST_CASE("dissemination: an undecodable entry is counted, acknowledged and skip
   CHECK(h.at(1).gossip->stats().entries_rejected == 1);
 }
 
+TEST_CASE("dissemination: a received push of many entries costs the receiver one commit") {
+  Harness h(2);
+  h.link(0, {1});
+  h.link(1, {0});
+  for (int i = 0; i < 30; ++i) REQUIRE(h.at(0).store->put("k" + std::to_string(i), "v"));
+  const auto before = h.at(1).store->usage();
+  REQUIRE(before);
+  h.now_ms += 100;
+  h.deliver(h.at(0).gossip->tick(h.now_ms));  // One push of the 30 entries, and its ack.
+  const auto after = h.at(1).store->usage();
+  REQUIRE(after);
+  CHECK(h.at(0).gossip->stats().pushes_sent == 1);
+  CHECK(h.at(1).gossip->stats().entries_new == 30);
+  CHECK(after->commits - before->commits == 1);
+  CHECK(h.at(0).gossip->acknowledged().at(h.at(1).id) == 30);
+  for (int i = 0; i < 30; ++i) CHECK(h.at(1).store->get("k" + std::to_string(i))->value == "v");
+}
+
+TEST_CASE("dissemination: a garbage entry amid good ones is rejected alone and the push acknowledged") {
+  Harness h(2);
+  h.link(0, {1});
+  h.link(1, {0});
+  REQUIRE(h.at(0).store->put("a", "1"));
+  REQUIRE(h.at(0).store->put("b", "2"));
+  auto logged = h.at(0).store->deltas_since(0, 10);
+  REQUIRE(logged->size() == 2);
+  DeltaPush push;
+  push.entries.push_back(DeltaPush::Entry{1, logged->at(0).bytes});
+  push.entries.push_back(DeltaPush::Entry{2, "garbage"});
+  push.entries.push_back(DeltaPush::Entry{3, logged->at(1).bytes});
+  Outbox replies =
+      h.at(1).gossip->on_message(Envelope{kCluster, h.at(0).id, h.at(0).endpoint, push}, h.now_ms);
+  REQUIRE(replies.size() == 1);
+  CHECK(std::get<DeltaAck>(replies.front().envelope.body).sequence == 3);
+  CHECK(h.at(1).gossip->stats().entries_rejected == 1);
+  CHECK(h.at(1).gossip->stats().entries_new == 2);
+  CHECK(h.at(1).store->get("a")->value == "1");
+  CHECK(h.at(1).store->get("b")->value == "2");
+}
+
 }  // namespace
 }  // namespace cairn::gossip

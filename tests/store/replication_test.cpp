@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cairn/store.h"
@@ -241,6 +242,78 @@ TEST_CASE("replication: a write touching more records than one delta-group holds
   test::ship_deltas(*a, *b, shipped);
   CHECK(b->kind("big").error().code() == ErrorCode::kNotFound);
   CHECK(test::drain(**b->smembers("big")).empty());
+}
+
+}  // namespace
+}  // namespace cairn
+
+namespace cairn {
+namespace {
+
+// What a store holds, as anti-entropy compares it: the root hash of its records and its causal context.
+std::pair<std::uint64_t, std::string> root_of(store::Replica& replica) {
+  auto root = replica.tree_hashes(0, {0}, /*with_context=*/true);
+  REQUIRE(root);
+  return {root->hashes.at(0), root->context};
+}
+
+TEST_CASE("replication: a push of many deltas merges in one commit, as merging them one by one") {
+  TempDir dir_a, dir_b, dir_c;
+  auto a = open_store(dir_a.str());
+  auto b = open_store(dir_b.str());
+  auto c = open_store(dir_c.str());
+  for (int i = 0; i < 20; ++i) REQUIRE(a->put("k" + std::to_string(i % 7), "v" + std::to_string(i)));
+  REQUIRE(a->sadd("s", {"x", "y"}));
+  REQUIRE(a->srem("s", {"x"}));
+  REQUIRE(a->incr("n", 5));
+  REQUIRE(a->del("k3"));
+  auto deltas = a->deltas_since(0, 100);
+  REQUIRE(deltas);
+  REQUIRE(deltas->size() == 24);
+
+  std::vector<DeltaToMerge> push;
+  for (const LoggedDelta& delta : *deltas) push.push_back(DeltaToMerge{delta.bytes, a->replica_id()});
+  const auto before = b->usage();
+  auto merged = b->merge_deltas(push);
+  const auto after = b->usage();
+  REQUIRE(merged);
+  REQUIRE(merged->size() == push.size());
+  for (const auto& outcome : *merged) CHECK((outcome && outcome->changed));
+  CHECK(after->commits - before->commits == 1);
+  CHECK(b->deltas_since(0, 100)->size() == push.size());  // Each new part logged as its own group.
+
+  for (const LoggedDelta& delta : *deltas) REQUIRE(c->merge_delta(delta.bytes, a->replica_id()));
+  CHECK(root_of(*b) == root_of(*c));
+  CHECK(root_of(*b) == root_of(*a));
+  CHECK(b->get("k2")->value == c->get("k2")->value);
+  CHECK_FALSE(b->get("k3"));
+
+  // Merging the push again changes nothing, still in one commit.
+  auto again = b->merge_deltas(push);
+  REQUIRE(again);
+  for (const auto& outcome : *again) CHECK((outcome && !outcome->changed));
+}
+
+TEST_CASE("replication: a malformed delta in a push is refused alone and the others merge") {
+  TempDir dir_a, dir_b;
+  auto a = open_store(dir_a.str());
+  auto b = open_store(dir_b.str());
+  REQUIRE(a->put("first", "1"));
+  REQUIRE(a->put("last", "2"));
+  auto deltas = a->deltas_since(0, 10);
+  REQUIRE(deltas->size() == 2);
+  const std::string garbage = "not a delta-group";
+  auto merged = b->merge_deltas({DeltaToMerge{deltas->at(0).bytes, a->replica_id()},
+                                 DeltaToMerge{garbage, a->replica_id()},
+                                 DeltaToMerge{deltas->at(1).bytes, a->replica_id()}});
+  REQUIRE(merged);
+  REQUIRE(merged->size() == 3);
+  CHECK(merged->at(0));
+  REQUIRE_FALSE(merged->at(1));
+  CHECK(merged->at(1).error().code() == ErrorCode::kCorrupt);
+  CHECK(merged->at(2));
+  CHECK(b->get("first")->value == "1");
+  CHECK(b->get("last")->value == "2");
 }
 
 }  // namespace
