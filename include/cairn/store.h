@@ -29,6 +29,17 @@ namespace cairn {
 
 enum class ValueKind { kRegister, kSet, kCounter };
 
+// "register", "set" or "counter": the kind's name wherever a user reads it (the CLI, RESP's CAIRN.*
+// replies, exports).
+constexpr const char* to_string(ValueKind kind) {
+  switch (kind) {
+    case ValueKind::kRegister: return "register";
+    case ValueKind::kSet: return "set";
+    case ValueKind::kCounter: return "counter";
+  }
+  return "unknown";
+}
+
 // What get() returns: the winning value, and the values of concurrent writes that lost the tie-break
 // (empty unless two peers wrote the key without seeing each other's write).
 struct RegisterValue {

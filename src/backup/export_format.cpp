@@ -46,19 +46,10 @@ Result<std::string> bytes_from_json(const Json& json, const char* what) {
   return fail(ErrorCode::kInvalidArgument, std::string(what) + " is neither a string nor {\"base64\": ...}");
 }
 
-const char* type_name(ValueKind kind) {
-  switch (kind) {
-    case ValueKind::kRegister: return "register";
-    case ValueKind::kSet: return "set";
-    case ValueKind::kCounter: return "counter";
-  }
-  return "register";
-}
-
 }  // namespace
 
 std::string encode_exported_key(const ExportedKey& key) {
-  Json json{{"key", bytes_to_json(key.key)}, {"type", type_name(key.kind)}};
+  Json json{{"key", bytes_to_json(key.key)}, {"type", to_string(key.kind)}};
   switch (key.kind) {
     case ValueKind::kRegister: json["value"] = bytes_to_json(key.value); break;
     case ValueKind::kCounter: json["value"] = key.counter; break;

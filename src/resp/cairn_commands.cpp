@@ -15,18 +15,6 @@ Plan store_error(const CommandContext& ctx, const Error& error) {
   return refuse(errors::from_store(error, lower(ctx.args[0])));
 }
 
-std::string kind_name(ValueKind kind) {
-  switch (kind) {
-    case ValueKind::kRegister:
-      return "register";
-    case ValueKind::kSet:
-      return "set";
-    case ValueKind::kCounter:
-      return "counter";
-  }
-  return "unknown";
-}
-
 // A dot as "<replica hex>:<counter>".
 std::string dot_text(const InspectedDot& dot) {
   return hex_id(dot.replica) + ":" + std::to_string(dot.counter);
@@ -54,7 +42,7 @@ void members_array(std::string& out, const std::vector<InspectedMember>& members
 
 void inspection_fields(std::string& out, const KeyInspection& inspection) {
   std::vector<std::string> kinds;
-  for (ValueKind kind : inspection.kinds) kinds.push_back(kind_name(kind));
+  for (ValueKind kind : inspection.kinds) kinds.push_back(to_string(kind));
   std::vector<std::string> vector, outside;
   for (const auto& [replica, counter] : inspection.version_vector)
     vector.push_back(hex_id(replica) + ":" + std::to_string(counter));

@@ -40,22 +40,30 @@ Body to_body(Status status) {
   return protocol::Done{};
 }
 
-// The requests that are a store write, handed to Store::write_async as a batch of one.
+// The requests that are a store write, handed to Store::write_async as a batch of one (to_batch).
+template <typename Op>
+constexpr bool kIsWrite = std::is_same_v<Op, protocol::Put> || std::is_same_v<Op, protocol::Del> ||
+                          std::is_same_v<Op, protocol::Sadd> || std::is_same_v<Op, protocol::Srem> ||
+                          std::is_same_v<Op, protocol::Incr> || std::is_same_v<Op, protocol::Decr>;
+
 bool is_write(const protocol::Op& op) {
-  return std::holds_alternative<protocol::Put>(op) || std::holds_alternative<protocol::Del>(op) ||
-         std::holds_alternative<protocol::Sadd>(op) || std::holds_alternative<protocol::Srem>(op) ||
-         std::holds_alternative<protocol::Incr>(op) || std::holds_alternative<protocol::Decr>(op);
+  return std::visit([](const auto& request) { return kIsWrite<std::decay_t<decltype(request)>>; }, op);
 }
 
 WriteBatch to_batch(const protocol::Op& op) {
-  WriteBatch batch;
-  if (const auto* put = std::get_if<protocol::Put>(&op)) batch.put(put->key, put->value);
-  if (const auto* del = std::get_if<protocol::Del>(&op)) batch.del(del->key);
-  if (const auto* sadd = std::get_if<protocol::Sadd>(&op)) batch.sadd(sadd->key, sadd->members);
-  if (const auto* srem = std::get_if<protocol::Srem>(&op)) batch.srem(srem->key, srem->members);
-  if (const auto* incr = std::get_if<protocol::Incr>(&op)) batch.incr(incr->key, incr->amount);
-  if (const auto* decr = std::get_if<protocol::Decr>(&op)) batch.decr(decr->key, decr->amount);
-  return batch;
+  return std::visit(
+      [](const auto& request) {
+        using Op = std::decay_t<decltype(request)>;
+        WriteBatch batch;
+        if constexpr (std::is_same_v<Op, protocol::Put>) batch.put(request.key, request.value);
+        if constexpr (std::is_same_v<Op, protocol::Del>) batch.del(request.key);
+        if constexpr (std::is_same_v<Op, protocol::Sadd>) batch.sadd(request.key, request.members);
+        if constexpr (std::is_same_v<Op, protocol::Srem>) batch.srem(request.key, request.members);
+        if constexpr (std::is_same_v<Op, protocol::Incr>) batch.incr(request.key, request.amount);
+        if constexpr (std::is_same_v<Op, protocol::Decr>) batch.decr(request.key, request.amount);
+        return batch;
+      },
+      op);
 }
 
 }  // namespace
@@ -431,9 +439,7 @@ void ClientSession::run(const protocol::Request& request) {
   std::visit(
       [&](const auto& op) {
         using Op = std::decay_t<decltype(op)>;
-        if constexpr (std::is_same_v<Op, protocol::Put> || std::is_same_v<Op, protocol::Del> ||
-                      std::is_same_v<Op, protocol::Sadd> || std::is_same_v<Op, protocol::Srem> ||
-                      std::is_same_v<Op, protocol::Incr> || std::is_same_v<Op, protocol::Decr>) {
+        if constexpr (kIsWrite<Op>) {
           // Never reached: step() hands every write to Store::write_async (submit_front_writes) before
           // it runs anything else. Kept correct all the same: the same write, synchronously.
           auto written = store.write(to_batch(request.op));

@@ -84,12 +84,6 @@ LmdbStore::LmdbStore(std::unique_ptr<Environment> environment, const ReplicaOpti
 
 LmdbStore::~LmdbStore() { queue_.reset(); }  // Serve every queued write before the environment closes.
 
-Status LmdbStore::write_local(std::string_view key, std::optional<ValueKind> kind, BuildDelta build) {
-  if (auto valid = check_key(key); !valid) return valid;
-  if (!queue_) return fail(ErrorCode::kUnavailable, "the store was opened read-only");
-  return run_write([&](Txn& txn) { return apply_local(txn, key, kind, build); });
-}
-
 Status LmdbStore::apply_local(Txn& txn, std::string_view key, std::optional<ValueKind> kind,
                               const BuildDelta& build) {
   auto groups = local_delta(txn, key, kind, build, working_.whole().context);
@@ -153,42 +147,29 @@ void LmdbStore::adopt(Staged staged) {
                               std::make_move_iterator(staged.changes.end()));
 }
 
-Status LmdbStore::put(std::string_view key, std::string_view value) {
-  count(operations_.put);
-  if (auto valid = check_value(value); !valid) return valid;
-  return write_local(key, ValueKind::kRegister, [&](const LocalWrite& write) {
-    return put_delta(write, key, value, clock_.now());
-  });
+// The application's single writes are batches of one operation (one mapping from an operation to its
+// delta, batch_op_build; counted as that operation, lmdb_store_batch.cpp).
+Status LmdbStore::write_one(const WriteBatch& batch) {
+  auto written = write(batch);
+  if (!written) return tl::unexpected(written.error());
+  return ok();
 }
 
-Status LmdbStore::del(std::string_view key) {
-  count(operations_.del);
-  return write_local(key, std::nullopt, [&](const LocalWrite& write) { return del_delta(write, key); });
-}
+Status LmdbStore::put(std::string_view key, std::string_view value) { return write_one(WriteBatch().put(key, value)); }
+
+Status LmdbStore::del(std::string_view key) { return write_one(WriteBatch().del(key)); }
 
 Status LmdbStore::sadd(std::string_view key, const std::vector<std::string>& members) {
-  count(operations_.sadd);
-  if (auto valid = check_members(members); !valid) return valid;
-  return write_local(key, ValueKind::kSet, [&](const LocalWrite& write) { return sadd_delta(write, key, members); });
+  return write_one(WriteBatch().sadd(key, members));
 }
 
 Status LmdbStore::srem(std::string_view key, const std::vector<std::string>& members) {
-  count(operations_.srem);
-  if (auto valid = check_members(members); !valid) return valid;
-  return write_local(key, ValueKind::kSet, [&](const LocalWrite& write) { return srem_delta(write, key, members); });
+  return write_one(WriteBatch().srem(key, members));
 }
 
-Status LmdbStore::incr(std::string_view key, std::uint64_t amount) {
-  count(operations_.incr);
-  return write_local(key, ValueKind::kCounter,
-                     [&](const LocalWrite& write) { return local_counter_delta(write, key, amount, 0); });
-}
+Status LmdbStore::incr(std::string_view key, std::uint64_t amount) { return write_one(WriteBatch().incr(key, amount)); }
 
-Status LmdbStore::decr(std::string_view key, std::uint64_t amount) {
-  count(operations_.decr);
-  return write_local(key, ValueKind::kCounter,
-                     [&](const LocalWrite& write) { return local_counter_delta(write, key, 0, amount); });
-}
+Status LmdbStore::decr(std::string_view key, std::uint64_t amount) { return write_one(WriteBatch().decr(key, amount)); }
 
 Result<RegisterValue> LmdbStore::get(std::string_view key) {
   count(operations_.get);

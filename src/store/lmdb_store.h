@@ -3,7 +3,7 @@
 //
 // LmdbStore's members are defined across several files, one per responsibility:
 //   lmdb_store.cpp           opening (Store::open, open_replica), the writer-thread plumbing
-//                            (write_local, commit_group, the queue's hooks), the application's reads and
+//                            (commit_group, the queue's hooks), the application's reads and
 //                            writes, merge_delta, subscriptions, the delta log and peer table methods
 //                            (over delta_log.h), read_raw, map growth
 //   lmdb_store_batch.cpp     write(): a batch in one nested transaction, one delta-group (over batch_write.h)
@@ -125,10 +125,10 @@ class LmdbStore final : public Replica {
     return ok();
   }
 
-  // Queues a local write of `kind` at `key`: checks the kind, builds the delta, applies and logs it.
-  Status write_local(std::string_view key, std::optional<ValueKind> kind, BuildDelta build);
+  // write() of a batch of one operation, as the single-operation calls do.
+  Status write_one(const WriteBatch& batch);
   // Writer thread, in `txn`: one local write (local_delta, then commit_group of each of its groups),
-  // adopting the staged state once every step succeeded. write_local and a one-op batch both run it.
+  // adopting the staged state once every step succeeded. A one-op batch runs it.
   Status apply_local(Txn& txn, std::string_view key, std::optional<ValueKind> kind, const BuildDelta& build);
   // What a write changes in memory, staged until all of its fallible steps are done (WriteQueue's rule).
   // The second level of rollback: a write's own nested transaction may fail and leave the batch going,

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "src/store/batch_write.h"
+#include "src/store/input_checks.h"
 #include "src/store/lmdb_store.h"
 
 namespace cairn::store {
@@ -65,7 +66,15 @@ std::atomic<std::uint64_t>& LmdbStore::counter_of(const WriteBatch& batch) {
 
 Status LmdbStore::batch_admissible(const WriteBatch& batch) {
   count(counter_of(batch));
-  if (auto valid = check_batch(batch); !valid) return valid;
+  if (is_single_call(batch)) {
+    // The operation's own limits, not a batch's caps (an SADD may carry more than kMaxBatchBytes).
+    const BatchOp& op = batch.ops().front();
+    if (auto valid = check_key(op.key); !valid) return valid;
+    if (auto valid = check_value(op.value); !valid) return valid;
+    if (auto valid = check_members(op.members); !valid) return valid;
+  } else if (auto valid = check_batch(batch); !valid) {
+    return valid;
+  }
   return writable();
 }
 

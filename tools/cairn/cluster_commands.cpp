@@ -200,12 +200,12 @@ int watch_command(Context& context, const std::string& prefix) {
       if (context.out.json()) {
         Json json;
         put_bytes(json, "key", event.key);
-        json["type"] = kind_name(event.kind);
+        json["type"] = to_string(event.kind);
         json["origin"] = event.local ? "local" : "replicated";
         json["deleted"] = event.deleted;
         context.out.document(json);
       } else {
-        context.out.line(printable(event.key) + "  " + kind_name(event.kind) + "  " +
+        context.out.line(printable(event.key) + "  " + to_string(event.kind) + "  " +
                          (event.local ? "local" : "replicated") + (event.deleted ? "  deleted" : ""));
       }
       std::fflush(stdout);  // Changes show as they happen, also through a pipe.

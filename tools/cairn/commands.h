@@ -68,7 +68,4 @@ int import_command(Context& context, const std::string& file);
 // connection failure (the message says where it tried), of the error `call` returned, or kExitOk.
 int with_client(Context& context, const std::function<Status(Client&)>& call);
 
-// "register", "set", "counter".
-const char* kind_name(ValueKind kind);
-
 }  // namespace cairn::cli

@@ -6,15 +6,6 @@
 
 namespace cairn::cli {
 
-const char* kind_name(ValueKind kind) {
-  switch (kind) {
-    case ValueKind::kRegister: return "register";
-    case ValueKind::kSet: return "set";
-    case ValueKind::kCounter: return "counter";
-  }
-  return "unknown";
-}
-
 int with_client(Context& context, const std::function<Status(Client&)>& call) {
   auto client = Client::connect(context.client);
   if (!client) {

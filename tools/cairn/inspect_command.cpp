@@ -90,9 +90,9 @@ void put_context(Json& json, const KeyInspection& inspection) {
 }
 
 Json inspection_json(const KeyInspection& inspection) {
-  Json json{{"key", inspection.key}, {"type", kind_name(inspection.kind)}};
+  Json json{{"key", inspection.key}, {"type", to_string(inspection.kind)}};
   Json kinds = Json::array();
-  for (ValueKind kind : inspection.kinds) kinds.push_back(kind_name(kind));
+  for (ValueKind kind : inspection.kinds) kinds.push_back(to_string(kind));
   json["types"] = kinds;
   if (!inspection.versions.empty()) put_register_versions(json, inspection);
   if (!inspection.counter_parts.empty()) put_counter_parts(json, inspection);
@@ -103,9 +103,9 @@ Json inspection_json(const KeyInspection& inspection) {
 
 void print_inspection(const Output& out, const KeyInspection& inspection) {
   out.line("key:            " + printable(inspection.key));
-  std::string types = kind_name(inspection.kind);
+  std::string types = to_string(inspection.kind);
   for (ValueKind kind : inspection.kinds) {
-    if (kind != inspection.kind) types += std::string(" + ") + kind_name(kind) + " (concurrent writes of two types)";
+    if (kind != inspection.kind) types += std::string(" + ") + to_string(kind) + " (concurrent writes of two types)";
   }
   out.line("type:           " + types);
   if (!inspection.versions.empty()) {
