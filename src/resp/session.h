@@ -51,7 +51,8 @@
 
 namespace cairn::resp {
 
-// A write command with more arguments (MSET or DEL of many keys) is planned on a worker, not the loop.
+// A write command with more arguments than this (the name included; MSET or DEL of many keys) is
+// planned on a worker, not the loop.
 inline constexpr std::size_t kMaxQuickWriteArguments = 33;
 
 class RespSession {
