@@ -72,7 +72,7 @@ TEST_CASE("partitions: the count is a power of two from 1 to the maximum") {
   }
 }
 
-TEST_CASE("partitions: a new store takes the requested count or the default; a stored one is kept") {
+TEST_CASE("partitions: a new store takes the requested count or the default, a stored one is kept") {
   CHECK(*store::resolve_partition_count(0, 0) == kDefaultPartitionCount);
   CHECK(*store::resolve_partition_count(0, 64) == 64);
   CHECK(*store::resolve_partition_count(64, 0) == 64);
