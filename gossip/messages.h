@@ -177,6 +177,9 @@ struct Envelope {
   PeerId sender;
   Endpoint sender_endpoint;      // Where the sender listens (its source address may differ).
   Body body;
+  // The sender's partition count; set by Peer::frames_of on every frame it sends, checked by
+  // Peer::open_frame on every frame it receives (0: a build from before partitions).
+  std::uint32_t partition_count = 0;
   friend bool operator==(const Envelope&, const Envelope&) = default;
 };
 

@@ -14,6 +14,7 @@ Peer::Peer(Endpoint self_endpoint, store::Replica& store, std::vector<Endpoint> 
       options_(std::move(options)),
       cluster_id_(cluster_id_of(options_.cluster_name)),
       store_(store),
+      partition_count_(store.partition_count()),
       random_seed_(random_seed),
       ring_(options_.ring) {
   assert((options_.security.insecure || !options_.security.cluster_keys.empty()) &&
@@ -94,6 +95,7 @@ std::vector<OutgoingFrame> Peer::frames_of(Outbox outbox, Lane lane) {
   std::vector<OutgoingFrame> frames;
   frames.reserve(outbox.size());
   for (Outgoing& message : outbox) {
+    message.envelope.partition_count = partition_count_;
     std::string bytes;
     if (options_.security.insecure) {
       bytes = encode_peer_frame(message.envelope);
@@ -209,7 +211,7 @@ Outbox Peer::run_anti_entropy(std::uint64_t now_ms) {
 
 std::vector<OutgoingFrame> Peer::on_frame(std::string_view frame, std::uint64_t now_ms) {
   OpenedFrame opened = open_frame(frame, Lane::kData);
-  if (!opened.envelope) return {};
+  if (!opened.envelope) return std::move(opened.replies);
   return on_envelope(*opened.envelope, frame.size(), now_ms);
 }
 

@@ -68,6 +68,8 @@ struct PeerOptions {
 struct PeerStats {
   std::uint64_t frames_received = 0, bytes_received = 0, frames_sent = 0, bytes_sent = 0;
   std::uint64_t frames_from_other_clusters = 0;
+  // Frames from peers with another partition count (docs/partitions.md): dropped, never merged.
+  std::uint64_t frames_other_partition_count = 0;
   std::uint64_t store_errors = 0;
   std::uint64_t frames_unsendable = 0;  // Outgoing frames too large to seal within the frame limit.
   std::array<std::uint64_t, kFrameErrorCount> frames_dropped{};  // Indexed by FrameError.
@@ -87,7 +89,8 @@ struct OutgoingFrame {
 
 // Why a received frame was dropped, for the driver's log (PeerStats counts it too).
 struct FrameDrop {
-  // As the cairn_frames_dropped_total label: to_string(FrameError), or "other_cluster".
+  // As the cairn_frames_dropped_total label: to_string(FrameError), "other_cluster" or
+  // "other_partition_count".
   std::string reason;
   // What exactly: key ids, protocol versions, or for another cluster's frame its sender and cluster.
   std::string detail;
@@ -97,6 +100,9 @@ struct FrameDrop {
 struct OpenedFrame {
   std::optional<Envelope> envelope;
   std::optional<FrameDrop> dropped;
+  // What to send although the frame was dropped: the PingAck that tells a peer with another partition
+  // count why it is refused (open_frame). The driver sends these like any other frames.
+  std::vector<OutgoingFrame> replies;
 };
 
 // Which lane a call runs on (see the top of this file).
@@ -119,8 +125,11 @@ class Peer {
   // Announces a graceful leave.
   std::vector<OutgoingFrame> leave(std::uint64_t now_ms);
 
-  // Either lane: opens (when sealed) and decodes one received frame, and checks its cluster. A refused
-  // frame comes back with `dropped` set, counted in the stats of `lane`.
+  // Either lane: opens (when sealed) and decodes one received frame, and checks its cluster and its
+  // partition count. A refused frame comes back with `dropped` set, counted in the stats of `lane`. A
+  // Ping from a peer with another partition count (a join or a probe) is answered with a PingAck
+  // carrying this peer's count, in `replies`, which that peer drops and logs in turn: both sides say
+  // why, and since an ack is never answered the two never loop.
   OpenedFrame open_frame(std::string_view frame, Lane lane);
 
   // Membership lane: the failure detector's timers (probes, ping timeouts, suspicions, seeds).
@@ -183,6 +192,10 @@ class Peer {
   }
   // Who sent a frame of another cluster, and which, for the log.
   std::string other_cluster_detail(const Envelope& envelope) const;
+  // Who sent a frame with another partition count, for the log; and the PingAck answering a Ping of
+  // theirs (empty for any other message).
+  std::string other_partition_count_detail(const Envelope& envelope) const;
+  std::vector<OutgoingFrame> refusal_for(const Envelope& envelope, Lane lane);
   // The frames of the data tick (everything but membership's timers).
   std::vector<OutgoingFrame> data_step(std::uint64_t now_ms);
   // Opens (when sealed) and decodes one received frame, as the security options say.
@@ -213,6 +226,7 @@ class Peer {
   PeerOptions options_;
   std::uint64_t cluster_id_;
   store::Replica& store_;
+  std::uint32_t partition_count_;  // The store's, fixed for its life; stamped on every frame sent.
   std::uint64_t random_seed_;
   // Optional only so that build_machines() can recreate them under a new replica id.
   std::optional<Membership> membership_;

@@ -20,6 +20,7 @@ void add(PeerStats& into, const PeerStats& from) {
   into.frames_sent += from.frames_sent;
   into.bytes_sent += from.bytes_sent;
   into.frames_from_other_clusters += from.frames_from_other_clusters;
+  into.frames_other_partition_count += from.frames_other_partition_count;
   into.store_errors += from.store_errors;
   into.frames_unsendable += from.frames_unsendable;
   for (std::size_t i = 0; i < into.frames_dropped.size(); ++i) into.frames_dropped[i] += from.frames_dropped[i];
@@ -44,6 +45,14 @@ OpenedFrame Peer::open_frame(std::string_view frame, Lane lane) {
     opened.dropped = FrameDrop{"other_cluster", other_cluster_detail(decoded.envelope)};
     return opened;
   }
+  // 0: a build from before partitions, which holds one store-wide context like every peer at full
+  // replication; accepted until per-partition gossip changes what is shipped (docs/partitions.md).
+  if (decoded.envelope.partition_count != 0 && decoded.envelope.partition_count != partition_count_) {
+    count_in(lane, [](PeerStats& stats) { ++stats.frames_other_partition_count; });
+    opened.dropped = FrameDrop{"other_partition_count", other_partition_count_detail(decoded.envelope)};
+    opened.replies = refusal_for(decoded.envelope, lane);
+    return opened;
+  }
   opened.envelope = std::move(decoded.envelope);
   return opened;
 }
@@ -54,6 +63,21 @@ std::string Peer::other_cluster_detail(const Envelope& envelope) const {
   return "replica " + hex_id(envelope.sender.value) + " listening at " + envelope.sender_endpoint.to_string() +
          " is in the cluster with id " + hex_id(envelope.cluster_id) + "; this peer is in cluster '" +
          options_.cluster_name + "' (id " + hex_id(cluster_id_) + ")";
+}
+
+std::string Peer::other_partition_count_detail(const Envelope& envelope) const {
+  return "replica " + hex_id(envelope.sender.value) + " listening at " + envelope.sender_endpoint.to_string() +
+         " has " + std::to_string(envelope.partition_count) + " partitions; this peer has " +
+         std::to_string(partition_count_) + ": refused, never merged";
+}
+
+std::vector<OutgoingFrame> Peer::refusal_for(const Envelope& envelope, Lane lane) {
+  const auto* ping = std::get_if<Ping>(&envelope.body);
+  if (ping == nullptr) return {};
+  // The store's id, not membership's: this may run on either lane, and the id is atomic there.
+  Outgoing ack{envelope.sender_endpoint, Channel::kDatagram,
+               Envelope{cluster_id_, PeerId{store_.replica_id()}, endpoint_, PingAck{ping->probe, {}}}};
+  return frames_of(Outbox{std::move(ack)}, lane);
 }
 
 std::vector<OutgoingFrame> Peer::membership_tick(std::uint64_t now_ms) {

@@ -144,6 +144,9 @@ struct StoreMeta {
   # confirmed that no other copy of the identity had minted them (0: every own dot is confirmed).
   unconfirmedFrom @7 :UInt64;
   unconfirmedFromSequence @8 :UInt64;  # The delta log sequence from which local deltas wait for that.
+  # The cluster's partition count (a power of two, docs/partitions.md), fixed when the store was
+  # created. 0 (unset) in a store of store format 1, written before partitions existed.
+  partitionCount @9 :UInt32;
 }
 
 # Where a store's identity lives: the same data file on the same filesystem of the same machine. Never

@@ -147,4 +147,8 @@ struct Envelope {
     contextReport @11 :ContextReport;  # Causal stability, over TCP.
     retiredNotice @12 :RetiredNotice;  # Retirement, over UDP.
   }
+  # The sender's partition count (docs/partitions.md): a frame with another one is dropped, and a Ping
+  # answered with a PingAck carrying this peer's count so both sides log why. 0: a build from before
+  # partitions, accepted (it holds one store-wide context, as every count does at full replication).
+  partitionCount @13 :UInt32;
 }

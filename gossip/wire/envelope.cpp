@@ -90,6 +90,7 @@ Result<Envelope> read_envelope(wire_schema::Envelope::Reader in) {
   auto body = read_body(in.getBody());
   if (!body) return forward(body);
   envelope.body = std::move(*body);
+  envelope.partition_count = in.getPartitionCount();
   return envelope;
 }
 
@@ -121,6 +122,7 @@ std::string write_payload(const Envelope& envelope, std::size_t prefix_bytes) {
   auto root = message.initRoot<wire_schema::Envelope>();
   root.setClusterId(envelope.cluster_id);
   root.setSender(envelope.sender.value);
+  root.setPartitionCount(envelope.partition_count);
   write_endpoint(root.initSenderEndpoint(), envelope.sender_endpoint);
   std::visit([body = root.initBody()](const auto& alternative) { write_body(body, alternative); }, envelope.body);
 

@@ -20,6 +20,12 @@ inline constexpr std::size_t kProtocolMaxDeltaPushEntries = 4096;
 
 // ---- Defaults. ----
 
+// Partitions (docs/partitions.md): a cluster setting fixed when a store is created. The count is a
+// power of two from 1 to kMaxPartitionCount, so a later split of every partition in two keeps each
+// key's new partition inside its old one. The default was chosen by measurement (docs/partitions.md).
+inline constexpr std::uint32_t kDefaultPartitionCount = 256;
+inline constexpr std::uint32_t kMaxPartitionCount = 4096;
+
 // Ports (docs/cairnd.md "Ports").
 inline constexpr std::uint16_t kDefaultGossipPort = 7400;
 inline constexpr std::uint16_t kDefaultClientPort = 7401;

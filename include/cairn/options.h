@@ -36,6 +36,11 @@ struct StoreOptions {
   // tests, which must reproduce a run from its seed; two stores with one id would corrupt each other's
   // causal history. Ignored when the store already exists.
   std::uint64_t replica_id_for_new_store = 0;
+  // The cluster's partition count (docs/partitions.md), recorded when the store is created and fixed
+  // from then on. 0: a new store takes kDefaultPartitionCount and an existing one keeps its own. Any
+  // other value must be a power of two up to kMaxPartitionCount (both in cairn/defaults.h), and opening
+  // a store that recorded another count fails with kInvalidArgument naming both (it cannot change).
+  std::uint32_t partition_count = 0;
 };
 
 // Documented limits. Keys and members must fit LMDB's 511-byte record keys with room for encoding.

@@ -23,6 +23,7 @@ std::string encode_meta(const StoreMeta& meta) {
   for (unsigned i = 0; i < meta.predecessors.size(); ++i) predecessors.set(i, meta.predecessors[i].value);
   root.setUnconfirmedFrom(meta.unconfirmed_from);
   root.setUnconfirmedFromSequence(meta.unconfirmed_from_sequence);
+  root.setPartitionCount(meta.partition_count);
   return to_bytes(message);
 }
 
@@ -43,6 +44,7 @@ Result<StoreMeta> decode_meta(std::string_view bytes) {
     }
     meta.unconfirmed_from = root.getUnconfirmedFrom();
     meta.unconfirmed_from_sequence = root.getUnconfirmedFromSequence();
+    meta.partition_count = root.getPartitionCount();
     return meta;
   });
 }

@@ -75,6 +75,9 @@ struct StoreMeta {
   // which local deltas wait for the confirmation (src/store/identity.h).
   std::uint64_t unconfirmed_from = 0;
   std::uint64_t unconfirmed_from_sequence = 0;
+  // The cluster's partition count (src/store/partition.h), fixed when the store was created; 0 in a
+  // store written by store format 1, which the first writable open records (docs/partitions.md).
+  std::uint32_t partition_count = 0;
 
   friend bool operator==(const StoreMeta&, const StoreMeta&) = default;
 };

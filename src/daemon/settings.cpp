@@ -143,6 +143,16 @@ std::vector<Setting> build_settings() {
       choice(named("durability", "--durability", kRestart, "sync, group or nosync (see docs/store.md)",
                    "`sync`, `group` or `nosync` ([store.md](store.md))"),
              {"sync", "group", "nosync"}, CAIRN_FIELD(node.store.durability), durability_name, parse_durability),
+      integer(named("partitions", "--partitions", kRestart,
+                    "Partition count of a NEW store, a power of two up to " + std::to_string(kMaxPartitionCount) +
+                        " (default " + std::to_string(kDefaultPartitionCount) +
+                        "); an existing store keeps its own, and a different value is a startup error",
+                    "the cluster's partition count, fixed when the store is created: a power of two up to " +
+                        std::to_string(kMaxPartitionCount) + "; every peer of a cluster must have the same "
+                        "([partitions.md](partitions.md)); 0: the default for a new store, the stored count for "
+                        "an existing one",
+                    "0 (" + std::to_string(kDefaultPartitionCount) + " for a new store)"),
+              0, kMaxPartitionCount, CAIRN_FIELD(node.store.partition_count)),
       choice(named("log_level", "--log-level", kReloads, "debug, info, warn or error", "`debug`, `info`, `warn`, `error`"),
              {"debug", "info", "warn", "error"}, CAIRN_FIELD(log_level),
              [](log::Level level) { return log::to_string(level); },

@@ -13,6 +13,11 @@ std::string explain(const gossip::FrameDrop& drop) {
     return "a frame for another cluster (" + drop.detail +
            "): start the sender with the same --cluster name (config key 'cluster')";
   }
+  if (reason == "other_partition_count") {
+    return "a frame from a peer with another partition count (" + drop.detail +
+           "): the count is fixed when a cluster is created; give the new peer a data directory created with "
+           "this cluster's count (--partitions)";
+  }
   if (reason == "unsealed") {
     return "an unsealed frame: this peer requires sealed frames; start the sender with this cluster's key "
            "(--cluster-key-file), not --insecure";

@@ -322,7 +322,7 @@ class NodeImpl final : public Node {
   void receive_datagram(std::string frame, const std::string& from) {
     const bool posted = membership_lane_->post([this, frame = std::move(frame), from]() mutable {
       gossip::OpenedFrame opened = peer_->open_frame(frame, gossip::Lane::kMembership);
-      if (!opened.envelope) return log_drop(from, *opened.dropped);
+      if (!opened.envelope) return refuse(from, std::move(opened));
       if (auto answer = peer_->on_membership_message(*opened.envelope, now_ms())) return send(std::move(*answer));
       const std::size_t bytes = frame.size();
       if (!worker_->post([this, envelope = std::move(*opened.envelope), bytes] {
@@ -339,7 +339,7 @@ class NodeImpl final : public Node {
     if (!worker_->post([this, frame = std::move(frame), from] {
           if (hooks_.before_stream_frame) hooks_.before_stream_frame(frame.size());
           gossip::OpenedFrame opened = peer_->open_frame(frame, gossip::Lane::kData);
-          if (!opened.envelope) return log_drop(from, *opened.dropped);
+          if (!opened.envelope) return refuse(from, std::move(opened));
           send(peer_->on_envelope(*opened.envelope, frame.size(), now_ms()));
         })) {
       dropped_busy();
@@ -363,6 +363,13 @@ class NodeImpl final : public Node {
       }
     }
     membership_lane_progress_ms_ = now;
+  }
+
+  // On either lane: a dropped frame, logged, and the answer that tells its sender why (a peer with another
+  // partition count: gossip::Peer::open_frame).
+  void refuse(const std::string& from, gossip::OpenedFrame opened) {
+    if (!opened.replies.empty()) send(std::move(opened.replies));
+    log_drop(from, *opened.dropped);
   }
 
   // On either lane: a refused frame, in the log at a bounded rate.

@@ -99,6 +99,8 @@ void add_protocol_metrics(const ProtocolSnapshot& snapshot, std::vector<MetricSa
   counter(out, "cairn_frames_dropped_total", "Peer frames dropped before any other work, by reason.",
           static_cast<double>(snapshot.peer.frames_from_other_clusters), {{"reason", "other_cluster"}});
   counter(out, "cairn_frames_dropped_total", "Peer frames dropped before any other work, by reason.",
+          static_cast<double>(snapshot.peer.frames_other_partition_count), {{"reason", "other_partition_count"}});
+  counter(out, "cairn_frames_dropped_total", "Peer frames dropped before any other work, by reason.",
           static_cast<double>(snapshot.frames_dropped_busy), {{"reason", "worker_busy"}});
   counter(out, "cairn_gossip_frames_sent_total", "Peer frames sent (datagrams and stream frames).",
           static_cast<double>(snapshot.peer.frames_sent));

@@ -100,6 +100,7 @@ void StatusPublisher::describe_self(NodeStatus& status) const {
   status.incarnation = peer.membership().incarnation();
   status.seeds = seeds_;
   status.frames_dropped = peer.stats().frames_dropped_total() + peer.stats().frames_from_other_clusters +
+                          peer.stats().frames_other_partition_count +
                           borrowed_.frames_dropped_busy.load();
 }
 

@@ -3,6 +3,8 @@
 
 #include <lmdb.h>
 
+#include <cstdint>
+
 namespace cairn::store {
 
 struct Databases {
@@ -21,6 +23,12 @@ struct Databases {
   // while they are; what a conflict re-issues is measured from them (src/store/identity.h).
   MDB_dbi unconfirmed_chains = 0;
 };
+
+// The store's own on-disk format (StoreMeta::format_version), apart from the codec's record format
+// (codec::kFormatVersion). 1: before partitions; 2: the meta record holds the partition count. A store
+// of format 1 is upgraded on its first writable open (docs/partitions.md "Upgrade"); a store of a
+// format above this is refused with kUnsupported.
+inline constexpr std::uint32_t kStoreFormatVersion = 2;
 
 // Keys inside the meta database.
 inline constexpr char kMetaIdentityKey[] = "identity";

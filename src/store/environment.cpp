@@ -19,6 +19,7 @@
 #include "src/store/identity.h"
 #include "src/store/record_checks.h"
 #include "src/store/lmdb.h"
+#include "src/store/partition.h"
 #include "src/store/retirement.h"
 #include "src/util/hex_id.h"
 
@@ -184,6 +185,7 @@ Status Environment::load_or_create_meta(const StoreOptions& options, const std::
   Txn txn(raw);
   if (auto read = read_or_mint_identity(txn, options); !read) return read;
   if (auto read = read_context_and_sequence(txn); !read) return read;
+  if (auto settled = settle_partition_count(txn, options); !settled) return settled;
   if (options.read_only) return ok();
   if (auto checked = check_fingerprint(txn, path); !checked) return checked;
   if (auto built = build_missing_indexes(txn); !built) return built;
@@ -195,7 +197,7 @@ Status Environment::read_or_mint_identity(const Txn& txn, const StoreOptions& op
   if (!identity) return tl::unexpected(identity.error());
   if (!identity->has_value()) {
     if (options.read_only) return fail(ErrorCode::kNotFound, "the directory holds no initialised cairn store");
-    meta_.format_version = codec::kFormatVersion;
+    meta_.format_version = kStoreFormatVersion;
     meta_.replica = crdt::ReplicaId{options.replica_id_for_new_store != 0 ? options.replica_id_for_new_store
                                                                           : random_replica_id()};
     identity_minted_ = true;  // Written by check_fingerprint, with its fingerprint.
@@ -204,12 +206,27 @@ Status Environment::read_or_mint_identity(const Txn& txn, const StoreOptions& op
   auto meta = codec::decode_meta(**identity);
   if (!meta) return fail(meta.error().code(), "store identity: " + meta.error().message());
   meta_ = *meta;
-  if (meta_.format_version > codec::kFormatVersion) {
+  if (meta_.format_version > kStoreFormatVersion) {
     return fail(ErrorCode::kUnsupported, "the store was written in format " + std::to_string(meta_.format_version) +
                                              "; this build reads formats up to " +
-                                             std::to_string(codec::kFormatVersion));
+                                             std::to_string(kStoreFormatVersion));
   }
   return ok();
+}
+
+Status Environment::settle_partition_count(Txn& txn, const StoreOptions& options) {
+  auto count = resolve_partition_count(meta_.partition_count, options.partition_count);
+  if (!count) return tl::unexpected(count.error());
+  // A store of format 1 predates partitions: its first writable open records the count (the default
+  // unless one was asked for) and the format, in the same transaction as the rest of the open, so a
+  // crash leaves it either untouched or upgraded. Nothing else changes: every record stays where it
+  // is and the one causal context stays whole (docs/partitions.md "Upgrade").
+  const bool upgrade = meta_.partition_count != *count || meta_.format_version < kStoreFormatVersion;
+  meta_.partition_count = *count;
+  if (options.read_only || !upgrade) return ok();
+  meta_.format_version = kStoreFormatVersion;
+  meta_.next_delta_sequence = next_delta_sequence_;
+  return txn.write(databases_.meta, kMetaIdentityKey, codec::encode_meta(meta_));
 }
 
 Status Environment::read_context_and_sequence(const Txn& txn) {

@@ -26,7 +26,8 @@ class Environment {
  public:
   // Opens `path` as StoreOptions say. Fails with kUnavailable if another process holds the directory
   // for writing, kNotFound if it holds no store and create_if_missing is off, kUnsupported for a store
-  // written by a newer format, kCorrupt if its meta records do not decode.
+  // written by a newer format, kCorrupt if its meta records do not decode, kInvalidArgument when
+  // options.partition_count is invalid or differs from the count the store recorded.
   static Result<std::unique_ptr<Environment>> open(const std::string& path, const StoreOptions& options);
 
   ~Environment();
@@ -53,6 +54,9 @@ class Environment {
   Status read_or_mint_identity(const Txn& txn, const StoreOptions& options);
   Status read_context_and_sequence(const Txn& txn);
   Status build_missing_indexes(Txn& txn);
+  // Settles meta_.partition_count from the stored count and the requested one (partition.h); on a
+  // writable open records it, and the current store format, when the store lacked them (format 1).
+  Status settle_partition_count(Txn& txn, const StoreOptions& options);
   // On a writable open: records the fingerprint of a store that has none, or takes a new id when it
   // differs from the one recorded (src/store/identity.h). Writes meta_ in `txn` when it changed.
   Status check_fingerprint(Txn& txn, const std::string& path);

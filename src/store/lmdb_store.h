@@ -56,6 +56,8 @@ class LmdbStore final : public Replica {
 
   // Any thread: the id as of the last commit (reincarnate() changes it; see published_replica_).
   std::uint64_t replica_id() const override { return published_replica_.load(std::memory_order_acquire); }
+  // Any thread: set once by the environment's open, never changed.
+  std::uint32_t partition_count() const override { return environment_->meta().partition_count; }
 
   Status put(std::string_view key, std::string_view value) override;
   Result<RegisterValue> get(std::string_view key) override;

@@ -46,6 +46,13 @@ class Replica : public Store {
  public:
   using DeltaLogBounds = cairn::DeltaLogBounds;
 
+  // ---- Partitions (src/store/partition.h, docs/partitions.md). ----
+
+  // The cluster's partition count, fixed when the store was created (or recorded when a store of
+  // format 1 was first opened for writing). Constant for the store's life; any thread. Peers with
+  // another count are refused (gossip::Peer::open_frame).
+  virtual std::uint32_t partition_count() const = 0;
+
   // ---- The delta log (src/store/delta_log.h) and the peer table. ----
 
   // Applies an encoded delta-group from another replica (`origin`), idempotently, and appends its new

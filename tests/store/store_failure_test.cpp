@@ -7,6 +7,7 @@
 
 #include "cairn/store.h"
 #include "src/codec/codec.h"
+#include "src/store/databases.h"
 #include "tests/store/store_test_support.h"
 #include "tests/support/temp_dir.h"
 
@@ -60,7 +61,7 @@ TEST_CASE("store failures: a store written by a newer format is refused, not mis
     replica = store->replica_id();
   }
   codec::StoreMeta newer;
-  newer.format_version = codec::kFormatVersion + 1;
+  newer.format_version = store::kStoreFormatVersion + 1;
   newer.replica = crdt::ReplicaId{replica};
   poke(dir.str(), "meta", "identity", codec::encode_meta(newer));
   auto reopened = Store::open(dir.str());
