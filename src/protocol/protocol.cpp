@@ -488,7 +488,7 @@ Result<Body> read_body(schema::Response::Body::Reader in) {
       const auto error = in.getError();
       const unsigned code = error.getCode();
       // kOutcomeUnknown is the client library's own verdict about a missing reply: no peer sends it.
-      if (code < static_cast<unsigned>(ErrorCode::kNotFound) || code > static_cast<unsigned>(ErrorCode::kOutOfRange) ||
+      if (code < static_cast<unsigned>(ErrorCode::kNotFound) || code > static_cast<unsigned>(ErrorCode::kPositionExpired) ||
           code == static_cast<unsigned>(ErrorCode::kOutcomeUnknown)) {
         return protocol_error("error reply with unknown code " + std::to_string(code));
       }

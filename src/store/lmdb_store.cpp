@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "src/codec/codec.h"
+#include "src/store/change_log.h"
 #include "src/store/cursors.h"
 #include "src/store/delta_apply.h"
 #include "src/store/delta_log.h"
@@ -25,6 +26,7 @@ Result<std::unique_ptr<Replica>> open_replica(const std::string& path, const Rep
   if (!environment) return tl::unexpected(environment.error());
   auto store = std::make_unique<LmdbStore>(std::move(*environment), options);
   if (auto loaded = store->load_retirements(); !loaded) return tl::unexpected(loaded.error());
+  if (auto opened = store->open_change_log(); !opened) return tl::unexpected(opened.error());
   return std::unique_ptr<Replica>(std::move(store));
 }
 
@@ -79,6 +81,10 @@ LmdbStore::LmdbStore(std::unique_ptr<Environment> environment, const ReplicaOpti
     uncommitted_changes_.resize(saved_.change_count);
   };
   hooks.before_commit = [this](Txn& txn) -> Status {
+    // The change feed's entries commit with the changes they describe (change_log.h).
+    if (auto logged = change_log_.append(txn, uncommitted_changes_, wall_clock_->now_ms(), replica_.value); !logged) {
+      return logged;
+    }
     if (!context_dirty_) return ok();
     return txn.write(databases().meta, kMetaContextKey, encode_persisted_context());
   };
@@ -136,8 +142,14 @@ Result<AppliedDelta> LmdbStore::apply_group(Txn& txn, const codec::DeltaGroup& g
   auto applied = apply_delta_group(txn, databases(), staged.context, group);
   if (!applied) return tl::unexpected(applied.error());
   for (const codec::RecordKey& key : applied->changed) {
-    if (!staged.changes.empty() && staged.changes.back().key == key.key) continue;
-    staged.changes.push_back(Change{key.key, kind_of(key.type), local});
+    Change change;
+    change.key = key.key;
+    change.kind = kind_of(key.type);
+    change.local = local;
+    if (auto described = describe_change(txn, databases(), key, change); !described) {
+      return tl::unexpected(described.error());
+    }
+    staged.changes.push_back(std::move(change));
   }
   return applied;
 }
@@ -306,7 +318,10 @@ void LmdbStore::notify_subscribers() {
   std::lock_guard lock(subscribers_mutex_);
   for (const Change& change : changes) {
     for (const auto& [id, subscriber] : subscribers_) {
-      if (change.key.starts_with(subscriber.prefix)) subscriber.callback(change);
+      if (!change.key.starts_with(subscriber.prefix)) continue;
+      // A subscriber that resumed already got the changes up to `after` from the log.
+      if (subscriber.after != 0 && sequence_of(change) <= subscriber.after) continue;
+      subscriber.callback(change);
     }
   }
 }
