@@ -57,13 +57,13 @@ struct Change {
   ValueKind kind = ValueKind::kRegister;
   bool local = true;  // False when the change came from another replica (merged by the node).
   ChangeOp op = ChangeOp::kPut;
-  std::string member;    // kSadd, kSrem: the member.
-  std::string value;     // kPut: the register's value now; kCounter: the counter's value, decimal.
+  std::string member = {};  // kSadd, kSrem: the member.
+  std::string value = {};   // kPut: the register's value now; kCounter: the counter's value, decimal.
   bool deleted = false;  // The key held no value of any kind right after the change.
   // The change's position in the store's change feed: an opaque token (docs/watch.md). Passing it to
   // subscribe_since() or changes_since() resumes right after this change. Empty in a store opened
   // read-only (it keeps no feed).
-  std::string position;
+  std::string position = {};
 };
 
 // Up to `max_changes` changes read from the change feed after a position (Store::changes_since).

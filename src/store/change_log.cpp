@@ -235,16 +235,18 @@ Result<ChangeBatch> ChangeLog::read_after(const Txn& txn, std::string_view prefi
   // Examines a bounded number of entries, so a rare prefix does not make one call read the whole log.
   const std::size_t max_examined = max_changes * 8;
   for (std::size_t examined = 0; entry->has_value() && examined < max_examined; ++examined) {
-    if (batch.changes.size() >= max_changes || bytes >= kMaxChangeBatchBytes) break;
+    if (batch.changes.size() >= max_changes) break;
     const auto& [key, value] = **entry;
     auto record = codec::decode_change_record(value);
     if (!record) return fail(record.error().code(), "change log entry: " + record.error().message());
-    at = decode_sequence(key);
     if (record->change.key.starts_with(prefix)) {
-      record->change.position = encode_change_position({log_id, at});
-      bytes += record->change.key.size() + record->change.member.size() + record->change.value.size();
+      const std::size_t size = record->change.key.size() + record->change.member.size() + record->change.value.size();
+      if (!batch.changes.empty() && bytes + size > kMaxChangeBatchBytes) break;  // The next read starts with it.
+      bytes += size;
+      record->change.position = encode_change_position({log_id, decode_sequence(key)});
       batch.changes.push_back(std::move(record->change));
     }
+    at = decode_sequence(key);
     entry = cursor->next();
     if (!entry) return tl::unexpected(entry.error());
   }

@@ -45,7 +45,7 @@ std::uint64_t random_log_id();
 // `change`'s op, member, value and deleted from what the key holds now.
 Status describe_change(const Txn& txn, const Databases& databases, const codec::RecordKey& record, Change& change);
 
-// Most bytes of changes one read returns (at least one change, whatever its size).
+// Most bytes of keys, members and values one read returns (at least one change, whatever its size).
 inline constexpr std::size_t kMaxChangeBatchBytes = std::size_t{4} << 20;
 
 class ChangeLog {
