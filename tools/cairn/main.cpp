@@ -13,6 +13,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -219,9 +220,12 @@ int main(int argc, char** argv) {
       "watch", "Print changes to keys starting with PREFIX as they happen, each with its position; --since "
                "POSITION first prints every change after it (exit 9 when the peer no longer keeps them)");
   watch->add_option("prefix", prefix);
-  std::optional<std::string> since;
-  watch->add_option("--since", since, "Resume after this position (from an earlier event; '' = oldest kept)");
-  run(watch, [&] { return watch_command(context, prefix, since); });
+  std::string since;
+  auto* since_option =
+      watch->add_option("--since", since, "Resume after this position (from an earlier event; '' = oldest kept)");
+  run(watch, [&, since_option] {
+    return watch_command(context, prefix, since_option->count() > 0 ? std::optional(since) : std::nullopt);
+  });
 
   std::uint64_t replica = 0;
   auto* retire = app.add_subcommand("retire", "Retire a dead or stopped peer: retire REPLICA-ID (hex, as `peers` "
