@@ -237,27 +237,37 @@ TEST_CASE("change feed: a position from another store, a copy, or a malformed on
   CHECK(copy->get("k")->value == "v");
 }
 
-// The child of the crash test: writes puts, set adds and increments until killed.
-[[noreturn]] void write_until_killed(const std::string& path) {
+// The child of the crash test: writes puts, set adds and increments until killed; writes one byte to
+// `ready_fd` once its first batch committed (so a loaded machine cannot make the kill come first).
+[[noreturn]] void write_until_killed(const std::string& path, int ready_fd) {
   auto store = Store::open(path);
   if (!store) _exit(3);
   for (int n = 0;; ++n) {
     const std::string name = std::to_string(n);
     if (!(*store)->write(WriteBatch().put("k/" + name, name).sadd("set", {name}).incr("count"))) _exit(4);
+    if (n == 0 && write(ready_fd, "r", 1) != 1) _exit(5);
   }
 }
 
 TEST_CASE("change feed: SIGKILL mid-write leaves no gap: the log holds exactly the committed changes") {
   TempDir dir;
   for (int round = 0; round < 3; ++round) {
+    int ready[2];
+    REQUIRE(pipe(ready) == 0);
     const pid_t child = fork();
     REQUIRE(child >= 0);
-    if (child == 0) write_until_killed(dir.str());
-    std::this_thread::sleep_for(std::chrono::milliseconds(30 + 40 * round));
+    if (child == 0) write_until_killed(dir.str(), ready[1]);
+    close(ready[1]);
+    char byte = 0;
+    const bool started = read(ready[0], &byte, 1) == 1;
+    close(ready[0]);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10 + 30 * round));
     REQUIRE(child > 0);
     REQUIRE(kill(child, SIGKILL) == 0);
     int status = 0;
     REQUIRE(waitpid(child, &status, 0) == child);
+    INFO("child exit status " << status);
+    REQUIRE(started);
     REQUIRE(WIFSIGNALED(status));
   }
   auto store = open_store(dir.str());
