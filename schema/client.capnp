@@ -72,7 +72,16 @@ struct Request {
     # A compacted, consistent snapshot of the peer's store (docs/operations.md): streamed as items,
     # each a chunk of the LMDB file's bytes in order, then done. Cancel ends it.
     backup @20 :Void;
+    # A watch that resumes (docs/watch.md): every change after `position` under `prefix`, from the
+    # peer's change feed, then live changes, each once, in order. Errors: position expired (14) when
+    # the feed no longer holds the changes after it, invalid argument for a malformed position.
+    watchFrom @21 :WatchFrom;
   }
+}
+
+struct WatchFrom {
+  prefix @0 :Data;
+  position @1 :Data;  # A position token from an earlier event; empty: from the oldest change kept.
 }
 
 # ---- Responses ----
@@ -192,11 +201,25 @@ struct MetricSample {
   value @4 :Float64;
 }
 
+# Numbers match cairn::ChangeOp. A peer from before the change feed sends none (unknown).
+enum ChangeOp {
+  unknown @0;
+  put @1;
+  del @2;
+  sadd @3;
+  srem @4;
+  counter @5;
+}
+
 struct WatchEvent {
   key @0 :Data;
   kind @1 :ValueKind;
   local @2 :Bool;
   deleted @3 :Bool;
+  op @4 :ChangeOp;
+  member @5 :Data;     # sadd, srem: the member.
+  value @6 :Data;      # put: the register's value now; counter: its value, decimal.
+  position @7 :Data;   # This change's position in the peer's change feed: resume after it.
 }
 
 struct Response {

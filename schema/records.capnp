@@ -28,6 +28,8 @@ enum MessageType {
   peerRecord @5;    # A PeerRecord: one member of the cluster as this peer last knew it.
   retirementTable @6; # A RetirementTable: the replicas retired by a replicated decision.
   retiredWrites @7;   # A RetiredWrites: a retired replica's own writes set aside for re-issue.
+  changeRecord @8;    # A ChangeRecord: one entry of the change log (docs/watch.md).
+  changeLogHeader @9; # A ChangeLogHeader: which log the change log's sequences belong to.
 }
 
 # The kind of value a record holds. Numbers match cairn::codec::ValueType and the type byte of
@@ -272,4 +274,40 @@ struct RetiredWrites {
   # increments and decrements minted since (re-issued as they are, not compared with what the refill
   # brings), and resets about its own chains name only what had been confirmed.
   oldReplicaKept @9 :Bool;
+}
+
+# What one change did, as the change log (src/store/change_log.h) and watchers report it. Numbers match
+# cairn::ChangeOp.
+enum ChangeOp {
+  unknown @0;   # Never written.
+  put @1;       # A register now holds `value` (its winning version).
+  del @2;       # The key's register or counter is gone (a del, local or merged).
+  sadd @3;      # Set member `member` is now present.
+  srem @4;      # Set member `member` is now absent.
+  counter @5;   # A counter now reads `value` (decimal text; an incr, decr or merge).
+}
+
+# One entry of the change log (database "changes", big-endian sequence -> this record): a change to one
+# register, counter or set member, with what the key held right after it.
+struct ChangeRecord {
+  formatVersion @0 :UInt16;
+  type @1 :MessageType;    # Always changeRecord.
+  key @2 :Data;
+  kind @3 :ValueType;
+  op @4 :ChangeOp;
+  member @5 :Data;         # sadd, srem: the member.
+  value @6 :Data;          # put: the winning value; counter: its value as decimal text.
+  deleted @7 :Bool;        # The key held no value of any kind right after the change.
+  local @8 :Bool;          # Written here; false when merged from a peer.
+  timeMs @9 :UInt64;       # Wall-clock time of the commit (ms since the epoch): for age retention.
+}
+
+# The change log's header (database "changes", sequence 0): the log's random id, which every position
+# token names, and the replica id the store had when the log was started (a store opened under another
+# id is a copy or restore: its log starts over with a new id, so old tokens are refused, not misread).
+struct ChangeLogHeader {
+  formatVersion @0 :UInt16;
+  type @1 :MessageType;    # Always changeLogHeader.
+  logId @2 :UInt64;        # Never 0.
+  replica @3 :UInt64;
 }

@@ -29,7 +29,7 @@ extern "C" {
  * one N, never changed or removed (docs/embedding.md). */
 #define CAIRN_ABI_VERSION 1
 
-/* The result of every fallible call. Codes 1 to 13 equal cairn::ErrorCode (status.h) and are never
+/* The result of every fallible call. Codes 1 to 14 equal cairn::ErrorCode (status.h) and are never
  * renumbered; codes added later keep their number forever. */
 typedef enum cairn_code {
   CAIRN_OK = 0,
@@ -46,6 +46,7 @@ typedef enum cairn_code {
   CAIRN_UNAUTHENTICATED = 11,  /* A client token was missing or wrong. */
   CAIRN_OUTCOME_UNKNOWN = 12,  /* A request was sent but no reply came. */
   CAIRN_OUT_OF_RANGE = 13,     /* A counter would leave the signed 64-bit range; nothing was written. */
+  CAIRN_POSITION_EXPIRED = 14, /* A change-feed position can no longer be resumed (docs/watch.md). */
   CAIRN_INTERNAL = 255         /* An unexpected failure inside the library (e.g. out of memory). */
 } cairn_code;
 

@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,12 +56,17 @@ struct ClientOptions {
   std::string token;
 };
 
-// One change seen by watch().
+// One change seen by watch(): one register, counter or set member (store.h, Change; docs/watch.md).
 struct WatchEvent {
   std::string key;
   ValueKind kind = ValueKind::kRegister;  // The kind of value the change was to.
   bool local = true;     // Written on the watched peer; false when it arrived from another peer.
-  bool deleted = false;  // The key held no value when the peer sent the event (e.g. after a del).
+  bool deleted = false;  // The key held no value of any kind right after the change.
+  std::optional<ChangeOp> op = {};  // What it did; nullopt only from a peer older than the change feed.
+  std::string member = {};     // kSadd, kSrem: the member.
+  std::string value = {};      // kPut: the register's value now; kCounter: its value, decimal.
+  // The change's position in the peer's change feed: pass it to watch_from() to resume after it.
+  std::string position = {};
 };
 
 class Client {
@@ -127,6 +133,15 @@ class Client {
   // and the connection stays usable) or the connection ends (kUnavailable: a watch has no outcome to
   // be unknown).
   Status watch(std::string_view prefix, const std::function<bool(const WatchEvent&)>& each);
+
+  // watch(), resuming: first every change after `position` (an event's position from an earlier
+  // watch of this peer; empty: from the oldest change the peer's feed keeps), then live changes,
+  // each exactly once, in order. kPositionExpired when the peer's feed no longer holds the changes
+  // after `position` (its retention trimmed them, or the position is from another store or a
+  // restored copy): read a snapshot and watch from a fresh position (docs/watch.md).
+  // kInvalidArgument for a malformed position.
+  Status watch_from(std::string_view prefix, std::string_view position,
+                    const std::function<bool(const WatchEvent&)>& each);
 
  private:
   class Impl;

@@ -19,6 +19,13 @@ enum class Durability {
   kNoSync,
 };
 
+// The change feed's retention (StoreOptions::change_retention); 0 in a field means no limit of that kind.
+struct ChangeRetention {
+  std::uint64_t max_changes = 100'000;
+  std::uint64_t max_age_ms = 24ull * 3600 * 1000;
+  std::uint64_t max_bytes = 256ull << 20;
+};
+
 struct StoreOptions {
   Durability durability = Durability::kGroup;
   // Create the directory and an empty store when none exists.
@@ -41,6 +48,11 @@ struct StoreOptions {
   // other value must be a power of two up to kMaxPartitionCount (both in cairn/defaults.h), and opening
   // a store that recorded another count fails with kInvalidArgument naming both (it cannot change).
   std::uint32_t partition_count = 0;
+  // How much of the change feed (docs/watch.md) the store keeps for watchers that resume: the newest
+  // changes, at most this many, this old and this many bytes of log; the oldest go first, a few per
+  // commit. A watcher further behind than that is told its position expired. The newest change is
+  // always kept.
+  ChangeRetention change_retention = {};
 };
 
 // Documented limits. Keys and members must fit LMDB's 511-byte record keys with room for encoding.

@@ -33,6 +33,10 @@ enum class ErrorCode : std::uint8_t {
   // A counter's value would leave the signed 64-bit range (the increment or decrement was refused and
   // nothing was written), or merged concurrent contributions already took it out (the read fails).
   kOutOfRange = 13,
+  // A change-feed position can no longer be resumed from: the changes after it were trimmed by the
+  // feed's retention, or it names another store's feed (or an older copy of this one). Start over
+  // from a snapshot (docs/watch.md).
+  kPositionExpired = 14,
 };
 
 // The lower-case name of a code, e.g. "not_found"; used in logs, `--json` output and metrics labels.

@@ -47,12 +47,47 @@ struct RegisterValue {
   std::vector<std::string> concurrent;
 };
 
-// A change notification for subscribe().
+// What a change did (docs/watch.md). Read from the key's state right after the change, so a merged
+// delta reports the same operation a local write of the same effect would.
+enum class ChangeOp : std::uint8_t {
+  kPut = 1,      // A register now holds `value` (its winning version).
+  kDel = 2,      // The key's register or counter is gone (deleted here or by a peer).
+  kSadd = 3,     // Set member `member` is now present.
+  kSrem = 4,     // Set member `member` is now absent (removed, or its key deleted).
+  kCounter = 5,  // A counter now reads `value`, in decimal (an incr, decr, or a merged contribution).
+};
+
+// "put", "del", "sadd", "srem", "counter".
+const char* to_string(ChangeOp op);
+
+// One change to one register, counter or set member, as subscribe() and the change feed report it.
+// A write that touches several records (sadd of three members, a batch, a merged delta) yields one
+// Change per record, in the order it applied them.
 struct Change {
   std::string key;
   ValueKind kind = ValueKind::kRegister;
   bool local = true;  // False when the change came from another replica (merged by the node).
+  ChangeOp op = ChangeOp::kPut;
+  std::string member = {};  // kSadd, kSrem: the member.
+  std::string value = {};   // kPut: the register's value now; kCounter: the counter's value, decimal.
+  bool deleted = false;  // The key held no value of any kind right after the change.
+  // The change's position in the store's change feed: an opaque token (docs/watch.md). Passing it to
+  // subscribe_since() or changes_since() resumes right after this change. Empty in a store opened
+  // read-only (it keeps no feed).
+  std::string position = {};
 };
+
+// Up to `max_changes` changes read from the change feed after a position (Store::changes_since).
+struct ChangeBatch {
+  std::vector<Change> changes;  // Oldest first; only those whose key starts with the prefix asked for.
+  // Where the next read resumes: after the last change examined (which may be past the last one
+  // returned, when later ones did not match the prefix).
+  std::string position;
+  bool caught_up = false;  // No change after `position` was committed when the batch was read.
+};
+
+// The most changes one changes_since() call returns.
+inline constexpr std::size_t kMaxChangeBatch = 10'000;
 
 // ---- Key inspection (Store::inspect): the CRDT metadata behind one key, for people debugging. ----
 
@@ -353,6 +388,29 @@ class Store {
   // Returns an id for unsubscribe.
   virtual std::uint64_t subscribe(std::string_view prefix, std::function<void(const Change&)> callback) = 0;
   virtual void unsubscribe(std::uint64_t subscription) = 0;
+
+  // ---- The change feed (docs/watch.md) ----
+  // Every change is also appended to the store's change log in the transaction that makes it, so a
+  // crash never leaves a gap. The log keeps the newest changes within StoreOptions::change_retention;
+  // a position is an opaque token naming this store's log and a place in it.
+
+  // The position of the newest change committed (a snapshot read now holds everything up to it, so a
+  // reader that takes it BEFORE reading a snapshot and then resumes from it misses nothing). Fails
+  // with kUnavailable on a store opened read-only.
+  virtual Result<std::string> change_position() = 0;
+
+  // Changes after `position` ("" = from the oldest change kept) whose key starts with `prefix`, at most
+  // `max_changes` (1 .. kMaxChangeBatch), read in one read transaction. kPositionExpired when changes
+  // after `position` were already trimmed (or `position` belongs to another store or an older copy of
+  // this one): start over from a snapshot (docs/watch.md). kInvalidArgument for a malformed token.
+  virtual Result<ChangeBatch> changes_since(std::string_view prefix, std::string_view position,
+                                            std::size_t max_changes) = 0;
+
+  // subscribe(), resuming after `position`: `callback` first gets every kept change after it (on the
+  // calling thread, before this returns), then every later one (on the writer thread, as subscribe()),
+  // each exactly once, in commit order. Errors as changes_since, before any callback.
+  virtual Result<std::uint64_t> subscribe_since(std::string_view prefix, std::string_view position,
+                                                std::function<void(const Change&)> callback) = 0;
 
   // The store's map use, file size, delta log length and operation counts now: cheap (no scan), for
   // metrics. Thread-safe. Fails only when LMDB cannot begin a read transaction.

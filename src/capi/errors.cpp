@@ -50,7 +50,7 @@ const char* cairn_version(void) { return CAIRN_VERSION_STRING; }
 const char* cairn_code_name(cairn_code code) {
   if (code == CAIRN_OK) return "ok";
   if (code == CAIRN_INTERNAL) return "internal";
-  if (code >= CAIRN_NOT_FOUND && code <= CAIRN_OUT_OF_RANGE) {
+  if (code >= CAIRN_NOT_FOUND && code <= CAIRN_POSITION_EXPIRED) {
     // to_string returns views of string literals, so data() is NUL-terminated and static.
     return cairn::to_string(static_cast<cairn::ErrorCode>(code)).data();
   }

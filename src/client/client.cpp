@@ -74,6 +74,7 @@ class Client::Impl {
   template <typename Batch, typename Each>
   Status stream(protocol::Op op, bool with_timeout, ErrorCode on_lost_reply, Each&& each_frame);
   Status stream_items(protocol::Op op, const std::function<bool(const std::string&)>& each);
+  Status watch(protocol::Watch request, const std::function<bool(const WatchEvent&)>& each);
 
  private:
   Status write_frame(const std::string& frame, std::uint32_t wait_ms);
@@ -499,8 +500,17 @@ Status Client::backup(const std::function<bool(const std::string&)>& each) {
 }
 
 Status Client::watch(std::string_view prefix, const std::function<bool(const WatchEvent&)>& each) {
+  return impl_->watch(protocol::Watch{std::string(prefix), false, {}}, each);
+}
+
+Status Client::watch_from(std::string_view prefix, std::string_view position,
+                          const std::function<bool(const WatchEvent&)>& each) {
+  return impl_->watch(protocol::Watch{std::string(prefix), true, std::string(position)}, each);
+}
+
+Status Client::Impl::watch(protocol::Watch request, const std::function<bool(const WatchEvent&)>& each) {
   // A watch has no outcome to lose: the connection ending ends it (kUnavailable).
-  return impl_->stream<protocol::Events>(protocol::Watch{std::string(prefix)}, /*with_timeout=*/false,
+  return stream<protocol::Events>(std::move(request), /*with_timeout=*/false,
                                         ErrorCode::kUnavailable, [&](const protocol::Events& batch) {
                                           for (const WatchEvent& event : batch.events) {
                                             if (!each(event)) return false;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cairn/status.h"
+#include "cairn/store.h"
 #include "src/codec/records.h"
 
 namespace cairn::codec {
@@ -69,6 +70,22 @@ Result<std::vector<RetiredReplica>> decode_retirements(std::string_view bytes);
 // The writes a retired replica set aside (kCorrupt for a zero old replica id or a zero dot).
 std::string encode_retired_writes(const RetiredWrites& writes);
 Result<RetiredWrites> decode_retired_writes(std::string_view bytes);
+
+// The change log (src/store/change_log.h): one entry, and the log's header. The change's `position`
+// is not stored (the entry's sequence is its position). kCorrupt for an unknown op, a set change
+// without a member, a key over kMaxKeyBytes or a member over kMaxMemberBytes.
+struct StoredChange {
+  Change change;
+  std::uint64_t time_ms = 0;
+};
+std::string encode_change_record(const Change& change, std::uint64_t time_ms);
+Result<StoredChange> decode_change_record(std::string_view bytes);
+struct ChangeLogHeader {
+  std::uint64_t log_id = 0;  // Never 0.
+  std::uint64_t replica = 0;
+};
+std::string encode_change_log_header(const ChangeLogHeader& header);
+Result<ChangeLogHeader> decode_change_log_header(std::string_view bytes);
 
 // LMDB key of a record: escape(key) 0x00 0x01 type [member]. Inside the escaped key every 0x00 byte
 // becomes 0x00 0xFF, so record keys sort by user key first (a key sorts before its extensions) and

@@ -39,6 +39,10 @@ std::string message_type_name(schema::MessageType type) {
       return "retirement table";
     case schema::MessageType::RETIRED_WRITES:
       return "retired writes";
+    case schema::MessageType::CHANGE_RECORD:
+      return "change record";
+    case schema::MessageType::CHANGE_LOG_HEADER:
+      return "change log header";
     case schema::MessageType::UNKNOWN:
       break;
   }

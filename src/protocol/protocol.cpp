@@ -108,7 +108,12 @@ struct OpWriter {
   void operator()(const Inspect& r) { op.setInspect(as_data(r.key)); }
   void operator()(const StatusGet&) { op.setStatus(); }
   void operator()(const StatsGet&) { op.setStats(); }
-  void operator()(const Watch& r) { op.setWatch(as_data(r.prefix)); }
+  void operator()(const Watch& r) {
+    if (!r.resume) return op.setWatch(as_data(r.prefix));
+    auto from = op.initWatchFrom();
+    from.setPrefix(as_data(r.prefix));
+    from.setPosition(as_data(r.position));
+  }
   void operator()(const Cancel& r) { op.setCancel(r.target); }
   void operator()(const Auth& r) { op.setAuth(as_data(r.token)); }
   void operator()(const Retire& r) { op.setRetire(r.replica); }
@@ -162,7 +167,11 @@ Result<Op> read_op(schema::Request::Op::Reader in) {
     case R::INSPECT: return Inspect{to_string(in.getInspect())};
     case R::STATUS: return StatusGet{};
     case R::STATS: return StatsGet{};
-    case R::WATCH: return Watch{to_string(in.getWatch())};
+    case R::WATCH: return Watch{to_string(in.getWatch()), false, {}};
+    case R::WATCH_FROM: {
+      const auto from = in.getWatchFrom();
+      return Watch{to_string(from.getPrefix()), true, to_string(from.getPosition())};
+    }
     case R::CANCEL: return Cancel{in.getCancel()};
     case R::AUTH: return Auth{to_string(in.getAuth())};
     case R::RETIRE: return Retire{in.getRetire()};
@@ -475,6 +484,10 @@ struct BodyWriter {
       out[i].setKind(to_schema(event.kind));
       out[i].setLocal(event.local);
       out[i].setDeleted(event.deleted);
+      if (event.op) out[i].setOp(static_cast<schema::ChangeOp>(static_cast<std::uint16_t>(*event.op)));
+      out[i].setMember(as_data(event.member));
+      out[i].setValue(as_data(event.value));
+      out[i].setPosition(as_data(event.position));
     }
   }
 };
@@ -488,7 +501,7 @@ Result<Body> read_body(schema::Response::Body::Reader in) {
       const auto error = in.getError();
       const unsigned code = error.getCode();
       // kOutcomeUnknown is the client library's own verdict about a missing reply: no peer sends it.
-      if (code < static_cast<unsigned>(ErrorCode::kNotFound) || code > static_cast<unsigned>(ErrorCode::kOutOfRange) ||
+      if (code < static_cast<unsigned>(ErrorCode::kNotFound) || code > static_cast<unsigned>(ErrorCode::kPositionExpired) ||
           code == static_cast<unsigned>(ErrorCode::kOutcomeUnknown)) {
         return protocol_error("error reply with unknown code " + std::to_string(code));
       }
@@ -535,7 +548,14 @@ Result<Body> read_body(schema::Response::Body::Reader in) {
       auto read = read_list(events.events, in.getEvents(), "events", [](schema::WatchEvent::Reader e) -> Result<WatchEvent> {
         auto kind = from_schema(e.getKind());
         if (!kind) return tl::unexpected(kind.error());
-        return WatchEvent{to_string(e.getKey()), *kind, e.getLocal(), e.getDeleted()};
+        WatchEvent event{to_string(e.getKey()), *kind, e.getLocal(), e.getDeleted()};
+        const auto op = static_cast<unsigned>(e.getOp());
+        if (op > static_cast<unsigned>(ChangeOp::kCounter)) return protocol_error("watch event with unknown operation");
+        if (op != 0) event.op = static_cast<ChangeOp>(op);  // 0: a peer from before the change feed.
+        event.member = to_string(e.getMember());
+        event.value = to_string(e.getValue());
+        event.position = to_string(e.getPosition());
+        return event;
       });
       if (!read) return tl::unexpected(read.error());
       return Body(std::move(events));

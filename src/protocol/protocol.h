@@ -44,7 +44,13 @@ struct Scan { std::string prefix; };
 struct Inspect { std::string key; };
 struct StatusGet {};
 struct StatsGet {};
-struct Watch { std::string prefix; };
+// `resume` false: changes from now on (op watch). True: every change after `position` (empty: from
+// the oldest kept), then live ones (op watchFrom).
+struct Watch {
+  std::string prefix;
+  bool resume = false;
+  std::string position = {};
+};
 struct Cancel { std::uint64_t target = 0; };
 struct Auth { std::string token; };
 // Proposes retiring the dead or stopped peer `replica` (Node::retire). Answered Done or an Error.

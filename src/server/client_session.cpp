@@ -313,7 +313,7 @@ bool ClientSession::has_work() const {
     return true;
   }
   for (const auto& [id, watch] : watches_) {
-    if (!watch.pending.empty() || watch.overflowed || cancelled_.contains(id)) return true;
+    if (!watch.pending.empty() || watch.overflowed || watch.catching_up || cancelled_.contains(id)) return true;
   }
   return false;
 }
@@ -418,7 +418,7 @@ bool ClientSession::next_step_is_quick() const {
   std::lock_guard lock(mutex_);
   if (shut_down_ || stream_id_ || !cancelled_.empty()) return false;
   for (const auto& [id, watch] : watches_) {
-    if (!watch.pending.empty() || watch.overflowed) return false;  // step() sends those first.
+    if (!watch.pending.empty() || watch.overflowed || watch.catching_up) return false;  // step() does those first.
   }
   // Answering finished writes and handing writes to the store never waits for the disk.
   if (writes_.front_done()) return true;
@@ -473,7 +473,7 @@ void ClientSession::run(const protocol::Request& request) {
           if (!services_.backup) return reply(Error(ErrorCode::kUnsupported, "this peer serves no backups"));
           start_stream(id, services_.backup());
         } else if constexpr (std::is_same_v<Op, protocol::Watch>) {
-          start_watch(id, op.prefix);
+          start_watch(id, op);
         } else if constexpr (std::is_same_v<Op, protocol::Auth>) {
           reply(protocol::Done{});  // Checked on receipt (authenticate()).
         } else {
@@ -535,12 +535,18 @@ void ClientSession::stream_batch() {
 
 // ---- Watches ----
 
-void ClientSession::start_watch(std::uint64_t id, const std::string& prefix) {
+void ClientSession::start_watch(std::uint64_t id, const protocol::Watch& request) {
   bool refused = false;
   {
     std::lock_guard lock(mutex_);
     refused = watches_.size() >= options_.max_watches_per_connection || watches_.contains(id);
-    if (!refused) watches_.emplace(id, WatchState{});
+    if (!refused) {
+      WatchState state;
+      state.catching_up = request.resume;
+      state.prefix = request.prefix;
+      state.position = request.position;
+      watches_.emplace(id, std::move(state));
+    }
   }
   if (refused) {
     return emit(Response{id, false,
@@ -548,20 +554,9 @@ void ClientSession::start_watch(std::uint64_t id, const std::string& prefix) {
                                "a connection may run at most " + std::to_string(options_.max_watches_per_connection) +
                                    " watches, each with its own request id")});
   }
-  const std::uint64_t subscription = services_.store.subscribe(prefix, [this, id](const Change& change) {
-    {
-      std::lock_guard lock(mutex_);
-      auto found = watches_.find(id);
-      if (found == watches_.end() || found->second.overflowed) return;
-      if (found->second.pending.size() >= options_.max_pending_watch_events) {
-        found->second.overflowed = true;
-        found->second.pending.clear();
-      } else {
-        found->second.pending.push_back(change);
-      }
-    }
-    if (wake_) wake_();
-  });
+  if (request.resume) return;  // watch_batch reads its backlog, then subscribes (catch_up_watch).
+  const std::uint64_t subscription =
+      services_.store.subscribe(request.prefix, [this, id](const Change& change) { queue_watch_change(id, change); });
   {
     std::lock_guard lock(mutex_);
     watches_[id].subscription = subscription;
@@ -570,24 +565,109 @@ void ClientSession::start_watch(std::uint64_t id, const std::string& prefix) {
   emit(Response{id, true, protocol::Events{}});
 }
 
-// Sends one batch of one watch's events, or ends a cancelled or overflowed watch. False when no watch
-// had anything to do.
+void ClientSession::queue_watch_change(std::uint64_t id, const Change& change) {
+  {
+    std::lock_guard lock(mutex_);
+    auto found = watches_.find(id);
+    if (found == watches_.end() || found->second.overflowed) return;
+    WatchState& watch = found->second;
+    const std::size_t size = change.key.size() + change.member.size() + change.value.size();
+    if (watch.pending.size() >= options_.max_pending_watch_events ||
+        watch.pending_bytes + size > options_.max_pending_watch_bytes) {
+      watch.overflowed = true;
+      watch.pending.clear();
+      watch.pending_bytes = 0;
+    } else {
+      watch.pending.push_back(change);
+      watch.pending_bytes += size;
+    }
+  }
+  if (wake_) wake_();
+}
+
+namespace {
+
+WatchEvent to_event(Change change) {
+  WatchEvent event{std::move(change.key), change.kind, change.local, change.deleted};
+  event.op = change.op;
+  event.member = std::move(change.member);
+  event.value = std::move(change.value);
+  event.position = std::move(change.position);
+  return event;
+}
+
+std::size_t event_bytes(const Change& change) { return change.key.size() + change.member.size() + change.value.size(); }
+
+}  // namespace
+
+void ClientSession::catch_up_watch(std::uint64_t id) {
+  std::string prefix, position;
+  {
+    std::lock_guard lock(mutex_);
+    auto found = watches_.find(id);
+    if (found == watches_.end()) return;
+    prefix = found->second.prefix;
+    position = found->second.position;
+  }
+  auto batch = services_.store.changes_since(prefix, position, options_.stream_batch_items);
+  if (!batch) return end_watch(id, std::move(batch.error()));
+  if (batch->caught_up) {
+    // What committed since this read is replayed through the callback, then live changes follow,
+    // each once (Store::subscribe_since); the events of `batch` go out first, as emitted below.
+    auto subscription = services_.store.subscribe_since(
+        prefix, batch->position, [this, id](const Change& change) { queue_watch_change(id, change); });
+    if (!subscription) {
+      emit_events(id, std::move(batch->changes));
+      return end_watch(id, std::move(subscription.error()));
+    }
+    std::lock_guard lock(mutex_);
+    auto found = watches_.find(id);
+    if (found != watches_.end()) {
+      found->second.subscription = *subscription;
+      found->second.catching_up = false;
+    }
+  } else {
+    std::lock_guard lock(mutex_);
+    auto found = watches_.find(id);
+    if (found != watches_.end()) found->second.position = batch->position;
+  }
+  // An empty batch still goes out: the first one tells the client the watch is active.
+  emit_events(id, std::move(batch->changes));
+}
+
+void ClientSession::emit_events(std::uint64_t id, std::vector<Change> changes) {
+  protocol::Events events;
+  for (Change& change : changes) events.events.push_back(to_event(std::move(change)));
+  emit(Response{id, true, std::move(events)});
+}
+
+// Sends one batch of one watch's events, or ends a cancelled or overflowed watch, or reads a batch of a
+// resuming watch's backlog. False when no watch had anything to do.
 bool ClientSession::watch_batch() {
   std::uint64_t id = 0;
   std::vector<Change> changes;
-  bool cancelled = false, overflowed = false;
+  bool cancelled = false, overflowed = false, catching_up = false;
   {
     std::lock_guard lock(mutex_);
     if (shut_down_) return false;
     auto ready = std::find_if(watches_.begin(), watches_.end(), [&](const auto& entry) {
-      return !entry.second.pending.empty() || entry.second.overflowed || cancelled_.contains(entry.first);
+      return !entry.second.pending.empty() || entry.second.overflowed || entry.second.catching_up ||
+             cancelled_.contains(entry.first);
     });
     if (ready == watches_.end()) return false;
     id = ready->first;
     cancelled = cancelled_.erase(id) > 0;
     overflowed = ready->second.overflowed;
+    catching_up = ready->second.catching_up;
+    std::size_t bytes = 0;
     while (!cancelled && !overflowed && !ready->second.pending.empty() &&
            changes.size() < options_.stream_batch_items) {
+      // A batch stops before the event that would take it past stream_batch_bytes (one always goes),
+      // so a frame holds at most one largest value.
+      const std::size_t size = event_bytes(ready->second.pending.front());
+      if (!changes.empty() && bytes + size > options_.stream_batch_bytes) break;
+      bytes += size;
+      ready->second.pending_bytes -= size;
       changes.push_back(std::move(ready->second.pending.front()));
       ready->second.pending.pop_front();
     }
@@ -599,15 +679,15 @@ bool ClientSession::watch_batch() {
   if (overflowed) {
     end_watch(id, Error(ErrorCode::kLimitExceeded, "the watch fell more than " +
                                                        std::to_string(options_.max_pending_watch_events) +
-                                                       " changes behind and was ended"));
+                                                       " changes (or " + std::to_string(options_.max_pending_watch_bytes) +
+                                                       " bytes) behind and was ended; resume it from its last position"));
     return true;
   }
-  protocol::Events events;
-  for (Change& change : changes) {
-    const bool deleted = !services_.store.kind(change.key).has_value();
-    events.events.push_back(WatchEvent{std::move(change.key), change.kind, change.local, deleted});
+  if (changes.empty() && catching_up) {
+    catch_up_watch(id);
+    return true;
   }
-  emit(Response{id, true, std::move(events)});
+  emit_events(id, std::move(changes));
   return true;
 }
 

@@ -93,6 +93,8 @@ struct ClientListenerOptions {
   std::size_t max_watches_per_connection = 16;
   // Changes a watch may hold unsent; a watch that falls further behind ends with kLimitExceeded.
   std::size_t max_pending_watch_events = 100'000;
+  // Bytes of keys, members and values those changes may hold (events carry new values, up to 16 MiB).
+  std::size_t max_pending_watch_bytes = std::size_t{64} << 20;
   // Threads of the listener's worker pool, which runs the store calls that may take long (streams,
   // status, metrics). Writes hold no thread (see ClientSession, "Writes").
   unsigned worker_threads = 8;
@@ -191,7 +193,13 @@ class ClientSession {
   struct WatchState {
     std::uint64_t subscription = 0;
     std::deque<Change> pending;
+    std::size_t pending_bytes = 0;
     bool overflowed = false;
+    // A watch that resumes (watchFrom) reads the change feed after `position`, a batch per step, until
+    // it has caught up; then it subscribes from there (Store::subscribe_since) and goes live.
+    bool catching_up = false;
+    std::string prefix;
+    std::string position;
   };
 
   void decode_frames();  // Under mutex_, as are the five below.
@@ -212,7 +220,12 @@ class ClientSession {
   void take_finished_writes(std::vector<protocol::Response>& replies);
   void start_stream(std::uint64_t id, Result<std::unique_ptr<Cursor>> cursor);
   void stream_batch();
-  void start_watch(std::uint64_t id, const std::string& prefix);
+  void start_watch(std::uint64_t id, const protocol::Watch& request);
+  // Queues one change for watch `id` (from the store's writer thread, or subscribe_since's replay).
+  void queue_watch_change(std::uint64_t id, const Change& change);
+  // One step of a resuming watch: the next batch of its backlog, or its switch to live changes.
+  void catch_up_watch(std::uint64_t id);
+  void emit_events(std::uint64_t id, std::vector<Change> changes);
   bool watch_batch();
   void end_watch(std::uint64_t id, std::optional<Error> error);
 

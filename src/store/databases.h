@@ -22,6 +22,8 @@ struct Databases {
   // dots became unconfirmed (a counter ValueRecord), written by the first local write to touch it
   // while they are; what a conflict re-issues is measured from them (src/store/identity.h).
   MDB_dbi unconfirmed_chains = 0;
+  // "changes": the change feed's log, big-endian sequence -> ChangeRecord (src/store/change_log.h).
+  MDB_dbi changes = 0;
 };
 
 // The store's own on-disk format (StoreMeta::format_version), apart from the codec's record format

@@ -135,9 +135,11 @@ Status Environment::open_databases(bool read_only) {
                       Named{"deltas", &databases_.deltas}, Named{"peers", &databases_.peers},
                       Named{"tree", &databases_.tree}, Named{"tree_keys", &databases_.tree_keys},
                       Named{"resets", &databases_.resets},
-                      Named{"unconfirmed_chains", &databases_.unconfirmed_chains}}) {
+                      Named{"unconfirmed_chains", &databases_.unconfirmed_chains},
+                      Named{"changes", &databases_.changes}}) {
     const bool is_index = named.dbi == &databases_.tree || named.dbi == &databases_.tree_keys ||
-                          named.dbi == &databases_.resets || named.dbi == &databases_.unconfirmed_chains;
+                          named.dbi == &databases_.resets || named.dbi == &databases_.unconfirmed_chains ||
+                          named.dbi == &databases_.changes;
     if (int rc = mdb_dbi_open(txn.get(), named.name, flags, named.dbi); rc != 0) {
       // A read-only open of a store from before the hash tree, the reset index or the unconfirmed
       // chains: readers never need them.

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "src/codec/codec.h"
+#include "src/store/change_log.h"
 #include "src/store/cursors.h"
 #include "src/store/delta_apply.h"
 #include "src/store/delta_log.h"
@@ -25,6 +26,7 @@ Result<std::unique_ptr<Replica>> open_replica(const std::string& path, const Rep
   if (!environment) return tl::unexpected(environment.error());
   auto store = std::make_unique<LmdbStore>(std::move(*environment), options);
   if (auto loaded = store->load_retirements(); !loaded) return tl::unexpected(loaded.error());
+  if (auto opened = store->open_change_log(); !opened) return tl::unexpected(opened.error());
   return std::unique_ptr<Replica>(std::move(store));
 }
 
@@ -65,6 +67,10 @@ LmdbStore::LmdbStore(std::unique_ptr<Environment> environment, const ReplicaOpti
   // A batch changes working_ only; its abort puts the committed state back, whatever it touched.
   hooks.restore_state = [this] { working_ = committed_; };
   hooks.before_commit = [this](Txn& txn) -> Status {
+    // The change feed's entries commit with the changes they describe (change_log.h).
+    if (auto logged = change_log_.append(txn, working_.changes, wall_clock_->now_ms(), working_.replica.value); !logged) {
+      return logged;
+    }
     if (!working_.context_dirty) return ok();
     return txn.write(databases().meta, kMetaContextKey, encode_persisted_context());
   };
@@ -118,8 +124,14 @@ Result<AppliedDelta> LmdbStore::apply_group(Txn& txn, const codec::DeltaGroup& g
   auto applied = apply_delta_group(txn, databases(), staged.context, group);
   if (!applied) return tl::unexpected(applied.error());
   for (const codec::RecordKey& key : applied->changed) {
-    if (!staged.changes.empty() && staged.changes.back().key == key.key) continue;
-    staged.changes.push_back(Change{key.key, kind_of(key.type), local});
+    Change change;
+    change.key = key.key;
+    change.kind = kind_of(key.type);
+    change.local = local;
+    if (auto described = describe_change(txn, databases(), key, change); !described) {
+      return tl::unexpected(described.error());
+    }
+    staged.changes.push_back(std::move(change));
   }
   return applied;
 }
@@ -274,7 +286,10 @@ void LmdbStore::notify_subscribers(const std::vector<Change>& changes) {
   std::lock_guard lock(subscribers_mutex_);
   for (const Change& change : changes) {
     for (const auto& [id, subscriber] : subscribers_) {
-      if (change.key.starts_with(subscriber.prefix)) subscriber.callback(change);
+      if (!change.key.starts_with(subscriber.prefix)) continue;
+      // A subscriber that resumed already got the changes up to `after` from the log.
+      if (subscriber.after != 0 && sequence_of(change) <= subscriber.after) continue;
+      subscriber.callback(change);
     }
   }
 }

@@ -38,6 +38,7 @@
 #include "cairn/store.h"
 #include "src/store/replica.h"
 #include "crdt/hlc.h"
+#include "src/store/change_log.h"
 #include "src/store/delta_apply.h"
 #include "src/store/environment.h"
 #include "src/store/local_ops.h"
@@ -76,6 +77,14 @@ class LmdbStore final : public Replica {
   void write_async(WriteBatch batch, std::function<void(Result<bool>)> done) override;  // Likewise.
   std::uint64_t subscribe(std::string_view prefix, std::function<void(const Change&)> callback) override;
   void unsubscribe(std::uint64_t subscription) override;
+  // The change feed (lmdb_store_changes.cpp, change_log.h).
+  Result<std::string> change_position() override;
+  Result<ChangeBatch> changes_since(std::string_view prefix, std::string_view position,
+                                    std::size_t max_changes) override;
+  Result<std::uint64_t> subscribe_since(std::string_view prefix, std::string_view position,
+                                        std::function<void(const Change&)> callback) override;
+  // Reads or starts the change log's header. Store::open calls it once, before the store is shared.
+  Status open_change_log();
   Result<MergeOutcome> merge_delta(std::string_view delta_bytes, std::uint64_t origin) override;
   Result<std::vector<Result<MergeOutcome>>> merge_deltas(const std::vector<DeltaToMerge>& deltas) override;
   Status wait_for_queued_writes() override {
@@ -197,7 +206,12 @@ class LmdbStore final : public Replica {
   struct Subscriber {
     std::string prefix;
     std::function<void(const Change&)> callback;
+    std::uint64_t after = 0;  // subscribe_since: changes up to this sequence were delivered from the log.
   };
+  // The sequence in `change`'s position (0 when it has none).
+  static std::uint64_t sequence_of(const Change& change);
+  // The change feed's log; its writes run on the writer thread in before_commit.
+  ChangeLog change_log_{options_.change_retention};
   std::map<std::uint64_t, Subscriber> subscribers_;
 
   // ---- Usage (src/store/usage.cpp): usage() and the operation counts it reports ----

@@ -109,7 +109,10 @@ Result<BucketMerge> LmdbStore::merge_buckets(const std::vector<std::uint32_t>& b
     // Logged like a merged delta, so ordinary gossip carries the repair on (never back to `origin`).
     auto logged = commit_group(txn, delta->group, /*local=*/false, staged);
     if (!logged) return tl::unexpected(logged.error());
-    outcome.keys_changed = staged.changes.size();
+    // Changes are per record (a set's members each count); keys_changed counts keys.
+    for (std::size_t i = 0; i < staged.changes.size(); ++i) {
+      if (i == 0 || staged.changes[i].key != staged.changes[i - 1].key) ++outcome.keys_changed;
+    }
     outcome.logged_sequence = *logged;
     outcome.received = std::move(delta->received);
     adopt(std::move(staged));

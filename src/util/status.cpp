@@ -17,6 +17,7 @@ std::string_view to_string(ErrorCode code) noexcept {
     case ErrorCode::kUnauthenticated: return "unauthenticated";
     case ErrorCode::kOutcomeUnknown: return "outcome_unknown";
     case ErrorCode::kOutOfRange: return "out_of_range";
+    case ErrorCode::kPositionExpired: return "position_expired";
   }
   return "unknown";
 }

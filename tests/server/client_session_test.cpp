@@ -25,8 +25,9 @@ using test::error_of;
 class Harness {
  public:
   // `retire` is the node's retire callback (none by default: retire requests are unsupported).
-  explicit Harness(ClientListenerOptions options = {}, std::function<Status(std::uint64_t)> retire = {})
-      : store_(test::open_store(dir_.str())),
+  explicit Harness(ClientListenerOptions options = {}, std::function<Status(std::uint64_t)> retire = {},
+                   const StoreOptions& store_options = {})
+      : store_(test::open_store(dir_.str(), store_options)),
         session_(Services{*store_, [] {
           NodeStatus status;
           status.replica_id = 42;
@@ -426,6 +427,88 @@ TEST_CASE("client session: a watch that falls too far behind ends with kLimitExc
   auto replies = h.run();
   REQUIRE(replies.size() == 1);
   CHECK(error_of(replies[0]).code() == ErrorCode::kLimitExceeded);
+}
+
+// Every event of watch `id` in `replies`; `ended` says whether its last frame came.
+std::vector<WatchEvent> events_of(const std::vector<Response>& replies, std::uint64_t id, bool* ended = nullptr) {
+  std::vector<WatchEvent> events;
+  for (const Response& r : replies) {
+    if (r.id != id) continue;
+    if (!r.more && ended != nullptr) *ended = true;
+    if (!std::holds_alternative<protocol::Events>(r.body)) continue;
+    const auto& batch = body_of<protocol::Events>(r).events;
+    events.insert(events.end(), batch.begin(), batch.end());
+  }
+  return events;
+}
+
+TEST_CASE("client session: watch events carry the operation, the new value and a position") {
+  Harness h;
+  h.send(Request{7, protocol::Watch{"w/", false, {}}});
+  h.run();
+  REQUIRE(h.store().put("w/a", "1"));
+  REQUIRE(h.store().sadd("w/s", {"x"}));
+  REQUIRE(h.store().incr("w/c", 3));
+  REQUIRE(h.store().del("w/a"));
+  const auto events = events_of(h.run(), 7);
+  REQUIRE(events.size() == 4);
+  CHECK((events[0].op == ChangeOp::kPut && events[0].value == "1" && !events[0].deleted));
+  CHECK((events[1].op == ChangeOp::kSadd && events[1].member == "x"));
+  CHECK((events[2].op == ChangeOp::kCounter && events[2].value == "3"));
+  CHECK((events[3].op == ChangeOp::kDel && events[3].deleted));
+  for (const WatchEvent& event : events) CHECK_FALSE(event.position.empty());
+  CHECK(events[3].position == *h.store().change_position());
+}
+
+TEST_CASE("client session: a watch resumed from its last position gets every missed change once, in order") {
+  ClientListenerOptions options;
+  options.stream_batch_items = 7;  // The backlog spans several batches.
+  Harness h(options);
+  // The first watch sees some changes, then "disconnects" (is cancelled) while writes go on.
+  h.send(Request{1, protocol::Watch{"", false, {}}});
+  h.run();
+  for (int i = 0; i < 5; ++i) REQUIRE(h.store().put("k" + std::to_string(i), "v" + std::to_string(i)));
+  const auto seen = events_of(h.run(), 1);
+  REQUIRE(seen.size() == 5);
+  h.send(Request{2, protocol::Cancel{1}});
+  h.run();
+  for (int i = 5; i < 40; ++i) REQUIRE(h.store().put("k" + std::to_string(i), "v" + std::to_string(i)));
+  // Reconnect from the last position seen: the 35 missed changes, then live ones.
+  h.send(Request{3, protocol::Watch{"", true, seen.back().position}});
+  auto resumed = events_of(h.run(), 3);
+  REQUIRE(h.store().put("k40", "v40"));
+  REQUIRE(h.store().put("k41", "v41"));
+  const auto live = events_of(h.run(), 3);
+  resumed.insert(resumed.end(), live.begin(), live.end());
+  REQUIRE(resumed.size() == 37);
+  for (int i = 0; i < 37; ++i) {
+    CHECK(resumed[i].key == "k" + std::to_string(i + 5));
+    CHECK(resumed[i].value == "v" + std::to_string(i + 5));
+  }
+  h.send(Request{4, protocol::Cancel{3}});
+  bool ended = false;
+  CHECK(events_of(h.run(), 3, &ended).empty());
+  CHECK(ended);
+}
+
+TEST_CASE("client session: a resumed watch whose position expired or is malformed ends with an error") {
+  StoreOptions store_options;
+  store_options.change_retention.max_changes = 3;
+  Harness h({}, {}, store_options);
+  REQUIRE(h.store().put("a", "1"));
+  const std::string old = *h.store().change_position();
+  for (int i = 0; i < 10; ++i) REQUIRE(h.store().put("k" + std::to_string(i), "v"));
+  h.send(Request{1, protocol::Watch{"", true, old}});
+  auto replies = h.run();
+  REQUIRE(replies.size() == 1);
+  CHECK(error_of(replies[0]).code() == ErrorCode::kPositionExpired);
+  h.send(Request{2, protocol::Watch{"", true, "not a position"}});
+  replies = h.run();
+  REQUIRE(replies.size() == 1);
+  CHECK(error_of(replies[0]).code() == ErrorCode::kInvalidArgument);
+  // From the oldest kept change ("" position): the three kept, then live.
+  h.send(Request{3, protocol::Watch{"", true, ""}});
+  CHECK(events_of(h.run(), 3).size() == 3);
 }
 
 TEST_CASE("client session: after the end of input every request is answered, watches end, then it closes") {

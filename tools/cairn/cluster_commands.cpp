@@ -190,27 +190,54 @@ int stats_command(Context& context) {
   });
 }
 
-int watch_command(Context& context, const std::string& prefix) {
-  return with_client(context, [&](Client& client) {
+namespace {
+
+void print_watch_event(Context& context, const WatchEvent& event) {
+  const char* op = event.op ? to_string(*event.op) : "change";
+  if (context.out.json()) {
+    Json json;
+    put_bytes(json, "key", event.key);
+    json["type"] = to_string(event.kind);
+    json["op"] = op;
+    if (event.op == ChangeOp::kSadd || event.op == ChangeOp::kSrem) put_bytes(json, "member", event.member);
+    if (event.op == ChangeOp::kPut) put_bytes(json, "value", event.value);
+    if (event.op == ChangeOp::kCounter) json["value"] = event.value;
+    json["origin"] = event.local ? "local" : "replicated";
+    json["deleted"] = event.deleted;
+    json["position"] = event.position;
+    context.out.document(json);
+  } else {
+    std::string detail;
+    if (event.op == ChangeOp::kSadd || event.op == ChangeOp::kSrem) detail = "  " + printable(event.member);
+    if (event.op == ChangeOp::kPut || event.op == ChangeOp::kCounter) detail = "  " + printable(event.value);
+    context.out.line(printable(event.key) + "  " + to_string(event.kind) + "  " +
+                     (event.local ? "local" : "replicated") + (event.deleted ? "  deleted" : "") + "  " + op +
+                     detail + "  @" + event.position);
+  }
+  std::fflush(stdout);  // Changes show as they happen, also through a pipe.
+}
+
+}  // namespace
+
+int watch_command(Context& context, const std::string& prefix, const std::optional<std::string>& since) {
+  return with_client(context, [&](Client& client) -> Status {
     if (!context.out.json()) {
-      std::fprintf(stderr, "watching keys starting with '%s' on %s (Ctrl-C to stop)\n", printable(prefix).c_str(),
-                   client.address().c_str());
+      std::fprintf(stderr, "watching keys starting with '%s' on %s%s (Ctrl-C to stop)\n", printable(prefix).c_str(),
+                   client.address().c_str(), since ? ", resuming" : "");
     }
-    return client.watch(prefix, [&](const WatchEvent& event) {
-      if (context.out.json()) {
-        Json json;
-        put_bytes(json, "key", event.key);
-        json["type"] = to_string(event.kind);
-        json["origin"] = event.local ? "local" : "replicated";
-        json["deleted"] = event.deleted;
-        context.out.document(json);
-      } else {
-        context.out.line(printable(event.key) + "  " + to_string(event.kind) + "  " +
-                         (event.local ? "local" : "replicated") + (event.deleted ? "  deleted" : ""));
-      }
-      std::fflush(stdout);  // Changes show as they happen, also through a pipe.
+    const auto each = [&](const WatchEvent& event) {
+      print_watch_event(context, event);
       return true;
-    });
+    };
+    Status watched = since ? client.watch_from(prefix, *since, each) : client.watch(prefix, each);
+    if (!watched && watched.error().code() == ErrorCode::kPositionExpired) {
+      // Say what to do, not only what went wrong: the feed cannot fill the gap, a snapshot can.
+      return fail(ErrorCode::kPositionExpired,
+                  watched.error().message() +
+                      ". To start over: note a position (`cairn watch --since ''` prints the oldest kept), read the "
+                      "keys (`cairn export`), then `cairn watch --since POSITION`");
+    }
+    return watched;
   });
 }
 

@@ -41,7 +41,8 @@ int inspect_command(Context& context, const std::string& key);
 int peers_command(Context& context);
 int ring_command(Context& context);
 int stats_command(Context& context);
-int watch_command(Context& context, const std::string& prefix);
+// `since`: resume after this position (watch_from; "" = from the oldest change the peer keeps).
+int watch_command(Context& context, const std::string& prefix, const std::optional<std::string>& since);
 // Proposes retiring the dead or stopped peer `replica` (docs/metadata-gc.md).
 int retire_command(Context& context, std::uint64_t replica);
 

@@ -18,6 +18,9 @@ enum ExitCode : int {
   // The request was sent but no reply came (timed out, connection lost): a write may or may not have
   // taken effect.
   kExitOutcomeUnknown = 8,
+  // watch --since: the peer's change feed no longer holds the changes after that position (or it is
+  // another store's): start over from a snapshot (docs/watch.md).
+  kExitPositionExpired = 9,
 };
 
 inline constexpr const char* kExitCodesHelp =
@@ -34,6 +37,7 @@ inline int exit_code_for(const Error& error) {
     case ErrorCode::kUnavailable: return kExitUnavailable;
     case ErrorCode::kUnauthenticated: return kExitUnauthenticated;
     case ErrorCode::kOutcomeUnknown: return kExitOutcomeUnknown;
+    case ErrorCode::kPositionExpired: return kExitPositionExpired;
     case ErrorCode::kInvalidArgument:
     case ErrorCode::kLimitExceeded:
     case ErrorCode::kOutOfRange: return kExitInvalid;

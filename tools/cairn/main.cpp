@@ -13,6 +13,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -215,9 +216,16 @@ int main(int argc, char** argv) {
   auto* stats = app.add_subcommand("stats", "The peer's metrics (what /metrics serves)");
   run(stats, [&] { return stats_command(context); });
 
-  auto* watch = app.add_subcommand("watch", "Print changes to keys starting with PREFIX as they happen");
+  auto* watch = app.add_subcommand(
+      "watch", "Print changes to keys starting with PREFIX as they happen, each with its position; --since "
+               "POSITION first prints every change after it (exit 9 when the peer no longer keeps them)");
   watch->add_option("prefix", prefix);
-  run(watch, [&] { return watch_command(context, prefix); });
+  std::string since;
+  auto* since_option =
+      watch->add_option("--since", since, "Resume after this position (from an earlier event; '' = oldest kept)");
+  run(watch, [&, since_option] {
+    return watch_command(context, prefix, since_option->count() > 0 ? std::optional(since) : std::nullopt);
+  });
 
   std::uint64_t replica = 0;
   auto* retire = app.add_subcommand("retire", "Retire a dead or stopped peer: retire REPLICA-ID (hex, as `peers` "
