@@ -58,12 +58,14 @@ void Cluster::open_peer(int i) {
   Node& node = *nodes_[static_cast<std::size_t>(i)];
   StoreOptions store_options;
   store_options.durability = Durability::kNoSync;  // The simulation models crashes, not power loss.
-  store_options.map_size_bytes = 64ull << 20;
+  store_options.map_size_bytes = 8ull << 20;  // Small (it grows on demand): thousands of maps fit.
   store_options.replica_id_for_new_store = node.replica_id;  // Seeded, so the ring is the same every run.
   const auto index = static_cast<std::size_t>(i);
   const std::int64_t skew_ms = index < options_.clock_skew_ms.size() ? options_.clock_skew_ms[index] : 0;
-  auto store = store::open_replica(node.directory.string(),
-                                   store::ReplicaOptions{store_options, std::make_shared<SkewedWallClock>(skew_ms)});
+  // Writes commit inline on the simulator's thread: no writer thread per simulated store.
+  auto store = store::open_replica(
+      node.directory.string(),
+      store::ReplicaOptions{store_options, std::make_shared<SkewedWallClock>(skew_ms), /*inline_writer=*/true});
   // Test-harness code: this runs inside scheduler events, where no Result can be returned, so a store
   // that cannot open throws, and the test framework reports it as a failure of the running test.
   if (!store) throw std::runtime_error("simulated peer store: " + store.error().to_string());

@@ -7,6 +7,10 @@
 #include <string>
 
 #include "gossip/membership.h"
+#include "gossip/sim/cluster.h"
+#include "tests/gossip/sim/fast_cluster_options.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_env.h"
 
 namespace cairn::gossip {
 namespace {
@@ -154,6 +158,31 @@ TEST_CASE("a suspicion shrinks from its longest to suspicion_timeout_ms as accus
       CHECK(membership.stats().suspicion_confirmations == 3);
     }
   }
+}
+
+TEST_CASE("a simulated peer that stalls suspects nobody when it wakes, and stays alive in every view",
+          "[lifeguard]") {
+  test::TempDir dir;
+  const int peers = test::scaled_size(10, 5);
+  sim::Cluster cluster(dir.path(), sim::fast_cluster_options(peers, 41, "stall"));
+  cluster.start_all();
+  REQUIRE(cluster.run_until([&] { return cluster.everyone_knows_everyone(); }, 60'000));
+  cluster.run_for(2'000);
+  for (int round = 0; round < 3; ++round) {
+    const int victim = 1 + round;
+    const auto before = cluster.peer(victim).membership().stats();
+    // Shorter than the suspicion timeout (2 s), so nobody may declare it dead either.
+    cluster.stall(victim, 1'500);
+    cluster.run_for(500);
+    CHECK(cluster.stalled(victim));
+    REQUIRE(cluster.run_until([&] { return !cluster.stalled(victim); }, 5'000));
+    cluster.run_for(3'000);
+    const auto after = cluster.peer(victim).membership().stats();
+    CHECK(after.stalls == before.stalls + 1);
+    CHECK(after.suspicions == before.suspicions);
+    CHECK(cluster.everyone_knows_everyone());
+  }
+  for (int i = 0; i < cluster.size(); ++i) CHECK(cluster.peer(i).membership().stats().deaths == 0);
 }
 
 }  // namespace
