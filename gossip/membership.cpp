@@ -407,6 +407,7 @@ void Membership::apply_one(const MemberUpdate& update, PeerId from, std::uint64_
     return;
   }
   if (retired_.contains(update.id)) return;
+  const PeerId accuser = update.accuser.value != 0 ? update.accuser : from;
   auto it = members_.find(update.id);
   if (it == members_.end()) {
     if (table_full() && !make_room()) {
@@ -415,11 +416,19 @@ void Membership::apply_one(const MemberUpdate& update, PeerId from, std::uint64_
     }
     Member& member =
         insert_member(Member{update.id, update.endpoint, update.status, update.incarnation, now_ms, 0});
+    if (member.status == MemberStatus::kSuspect) {
+      // First heard of as suspect: its suspicion runs from now, like one that arrives for a known member.
+      Suspicion suspicion;
+      suspicion.accuser = accuser;
+      suspicion.confirmers.insert(accuser);
+      suspicion.started_ms = now_ms;
+      suspicion.timeout_ms = options_.suspicion_timeout_ms;
+      suspicions_[member.id] = std::move(suspicion);
+    }
     record_change(member, true);
     if (is_reachable(member.status)) schedule_probe(member.id);
     return;
   }
-  const PeerId accuser = update.accuser.value != 0 ? update.accuser : from;
   if (update.status == MemberStatus::kSuspect && it->second.status == MemberStatus::kSuspect &&
       update.incarnation == it->second.incarnation) {
     confirm_suspicion(update.id, accuser);

@@ -160,6 +160,17 @@ TEST_CASE("a suspicion shrinks from its longest to suspicion_timeout_ms as accus
   }
 }
 
+TEST_CASE("a member first heard of as suspect is declared dead when its suspicion runs out", "[lifeguard]") {
+  Membership membership(PeerId{1}, endpoint_of_peer(1), kCluster, quick_options(), 7);
+  membership.join({}, 1);
+  membership.on_message(
+      ping_from(2, {MemberUpdate{PeerId{9}, endpoint_of_peer(9), MemberStatus::kSuspect, 0, PeerId{2}}}), 5);
+  REQUIRE(status_of(membership, 9) == MemberStatus::kSuspect);
+  // Two members besides us: too few for confirmations, so the plain timeout applies.
+  tick_through(membership, 10, 5 + quick_options().suspicion_timeout_ms + 20);
+  CHECK(status_of(membership, 9) == MemberStatus::kDead);
+}
+
 TEST_CASE("a simulated peer that stalls suspects nobody when it wakes, and stays alive in every view",
           "[lifeguard]") {
   test::TempDir dir;
