@@ -21,7 +21,7 @@ namespace {
 // Rough encoded sizes (Cap'n Proto, unpacked, with room to spare), used only to keep piggybacked
 // updates within one datagram of kMaxDatagramBytes.
 constexpr std::size_t kEnvelopeOverheadBytes = 128;  // Envelope and body structs, list headers.
-constexpr std::size_t kUpdateOverheadBytes = 56;     // One MemberUpdate, without its host text.
+constexpr std::size_t kUpdateOverheadBytes = 64;     // One MemberUpdate, without its host text.
 
 // The wire drops a message with more updates than gossip::kMaxUpdatesPerMessage.
 static_assert(Membership::kMaxJoinAckUpdates <= kMaxUpdatesPerMessage);
@@ -89,8 +89,7 @@ void Membership::restore(const std::vector<MemberUpdate>& remembered, std::uint6
     }
     // Alive at the remembered incarnation: a death or departure the cluster recorded at that
     // incarnation still overrides it when we hear of it.
-    members_.emplace(update.id,
-                     Member{update.id, update.endpoint, MemberStatus::kAlive, update.incarnation, now_ms, 0});
+    insert_member(Member{update.id, update.endpoint, MemberStatus::kAlive, update.incarnation, now_ms, 0});
     schedule_probe(update.id);
   }
 }
@@ -113,21 +112,24 @@ Outbox Membership::tick(std::uint64_t now_ms) {
   std::lock_guard lock(mutex_);
   Outbox out;
   if (left_) return out;
+  note_stall(now_ms);
+  forget_old_dead(now_ms);
   expire_relays(now_ms);
   expire_suspicions(now_ms);
   update_isolation(now_ms);
   rejoin_if_alone(now_ms, out);
   probe_dead_member(now_ms, out);
   if (probe_ && !probe_->acked && !probe_->indirect_sent &&
-      now_ms >= probe_->sent_ms + options_.ping_timeout_ms) {
+      now_ms >= probe_->sent_ms + options_.ping_timeout_ms * health_multiplier()) {
     send_indirect_probes(out);
   }
   if (now_ms >= next_period_ms_) {
     finish_probe(now_ms, out);
     start_probe(now_ms, out);
     // Keep the period's phase when ticks are on time; restart it after a long gap.
-    const std::uint64_t next = next_period_ms_ + options_.protocol_period_ms;
-    next_period_ms_ = next > now_ms ? next : now_ms + options_.protocol_period_ms;
+    const std::uint64_t period_ms = options_.protocol_period_ms * health_multiplier();
+    const std::uint64_t next = next_period_ms_ + period_ms;
+    next_period_ms_ = next > now_ms ? next : now_ms + period_ms;
   }
   return out;
 }
@@ -184,7 +186,13 @@ void Membership::retire(PeerId peer) {
   std::lock_guard lock(mutex_);
   if (peer == self_) return;
   retired_.insert(peer);
-  members_.erase(peer);
+  forget(peer);
+}
+
+// Removes every trace of `peer` but the retired_ set (retire() keeps that; a forgotten dead member may
+// come back as new).
+void Membership::forget(PeerId peer) {
+  if (auto it = members_.find(peer); it != members_.end()) erase_member(it);
   gossip_.erase(peer);
   heard_from_.erase(peer);
   std::erase(probe_order_, peer);
@@ -206,6 +214,17 @@ std::map<PeerId, Member> Membership::members() const {
 std::vector<PeerId> Membership::reachable_members() const {
   std::lock_guard lock(mutex_);
   return reachable_ids();
+}
+
+std::uint64_t Membership::reachable_version() const {
+  std::lock_guard lock(mutex_);
+  return reachable_version_;
+}
+
+std::size_t Membership::count_with_status(MemberStatus status) const {
+  std::lock_guard lock(mutex_);
+  const auto index = static_cast<std::size_t>(status);
+  return index < status_count_.size() ? status_count_[index] : 0;
 }
 
 std::optional<Endpoint> Membership::endpoint_of(PeerId peer) const {
@@ -238,6 +257,11 @@ std::uint64_t Membership::incarnation() const {
 MembershipStats Membership::stats() const {
   std::lock_guard lock(mutex_);
   return stats_;
+}
+
+int Membership::local_health() const {
+  std::lock_guard lock(mutex_);
+  return local_health_;
 }
 
 // ---- Message construction ----
@@ -293,12 +317,17 @@ void Membership::add_gossip(Piggyback& message) {
   std::vector<std::map<PeerId, Gossip>::iterator> order;
   order.reserve(gossip_.size());
   for (auto it = gossip_.begin(); it != gossip_.end(); ++it) order.push_back(it);
-  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
-    if (a->second.transmissions != b->second.transmissions) {
-      return a->second.transmissions < b->second.transmissions;
-    }
-    return a->second.sequence > b->second.sequence;
-  });
+  // Only the first few can go: sorting all of them cost O(G log G) per message while a large cluster
+  // joined. Those already in the message (at most one each) may be skipped, hence the extra room.
+  const std::size_t wanted = std::min(order.size(), limit + message.included.size());
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(wanted), order.end(),
+                    [](const auto& a, const auto& b) {
+                      if (a->second.transmissions != b->second.transmissions) {
+                        return a->second.transmissions < b->second.transmissions;
+                      }
+                      return a->second.sequence > b->second.sequence;
+                    });
+  order.resize(wanted);
   const int retransmissions = retransmit_limit();
   for (auto it : order) {
     if (message.updates.size() >= limit) break;
@@ -331,6 +360,28 @@ void Membership::queue_gossip(const MemberUpdate& update) {
 
 // multiplier * ceil(log2(N + 1)) for a cluster of N peers (us included); ceil(log2(N + 1)) is
 // bit_width(N).
+Member& Membership::insert_member(const Member& member) {
+  auto [it, inserted] = members_.emplace(member.id, member);
+  if (inserted) {
+    count_status(member.status, +1);
+    if (is_reachable(member.status)) ++reachable_version_;
+  }
+  return it->second;
+}
+
+void Membership::erase_member(std::map<PeerId, Member>::iterator it) {
+  count_status(it->second.status, -1);
+  if (is_reachable(it->second.status)) ++reachable_version_;
+  suspicions_.erase(it->first);
+  members_.erase(it);
+}
+
+void Membership::count_status(MemberStatus status, int delta) {
+  const auto index = static_cast<std::size_t>(status);
+  if (index >= status_count_.size()) return;
+  status_count_[index] = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(status_count_[index]) + delta);
+}
+
 int Membership::retransmit_limit() const {
   const auto cluster_size = static_cast<std::uint64_t>(reachable_count()) + 1;
   return std::max(options_.retransmit_multiplier, 1) * static_cast<int>(std::bit_width(cluster_size));
@@ -343,31 +394,44 @@ void Membership::ping_seeds(std::uint64_t now_ms, Outbox& out) {
 
 // ---- Applying what we hear ----
 
-void Membership::apply(const std::vector<MemberUpdate>& updates, std::uint64_t now_ms) {
+void Membership::apply(const std::vector<MemberUpdate>& updates, PeerId from, std::uint64_t now_ms) {
   const std::size_t count = std::min(updates.size(), kMaxUpdatesPerMessage);  // gossip/wire.h's limit.
   for (std::size_t i = 0; i < count; ++i) {
-    if (is_known_status(updates[i].status)) apply_one(updates[i], now_ms);
+    if (is_known_status(updates[i].status)) apply_one(updates[i], from, now_ms);
   }
 }
 
-void Membership::apply_one(const MemberUpdate& update, std::uint64_t now_ms) {
+void Membership::apply_one(const MemberUpdate& update, PeerId from, std::uint64_t now_ms) {
   if (update.id == self_) {
     apply_about_self(update);
     return;
   }
   if (retired_.contains(update.id)) return;
+  const PeerId accuser = update.accuser.value != 0 ? update.accuser : from;
   auto it = members_.find(update.id);
   if (it == members_.end()) {
-    if (table_full()) {
+    if (table_full() && !make_room()) {
       ++stats_.ignored_full_table;
       return;
     }
-    Member& member = members_
-                         .emplace(update.id, Member{update.id, update.endpoint, update.status,
-                                                    update.incarnation, now_ms, 0})
-                         .first->second;
+    Member& member =
+        insert_member(Member{update.id, update.endpoint, update.status, update.incarnation, now_ms, 0});
+    if (member.status == MemberStatus::kSuspect) {
+      // First heard of as suspect: its suspicion runs from now, like one that arrives for a known member.
+      Suspicion suspicion;
+      suspicion.accuser = accuser;
+      suspicion.confirmers.insert(accuser);
+      suspicion.started_ms = now_ms;
+      suspicion.timeout_ms = options_.suspicion_timeout_ms;
+      suspicions_[member.id] = std::move(suspicion);
+    }
     record_change(member, true);
     if (is_reachable(member.status)) schedule_probe(member.id);
+    return;
+  }
+  if (update.status == MemberStatus::kSuspect && it->second.status == MemberStatus::kSuspect &&
+      update.incarnation == it->second.incarnation) {
+    confirm_suspicion(update.id, accuser);
     return;
   }
   if (!overrides(update, it->second)) {
@@ -376,8 +440,12 @@ void Membership::apply_one(const MemberUpdate& update, std::uint64_t now_ms) {
     }
     return;
   }
-  it->second.endpoint = update.endpoint;
-  set_status(it->second, update.status, update.incarnation, now_ms, true);
+  if (it->second.endpoint != update.endpoint) {
+    it->second.endpoint = update.endpoint;
+    ++reachable_version_;
+  }
+  set_status(it->second, update.status, update.incarnation, now_ms, true,
+             update.status == MemberStatus::kSuspect ? std::optional<PeerId>(accuser) : std::nullopt);
 }
 
 void Membership::add_correction(const MemberUpdate& update) {
@@ -403,6 +471,7 @@ void Membership::apply_about_self(const MemberUpdate& update) {
   queue_gossip(self_update());
   refuted_ = true;
   ++stats_.refutations;
+  adjust_health(+1);  // Lifeguard: being suspected hints that we are the slow one.
 }
 
 // A direct message proves the sender exists: an unknown sender joins the table as alive (its own
@@ -410,18 +479,17 @@ void Membership::apply_about_self(const MemberUpdate& update) {
 void Membership::note_sender(const Envelope& envelope, std::uint64_t now_ms) {
   auto it = members_.find(envelope.sender);
   if (it == members_.end()) {
-    if (table_full()) {
+    if (table_full() && !make_room()) {
       ++stats_.ignored_full_table;
       return;
     }
-    it = members_
-             .emplace(envelope.sender, Member{envelope.sender, envelope.sender_endpoint, MemberStatus::kAlive,
-                                              0, now_ms, now_ms})
-             .first;
+    it = members_.find(
+        insert_member(Member{envelope.sender, envelope.sender_endpoint, MemberStatus::kAlive, 0, now_ms, now_ms}).id);
     record_change(it->second, true);
     schedule_probe(envelope.sender);
   } else if (it->second.endpoint != envelope.sender_endpoint && is_reachable(it->second.status)) {
     it->second.endpoint = envelope.sender_endpoint;
+    ++reachable_version_;
     record_change(it->second, false);
   }
   it->second.last_heard_ms = now_ms;
@@ -441,10 +509,25 @@ void Membership::confirm_alive(PeerId peer, std::uint64_t now_ms, Outbox& out) {
 }
 
 void Membership::set_status(Member& member, MemberStatus status, std::uint64_t incarnation,
-                            std::uint64_t now_ms, bool disseminate) {
+                            std::uint64_t now_ms, bool disseminate, std::optional<PeerId> suspected_by) {
   const bool was_reachable = is_reachable(member.status);
+  if (status == MemberStatus::kSuspect) {
+    // A new suspicion (or one at a new incarnation). One we raise ourselves waits longer the less
+    // healthy we are; every suspicion starts at its longest and shrinks with confirmations.
+    Suspicion suspicion;
+    suspicion.started_ms = now_ms;
+    suspicion.timeout_ms = options_.suspicion_timeout_ms * (suspected_by ? 1 : health_multiplier());
+    suspicion.accuser = suspected_by.value_or(self_);
+    suspicion.confirmers.insert(suspicion.accuser);
+    suspicions_[member.id] = std::move(suspicion);
+  } else {
+    suspicions_.erase(member.id);
+  }
   // A suspicion at a new incarnation is a new suspicion: its timeout starts again.
   if (status != member.status || status == MemberStatus::kSuspect) member.status_since_ms = now_ms;
+  count_status(member.status, -1);
+  count_status(status, +1);
+  if (was_reachable != is_reachable(status)) ++reachable_version_;
   member.status = status;
   member.incarnation = incarnation;
   record_change(member, disseminate);
@@ -455,8 +538,12 @@ void Membership::record_change(const Member& member, bool disseminate) {
   if (changes_.size() >= kMaxPendingChanges) {
     changes_.erase(changes_.begin(), changes_.begin() + static_cast<std::ptrdiff_t>(changes_.size() / 2));
   }
-  changes_.push_back(to_update(member));
-  if (disseminate) queue_gossip(to_update(member));
+  MemberUpdate update = to_update(member);
+  if (auto suspicion = suspicions_.find(member.id); suspicion != suspicions_.end()) {
+    update.accuser = suspicion->second.accuser;
+  }
+  changes_.push_back(to_update(member));  // The record kept and logged; the accuser only travels.
+  if (disseminate) queue_gossip(update);
 }
 
 }  // namespace cairn::gossip

@@ -20,6 +20,7 @@
 // pings are answered while the store is busy (gossip::Peer's membership lane).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -47,6 +48,31 @@ struct MembershipOptions {
   // Every this often, one random dead member is pinged, so members cut off by a partition that has
   // healed come back into view (0: never).
   std::uint64_t dead_probe_interval_ms = 10'000;
+
+  // Lifeguard (Dadgar, Phillips, Currey, "Lifeguard: Local Health Awareness for More Accurate Failure
+  // Detection", 2018). A peer that is itself slow -- it missed its own timers, or its probes keep
+  // failing -- must not blame others for it. Its local health score (0 = healthy, up to
+  // max_local_health) rises by one for each refutation of a suspicion of itself and by two when a tick
+  // comes a whole protocol period late (a stalled process:
+  // that period's probe is then dropped unjudged, and the suspicions it holds get the stall added, since
+  // it could not hear their refutations), and falls by one for each acked probe (Lifeguard also raises
+  // it for a probe whose helpers did not even nack; this wire has no nack). The protocol period,
+  // the ping timeout and the suspicion timeout of the suspicions it raises itself are all multiplied by
+  // (score + 1). 0 turns this off (plain SWIM).
+  int max_local_health = 8;
+  // Lifeguard's dynamic suspicion: a suspicion starts at suspicion_max_multiplier x suspicion_timeout_ms
+  // and shrinks towards suspicion_timeout_ms, logarithmically, as independent confirmations arrive
+  // (another member's suspicion of the same incarnation, up to indirect_probes of them). A member
+  // truly dead is suspected by many quickly, so it is declared dead in about suspicion_timeout_ms; a
+  // lone (possibly slow) accuser must wait longer, giving a live member time to refute. 1: a fixed
+  // suspicion_timeout_ms.
+  int suspicion_max_multiplier = 4;
+  // A dead or departed member is forgotten (removed from the table, no longer probed or gossiped)
+  // this long after it died or left; a new member arriving while the table is full replaces the one
+  // dead or gone the longest, so a table full of dead members never blocks new ones. The default is
+  // twice the retirement horizon (kDefaultRetireAfterMs), so a dead peer is retired before it is
+  // forgotten. 0: only when the table is full.
+  std::uint64_t forget_dead_after_ms = 2 * kDefaultRetireAfterMs;
 };
 
 struct Member {
@@ -65,6 +91,9 @@ struct MembershipStats {
   std::uint64_t pings_sent = 0, acks_received = 0, indirect_probes_sent = 0;
   std::uint64_t suspicions = 0, deaths = 0, refutations = 0, ignored_full_table = 0;
   std::uint64_t other_cluster = 0;  // Envelopes dropped because their cluster id is not ours.
+  std::uint64_t stalls = 0;            // Ticks that came a whole protocol period late (Lifeguard).
+  std::uint64_t forgotten_dead = 0;    // Dead or departed members forgotten (by age, or to make room).
+  std::uint64_t suspicion_confirmations = 0;  // Independent confirmations of suspicions we hold.
 };
 
 class Membership {
@@ -114,6 +143,12 @@ class Membership {
   std::map<PeerId, Member> members() const;
   // Ids of members currently alive or suspect (suspects still get deltas), excluding self.
   std::vector<PeerId> reachable_members() const;
+  // Bumped whenever the set of reachable members (or an endpoint of one) changes, so a caller that
+  // derives something from reachable_members() (the ring, its neighbours) recomputes it only then:
+  // at 10,000 members, rebuilding the ring every gossip tick was most of the simulator's time.
+  std::uint64_t reachable_version() const;
+  // How many members (other than self) have `status`; O(1).
+  std::size_t count_with_status(MemberStatus status) const;
   std::optional<Endpoint> endpoint_of(PeerId peer) const;
 
   // Since when this peer has been isolated: it expects company (it was given seeds, or knows a member
@@ -132,6 +167,8 @@ class Membership {
   PeerId self() const { return self_; }
   std::uint64_t incarnation() const;
   MembershipStats stats() const;
+  // Lifeguard's local health score: 0 healthy, up to options.max_local_health (see MembershipOptions).
+  int local_health() const;
 
  private:
   // The probe of the current protocol period.
@@ -157,6 +194,14 @@ class Membership {
     std::uint64_t sequence = 0;  // Higher is newer.
   };
 
+  // A suspicion we hold: who confirmed it (Lifeguard), and since when its clock runs.
+  struct Suspicion {
+    PeerId accuser;                // Who raised it (self when our own probe did).
+    std::set<PeerId> confirmers;   // Distinct accusers heard of, the first one included.
+    std::uint64_t started_ms = 0;
+    std::uint64_t timeout_ms = 0;  // Before confirmations shrink it; includes the local health multiplier.
+  };
+
   // Message construction.
   Outgoing make_outgoing(const Endpoint& to, Body body) const;
   void probe_dead_member(std::uint64_t now_ms, Outbox& out);
@@ -174,16 +219,22 @@ class Membership {
   void ping_seeds(std::uint64_t now_ms, Outbox& out);
 
   // Applying what we hear.
-  void apply(const std::vector<MemberUpdate>& updates, std::uint64_t now_ms);
-  void apply_one(const MemberUpdate& update, std::uint64_t now_ms);
+  // `from`: who told us (the envelope's sender), for counting independent confirmations.
+  void apply(const std::vector<MemberUpdate>& updates, PeerId from, std::uint64_t now_ms);
+  void apply_one(const MemberUpdate& update, PeerId from, std::uint64_t now_ms);
   void apply_about_self(const MemberUpdate& update);
   void add_correction(const MemberUpdate& update);
   void note_sender(const Envelope& envelope, std::uint64_t now_ms);
   void confirm_alive(PeerId peer, std::uint64_t now_ms, Outbox& out);
   void set_status(Member& member, MemberStatus status, std::uint64_t incarnation, std::uint64_t now_ms,
-                  bool disseminate);
+                  bool disseminate, std::optional<PeerId> suspected_by = std::nullopt);
   void record_change(const Member& member, bool disseminate);
   bool table_full() const { return members_.size() >= options_.max_members; }
+  // Keeps status_count_ and reachable_version_ in step with members_: every insertion, erasure and
+  // status change of a member goes through these.
+  Member& insert_member(const Member& member);
+  void erase_member(std::map<PeerId, Member>::iterator it);
+  void count_status(MemberStatus status, int delta);
 
   // Message handlers.
   void on_ping(const Envelope& envelope, const Ping& ping, std::uint64_t now_ms, Outbox& out);
@@ -196,6 +247,15 @@ class Membership {
   void start_probe(std::uint64_t now_ms, Outbox& out);
   void send_indirect_probes(Outbox& out);
   void expire_suspicions(std::uint64_t now_ms);
+  std::uint64_t suspicion_deadline_ms(const Suspicion& suspicion) const;
+  void confirm_suspicion(PeerId suspect, PeerId from);
+  // Lifeguard's local health: the multiplier (score + 1), and moving the score within its bounds.
+  std::uint64_t health_multiplier() const { return static_cast<std::uint64_t>(local_health_) + 1; }
+  void adjust_health(int delta);
+  void note_stall(std::uint64_t now_ms);
+  void forget_old_dead(std::uint64_t now_ms);
+  bool make_room();
+  void forget(PeerId peer);
   void expire_relays(std::uint64_t now_ms);
   void rejoin_if_alone(std::uint64_t now_ms, Outbox& out);
 
@@ -222,6 +282,14 @@ class Membership {
   // holds stale news, so our reply corrects it (at most piggyback_limit of them).
   std::vector<MemberUpdate> corrections_;
   std::map<PeerId, Member> members_;
+  // Members per status (indexed by MemberStatus), so the per-tick checks (any suspect to expire? how
+  // many reachable?) cost O(1) instead of a walk over the whole table.
+  std::array<std::size_t, 4> status_count_{};
+  std::map<PeerId, Suspicion> suspicions_;  // One per member whose status is kSuspect.
+  int local_health_ = 0;
+  std::uint64_t last_tick_ms_ = 0;
+  std::uint64_t next_forget_check_ms_ = 0;
+  std::uint64_t reachable_version_ = 0;
   std::vector<MemberUpdate> changes_;
   MembershipStats stats_;
 

@@ -2,6 +2,7 @@
 // probe and suspicion timers, and picking whom to probe. Like membership.cpp, everything here is decided
 // by the inputs and the seeded Rng.
 #include <algorithm>
+#include <cmath>
 #include <iterator>
 #include <utility>
 
@@ -13,7 +14,7 @@ namespace cairn::gossip {
 
 void Membership::on_ping(const Envelope& envelope, const Ping& ping, std::uint64_t now_ms, Outbox& out) {
   const bool first_contact = !heard_from_.contains(envelope.sender);
-  apply(ping.updates, now_ms);
+  apply(ping.updates, envelope.sender, now_ms);
   note_sender(envelope, now_ms);
   // A peer that never talked to us, or one we hold dead or left (a restart), may be joining: tell it
   // whom we know. That is one larger ack per pair of peers, and a simultaneous start converges in a
@@ -28,7 +29,7 @@ void Membership::on_ping(const Envelope& envelope, const Ping& ping, std::uint64
 }
 
 void Membership::on_ack(const Envelope& envelope, const PingAck& ack, std::uint64_t now_ms, Outbox& out) {
-  apply(ack.updates, now_ms);
+  apply(ack.updates, envelope.sender, now_ms);
   note_sender(envelope, now_ms);
   ++stats_.acks_received;
   auto relay = relays_.find(ack.probe);
@@ -48,7 +49,7 @@ void Membership::on_ack(const Envelope& envelope, const PingAck& ack, std::uint6
 
 void Membership::on_ping_request(const Envelope& envelope, const PingRequest& request, std::uint64_t now_ms,
                                  Outbox& out) {
-  apply(request.updates, now_ms);
+  apply(request.updates, envelope.sender, now_ms);
   note_sender(envelope, now_ms);
   if (request.target == self_) {
     out.push_back(make_outgoing(envelope.sender_endpoint,
@@ -71,9 +72,25 @@ void Membership::finish_probe(std::uint64_t now_ms, Outbox& out) {
   if (!probe_) return;
   const Probe probe = *probe_;
   probe_.reset();
-  if (probe.acked) return;
+  // Lifeguard also counts an unanswered probe against our own health when the helpers did not even
+  // nack; our wire has no nack, so an unanswered probe cannot tell whose fault it was, and counts
+  // against nobody (a healthy peer keeps SWIM's timing for a truly dead member).
+  if (probe.acked) {
+    adjust_health(-1);
+    return;
+  }
   auto it = members_.find(probe.target);
-  if (it == members_.end() || it->second.status != MemberStatus::kAlive) return;
+  if (it == members_.end()) return;
+  if (it->second.status == MemberStatus::kSuspect) {
+    // Our own probe failed too: an independent confirmation, which the others count as well.
+    auto suspicion = suspicions_.find(probe.target);
+    if (suspicion != suspicions_.end() && suspicion->second.confirmers.insert(self_).second) {
+      const Member& member = it->second;
+      queue_gossip(MemberUpdate{member.id, member.endpoint, member.status, member.incarnation, self_});
+    }
+    return;
+  }
+  if (it->second.status != MemberStatus::kAlive) return;
   set_status(it->second, MemberStatus::kSuspect, it->second.incarnation, now_ms, true);
   ++stats_.suspicions;
   out.push_back(make_ping(it->second.endpoint, probe.target, next_probe_number_++));
@@ -105,13 +122,94 @@ void Membership::send_indirect_probes(Outbox& out) {
 }
 
 void Membership::expire_suspicions(std::uint64_t now_ms) {
-  for (auto& [id, member] : members_) {
-    if (member.status == MemberStatus::kSuspect &&
-        now_ms >= member.status_since_ms + options_.suspicion_timeout_ms) {
-      set_status(member, MemberStatus::kDead, member.incarnation, now_ms, true);
-      ++stats_.deaths;
+  std::vector<PeerId> expired;
+  for (const auto& [id, suspicion] : suspicions_) {
+    if (now_ms >= suspicion_deadline_ms(suspicion)) expired.push_back(id);
+  }
+  for (PeerId id : expired) {
+    Member& member = members_.at(id);
+    set_status(member, MemberStatus::kDead, member.incarnation, now_ms, true);
+    ++stats_.deaths;
+  }
+}
+
+// Lifeguard's dynamic suspicion timeout: from max = suspicion_max_multiplier x timeout with only the
+// accuser, down to the timeout itself once indirect_probes further accusers confirmed it:
+// max - (max - min) * log(C + 1) / log(K + 1) for C confirmations beyond the first, K expected.
+std::uint64_t Membership::suspicion_deadline_ms(const Suspicion& suspicion) const {
+  const double min = static_cast<double>(suspicion.timeout_ms);
+  const double max = min * static_cast<double>(std::max(options_.suspicion_max_multiplier, 1));
+  // As memberlist does: in a cluster too small for the expected confirmations to exist (besides us,
+  // the suspect and the accuser), a suspicion cannot shrink, so it takes the shortest timeout at once.
+  const std::size_t others = reachable_count() > 1 ? reachable_count() - 1 : 0;
+  const auto wanted = static_cast<std::size_t>(std::max(options_.indirect_probes, 1));
+  if (others < wanted) return suspicion.started_ms + suspicion.timeout_ms;
+  const double expected = static_cast<double>(wanted);
+  const double confirmations =
+      std::min(static_cast<double>(suspicion.confirmers.size()) - 1.0, expected);
+  const double timeout = max - (max - min) * std::log(confirmations + 1.0) / std::log(expected + 1.0);
+  return suspicion.started_ms + static_cast<std::uint64_t>(std::max(timeout, min));
+}
+
+void Membership::confirm_suspicion(PeerId suspect, PeerId from) {
+  auto it = suspicions_.find(suspect);
+  if (it == suspicions_.end() || from.value == 0 || from == suspect) return;
+  if (it->second.confirmers.insert(from).second) ++stats_.suspicion_confirmations;
+}
+
+void Membership::adjust_health(int delta) {
+  local_health_ = std::clamp(local_health_ + delta, 0, std::max(options_.max_local_health, 0));
+}
+
+// A tick a whole protocol period late: this process did not run (a stall, a swap storm, a debugger).
+// Whatever it concluded now from the silence would be its own fault: the probe in flight is dropped
+// unjudged, and the suspicions it holds are extended by the gap, since it could not have heard their
+// refutations. Its local health worsens, so it probes and suspects more slowly for a while.
+void Membership::note_stall(std::uint64_t now_ms) {
+  const std::uint64_t last_ms = std::exchange(last_tick_ms_, now_ms);
+  if (options_.max_local_health <= 0 || last_ms == 0 || now_ms <= last_ms + options_.protocol_period_ms) return;
+  const std::uint64_t gap_ms = now_ms - last_ms;
+  ++stats_.stalls;
+  adjust_health(+2);
+  if (probe_ && !probe_->acked) probe_.reset();
+  next_period_ms_ = now_ms + options_.protocol_period_ms * health_multiplier();
+  for (auto& [id, suspicion] : suspicions_) suspicion.started_ms += gap_ms;
+}
+
+// Forgets dead and departed members forget_dead_after_ms after they died or left (checked once a period).
+void Membership::forget_old_dead(std::uint64_t now_ms) {
+  if (options_.forget_dead_after_ms == 0 || now_ms < next_forget_check_ms_) return;
+  next_forget_check_ms_ = now_ms + options_.protocol_period_ms;
+  if (status_count_[static_cast<std::size_t>(MemberStatus::kDead)] +
+          status_count_[static_cast<std::size_t>(MemberStatus::kLeft)] ==
+      0) {
+    return;
+  }
+  std::vector<PeerId> old;
+  for (const auto& [id, member] : members_) {
+    if (!is_reachable(member.status) && now_ms >= member.status_since_ms + options_.forget_dead_after_ms) {
+      old.push_back(id);
     }
   }
+  for (PeerId id : old) {
+    forget(id);
+    ++stats_.forgotten_dead;
+  }
+}
+
+// The table is full and a new member arrives: forget the member dead or departed the longest. False
+// when every member is alive or suspect (then the newcomer is ignored and counted).
+bool Membership::make_room() {
+  const Member* oldest = nullptr;
+  for (const auto& [id, member] : members_) {
+    if (!is_reachable(member.status) && (!oldest || member.status_since_ms < oldest->status_since_ms)) {
+      oldest = &member;
+    }
+  }
+  if (!oldest) return false;
+  forget(oldest->id);
+  ++stats_.forgotten_dead;
+  return true;
 }
 
 void Membership::expire_relays(std::uint64_t now_ms) {
@@ -133,6 +231,7 @@ void Membership::probe_dead_member(std::uint64_t now_ms, Outbox& out) {
   if (next_dead_probe_ms_ == 0) next_dead_probe_ms_ = now_ms + options_.dead_probe_interval_ms;
   if (now_ms < next_dead_probe_ms_) return;
   next_dead_probe_ms_ = now_ms + options_.dead_probe_interval_ms;
+  if (status_count_[static_cast<std::size_t>(MemberStatus::kDead)] == 0) return;
   std::vector<PeerId> dead;
   for (const auto& [id, member] : members_) {
     if (member.status == MemberStatus::kDead) dead.push_back(id);
@@ -207,8 +306,8 @@ void Membership::update_isolation(std::uint64_t now_ms) {
 }
 
 std::size_t Membership::reachable_count() const {
-  return static_cast<std::size_t>(std::count_if(
-      members_.begin(), members_.end(), [](const auto& entry) { return is_reachable(entry.second.status); }));
+  return status_count_[static_cast<std::size_t>(MemberStatus::kAlive)] +
+         status_count_[static_cast<std::size_t>(MemberStatus::kSuspect)];
 }
 
 }  // namespace cairn::gossip

@@ -38,6 +38,9 @@ struct MemberUpdate {
   Endpoint endpoint;
   MemberStatus status = MemberStatus::kAlive;
   std::uint64_t incarnation = 0;
+  // For a suspicion, the peer whose own probe raised it (0 when unknown or not a suspicion); relays
+  // keep it, so a receiver counts distinct accusers as independent confirmations (Lifeguard).
+  PeerId accuser{0};
 
   friend bool operator==(const MemberUpdate&, const MemberUpdate&) = default;
 };

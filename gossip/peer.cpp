@@ -42,6 +42,8 @@ void Peer::build_machines() {
   stability_->start(*membership_);
   neighbours_.clear();
   reachable_before_.clear();
+  ring_version_.reset();  // The new Membership counts its versions from 0 again.
+  reachable_before_version_.reset();
   rounds_in_sync_seen_ = 0;
 }
 
@@ -119,6 +121,9 @@ std::vector<OutgoingFrame> Peer::frames_of(Outbox outbox, Lane lane) {
 }
 
 void Peer::refresh_neighbours() {
+  const std::uint64_t version = membership_->reachable_version();
+  if (ring_version_ == version) return;
+  ring_version_ = version;
   std::vector<PeerId> members = membership_->reachable_members();
   members.push_back(id());
   ring_.set_members(members);
@@ -188,8 +193,15 @@ std::vector<OutgoingFrame> Peer::data_step(std::uint64_t now_ms) {
 }
 
 Outbox Peer::run_anti_entropy(std::uint64_t now_ms) {
-  std::vector<PeerId> reachable = membership_->reachable_members();
-  std::sort(reachable.begin(), reachable.end());
+  const std::uint64_t version = membership_->reachable_version();
+  std::vector<PeerId> reachable;
+  if (reachable_before_version_ == version) {
+    reachable = reachable_before_;  // Nobody joined or came back since: no neighbour is new.
+  } else {
+    reachable = membership_->reachable_members();
+    std::sort(reachable.begin(), reachable.end());
+    reachable_before_version_ = version;
+  }
   std::vector<AntiEntropy::Neighbour> neighbours;
   for (PeerId neighbour : neighbours_) {
     auto endpoint = membership_->endpoint_of(neighbour);

@@ -239,6 +239,9 @@ class Peer {
   std::uint64_t next_refill_round_ms_ = 0;
   std::vector<PeerId> neighbours_;
   std::vector<PeerId> reachable_before_;  // Sorted; reachable members at the previous gossip tick.
+  // Membership::reachable_version() when the ring and reachable_before_ were last computed: they are
+  // recomputed only when it moves (O(N log N) each time; every tick was too much at 10,000 peers).
+  std::optional<std::uint64_t> ring_version_, reachable_before_version_;
   std::uint64_t next_gossip_ms_ = 0;
   PeerStats stats_;                    // The data lane's.
   std::optional<FrameSealer> sealer_;  // Set when there are cluster keys. Thread-safe.

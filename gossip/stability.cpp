@@ -8,6 +8,9 @@
 
 namespace cairn::gossip {
 namespace {
+constexpr std::uint64_t kDeadMemberCheckIntervalMs = 1'000;
+}  // namespace
+namespace {
 
 std::uint64_t entry_of(const std::map<PeerId, std::uint64_t>& vector, PeerId replica) {
   auto it = vector.find(replica);
@@ -314,7 +317,11 @@ Status Stability::propose_retirement(PeerId replica, std::uint64_t now_ms, const
 }
 
 void Stability::propose_dead_members(std::uint64_t now_ms, const Membership& membership) {
-  if (options_.retire_after_ms == 0) return;
+  if (options_.retire_after_ms == 0 || now_ms < next_dead_check_ms_) return;
+  next_dead_check_ms_ = now_ms + kDeadMemberCheckIntervalMs;
+  if (membership.count_with_status(MemberStatus::kDead) + membership.count_with_status(MemberStatus::kLeft) == 0) {
+    return;
+  }
   for (const auto& [id, member] : membership.members()) {
     if (is_reachable(member.status) || proposals_.contains(id) || retired_.contains(id)) continue;
     if (now_ms >= member.status_since_ms + options_.retire_after_ms) proposals_[id] = Proposal{now_ms, false};

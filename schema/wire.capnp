@@ -38,6 +38,8 @@ struct MemberUpdate {
   endpoint @1 :Endpoint;    # Where the member listens.
   status @2 :MemberStatus;  # What the fact says about the member.
   incarnation @3 :UInt64;   # The member's incarnation the fact is about; higher wins.
+  accuser @4 :UInt64;       # For a suspicion: the peer whose probe raised it (0: unknown). Lifeguard
+                            # counts distinct accusers as independent confirmations.
 }
 
 # "Are you alive?" (SWIM direct probe; also how a peer joins, by pinging a seed).

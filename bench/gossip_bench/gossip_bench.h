@@ -46,6 +46,10 @@ struct Args {
   std::size_t payload_peers = 10;
   std::vector<std::size_t> payload_sizes{16, 1024, 64 * 1024, 1024 * 1024};
   std::size_t payload_writes = 10;
+  std::vector<std::size_t> scale_peers{200, 1000};
+  std::size_t scale_writes = 5;
+  std::size_t stall_peers = 50;
+  std::uint64_t stall_seconds = 120;
 };
 
 
@@ -85,7 +89,7 @@ struct Table {
   std::vector<std::string> rows;
 };
 
-extern Table g_loopback, g_sim, g_membership, g_payload;
+extern Table g_loopback, g_sim, g_membership, g_payload, g_scale, g_stall;
 
 // Adds a row of `cells` to `table` and prints it.
 void add_row(Table& table, const std::vector<std::string>& cells);
@@ -95,5 +99,7 @@ void print_table(const Table& table);
 void loopback_phase(const Args& args);  // loopback_phase.cpp
 void sim_phase(const Args& args);       // sim_phases.cpp
 void payload_phase(const Args& args);   // sim_phases.cpp
+void scale_phase(const Args& args);     // scale_phases.cpp
+void stall_phase(const Args& args);     // scale_phases.cpp
 
 }  // namespace gossip_bench

@@ -21,9 +21,9 @@ Args parse_args(int argc, char** argv) {
   std::vector<std::string> phases(args.phases.begin(), args.phases.end());
   std::string durability = "group";
   CLI::App app{"gossip_bench: convergence latency, rounds and bytes (docs/BENCHMARKS.md)"};
-  app.add_option("--phases", phases, "Any of loopback,sim,payload")
+  app.add_option("--phases", phases, "Any of loopback,sim,payload,scale,stall")
       ->delimiter(',')
-      ->check(CLI::IsMember({"loopback", "sim", "payload"}));
+      ->check(CLI::IsMember({"loopback", "sim", "payload", "scale", "stall"}));
   app.add_option("--dir", args.dir, "Where the scratch data directories go")->capture_default_str();
   app.add_option("--seed", args.seed, "Seed of the simulations")->capture_default_str();
   app.add_option("--loopback-peers", args.loopback_peers, "Nodes per loopback figure")->delimiter(',');
@@ -44,6 +44,10 @@ Args parse_args(int argc, char** argv) {
       ->delimiter(',');
   app.add_option("--payload-writes", args.payload_writes, "Writes per payload size")
       ->check(CLI::PositiveNumber);
+  app.add_option("--scale-peers", args.scale_peers, "Peers per scale figure")->delimiter(',');
+  app.add_option("--scale-writes", args.scale_writes, "Writes timed per scale figure")->check(CLI::PositiveNumber);
+  app.add_option("--stall-peers", args.stall_peers, "Peers of the stall figure")->capture_default_str();
+  app.add_option("--stall-seconds", args.stall_seconds, "Virtual seconds of stalls")->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -62,6 +66,9 @@ Args parse_args(int argc, char** argv) {
   for (std::size_t size : args.payload_sizes)
     if (size == 0 || size > cairn::kMaxValueBytes) die("--payload-sizes: 1 byte to 16 MiB");
   if (args.payload_peers < 2) die("--payload-peers: at least 2 peers");
+  for (std::size_t n : args.scale_peers)
+    if (n < 10) die("--scale-peers: at least 10 peers");
+  if (args.stall_peers < 5) die("--stall-peers: at least 5 peers");
   return args;
 }
 
@@ -115,6 +122,14 @@ Table g_payload{
     "delta-group | push frame overhead | ack frame |",
     {}};
 
+
+Table g_scale{"Simulator at scale (context reports off; gossip_interval_ms 100, protocol period 500 ms)",
+              "| peers | rounds mean | rounds max | 2 log2 N | per peer, no writes (frames/s / bytes/s) | "
+              "per peer, 10 writes/s | settle after 10% join | settle after 10% crash | events per wall s | wall |",
+              {}};
+Table g_stall{"False positives: a random peer stalls 1-5 s every 2 s (no crashes)",
+              "| peers | detector | stalls | suspicions raised | deaths declared (all false) | per stall | wall |",
+              {}};
 
 void add_row(Table& table, const std::vector<std::string>& cells) {
   std::string row = "|";

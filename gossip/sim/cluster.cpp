@@ -1,5 +1,6 @@
 #include "gossip/sim/cluster.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <utility>
 
@@ -16,6 +17,7 @@ struct Cluster::Node {
   std::uint64_t generation = 0;  // Bumped on every crash, so ticks of an earlier life stop.
   std::uint64_t peer_seed = 0;
   std::uint64_t replica_id = 0;
+  SimTimeMs stalled_until_ms = 0;  // Cluster::stall: no tick and no frame before this.
 };
 
 Cluster::Cluster(std::filesystem::path data_root, ClusterOptions options)
@@ -56,12 +58,14 @@ void Cluster::open_peer(int i) {
   Node& node = *nodes_[static_cast<std::size_t>(i)];
   StoreOptions store_options;
   store_options.durability = Durability::kNoSync;  // The simulation models crashes, not power loss.
-  store_options.map_size_bytes = 64ull << 20;
+  store_options.map_size_bytes = 8ull << 20;  // Small (it grows on demand): thousands of maps fit.
   store_options.replica_id_for_new_store = node.replica_id;  // Seeded, so the ring is the same every run.
   const auto index = static_cast<std::size_t>(i);
   const std::int64_t skew_ms = index < options_.clock_skew_ms.size() ? options_.clock_skew_ms[index] : 0;
-  auto store = store::open_replica(node.directory.string(),
-                                   store::ReplicaOptions{store_options, std::make_shared<SkewedWallClock>(skew_ms)});
+  // Writes commit inline on the simulator's thread: no writer thread per simulated store.
+  auto store = store::open_replica(
+      node.directory.string(),
+      store::ReplicaOptions{store_options, std::make_shared<SkewedWallClock>(skew_ms), /*inline_writer=*/true});
   // Test-harness code: this runs inside scheduler events, where no Result can be returned, so a store
   // that cannot open throws, and the test framework reports it as a failure of the running test.
   if (!store) throw std::runtime_error("simulated peer store: " + store.error().to_string());
@@ -73,12 +77,36 @@ void Cluster::open_peer(int i) {
   node.peer =
       std::make_unique<gossip::Peer>(node.endpoint, *node.store, seeds, options_.peer, node.peer_seed++);
   network_.attach(node.endpoint, [this, i](const gossip::Endpoint&, gossip::Channel, std::string frame) {
-    Node& target = *nodes_[static_cast<std::size_t>(i)];
-    if (!target.peer) return;
-    send_all(i, target.peer->on_frame(frame, scheduler_.now_ms()));
+    deliver(i, std::move(frame));
   });
   send_all(i, node.peer->start(scheduler_.now_ms()));
   schedule_tick(i, node.generation);
+}
+
+void Cluster::deliver(int i, std::string frame) {
+  Node& target = *nodes_[static_cast<std::size_t>(i)];
+  if (!target.peer) return;
+  if (scheduler_.now_ms() < target.stalled_until_ms) {
+    // Waits in the socket buffer until the peer runs again (in arrival order: equal due times keep
+    // scheduling order). A crash meanwhile drops it, like the buffer of a killed process.
+    const std::uint64_t generation = target.generation;
+    scheduler_.schedule_after(target.stalled_until_ms - scheduler_.now_ms(),
+                              [this, i, generation, frame = std::move(frame)]() mutable {
+                                if (nodes_[static_cast<std::size_t>(i)]->generation == generation)
+                                  deliver(i, std::move(frame));
+                              });
+    return;
+  }
+  send_all(i, target.peer->on_frame(frame, scheduler_.now_ms()));
+}
+
+void Cluster::stall(int i, std::uint64_t duration_ms) {
+  Node& node = *nodes_[static_cast<std::size_t>(i)];
+  node.stalled_until_ms = std::max(node.stalled_until_ms, scheduler_.now_ms() + duration_ms);
+}
+
+bool Cluster::stalled(int i) const {
+  return scheduler_.now_ms() < nodes_[static_cast<std::size_t>(i)]->stalled_until_ms;
 }
 
 void Cluster::start_all() {
@@ -92,6 +120,16 @@ void Cluster::schedule_tick(int i, std::uint64_t generation) {
   scheduler_.schedule_after(options_.tick_interval_ms, [this, i, generation] {
     Node& node = *nodes_[static_cast<std::size_t>(i)];
     if (node.generation != generation || !node.peer) return;
+    if (scheduler_.now_ms() < node.stalled_until_ms) {
+      // The timer fires late, once the peer runs again (one tick, as a late event loop would run it).
+      scheduler_.schedule_after(node.stalled_until_ms - scheduler_.now_ms(), [this, i, generation] {
+        Node& late = *nodes_[static_cast<std::size_t>(i)];
+        if (late.generation != generation || !late.peer) return;
+        send_all(i, late.peer->tick(scheduler_.now_ms()));
+        schedule_tick(i, generation);
+      });
+      return;
+    }
     send_all(i, node.peer->tick(scheduler_.now_ms()));
     schedule_tick(i, generation);
   });

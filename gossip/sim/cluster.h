@@ -66,6 +66,11 @@ class Cluster {
   // Restarts a crashed peer from its data directory; it rejoins through its seeds and remembered members.
   void restart(int i);
   bool running(int i) const;
+  // Freezes peer `i` for `duration_ms` of virtual time, as a process that gets no CPU (a GC pause, a
+  // swap storm, an overloaded host): it runs no timer and handles no frame until then; what arrives
+  // meanwhile waits and is handled when it wakes, after its first (late) tick.
+  void stall(int i, std::uint64_t duration_ms);
+  bool stalled(int i) const;
   // Adds a peer that is not started (restart(i) starts it, from whatever its directory holds then),
   // with its own endpoint and seeded id for a new store; returns its index.
   int add_peer();
@@ -99,6 +104,7 @@ class Cluster {
   Network network_;
   std::vector<std::unique_ptr<Node>> nodes_;
   std::uint64_t seed_state_ = 0;  // Where the seeded peer seeds and replica ids are drawn from.
+  void deliver(int i, std::string frame);
 };
 
 }  // namespace cairn::sim

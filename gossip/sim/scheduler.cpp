@@ -16,6 +16,7 @@ bool Scheduler::run_next() {
   Entry entry = std::move(heap_.back());
   heap_.pop_back();
   now_ms_ = entry.due_ms;
+  ++events_run_;
   entry.event();
   return true;
 }

@@ -31,6 +31,8 @@ class Scheduler {
   std::uint64_t run_all(std::uint64_t max_events);
 
   std::size_t pending() const noexcept { return heap_.size(); }
+  // Events run since construction (the simulator's speed: events per wall second, in bench/).
+  std::uint64_t events_run() const noexcept { return events_run_; }
 
  private:
   struct Entry {
@@ -48,6 +50,7 @@ class Scheduler {
 
   SimTimeMs now_ms_ = 0;
   std::uint64_t next_sequence_ = 0;
+  std::uint64_t events_run_ = 0;
   std::vector<Entry> heap_;  // A binary heap ordered by Later: the front is the next event.
 };
 

@@ -45,6 +45,7 @@ void write_updates(capnp::List<wire_schema::MemberUpdate>::Builder out,
     write_endpoint(element.initEndpoint(), update.endpoint);
     element.setStatus(static_cast<wire_schema::MemberStatus>(update.status));
     element.setIncarnation(update.incarnation);
+    element.setAccuser(update.accuser.value);
   }
 }
 
@@ -64,7 +65,8 @@ Result<std::vector<MemberUpdate>> read_updates(capnp::List<wire_schema::MemberUp
     auto endpoint = read_endpoint(element.getEndpoint(), "a member update's endpoint");
     if (!endpoint) return forward(endpoint);
     updates.push_back(MemberUpdate{PeerId{element.getId()}, std::move(*endpoint),
-                                   static_cast<MemberStatus>(raw_status), element.getIncarnation()});
+                                   static_cast<MemberStatus>(raw_status), element.getIncarnation(),
+                                   PeerId{element.getAccuser()}});
   }
   return updates;
 }

@@ -85,7 +85,9 @@ LmdbStore::LmdbStore(std::unique_ptr<Environment> environment, const ReplicaOpti
   };
   hooks.grow_map = [this] { return grow_map(); };
   const std::uint32_t batch = options_.durability == Durability::kSync ? 1 : options_.max_writes_per_commit;
-  queue_ = std::make_unique<WriteQueue>(databases().env, batch, std::move(hooks));
+  queue_ = std::make_unique<WriteQueue>(databases().env, batch, std::move(hooks),
+                                        replica_options.inline_writer ? WriteQueue::Mode::kInline
+                                                                      : WriteQueue::Mode::kWriterThread);
 }
 
 LmdbStore::~LmdbStore() { queue_.reset(); }  // Serve every queued write before the environment closes.

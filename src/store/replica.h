@@ -40,6 +40,10 @@ struct ReplicaOptions {
   // clock. Shared, so a test or the simulator can keep a handle to move or skew it while the store
   // runs; the store calls it from its writer thread, so it must be thread-safe.
   std::shared_ptr<crdt::WallClock> wall_clock;
+  // Internal, for the simulator: writes commit on the calling thread inside the call (no writer
+  // thread), so thousands of simulated stores cost no thread each. Only for stores whose every call
+  // comes from one thread (the simulator's); WriteQueue says why.
+  bool inline_writer = false;
 };
 
 class Replica : public Store {

@@ -7,10 +7,13 @@
 
 namespace cairn::store {
 
-WriteQueue::WriteQueue(MDB_env* env, std::uint32_t max_batch, Hooks hooks)
-    : env_(env), max_batch_(max_batch == 0 ? 1 : max_batch), hooks_(std::move(hooks)), writer_([this] { run(); }) {}
+WriteQueue::WriteQueue(MDB_env* env, std::uint32_t max_batch, Hooks hooks, Mode mode)
+    : env_(env), max_batch_(max_batch == 0 ? 1 : max_batch), hooks_(std::move(hooks)), inline_(mode == Mode::kInline) {
+  if (!inline_) writer_ = std::thread([this] { run(); });
+}
 
 WriteQueue::~WriteQueue() {
+  if (inline_) return;
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -28,6 +31,12 @@ Status WriteQueue::submit(Write write) {
 }
 
 void WriteQueue::submit_async(Write write, Done done) {
+  if (inline_) {
+    std::vector<Pending> batch;
+    batch.push_back(Pending{std::move(write), std::move(done)});
+    run_batch(batch);
+    return;
+  }
   {
     std::unique_lock lock(mutex_);
     if (!stopping_) {

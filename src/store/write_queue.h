@@ -38,8 +38,13 @@ class WriteQueue {
     std::function<bool()> grow_map;
   };
 
+  // kInline: no writer thread; each write runs as a batch of one, committed on the calling thread
+  // before submit/submit_async returns (its `done` too). For callers on one thread only (the
+  // simulator, where a thread per store was what stopped 1,000 simulated peers).
+  enum class Mode { kWriterThread, kInline };
+
   // `max_batch` = 1 gives one commit per write (Durability::kSync).
-  WriteQueue(MDB_env* env, std::uint32_t max_batch, Hooks hooks);
+  WriteQueue(MDB_env* env, std::uint32_t max_batch, Hooks hooks, Mode mode = Mode::kWriterThread);
   ~WriteQueue();
 
   // Queues `write` and blocks until its batch has committed (or failed). Thread-safe. A wrapper of
@@ -84,7 +89,8 @@ class WriteQueue {
   std::deque<Pending> queue_;
   bool stopping_ = false;
   std::atomic<std::uint64_t> commits_{0}, committed_writes_{0};
-  std::thread writer_;
+  const bool inline_;
+  std::thread writer_;  // Not started in kInline mode.
 };
 
 }  // namespace cairn::store
