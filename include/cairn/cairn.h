@@ -160,7 +160,8 @@ void cairn_cursor_destroy(cairn_cursor* cursor);
 typedef void (*cairn_change_fn)(void* user_data, const char* key, size_t key_len, cairn_kind kind, int local);
 
 /* Calls `callback(user_data, ...)` for every change to a key starting with `prefix` from now on, and sets
- * *subscription for cairn_unsubscribe. */
+ * *subscription for cairn_unsubscribe. A change is one record: a register, a counter, or one set member
+ * (an sadd of three members calls it three times for that key), in commit order (docs/watch.md). */
 cairn_code cairn_subscribe(cairn_store* store, const char* prefix, size_t prefix_len, cairn_change_fn callback,
                            void* user_data, uint64_t* subscription);
 /* Ends a subscription; once it returns the callback is not running and will not be called again, so
