@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "cairn/store.h"
@@ -147,6 +148,19 @@ std::optional<std::size_t> reply_end(std::string_view out, std::size_t at, int d
   return std::nullopt;
 }
 
+// Steps the session until it has nothing to do and no write of it is in flight: writes are answered
+// after their commit, which completes on the store's writer thread, so wait for those too.
+void drain(resp::RespSession& session) {
+  for (long steps = 0; session.has_work() || session.writes_in_flight() > 0; ++steps) {
+    if (steps > 10'000'000) violation("the session never runs out of work");
+    if (!session.has_work()) {
+      std::this_thread::yield();
+      continue;
+    }
+    session.step();
+  }
+}
+
 void check_session(std::string_view input) {
   const unsigned char control = input.empty() ? 0 : static_cast<unsigned char>(input[0]);
   resp::RespOptions options;
@@ -163,14 +177,11 @@ void check_session(std::string_view input) {
   std::string output;
   for (std::size_t at = 0; at < input.size(); at += chunk) {
     session.receive(input.substr(at, chunk));
-    for (int steps = 0; session.has_work(); ++steps) {
-      if (steps > 100'000) violation("the session never runs out of work");
-      session.step();
-    }
+    drain(session);
     output += session.take_output();
   }
   session.end_of_input();
-  while (session.has_work()) session.step();
+  drain(session);
   output += session.take_output();
   if (!session.closing()) violation("the session does not close after its input ended");
   std::vector<std::string_view> replies;
